@@ -1,0 +1,87 @@
+# splq: build, test, demo, benchmark, fuzz.
+#   make            build build/splq and build/splq-init
+#   make check      every test (installs missing Debian packages first)
+#   make check SANITIZE=1   the same under ASan and UBSan (build-san/)
+#   make demo       a short tour on a scratch SPLQ_HOME
+#   make bench      splq beside bwrap, unshare, cp+sha256sum (hyperfine)
+#   make fuzz       libFuzzer targets for the parsers (clang)
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+SANITIZE ?=
+ifeq ($(SANITIZE),1)
+BUILD ?= build-san
+SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+BUILD ?= build
+SANFLAGS =
+endif
+
+WARN = -Wall -Wextra -Werror -Wno-unused-parameter
+BASEFLAGS = -std=gnu11 -D_GNU_SOURCE -Isrc/lib $(WARN) $(CFLAGS)
+LIBS = -lsqlite3 -lcrypto -ljansson -lseccomp -lcap
+
+LIB_SRC = $(wildcard src/lib/*.c src/lib/native/*.c)
+CLI_SRC = $(wildcard src/cli/*.c)
+LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ = $(CLI_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRC = $(wildcard fuzz/fuzz_*.c)
+
+all: $(BUILD)/splq $(BUILD)/splq-init
+
+$(BUILD)/%.o: %.c $(wildcard src/lib/*.h src/lib/native/*.h src/cli/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(SANFLAGS) -c -o $@ $<
+
+$(BUILD)/libsplq.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/splq: $(CLI_OBJ) $(BUILD)/libsplq.a
+	$(CC) $(SANFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libsplq.a $(LIBS)
+
+# The in-qube init and the supervisor: static, small, no sanitizer (it
+# runs inside qubes, where the sanitizer runtime has nothing to write to).
+$(BUILD)/splq-init: src/init/init.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) -Os -static -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libsplq.a
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(SANFLAGS) -o $@ $< $(BUILD)/libsplq.a $(LIBS) -lcmocka
+
+deps:
+	scripts/deps.sh
+
+unit: $(UNIT_BIN)
+
+check: deps
+	$(MAKE) all unit
+	BUILD=$(BUILD) tests/run-all.sh
+
+demo: deps
+	$(MAKE) all
+	BUILD=$(BUILD) scripts/demo.sh
+
+bench: deps
+	$(MAKE) all
+	BUILD=$(BUILD) bench/bench.sh
+
+fuzz: deps
+	@mkdir -p build-fuzz
+	for f in $(FUZZ_SRC); do \
+	  n=$$(basename $$f .c); \
+	  clang -std=gnu11 -D_GNU_SOURCE -Isrc/lib -g -O1 -fsanitize=fuzzer,address,undefined \
+	    -o build-fuzz/$$n $$f $(filter-out src/lib/native/%,$(LIB_SRC)) $(LIBS) || exit 1; \
+	done
+	fuzz/run.sh
+
+format:
+	clang-format -i $(LIB_SRC) $(CLI_SRC) src/init/init.c $(wildcard src/lib/*.h src/lib/native/*.h src/cli/*.h) $(UNIT_SRC) $(FUZZ_SRC)
+
+clean:
+	rm -rf build build-san build-fuzz
+
+.PHONY: all deps unit check demo bench fuzz format clean

@@ -1,0 +1,92 @@
+/* splq: the backend interface.  A backend is a table of functions; ops
+ * never test which backend they hold.  Two implementations: native
+ * (kernel isolation, native/) and, later, qubes (Admin API + qrexec). */
+#ifndef SPLQ_BACKEND_H
+#define SPLQ_BACKEND_H
+
+#include <stdbool.h>
+
+#include "error.h"
+#include "model.h"
+
+enum splq_power { SPLQ_HALTED, SPLQ_RUNNING, SPLQ_TRANSIENT, SPLQ_HALTING, SPLQ_POWER_NA };
+const char *splq_power_name(enum splq_power p); /* "Halted", "Running", ... */
+
+/* Everything a backend needs to know of one qube, resolved by ops from the
+ * store: the backend never reads the store. */
+struct splq_vm_config {
+	const char *name;
+	enum splq_class klass;
+	int slot;		 /* uid range index */
+	const char *root_of;	 /* qube whose root volume this one uses: its
+				  * template (AppVM, DispVM) or itself */
+	const char *root_base;	 /* that root's base: "host" (host /usr bound
+				  * read-only) or a directory, or NULL */
+	const char *private_of;	 /* DispVM: the dvm whose private volume it
+				  * starts from (NULL: an empty one) */
+	int private_of_slot;	 /* that dvm's slot (its files' uid range) */
+	long memory_mib;	 /* cgroup memory limit */
+	long vcpus;		 /* cpu quota, in cpus */
+	long shutdown_timeout_s; /* graceful stop before the kill */
+};
+
+/* A command to run in a qube.  fds[0..2] become its stdin, stdout and
+ * stderr.  user is a name in the qube's /etc/passwd ("root", "user"). */
+struct splq_exec {
+	char *const *argv;
+	const char *user;
+	int fds[3];
+	bool no_wait; /* start it and return (status 0) */
+};
+
+struct splq_backend;
+
+struct splq_backend_ops {
+	const char *name;
+	/* Volumes.  create: a template's root from its base (root_base),
+	 * a StandaloneVM's copy of its template's root, the private volume. */
+	int (*volumes_create)(struct splq_backend *b, const struct splq_vm_config *cfg,
+			      struct splq_error *err);
+	/* Copy src's volumes to dst (clone); dst's uid range is its own. */
+	int (*volumes_clone)(struct splq_backend *b, const struct splq_vm_config *src,
+			     const struct splq_vm_config *dst, struct splq_error *err);
+	/* Remove every volume and runtime leftover of a halted qube; a missing
+	 * volume is not an error. */
+	int (*volumes_remove)(struct splq_backend *b, const struct splq_vm_config *cfg,
+			      struct splq_error *err);
+
+	enum splq_power (*state)(struct splq_backend *b, const char *name);
+	/* Start; with first != NULL the qube's init runs that command and the
+	 * qube stops when it ends (disposables): collect it with wait(). */
+	int (*start)(struct splq_backend *b, const struct splq_vm_config *cfg,
+		     const struct splq_exec *first, struct splq_error *err);
+	/* Run a command in a running qube; *status is its exit code (128+N
+	 * for a signal N). */
+	int (*run)(struct splq_backend *b, const struct splq_vm_config *cfg,
+		   const struct splq_exec *x, int *status, struct splq_error *err);
+	/* Wait until the qube has stopped and everything of it is cleaned up;
+	 * *status is the exit code of the first command (start with first).
+	 * timeout_ms < 0 waits for ever; on expiry the qube is killed and
+	 * SPLQ_E_TIMEOUT returned.  SIGINT, SIGTERM and SIGHUP to the caller
+	 * during the wait kill the qube too; *signo then names the signal. */
+	int (*wait)(struct splq_backend *b, const char *name, long timeout_ms, int *status,
+		    int *signo, struct splq_error *err);
+	/* Graceful stop (SIGTERM to everything in it), then kill after
+	 * cfg->shutdown_timeout_s; with wait, return only when halted. */
+	int (*shutdown)(struct splq_backend *b, const struct splq_vm_config *cfg, bool force,
+			bool wait, struct splq_error *err);
+	int (*kill)(struct splq_backend *b, const char *name, struct splq_error *err);
+	void (*free)(struct splq_backend *b);
+};
+
+struct splq_backend {
+	const struct splq_backend_ops *ops;
+	char *home; /* SPLQ_HOME */
+	char *run;  /* SPLQ_RUN */
+};
+
+/* native/native.c */
+int splq_backend_native_new(const char *home, const char *run, struct splq_backend **out,
+			    struct splq_error *err);
+
+#endif

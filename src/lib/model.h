@@ -1,0 +1,78 @@
+/* splq: the Qubes domain model: classes, names, labels, properties, tags,
+ * features (reference/qubes.md §1).  Pure functions: no I/O. */
+#ifndef SPLQ_MODEL_H
+#define SPLQ_MODEL_H
+
+#include <stdbool.h>
+
+#include "error.h"
+
+enum splq_class {
+	SPLQ_CLASS_ADMINVM,
+	SPLQ_CLASS_TEMPLATEVM,
+	SPLQ_CLASS_APPVM,
+	SPLQ_CLASS_DISPVM,
+	SPLQ_CLASS_STANDALONEVM,
+	SPLQ_CLASS_COUNT
+};
+
+/* "TemplateVM", ... ; -1 from parse for an unknown name. */
+const char *splq_class_name(enum splq_class c);
+int splq_class_parse(const char *name);
+/* Does a qube of this class have a template (AppVM, DispVM)? */
+bool splq_class_has_template(enum splq_class c);
+
+/* Qubes' name rule: ^[a-zA-Z][a-zA-Z0-9_.-]*$, at most 31 characters, not
+ * "none", "default", "Domain-0", not ending in "-dm".  On failure the
+ * message says which clause was broken. */
+#define SPLQ_NAME_MAX 31
+int splq_name_check(const char *name, struct splq_error *err);
+
+/* Labels: index 1..8, name, colour. */
+struct splq_label {
+	int index;
+	const char *name;
+	unsigned colour; /* 0xRRGGBB */
+};
+const struct splq_label *splq_label_find(const char *name_or_index);
+const struct splq_label *splq_label_by_index(int index);
+extern const struct splq_label splq_labels[8];
+
+/* Property types as the Admin API names them. */
+enum splq_prop_type { SPLQ_PT_STR, SPLQ_PT_INT, SPLQ_PT_BOOL, SPLQ_PT_VM, SPLQ_PT_LABEL };
+const char *splq_prop_type_name(enum splq_prop_type t); /* "str", "int", ... */
+
+struct splq_prop_def {
+	const char *name;
+	enum splq_prop_type type;
+	const char *dflt;  /* default value as text ("" for an empty vm), or NULL
+			    * when the default depends on the qube (see below) */
+	long min, max;	   /* range for ints */
+	bool readonly;	   /* name, klass, uuid: shown, never set */
+	bool needs_halted; /* may only change while the qube is halted */
+	unsigned classes;  /* bit (1 << class) for each class that has it */
+	const char *help;
+};
+
+/* The table, in the order prefs lists them; NULL-named sentinel at the end. */
+extern const struct splq_prop_def splq_props[];
+const struct splq_prop_def *splq_prop_find(const char *name);
+
+/* Check and canonicalise a value for a property (type and range only;
+ * whether a vm value names a qube of the right class is the store's and
+ * ops' business).  Bools accept True/False/true/false/1/0/yes/no and
+ * come out "True"/"False"; ints come out in decimal; labels by name.
+ * *out is malloc'ed. */
+int splq_prop_parse(const struct splq_prop_def *def, const char *value, char **out,
+		    struct splq_error *err);
+
+/* Tags: free strings of [A-Za-z0-9_.:-], 1..255 bytes. */
+int splq_tag_check(const char *tag, struct splq_error *err);
+/* Feature names [A-Za-z0-9_.-]+ (1..255); values printable ASCII (0..4096). */
+int splq_feature_name_check(const char *name, struct splq_error *err);
+int splq_feature_value_check(const char *value, struct splq_error *err);
+
+/* Unix user names for default_user and run --user: [a-z_][a-z0-9_-]*, <= 32. */
+int splq_user_name_check(const char *name, struct splq_error *err);
+
+#endif

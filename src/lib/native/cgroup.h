@@ -1,0 +1,44 @@
+/* splq native: cgroups for qubes, on cgroup v2 or on v1 controllers (hybrid
+ * hosts).  Each qube gets <parent>/<name> in every hierarchy splq uses;
+ * parent is $SPLQ_CGROUP (a relative path, default "splq"). */
+#ifndef SPLQ_NATIVE_CGROUP_H
+#define SPLQ_NATIVE_CGROUP_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "../error.h"
+
+#define SPLQ_CGROUP_PIDS_MAX 4096
+
+struct splq_cgroup_limits {
+	long memory_mib; /* memory limit (and no swap beyond it) */
+	long vcpus;	 /* cpu quota in cpus; 0 = none */
+	long pids_max;	 /* 0 = SPLQ_CGROUP_PIDS_MAX */
+};
+
+/* Create the qube's cgroup(s) and set the limits.  A leftover cgroup of
+ * the same name (a crash) is removed first if empty.  SPLQ_E_UNSUPPORTED
+ * when the host offers neither a v2 memory controller nor a v1 memory
+ * hierarchy. */
+int splq_cgroup_create(const char *qube, const struct splq_cgroup_limits *lim,
+		       struct splq_error *err);
+/* Open the cgroup.procs file(s) of the qube's cgroup(s) for writing;
+ * fds[] gets up to SPLQ_CGROUP_MAX_FDS descriptors, *n how many.  Used to
+ * move a process in after it has left the host's mount namespace. */
+#define SPLQ_CGROUP_MAX_FDS 6
+int splq_cgroup_open_procs(const char *qube, int fds[SPLQ_CGROUP_MAX_FDS], int *n,
+			   struct splq_error *err);
+/* Write pid ("0" = the caller) into each fd from open_procs. */
+int splq_cgroup_enter(const int *fds, int n, pid_t pid, struct splq_error *err);
+/* Kill every process in the qube's cgroup (SIGKILL) and wait until it is
+ * empty (at most timeout_ms), then remove the cgroup(s).  A missing cgroup
+ * is not an error. */
+int splq_cgroup_destroy(const char *qube, long timeout_ms, struct splq_error *err);
+/* Is any process left in the qube's cgroup(s)? */
+bool splq_cgroup_populated(const char *qube);
+/* Paths of the qube's cgroup directories (for tests and diagnostics):
+ * writes up to max lines "path\n" into buf. */
+int splq_cgroup_paths(const char *qube, char *buf, size_t max);
+
+#endif

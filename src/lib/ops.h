@@ -1,0 +1,98 @@
+/* splq: what users ask for, built from model, store, audit and a backend.
+ * Every operation that changes state or runs something is audited. */
+#ifndef SPLQ_OPS_H
+#define SPLQ_OPS_H
+
+#include <stdbool.h>
+
+#include "audit.h"
+#include "backend.h"
+#include "error.h"
+#include "model.h"
+#include "store.h"
+
+struct splq_ctx {
+	char *home;		   /* $SPLQ_HOME or /var/lib/splq */
+	char *run;		   /* $SPLQ_RUN or /run/splq */
+	struct splq_store *store;
+	struct splq_backend *backend;
+	char actor[32];		   /* "uid:N" */
+};
+
+/* Refuses anyone but root (SPLQ_E_PERM) before touching anything. */
+int splq_ctx_open(struct splq_ctx *ctx, struct splq_error *err);
+void splq_ctx_close(struct splq_ctx *ctx);
+
+/* A name=value property assignment given at creation. */
+struct splq_prop_assign {
+	const char *name;
+	const char *value;
+};
+
+/* Templates: base is "host" or a root file system directory. */
+int splq_op_template_create(struct splq_ctx *ctx, const char *name, const char *base,
+			    const char *label, struct splq_error *err);
+
+/* Create a qube of class klass (AppVM, StandaloneVM; TemplateVM goes
+ * through template_create; DispVM through dispvm).  template: a
+ * TemplateVM (NULL = none given: an error for AppVM/StandaloneVM). */
+int splq_op_create(struct splq_ctx *ctx, const char *name, enum splq_class klass,
+		   const char *template, const char *label, const struct splq_prop_assign *props,
+		   int nprops, struct splq_error *err);
+int splq_op_clone(struct splq_ctx *ctx, const char *src, const char *dst,
+		  struct splq_error *err);
+int splq_op_remove(struct splq_ctx *ctx, const char *name, struct splq_error *err);
+
+int splq_op_start(struct splq_ctx *ctx, const char *name, struct splq_error *err);
+int splq_op_shutdown(struct splq_ctx *ctx, const char *name, bool force, bool wait,
+		     struct splq_error *err);
+int splq_op_kill(struct splq_ctx *ctx, const char *name, struct splq_error *err);
+/* Starts the qube if halted.  x->user NULL means its default_user. */
+int splq_op_run(struct splq_ctx *ctx, const char *name, struct splq_exec *x, int *status,
+		struct splq_error *err);
+/* A disposable from dvm (a TemplateVM, or an AppVM with
+ * template_for_dispvms=True); NULL takes dom0's default_dispvm.  Runs x,
+ * removes everything, returns the command's exit code in *status.
+ * timeout_s 0 = none.  name (at least SPLQ_NAME_MAX+1) gets "dispN". */
+int splq_op_dispvm(struct splq_ctx *ctx, const char *dvm, struct splq_exec *x, long timeout_s,
+		   int *status, char *name, struct splq_error *err);
+
+/* ls */
+struct splq_qube_info {
+	char name[SPLQ_NAME_MAX + 1];
+	enum splq_class klass;
+	enum splq_power power;
+	char *label;
+	char *template; /* "" when none */
+	long memory;
+};
+int splq_op_list(struct splq_ctx *ctx, struct splq_qube_info **out, int *n,
+		 struct splq_error *err);
+void splq_qube_info_free(struct splq_qube_info *v, int n);
+
+/* prefs: one property (name, value, is_default) or all of them. */
+struct splq_pref {
+	const struct splq_prop_def *def;
+	char *value;
+	bool is_default;
+};
+int splq_op_prefs_list(struct splq_ctx *ctx, const char *qube, struct splq_pref **out, int *n,
+		       struct splq_error *err);
+void splq_prefs_free(struct splq_pref *v, int n);
+int splq_op_prefs_get(struct splq_ctx *ctx, const char *qube, const char *prop,
+		      struct splq_pref *out, struct splq_error *err);
+int splq_op_prefs_set(struct splq_ctx *ctx, const char *qube, const char *prop,
+		      const char *value, struct splq_error *err);
+int splq_op_prefs_reset(struct splq_ctx *ctx, const char *qube, const char *prop,
+			struct splq_error *err);
+
+int splq_op_tag_add(struct splq_ctx *ctx, const char *qube, const char *tag,
+		    struct splq_error *err);
+int splq_op_tag_remove(struct splq_ctx *ctx, const char *qube, const char *tag,
+		       struct splq_error *err);
+int splq_op_feature_set(struct splq_ctx *ctx, const char *qube, const char *name,
+			const char *value, struct splq_error *err);
+int splq_op_feature_remove(struct splq_ctx *ctx, const char *qube, const char *name,
+			   struct splq_error *err);
+
+#endif

@@ -1,0 +1,82 @@
+/* splq: small helpers shared by all of libsplq: cleanup attributes, files,
+ * directories, paths.  Nothing here prints. */
+#ifndef SPLQ_UTIL_H
+#define SPLQ_UTIL_H
+
+#include <dirent.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "error.h"
+
+static inline void splq_freep(void *p) { free(*(void **)p); }
+static inline void splq_closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+}
+static inline void splq_fclosep(FILE **f)
+{
+	if (*f)
+		fclose(*f);
+}
+static inline void splq_closedirp(DIR **d)
+{
+	if (*d)
+		closedir(*d);
+}
+#define cleanup_free __attribute__((cleanup(splq_freep)))
+#define cleanup_close __attribute__((cleanup(splq_closep)))
+#define cleanup_fclose __attribute__((cleanup(splq_fclosep)))
+#define cleanup_dir __attribute__((cleanup(splq_closedirp)))
+
+/* Hand an owned value out of a cleanup variable. */
+#define splq_steal(p)                                                                              \
+	({                                                                                         \
+		__typeof__(p) _tmp = (p);                                                          \
+		(p) = (__typeof__(p))0;                                                            \
+		_tmp;                                                                              \
+	})
+static inline int splq_steal_fd(int *fd)
+{
+	int r = *fd;
+	*fd = -1;
+	return r;
+}
+
+/* asprintf that aborts on out-of-memory (the only allocation failure
+ * policy in splq: there is nothing sensible to do after it). */
+char *splq_strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void *splq_xmalloc(size_t n);
+void *splq_xcalloc(size_t n, size_t size);
+char *splq_xstrdup(const char *s);
+
+/* mkdir -p with mode for the directories it makes. */
+int splq_mkdir_p(const char *path, mode_t mode, struct splq_error *err);
+/* rm -rf that never follows symlinks and never crosses into another
+ * mount; a missing path is not an error. */
+int splq_rm_rf(const char *path, struct splq_error *err);
+/* Copy a directory tree with modes, owners, times and symlinks; device
+ * nodes and fifos are recreated.  If shift is not 0, every uid and gid is
+ * moved by it (for volumes owned by a qube's uid range). */
+int splq_copy_tree(const char *src, const char *dst, long shift, struct splq_error *err);
+/* chown -R by a shift of uids and gids (lchown, no symlink following). */
+int splq_shift_tree(const char *path, long shift, struct splq_error *err);
+
+/* Write a whole file atomically (temporary file, fsync, rename). */
+int splq_write_file(const char *path, const void *data, size_t len, mode_t mode,
+		    struct splq_error *err);
+/* Read a whole file; *out is NUL-terminated, *len (if not NULL) its length. */
+int splq_read_file(const char *path, char **out, size_t *len, struct splq_error *err);
+/* Write a short string into an existing file (for /proc and cgroup files). */
+int splq_write_string(const char *path, const char *s, struct splq_error *err);
+
+bool splq_path_exists(const char *path);
+
+/* Milliseconds on the monotonic clock. */
+long long splq_now_ms(void);
+
+#endif
