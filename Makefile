@@ -44,9 +44,10 @@ $(BUILD)/splq: $(CLI_OBJ) $(BUILD)/libsplq.a
 
 # The in-qube init and the supervisor: static, small, no sanitizer (it
 # runs inside qubes, where the sanitizer runtime has nothing to write to).
-$(BUILD)/splq-init: src/init/init.c
+INIT_SRC = src/init/init.c src/lib/native/cgroup.c src/lib/util.c src/lib/error.c
+$(BUILD)/splq-init: $(INIT_SRC) $(wildcard src/lib/*.h src/lib/native/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) -Os -static -o $@ $<
+	$(CC) -std=gnu11 -D_GNU_SOURCE -Isrc/lib $(WARN) -Os -static -o $@ $(INIT_SRC)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libsplq.a
 	@mkdir -p $(dir $@)

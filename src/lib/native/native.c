@@ -1,0 +1,962 @@
+/* splq native: the backend that builds qubes out of kernel isolation.
+ *
+ * A running qube is two processes: its pid 1 (splq-init, inside every
+ * namespace of the qube) and a supervisor outside (splq-init --supervise)
+ * that waits for it and then removes its cgroup and runtime folder.  The
+ * supervisor holds an exclusive lock on $SPLQ_RUN/qubes/<name>/lock for the
+ * qube's whole life: that lock, not a pid, says whether a qube runs.
+ *
+ * Runtime folder $SPLQ_RUN/qubes/<name>/:
+ *   lock, init.pid, supervisor.pid, seccomp.bpf
+ *   root/              becomes / (only inside the qube's mount namespace)
+ *   lower/ upper/ work/   the root overlay: idmapped template root, volatile
+ *   private/ or plower/ pupper/ pwork/   a DispVM's /home
+ *
+ * Start: splq forks the supervisor-to-be, which clones the qube's pid 1
+ * into new pid, mount, uts, ipc and net namespaces.  Pid 1 (still host
+ * root) joins the qube's cgroup and a new cgroup namespace, mounts the root
+ * (rootfs.c), sets the hostname, brings up lo, pivots, joins the qube's
+ * user namespace (ids 0..65535 = the qube's host range), drops
+ * capabilities, loads the seccomp filter and execs splq-init.  The
+ * namespaces other than the user namespace belong to the host, so root in
+ * a qube can change nothing of them.
+ *
+ * Run: splq forks a helper that setns()es into the qube's namespaces
+ * through a pidfd of its pid 1 and forks the command, which joins the
+ * cgroup and user namespace, takes the user's ids, drops capabilities,
+ * loads the same filter and execs. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <linux/sched.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../backend.h"
+#include "../store.h"
+#include "../util.h"
+#include "cgroup.h"
+#include "caps.h"
+#include "rootfs.h"
+#include "seccomp.h"
+#include "userns.h"
+#include "volume.h"
+
+#define NS_ALL_BUT_USER                                                                            \
+	(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWCGROUP)
+
+/* One message from the processes of a start or run to the splq that made
+ * them: a pid, or an error.  EOF on the pipe means "exec'd". */
+struct report {
+	int code; /* 0: pid report */
+	pid_t pid;
+	char msg[SPLQ_ERROR_MAX];
+};
+
+static void report_error(int fd, const struct splq_error *err)
+{
+	struct report r = {.code = err->code ? err->code : SPLQ_E_INTERNAL};
+	snprintf(r.msg, sizeof(r.msg), "%s", err->msg);
+	(void)!write(fd, &r, sizeof(r));
+}
+
+static void report_pid(int fd, pid_t pid)
+{
+	struct report r = {.pid = pid};
+	(void)!write(fd, &r, sizeof(r));
+}
+
+/* Read reports until EOF; the first error wins, pids are handed out. */
+static int read_reports(int fd, pid_t *pid, struct splq_error *err)
+{
+	struct report r;
+	int failed = 0;
+	for (;;) {
+		ssize_t n = read(fd, &r, sizeof(r));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (n != sizeof(r))
+			continue;
+		if (r.code == 0 && pid)
+			*pid = r.pid;
+		else if (r.code && !failed) {
+			r.msg[sizeof(r.msg) - 1] = 0;
+			failed = splq_fail(err, r.code, "%s", r.msg);
+		}
+	}
+	return failed;
+}
+
+static char *rundir(struct splq_backend *b, const char *name)
+{
+	return splq_strdup_printf("%s/qubes/%s", b->run, name);
+}
+
+static char *runfile(struct splq_backend *b, const char *name, const char *file)
+{
+	return splq_strdup_printf("%s/qubes/%s/%s", b->run, name, file);
+}
+
+static pid_t read_pid(struct splq_backend *b, const char *name, const char *file)
+{
+	cleanup_free char *path = runfile(b, name, file);
+	cleanup_free char *text = NULL;
+	struct splq_error ignored;
+	if (splq_read_file(path, &text, NULL, &ignored) < 0)
+		return -1;
+	long v = strtol(text, NULL, 10);
+	return v > 0 ? (pid_t)v : -1;
+}
+
+/* Is the qube's lock held (by its supervisor)?  1 yes, 0 no (also when
+ * there is no runtime folder). */
+static int lock_held(struct splq_backend *b, const char *name)
+{
+	cleanup_free char *path = runfile(b, name, "lock");
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (flock(fd, LOCK_SH | LOCK_NB) < 0)
+		return errno == EWOULDBLOCK ? 1 : 0;
+	return 0;
+}
+
+static enum splq_power native_state(struct splq_backend *b, const char *name)
+{
+	if (!lock_held(b, name))
+		return SPLQ_HALTED;
+	return read_pid(b, name, "init.pid") > 0 ? SPLQ_RUNNING : SPLQ_TRANSIENT;
+}
+
+/* Wait until the supervisor is gone (its lock released). */
+static void wait_halted(struct splq_backend *b, const char *name)
+{
+	cleanup_free char *path = runfile(b, name, "lock");
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	while (flock(fd, LOCK_SH) < 0 && errno == EINTR)
+		;
+}
+
+/* A pidfd of a running qube's pid 1, checked against the lock after it
+ * was opened, so a reused pid is never taken for the qube's. */
+static int open_init(struct splq_backend *b, const char *name, struct splq_error *err)
+{
+	pid_t pid = read_pid(b, name, "init.pid");
+	int fd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+	if (fd < 0 || !lock_held(b, name)) {
+		if (fd >= 0)
+			close(fd);
+		return splq_fail(err, SPLQ_E_STATE, "qube '%s' is not running", name);
+	}
+	return fd;
+}
+
+/* A per-qube lock for start, shutdown and kill, so two splq processes never
+ * start one qube twice. */
+static int op_lock(struct splq_backend *b, const char *name, struct splq_error *err)
+{
+	cleanup_free char *dir = splq_strdup_printf("%s/locks", b->run);
+	if (splq_mkdir_p(dir, 0700, err) < 0)
+		return -1;
+	cleanup_free char *path = splq_strdup_printf("%s/%s", dir, name);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "open %s", path);
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			close(fd);
+			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "lock %s", path);
+		}
+	}
+	return fd;
+}
+
+/* splq-init lives beside the splq binary (or in ../libexec/splq). */
+static int open_init_binary(struct splq_error *err)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "readlink /proc/self/exe");
+	exe[n] = 0;
+	char *slash = strrchr(exe, '/');
+	if (slash)
+		*slash = 0;
+	const char *const where[] = {"%s/splq-init", "%s/../libexec/splq/splq-init"};
+	for (size_t i = 0; i < 2; i++) {
+		char path[PATH_MAX + 64];
+		snprintf(path, sizeof(path), where[i], exe);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0)
+			return fd;
+	}
+	return splq_fail(err, SPLQ_E_INTERNAL, "splq-init is missing beside %s", exe);
+}
+
+/* A user of the qube, from its own /etc/passwd and /etc/group; read as
+ * root of the qube, after its user namespace was joined. */
+struct qube_user {
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[32];
+	int ngroups;
+	char home[256];
+};
+
+static int lookup_user(const char *name, struct qube_user *u, struct splq_error *err)
+{
+	cleanup_fclose FILE *f = fopen("/etc/passwd", "re");
+	if (!f)
+		return splq_fail_errno(err, SPLQ_E_NOTFOUND, errno, "cannot read the qube's /etc/passwd");
+	char line[1024];
+	bool found = false;
+	while (fgets(line, sizeof(line), f)) {
+		char *fields[7] = {0};
+		char *p = line;
+		int i;
+		for (i = 0; i < 7 && p; i++)
+			fields[i] = strsep(&p, ":\n");
+		if (i < 7 || !fields[6] || strcmp(fields[0], name) != 0)
+			continue;
+		char *end;
+		unsigned long uid = strtoul(fields[2], &end, 10), gid;
+		if (*end || uid > 65535)
+			continue;
+		gid = strtoul(fields[3], &end, 10);
+		if (*end || gid > 65535)
+			continue;
+		u->uid = (uid_t)uid;
+		u->gid = (gid_t)gid;
+		snprintf(u->home, sizeof(u->home), "%s", fields[5][0] ? fields[5] : "/");
+		found = true;
+		break;
+	}
+	if (!found)
+		return splq_fail(err, SPLQ_E_NOTFOUND, "user '%s' does not exist in the qube", name);
+	u->groups[0] = u->gid;
+	u->ngroups = 1;
+	cleanup_fclose FILE *g = fopen("/etc/group", "re");
+	while (g && fgets(line, sizeof(line), g) && u->ngroups < 32) {
+		char *p = line, *gname = strsep(&p, ":"), *pw = strsep(&p, ":"),
+		     *gidtext = strsep(&p, ":"), *members = strsep(&p, "\n");
+		(void)gname, (void)pw;
+		if (!gidtext || !members)
+			continue;
+		char *m;
+		while ((m = strsep(&members, ",")))
+			if (strcmp(m, name) == 0) {
+				unsigned long gid = strtoul(gidtext, NULL, 10);
+				if (gid <= 65535 && gid != u->gid)
+					u->groups[u->ngroups++] = (gid_t)gid;
+				break;
+			}
+	}
+	return 0;
+}
+
+/* Become a user of the qube for good: ids, capabilities, seccomp. */
+static int become(const struct qube_user *u, const void *prog, size_t len,
+		  struct splq_error *err)
+{
+	if (setgroups(u->ngroups, u->groups) < 0 || setresgid(u->gid, u->gid, u->gid) < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "set gid %u", u->gid);
+	if (splq_caps_reduce(err) < 0)
+		return -1;
+	if (setresuid(u->uid, u->uid, u->uid) < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "set uid %u", u->uid);
+	return splq_seccomp_load(prog, len, err);
+}
+
+static int root_in_userns(struct splq_error *err)
+{
+	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "become root of the qube");
+	return 0;
+}
+
+static const char *const env_keep[] = {"TERM", "LANG", "LC_ALL", NULL};
+
+/* The environment of a command in a qube: fresh, plus TERM and LANG. */
+static char **command_env(const char *user, const char *home)
+{
+	static char buf[6][320];
+	static char *env[12];
+	int n = 0;
+	snprintf(buf[0], sizeof(buf[0]), "HOME=%s", home);
+	snprintf(buf[1], sizeof(buf[1]), "USER=%s", user);
+	snprintf(buf[2], sizeof(buf[2]), "LOGNAME=%s", user);
+	for (int i = 0; i < 3; i++)
+		env[n++] = buf[i];
+	env[n++] = strcmp(user, "root") == 0
+			   ? "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+			   : "PATH=/usr/local/bin:/usr/bin:/bin";
+	env[n++] = "SHELL=/bin/sh";
+	for (int i = 0; env_keep[i]; i++) {
+		const char *v = getenv(env_keep[i]);
+		if (v && strlen(v) < 256) {
+			snprintf(buf[3 + i], sizeof(buf[3 + i]), "%s=%s", env_keep[i], v);
+			env[n++] = buf[3 + i];
+		}
+	}
+	env[n] = NULL;
+	return env;
+}
+
+static int lo_up(struct splq_error *err)
+{
+	cleanup_close int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct ifreq ifr = {0};
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "read the flags of lo");
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "bring up lo");
+	return 0;
+}
+
+/* Everything a start prepares before its processes exist. */
+struct start_plan {
+	const struct splq_vm_config *cfg;
+	const struct splq_exec *first;
+	struct splq_rootfs fs;
+	int cg_fds[SPLQ_CGROUP_MAX_FDS], ncg;
+	void *prog;
+	size_t prog_len;
+	int init_fd;
+	int report_fd; /* write end */
+};
+
+/* Pid 1 of the qube: never returns. */
+static void qube_init(struct start_plan *p)
+{
+	struct splq_error err = {0};
+	const struct splq_vm_config *cfg = p->cfg;
+	if (splq_cgroup_enter(p->cg_fds, p->ncg, 0, &err) < 0)
+		goto fail;
+	if (unshare(CLONE_NEWCGROUP) < 0) {
+		splq_fail_errno(&err, SPLQ_E_UNSUPPORTED, errno, "cgroup namespace");
+		goto fail;
+	}
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		splq_fail_errno(&err, SPLQ_E_INTERNAL, errno, "make mounts private");
+		goto fail;
+	}
+	if (splq_rootfs_mount(&p->fs, &err) < 0)
+		goto fail;
+	if (sethostname(cfg->name, strlen(cfg->name)) < 0) {
+		splq_fail_errno(&err, SPLQ_E_INTERNAL, errno, "sethostname");
+		goto fail;
+	}
+	if (lo_up(&err) < 0 || splq_rootfs_pivot(p->fs.stage, &err) < 0)
+		goto fail;
+	if (setns(p->fs.userns_fd, CLONE_NEWUSER) < 0) {
+		splq_fail_errno(&err, SPLQ_E_INTERNAL, errno, "join the qube's user namespace");
+		goto fail;
+	}
+	if (root_in_userns(&err) < 0)
+		goto fail;
+
+	char *argv[64 + 8];
+	char ubuf[16], gbuf[16];
+	int n = 0;
+	argv[n++] = "splq-init";
+	char **env = NULL;
+	struct qube_user u = {0};
+	if (p->first) {
+		const char *user = p->first->user ? p->first->user : "user";
+		if (lookup_user(user, &u, &err) < 0)
+			goto fail;
+		snprintf(ubuf, sizeof(ubuf), "%u", u.uid);
+		snprintf(gbuf, sizeof(gbuf), "%u", u.gid);
+		argv[n++] = "-u", argv[n++] = ubuf, argv[n++] = "-g", argv[n++] = gbuf;
+		argv[n++] = "-d", argv[n++] = u.home, argv[n++] = "--";
+		for (int i = 0; p->first->argv[i]; i++) {
+			if (n >= 64 + 7) {
+				splq_fail(&err, SPLQ_E_USAGE, "too many arguments (at most 64)");
+				goto fail;
+			}
+			argv[n++] = p->first->argv[i];
+		}
+		env = command_env(user, u.home);
+	} else {
+		static char *empty[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
+		env = empty;
+	}
+	argv[n] = NULL;
+	struct qube_user root = {.ngroups = 1};
+	if (become(&root, p->prog, p->prog_len, &err) < 0)
+		goto fail;
+	syscall(SYS_close_range, 3, p->init_fd - 1, 0);
+	syscall(SYS_close_range, p->init_fd + 1, ~0U, CLOSE_RANGE_CLOEXEC);
+	syscall(SYS_execveat, p->init_fd, "", argv, env, AT_EMPTY_PATH);
+	splq_fail_errno(&err, SPLQ_E_INTERNAL, errno, "exec splq-init");
+fail:
+	report_error(p->report_fd, &err);
+	_exit(1);
+}
+
+/* The supervisor-to-be: clones pid 1, records the pids, becomes
+ * splq-init --supervise.  Never returns. */
+static void qube_supervisor(struct splq_backend *b, struct start_plan *p, int lock_fd)
+{
+	struct splq_error err = {0};
+	const struct splq_vm_config *cfg = p->cfg;
+	if (p->first) {
+		for (int i = 0; i < 3; i++)
+			if (p->first->fds[i] != i && dup2(p->first->fds[i], i) < 0)
+				_exit(1);
+	} else {
+		setsid();
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		for (int i = 0; i < 3 && null >= 0; i++)
+			dup2(null, i);
+	}
+	pid_t pid = (pid_t)syscall(SYS_clone,
+				   CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
+					   CLONE_NEWNET | SIGCHLD,
+				   NULL, NULL, NULL, NULL);
+	if (pid == 0)
+		qube_init(p);
+	if (pid < 0) {
+		splq_fail_errno(&err, SPLQ_E_UNSUPPORTED, errno, "create the namespaces of '%s'",
+				cfg->name);
+		report_error(p->report_fd, &err);
+		_exit(1);
+	}
+	cleanup_free char *initpid = runfile(b, cfg->name, "init.pid");
+	cleanup_free char *suppid = runfile(b, cfg->name, "supervisor.pid");
+	char text[32];
+	int len = snprintf(text, sizeof(text), "%d\n", (int)pid);
+	if (splq_write_file(initpid, text, len, 0600, &err) < 0)
+		report_error(p->report_fd, &err);
+	len = snprintf(text, sizeof(text), "%d\n", (int)getpid());
+	if (splq_write_file(suppid, text, len, 0600, &err) < 0)
+		report_error(p->report_fd, &err);
+	report_pid(p->report_fd, pid);
+
+	cleanup_free char *dir = rundir(b, cfg->name);
+	char pidtext[16], timeout[16];
+	snprintf(pidtext, sizeof(pidtext), "%d", (int)pid);
+	snprintf(timeout, sizeof(timeout), "%ld", cfg->shutdown_timeout_s);
+	char *argv[] = {"splq-init", "--supervise", (char *)cfg->name, dir, pidtext, timeout,
+			NULL};
+	fcntl(lock_fd, F_SETFD, 0); /* the lock lives as long as the supervisor */
+	syscall(SYS_close_range, 3, lock_fd - 1, 0);
+	syscall(SYS_close_range, lock_fd + 1, ~0U, CLOSE_RANGE_CLOEXEC);
+	int init_fd = open_init_binary(&err);
+	if (init_fd >= 0)
+		syscall(SYS_execveat, init_fd, "", argv, environ, AT_EMPTY_PATH);
+	/* no supervisor: clean up here, as it would have */
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	splq_cgroup_destroy(cfg->name, 10000, &err);
+	splq_rm_rf(dir, &err);
+	_exit(1);
+}
+
+static int make_owned_dir(const char *path, mode_t mode, long uid, struct splq_error *err)
+{
+	if (mkdir(path, mode) < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "mkdir %s", path);
+	if (chmod(path, mode) < 0 || chown(path, uid, uid) < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "chown %s", path);
+	return 0;
+}
+
+/* An overlay's upper directory takes the owner and mode of the lower's
+ * top, shifted into the qube's range. */
+static int make_upper(const char *path, const char *lower, long shift, struct splq_error *err)
+{
+	struct stat st;
+	if (stat(lower, &st) < 0)
+		return splq_fail_errno(err, SPLQ_E_NOTFOUND, errno, "volume %s", lower);
+	if (make_owned_dir(path, st.st_mode & 07777, 0, err) < 0)
+		return -1;
+	if (chown(path, st.st_uid + shift, st.st_gid + shift) < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "chown %s", path);
+	return 0;
+}
+
+/* The runtime folder's layers and the mount plan. */
+static int prepare(struct splq_backend *b, struct start_plan *p, char **paths,
+		   struct splq_error *err)
+{
+	const struct splq_vm_config *cfg = p->cfg;
+	long base = splq_slot_base(cfg->slot);
+	/* paths: 0 stage 1 lower 2 upper 3 work 4 private 5 plower 6 pupper 7 pwork 8 root_src 9 dvm private */
+	const char *names[] = {"root", "lower", "upper", "work", "private", "plower", "pupper", "pwork"};
+	for (int i = 0; i < 8; i++)
+		paths[i] = runfile(b, cfg->name, names[i]);
+	paths[8] = splq_volume_root(b->home, cfg);
+	struct splq_rootfs *fs = &p->fs;
+	fs->stage = paths[0];
+	fs->root_src = paths[8];
+	fs->root_rw = cfg->klass == SPLQ_CLASS_TEMPLATEVM || cfg->klass == SPLQ_CLASS_STANDALONEVM;
+	fs->host_usr = cfg->root_base && strcmp(cfg->root_base, "host") == 0;
+	fs->base = base;
+	if (!splq_path_exists(paths[8]))
+		return splq_fail(err, SPLQ_E_NOTFOUND, "the root volume of '%s' is missing: %s",
+				 cfg->name, paths[8]);
+	if (make_owned_dir(paths[0], 0755, 0, err) < 0)
+		return -1;
+	if (!fs->root_rw) {
+		fs->lower = paths[1], fs->upper = paths[2], fs->work = paths[3];
+		if (make_owned_dir(paths[1], 0755, 0, err) < 0 ||
+		    make_upper(paths[2], paths[8], base, err) < 0 ||
+		    make_owned_dir(paths[3], 0700, 0, err) < 0)
+			return -1;
+	}
+	if (cfg->klass != SPLQ_CLASS_DISPVM) {
+		paths[9] = splq_volume_private(b->home, cfg->name);
+		fs->private_src = paths[9];
+		if (!splq_path_exists(paths[9]))
+			return splq_fail(err, SPLQ_E_NOTFOUND,
+					 "the private volume of '%s' is missing: %s", cfg->name,
+					 paths[9]);
+	} else if (cfg->private_of) {
+		paths[9] = splq_volume_private(b->home, cfg->private_of);
+		long shift = base - splq_slot_base(cfg->private_of_slot);
+		fs->private_lower = paths[9], fs->private_mnt = paths[5];
+		fs->private_upper = paths[6], fs->private_work = paths[7];
+		if (make_owned_dir(paths[5], 0755, 0, err) < 0 ||
+		    make_upper(paths[6], paths[9], shift, err) < 0 ||
+		    make_owned_dir(paths[7], 0700, 0, err) < 0)
+			return -1;
+	} else {
+		fs->private_src = paths[4];
+		if (splq_volume_new_private(paths[4], base, err) < 0)
+			return -1;
+	}
+	if (splq_userns_open(0, base, SPLQ_UID_RANGE, &fs->userns_fd, err) < 0)
+		return -1;
+	fs->private_userns_fd = -1;
+	if (fs->private_lower &&
+	    splq_userns_open(splq_slot_base(cfg->private_of_slot), base, SPLQ_UID_RANGE,
+			     &fs->private_userns_fd, err) < 0)
+		return -1;
+	if (splq_seccomp_build(&p->prog, &p->prog_len, err) < 0)
+		return -1;
+	cleanup_free char *bpf = runfile(b, cfg->name, "seccomp.bpf");
+	if (splq_write_file(bpf, p->prog, p->prog_len * 8, 0600, err) < 0)
+		return -1;
+	struct splq_cgroup_limits lim = {.memory_mib = cfg->memory_mib, .vcpus = cfg->vcpus};
+	if (splq_cgroup_create(cfg->name, &lim, err) < 0)
+		return -1;
+	if (splq_cgroup_open_procs(cfg->name, p->cg_fds, &p->ncg, err) < 0)
+		return -1;
+	p->init_fd = open_init_binary(err);
+	return p->init_fd < 0 ? -1 : 0;
+}
+
+static void block_stop_signals(sigset_t *old)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, old);
+}
+
+static int native_start(struct splq_backend *b, const struct splq_vm_config *cfg,
+			const struct splq_exec *first, struct splq_error *err)
+{
+	cleanup_close int oplock = op_lock(b, cfg->name, err);
+	if (oplock < 0)
+		return -1;
+	enum splq_power st = native_state(b, cfg->name);
+	if (st != SPLQ_HALTED)
+		return splq_fail(err, SPLQ_E_STATE, "qube '%s' is already running", cfg->name);
+	cleanup_free char *dir = rundir(b, cfg->name);
+	struct splq_error ignored;
+	/* leftovers of a supervisor that did not finish */
+	splq_cgroup_destroy(cfg->name, 2000, &ignored);
+	if (splq_rm_rf(dir, err) < 0)
+		return -1;
+	cleanup_free char *parent = splq_strdup_printf("%s/qubes", b->run);
+	if (splq_mkdir_p(parent, 0700, err) < 0)
+		return -1;
+	if (mkdir(dir, 0700) < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "mkdir %s", dir);
+	cleanup_free char *lockpath = runfile(b, cfg->name, "lock");
+	cleanup_close int lock = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lock < 0 || flock(lock, LOCK_EX) < 0) {
+		splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "lock %s", lockpath);
+		splq_rm_rf(dir, &ignored);
+		return -1;
+	}
+
+	struct start_plan p = {.cfg = cfg, .first = first, .init_fd = -1};
+	p.fs.userns_fd = p.fs.private_userns_fd = -1;
+	char *paths[10] = {0};
+	int pipefd[2] = {-1, -1};
+	sigset_t old;
+	int r = -1;
+	if (prepare(b, &p, paths, err) < 0)
+		goto out;
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "pipe");
+		goto out;
+	}
+	p.report_fd = pipefd[1];
+	if (first)
+		block_stop_signals(&old);
+	pid_t sup = fork();
+	if (sup == 0)
+		qube_supervisor(b, &p, lock);
+	if (sup < 0) {
+		splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "fork");
+		goto out;
+	}
+	close(pipefd[1]);
+	pipefd[1] = -1;
+	pid_t init = -1;
+	if (read_reports(pipefd[0], &init, err) < 0) {
+		if (init > 0)
+			kill(init, SIGKILL);
+		waitpid(sup, NULL, 0); /* its supervisor cleans up */
+		goto out;
+	}
+	r = 0;
+out:
+	if (r < 0 && first)
+		sigprocmask(SIG_SETMASK, &old, NULL);
+	if (r < 0) {
+		splq_cgroup_destroy(cfg->name, 2000, &ignored);
+		splq_rm_rf(dir, &ignored);
+	}
+	for (int i = 0; i < 10; i++)
+		free(paths[i]);
+	for (int i = 0; i < p.ncg; i++)
+		close(p.cg_fds[i]);
+	for (int i = 0; i < 2; i++)
+		if (pipefd[i] >= 0)
+			close(pipefd[i]);
+	if (p.fs.userns_fd >= 0)
+		close(p.fs.userns_fd);
+	if (p.fs.private_userns_fd >= 0)
+		close(p.fs.private_userns_fd);
+	if (p.init_fd >= 0)
+		close(p.init_fd);
+	free(p.prog);
+	return r;
+}
+
+static int status_code(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return 1;
+}
+
+/* The command of a run, in the qube's namespaces but the user namespace,
+ * host root still: never returns. */
+static void run_command(const struct splq_vm_config *cfg, const struct splq_exec *x, int init,
+			const int *cg, int ncg, const void *prog, size_t len, int report)
+{
+	struct splq_error err = {0};
+	struct qube_user u = {0};
+	if (splq_cgroup_enter(cg, ncg, 0, &err) < 0)
+		goto fail;
+	if (setns(init, CLONE_NEWUSER) < 0) {
+		splq_fail_errno(&err, SPLQ_E_INTERNAL, errno, "join the user namespace of '%s'",
+				cfg->name);
+		goto fail;
+	}
+	if (root_in_userns(&err) < 0 || lookup_user(x->user, &u, &err) < 0)
+		goto fail;
+	if (chdir(u.home) < 0 && chdir("/") < 0) {
+		splq_fail_errno(&err, SPLQ_E_INTERNAL, errno, "chdir");
+		goto fail;
+	}
+	char **env = command_env(x->user, u.home);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (become(&u, prog, len, &err) < 0)
+		goto fail;
+	if (x->no_wait) {
+		pid_t pid = fork();
+		if (pid < 0) {
+			splq_fail_errno(&err, SPLQ_E_INTERNAL, errno, "fork");
+			goto fail;
+		}
+		if (pid > 0)
+			_exit(0);
+		setsid();
+	}
+	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+	execvpe(x->argv[0], x->argv, env);
+	int e = errno;
+	splq_fail_errno(&err, e == ENOENT ? SPLQ_E_NOCMD : SPLQ_E_CANNOT_EXEC, e,
+			"cannot run '%s' in qube '%s'", x->argv[0], cfg->name);
+fail:
+	report_error(report, &err);
+	_exit(err.code ? err.code : 1);
+}
+
+/* Forward stop signals to pid until it ends; returns its exit code. */
+static int wait_forwarding(pid_t pid)
+{
+	sigset_t set, old;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	int status = 0;
+	for (;;) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			break;
+		if (r < 0 && errno != EINTR) {
+			status = 1 << 8;
+			break;
+		}
+		int sig = sigwaitinfo(&set, NULL);
+		if (sig > 0 && sig != SIGCHLD)
+			kill(pid, sig);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return status_code(status);
+}
+
+static int read_prog(struct splq_backend *b, const char *name, char **prog, size_t *len,
+		     struct splq_error *err)
+{
+	cleanup_free char *path = runfile(b, name, "seccomp.bpf");
+	if (splq_read_file(path, prog, len, err) < 0)
+		return -1;
+	*len /= 8;
+	return 0;
+}
+
+static int native_run(struct splq_backend *b, const struct splq_vm_config *cfg,
+		      const struct splq_exec *x, int *status, struct splq_error *err)
+{
+	cleanup_close int init = open_init(b, cfg->name, err);
+	if (init < 0)
+		return -1;
+	cleanup_free char *prog = NULL;
+	size_t len = 0;
+	if (read_prog(b, cfg->name, &prog, &len, err) < 0)
+		return -1;
+	int cg[SPLQ_CGROUP_MAX_FDS], ncg = 0;
+	if (splq_cgroup_open_procs(cfg->name, cg, &ncg, err) < 0)
+		return -1;
+	int pipefd[2];
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		for (int i = 0; i < ncg; i++)
+			close(cg[i]);
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "pipe");
+	}
+	pid_t helper = fork();
+	if (helper == 0) {
+		struct splq_error e = {0};
+		for (int i = 0; i < 3; i++)
+			if (x->fds[i] != i && dup2(x->fds[i], i) < 0)
+				_exit(1);
+		if (setns(init, NS_ALL_BUT_USER) < 0) {
+			splq_fail_errno(&e, SPLQ_E_STATE, errno,
+					"cannot enter qube '%s' (is it stopping?)", cfg->name);
+			report_error(pipefd[1], &e);
+			_exit(1);
+		}
+		pid_t cmd = fork();
+		if (cmd == 0)
+			run_command(cfg, x, init, cg, ncg, prog, len, pipefd[1]);
+		close(pipefd[1]);
+		_exit(cmd < 0 ? 1 : wait_forwarding(cmd));
+	}
+	close(pipefd[1]);
+	for (int i = 0; i < ncg; i++)
+		close(cg[i]);
+	if (helper < 0) {
+		close(pipefd[0]);
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "fork");
+	}
+	int failed = read_reports(pipefd[0], NULL, err);
+	close(pipefd[0]);
+	int code = wait_forwarding(helper);
+	if (failed < 0)
+		return -1;
+	*status = code;
+	return 0;
+}
+
+static int native_wait(struct splq_backend *b, const char *name, long timeout_ms, int *status,
+		       int *signo, struct splq_error *err)
+{
+	*signo = 0;
+	pid_t sup = read_pid(b, name, "supervisor.pid");
+	pid_t init = read_pid(b, name, "init.pid");
+	if (sup <= 0)
+		return splq_fail(err, SPLQ_E_STATE, "qube '%s' is not running", name);
+	sigset_t set, old;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	cleanup_close int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	cleanup_close int pfd = (int)syscall(SYS_pidfd_open, sup, 0);
+	long long deadline = timeout_ms >= 0 ? splq_now_ms() + timeout_ms : -1;
+	bool killed = false, timed_out = false;
+	while (pfd >= 0) {
+		struct pollfd fds[2] = {{.fd = pfd, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
+		int wait = -1;
+		if (deadline >= 0 && !killed) {
+			long long left = deadline - splq_now_ms();
+			wait = left > 0 ? (int)left : 0;
+		}
+		int n = poll(fds, sfd >= 0 ? 2 : 1, wait);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (fds[0].revents)
+			break;
+		if (n > 0 && fds[1].revents) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof(si)) == sizeof(si) && !*signo)
+				*signo = (int)si.ssi_signo;
+		} else if (n == 0) {
+			timed_out = true;
+		}
+		if ((*signo || timed_out) && !killed && init > 0) {
+			kill(init, SIGKILL);
+			killed = true;
+		}
+	}
+	int st = 0;
+	while (waitpid(sup, &st, 0) < 0 && errno == EINTR)
+		;
+	wait_halted(b, name);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (*signo)
+		return splq_fail(err, 128 + *signo, "interrupted by signal %d", *signo);
+	if (timed_out)
+		return splq_fail(err, SPLQ_E_TIMEOUT, "timed out after %ld ms", timeout_ms);
+	*status = status_code(st);
+	return 0;
+}
+
+static int native_shutdown(struct splq_backend *b, const struct splq_vm_config *cfg, bool force,
+			   bool wait, struct splq_error *err)
+{
+	cleanup_close int oplock = op_lock(b, cfg->name, err);
+	if (oplock < 0)
+		return -1;
+	cleanup_close int init = open_init(b, cfg->name, err);
+	if (init < 0)
+		return -1;
+	pid_t sup = read_pid(b, cfg->name, "supervisor.pid");
+	if (force || sup <= 0) {
+		syscall(SYS_pidfd_send_signal, init, SIGKILL, NULL, 0);
+	} else if (kill(sup, SIGUSR1) < 0) {
+		return splq_fail_errno(err, SPLQ_E_STATE, errno,
+				       "cannot reach the supervisor of '%s'", cfg->name);
+	}
+	if (wait)
+		wait_halted(b, cfg->name);
+	return 0;
+}
+
+static int native_kill(struct splq_backend *b, const char *name, struct splq_error *err)
+{
+	cleanup_close int oplock = op_lock(b, name, err);
+	if (oplock < 0)
+		return -1;
+	cleanup_close int init = open_init(b, name, err);
+	if (init < 0)
+		return -1;
+	if (syscall(SYS_pidfd_send_signal, init, SIGKILL, NULL, 0) < 0 && errno != ESRCH)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "kill '%s'", name);
+	wait_halted(b, name);
+	return 0;
+}
+
+static int native_volumes_create(struct splq_backend *b, const struct splq_vm_config *cfg,
+				 struct splq_error *err)
+{
+	return splq_volume_create(b->home, cfg, err);
+}
+
+static int native_volumes_clone(struct splq_backend *b, const struct splq_vm_config *src,
+				const struct splq_vm_config *dst, struct splq_error *err)
+{
+	return splq_volume_clone(b->home, src, dst, err);
+}
+
+static int native_volumes_remove(struct splq_backend *b, const struct splq_vm_config *cfg,
+				 struct splq_error *err)
+{
+	cleanup_free char *dir = rundir(b, cfg->name);
+	if (lock_held(b, cfg->name))
+		return splq_fail(err, SPLQ_E_STATE, "qube '%s' is running", cfg->name);
+	struct splq_error ignored;
+	splq_cgroup_destroy(cfg->name, 2000, &ignored);
+	if (splq_rm_rf(dir, err) < 0)
+		return -1;
+	return splq_volume_remove(b->home, cfg, err);
+}
+
+static void native_free(struct splq_backend *b)
+{
+	if (!b)
+		return;
+	free(b->home);
+	free(b->run);
+	free(b);
+}
+
+static const struct splq_backend_ops native_ops = {
+	.name = "native",
+	.volumes_create = native_volumes_create,
+	.volumes_clone = native_volumes_clone,
+	.volumes_remove = native_volumes_remove,
+	.state = native_state,
+	.start = native_start,
+	.run = native_run,
+	.wait = native_wait,
+	.shutdown = native_shutdown,
+	.kill = native_kill,
+	.free = native_free,
+};
+
+int splq_backend_native_new(const char *home, const char *run, struct splq_backend **out,
+			    struct splq_error *err)
+{
+	struct splq_backend *b = splq_xcalloc(1, sizeof(*b));
+	b->ops = &native_ops;
+	b->home = splq_xstrdup(home);
+	b->run = splq_xstrdup(run);
+	*out = b;
+	return 0;
+}
+
+const char *splq_power_name(enum splq_power p)
+{
+	static const char *const names[] = {"Halted", "Running", "Transient", "Halting", "NA"};
+	return p <= SPLQ_POWER_NA ? names[p] : "NA";
+}

@@ -1,0 +1,250 @@
+/* splq native: volumes on disk (see volume.h). */
+#include "volume.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../store.h"
+#include "../util.h"
+#include "userns.h"
+
+char *splq_volume_root(const char *home, const struct splq_vm_config *cfg)
+{
+	if (cfg->klass == SPLQ_CLASS_STANDALONEVM && strcmp(cfg->root_of, cfg->name) == 0)
+		return splq_strdup_printf("%s/qubes/%s/root", home, cfg->name);
+	return splq_strdup_printf("%s/templates/%s/root", home, cfg->root_of);
+}
+
+char *splq_volume_private(const char *home, const char *qube)
+{
+	return splq_strdup_printf("%s/qubes/%s/private", home, qube);
+}
+
+static int make_dir(const char *path, mode_t mode, long uid, struct splq_error *err)
+{
+	if (mkdir(path, mode) < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "mkdir %s", path);
+	/* mkdir's mode is masked by the umask; the volume's is not */
+	if (chmod(path, mode) < 0 || chown(path, uid, uid) < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "set owner of %s", path);
+	return 0;
+}
+
+int splq_volume_new_private(const char *path, long base, struct splq_error *err)
+{
+	cleanup_free char *user = splq_strdup_printf("%s/user", path);
+	if (make_dir(path, 0755, base, err) < 0 || make_dir(user, 0700, base + 1000, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* The host's /etc entries a "--base host" template starts from: none of
+ * them holds a secret (no shadow, keys, ssh, sudoers, credentials). */
+static const char *const host_etc[] = {
+	"alternatives", "bash.bashrc", "ca-certificates.conf", "debian_version", "environment",
+	"host.conf",	"inputrc",     "ld.so.cache",	       "ld.so.conf",	 "ld.so.conf.d",
+	"localtime",	"login.defs",  "mime.types",	       "os-release",	 "profile",
+	"profile.d",	"protocols",   "rpc",		       "services",	 "shells",
+	"skel",		"ssl/certs",   "ssl/openssl.cnf",      "terminfo",	 "timezone",
+};
+
+/* What splq writes itself. */
+static const char *const own_etc[][2] = {
+	{"passwd", "root:x:0:0:root:/root:/bin/bash\n"
+		   "user:x:1000:1000:user:/home/user:/bin/bash\n"
+		   "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"},
+	{"group", "root:x:0:\ntty:x:5:\nusers:x:100:user\nuser:x:1000:\nnogroup:x:65534:\n"},
+	{"shadow", "root:*:20000:0:99999:7:::\nuser:!:20000:0:99999:7:::\nnobody:*:20000:0:99999:7:::\n"},
+	{"gshadow", "root:*::\ntty:*::\nusers:*::user\nuser:!::\nnogroup:*::\n"},
+	{"hosts", "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"},
+	{"resolv.conf", "# this qube has no network\n"},
+	{"nsswitch.conf", "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\n"
+			  "networks: files\nprotocols: files\nservices: files\nethers: files\n"
+			  "rpc: files\n"},
+};
+
+/* Copy one host entry (file, symlink or directory) to dst. */
+static int copy_entry(const char *src, const char *dst, struct splq_error *err)
+{
+	struct stat st;
+	if (lstat(src, &st) < 0)
+		return errno == ENOENT ? 0 : splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "%s", src);
+	if (S_ISDIR(st.st_mode))
+		return splq_copy_tree(src, dst, 0, err);
+	if (S_ISLNK(st.st_mode)) {
+		char target[PATH_MAX];
+		ssize_t n = readlink(src, target, sizeof(target) - 1);
+		if (n < 0)
+			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "readlink %s", src);
+		target[n] = 0;
+		if (symlink(target, dst) < 0)
+			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "symlink %s", dst);
+		return 0;
+	}
+	if (!S_ISREG(st.st_mode))
+		return 0;
+	cleanup_free char *data = NULL;
+	size_t len = 0;
+	if (splq_read_file(src, &data, &len, err) < 0)
+		return -1;
+	return splq_write_file(dst, data, len, st.st_mode & 07777, err);
+}
+
+/* A root whose /usr is the host's (bound read-only at start) and whose
+ * /etc is its own. */
+static int make_host_root(const char *root, struct splq_error *err)
+{
+	static const struct {
+		const char *path;
+		mode_t mode;
+	} dirs[] = {{"", 0755},	       {"etc", 0755},	  {"etc/ssl", 0755},  {"root", 0700},
+		    {"home", 0755},    {"tmp", 01777},	  {"var", 0755},      {"var/tmp", 01777},
+		    {"var/lib", 0755}, {"var/log", 0755}, {"var/cache", 0755}, {"opt", 0755},
+		    {"srv", 0755},     {"mnt", 0755},	  {"media", 0755},    {"run", 0755},
+		    {"proc", 0555},    {"dev", 0755},	  {"sys", 0555},      {"usr", 0755}};
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		cleanup_free char *p = splq_strdup_printf("%s/%s", root, dirs[i].path);
+		if (make_dir(p, dirs[i].mode, 0, err) < 0)
+			return -1;
+	}
+	/* merged /usr: the top-level links the host has */
+	static const char *const links[] = {"bin", "sbin", "lib", "lib32", "lib64", "libx32"};
+	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+		cleanup_free char *hostp = splq_strdup_printf("/%s", links[i]);
+		cleanup_free char *p = splq_strdup_printf("%s/%s", root, links[i]);
+		cleanup_free char *target = splq_strdup_printf("usr/%s", links[i]);
+		struct stat st;
+		if (lstat(hostp, &st) < 0)
+			continue;
+		if (symlink(target, p) < 0)
+			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "symlink %s", p);
+	}
+	for (size_t i = 0; i < sizeof(host_etc) / sizeof(host_etc[0]); i++) {
+		cleanup_free char *src = splq_strdup_printf("/etc/%s", host_etc[i]);
+		cleanup_free char *dst = splq_strdup_printf("%s/etc/%s", root, host_etc[i]);
+		if (copy_entry(src, dst, err) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < sizeof(own_etc) / sizeof(own_etc[0]); i++) {
+		cleanup_free char *dst = splq_strdup_printf("%s/etc/%s", root, own_etc[i][0]);
+		mode_t mode = strstr(own_etc[i][0], "shadow") ? 0640 : 0644;
+		if (splq_write_file(dst, own_etc[i][1], strlen(own_etc[i][1]), mode, err) < 0)
+			return -1;
+	}
+	cleanup_free char *mtab = splq_strdup_printf("%s/etc/mtab", root);
+	if (symlink("../proc/self/mounts", mtab) < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "symlink %s", mtab);
+	return 0;
+}
+
+/* A root copied from a directory; the mount points a qube needs are added
+ * where the directory lacks them. */
+static int make_dir_root(const char *base, const char *root, struct splq_error *err)
+{
+	if (splq_copy_tree(base, root, 0, err) < 0)
+		return -1;
+	static const char *const need[] = {"proc", "dev", "tmp", "home", "run", "root"};
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
+		cleanup_free char *p = splq_strdup_printf("%s/%s", root, need[i]);
+		struct stat st;
+		if (lstat(p, &st) == 0)
+			continue;
+		if (make_dir(p, strcmp(need[i], "root") == 0 ? 0700 : 0755, 0, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int make_parent(const char *path, struct splq_error *err)
+{
+	cleanup_free char *dir = splq_xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*slash = 0;
+	return splq_mkdir_p(dir, 0700, err);
+}
+
+static int create(const char *home, const struct splq_vm_config *cfg, struct splq_error *err)
+{
+	long base = splq_slot_base(cfg->slot);
+	if (cfg->klass == SPLQ_CLASS_DISPVM)
+		return 0;
+	if (cfg->klass == SPLQ_CLASS_TEMPLATEVM) {
+		cleanup_free char *root = splq_volume_root(home, cfg);
+		if (make_parent(root, err) < 0)
+			return -1;
+		if (strcmp(cfg->root_base, "host") == 0 ? make_host_root(root, err) < 0
+							 : make_dir_root(cfg->root_base, root, err) < 0)
+			return -1;
+	} else if (cfg->klass == SPLQ_CLASS_STANDALONEVM) {
+		/* root_of names the template to copy from */
+		struct splq_vm_config own = *cfg;
+		own.root_of = cfg->name;
+		cleanup_free char *src = splq_volume_root(home, cfg);
+		cleanup_free char *root = splq_volume_root(home, &own);
+		if (make_parent(root, err) < 0 || splq_copy_tree(src, root, 0, err) < 0)
+			return -1;
+	}
+	cleanup_free char *priv = splq_volume_private(home, cfg->name);
+	if (make_parent(priv, err) < 0 || splq_volume_new_private(priv, base, err) < 0)
+		return -1;
+	return 0;
+}
+
+int splq_volume_create(const char *home, const struct splq_vm_config *cfg,
+		       struct splq_error *err)
+{
+	cleanup_free char *priv = splq_volume_private(home, cfg->name);
+	if (splq_path_exists(priv))
+		return splq_fail(err, SPLQ_E_EXISTS, "volume '%s' already exists", priv);
+	if (create(home, cfg, err) == 0)
+		return 0;
+	struct splq_error ignored;
+	struct splq_vm_config own = *cfg;
+	if (cfg->klass == SPLQ_CLASS_STANDALONEVM)
+		own.root_of = cfg->name;
+	splq_volume_remove(home, &own, &ignored);
+	return -1;
+}
+
+int splq_volume_clone(const char *home, const struct splq_vm_config *src,
+		      const struct splq_vm_config *dst, struct splq_error *err)
+{
+	cleanup_free char *spriv = splq_volume_private(home, src->name);
+	cleanup_free char *dpriv = splq_volume_private(home, dst->name);
+	long shift = splq_slot_base(dst->slot) - splq_slot_base(src->slot);
+	int r = make_parent(dpriv, err);
+	if (r == 0 && (src->klass == SPLQ_CLASS_TEMPLATEVM || src->klass == SPLQ_CLASS_STANDALONEVM)) {
+		cleanup_free char *sroot = splq_volume_root(home, src);
+		cleanup_free char *droot = splq_volume_root(home, dst);
+		r = make_parent(droot, err);
+		if (r == 0)
+			r = splq_copy_tree(sroot, droot, 0, err);
+	}
+	if (r == 0)
+		r = splq_copy_tree(spriv, dpriv, shift, err);
+	if (r < 0) {
+		struct splq_error ignored;
+		splq_volume_remove(home, dst, &ignored);
+	}
+	return r;
+}
+
+int splq_volume_remove(const char *home, const struct splq_vm_config *cfg,
+		       struct splq_error *err)
+{
+	cleanup_free char *qdir = splq_strdup_printf("%s/qubes/%s", home, cfg->name);
+	if (splq_rm_rf(qdir, err) < 0)
+		return -1;
+	if (cfg->klass == SPLQ_CLASS_TEMPLATEVM) {
+		cleanup_free char *tdir = splq_strdup_printf("%s/templates/%s", home, cfg->name);
+		if (splq_rm_rf(tdir, err) < 0)
+			return -1;
+	}
+	return 0;
+}
