@@ -12,6 +12,7 @@
 #define SPLQ_AUDIT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "error.h"
 #include "store.h"

@@ -103,6 +103,25 @@ static int read_reports(int fd, pid_t *pid, struct splq_error *err)
 	return failed;
 }
 
+/* Runtime files need no fsync: they describe processes, which a crash
+ * ends too.  Written through a rename so a reader never sees half. */
+static int write_runtime(const char *path, const void *data, size_t len, struct splq_error *err)
+{
+	cleanup_free char *tmp = splq_strdup_printf("%s.new", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "create %s", tmp);
+	ssize_t n = write(fd, data, len);
+	int e = errno;
+	close(fd);
+	if (n != (ssize_t)len || rename(tmp, path) < 0) {
+		e = n != (ssize_t)len ? (n < 0 ? e : ENOSPC) : errno;
+		unlink(tmp);
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, e, "write %s", path);
+	}
+	return 0;
+}
+
 static char *rundir(struct splq_backend *b, const char *name)
 {
 	return splq_strdup_printf("%s/qubes/%s", b->run, name);
@@ -446,10 +465,10 @@ static void qube_supervisor(struct splq_backend *b, struct start_plan *p, int lo
 	cleanup_free char *suppid = runfile(b, cfg->name, "supervisor.pid");
 	char text[32];
 	int len = snprintf(text, sizeof(text), "%d\n", (int)pid);
-	if (splq_write_file(initpid, text, len, 0600, &err) < 0)
+	if (write_runtime(initpid, text, len, &err) < 0)
 		report_error(p->report_fd, &err);
 	len = snprintf(text, sizeof(text), "%d\n", (int)getpid());
-	if (splq_write_file(suppid, text, len, 0600, &err) < 0)
+	if (write_runtime(suppid, text, len, &err) < 0)
 		report_error(p->report_fd, &err);
 	report_pid(p->report_fd, pid);
 
@@ -556,7 +575,7 @@ static int prepare(struct splq_backend *b, struct start_plan *p, char **paths,
 	if (splq_seccomp_build(&p->prog, &p->prog_len, err) < 0)
 		return -1;
 	cleanup_free char *bpf = runfile(b, cfg->name, "seccomp.bpf");
-	if (splq_write_file(bpf, p->prog, p->prog_len * 8, 0600, err) < 0)
+	if (write_runtime(bpf, p->prog, p->prog_len * 8, err) < 0)
 		return -1;
 	struct splq_cgroup_limits lim = {.memory_mib = cfg->memory_mib, .vcpus = cfg->vcpus};
 	if (splq_cgroup_create(cfg->name, &lim, err) < 0)

@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# splq: benchmarks, splq beside the tools people use instead, measured in
+# the same hyperfine run:
+#   1. a disposable (splq dispvm) against bwrap and unshare
+#   2. a command in a running qube (splq run) against bwrap
+#   3. 16 MiB into a qube and hashed there against cp + sha256sum
+#   4. the host memory an idle qube costs (its supervisor and init)
+# Prints a table with each target and PASS/FAIL; exits 1 when a target is
+# missed.  Run as root: `make bench`.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+SPLQ=$PWD/$BUILD/splq
+export SPLQ
+
+WARMUP=${BENCH_WARMUP:-5}
+RUNS=${BENCH_RUNS:-50}
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "bench: run as root (splq runs only as root)" >&2
+	exit 1
+fi
+if [ ! -x "$SPLQ" ]; then
+	echo "bench: $SPLQ is missing; run make first" >&2
+	exit 1
+fi
+for tool in hyperfine bwrap unshare python3; do
+	if ! command -v "$tool" >/dev/null; then
+		echo "bench: $tool is missing (make deps installs it)" >&2
+		exit 1
+	fi
+done
+
+# shellcheck source=tests/cli/helpers.bash
+. tests/cli/helpers.bash
+
+SCRATCH=$(mktemp -d /tmp/splq-bench.XXXXXX)
+SPLQ_HOME=$(mktemp -d /tmp/splq-bench-home.XXXXXX)
+SPLQ_RUN=$(mktemp -d /tmp/splq-bench-run.XXXXXX)
+SPLQ_CGROUP=splq-bench-$$
+export SPLQ_HOME SPLQ_RUN SPLQ_CGROUP
+
+cleanup() {
+	"$SPLQ" kill bench-q >/dev/null 2>&1 || true
+	splq_scratch_cleanup "$SPLQ_HOME" "$SPLQ_RUN" "$SPLQ_CGROUP"
+	rm -rf "$SCRATCH"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+# A command line for hyperfine -N (which splits words like a shell).
+cmdline() {
+	local out="" a
+	for a in "$@"; do
+		out+="$(printf '%q' "$a") "
+	done
+	printf '%s' "${out% }"
+}
+
+echo "== setting up: template bench-t, AppVM bench-q (running)"
+splq template create bench-t --base host
+splq create bench-q --template bench-t
+splq start bench-q
+head -c $((16 * 1024 * 1024)) /dev/urandom >"$SCRATCH/blob"
+
+BWRAP=$(cmdline bwrap --unshare-all --die-with-parent --ro-bind /usr /usr \
+	--symlink usr/lib /lib --symlink usr/lib64 /lib64 --symlink usr/bin /bin \
+	--proc /proc --dev /dev /bin/true)
+UNSHARE=$(cmdline unshare --user --map-root-user --mount --pid --fork --net --uts --ipc /bin/true)
+
+hf() {
+	hyperfine --warmup "$WARMUP" --runs "$RUNS" -N --style basic "$@"
+}
+
+echo
+echo "== 1. a disposable: splq dispvm against bwrap and unshare"
+hf --export-json "$SCRATCH/dispvm.json" \
+	-n "splq dispvm" "$(cmdline "$SPLQ" dispvm --template bench-t -- /bin/true)" \
+	-n "bwrap" "$BWRAP" \
+	-n "unshare" "$UNSHARE"
+
+echo
+echo "== 2. a command in a running qube: splq run against bwrap"
+hf --export-json "$SCRATCH/run.json" \
+	-n "splq run" "$(cmdline "$SPLQ" run bench-q -- /bin/true)" \
+	-n "bwrap" "$BWRAP"
+
+echo
+echo "== 3. 16 MiB into a qube, hashed there: splq run sha256sum against cp + sha256sum"
+hf --export-json "$SCRATCH/copy.json" \
+	-n "splq run sha256sum" \
+	"$(cmdline sh -c "$(printf '%q' "$SPLQ") run bench-q -- sha256sum < $SCRATCH/blob")" \
+	-n "cp + sha256sum" \
+	"$(cmdline sh -c "cp $SCRATCH/blob $SCRATCH/x && sha256sum $SCRATCH/x")"
+
+echo
+echo "== 4. host memory of the idle qube bench-q (Pss of its supervisor and init)"
+sleep 1
+mapfile -t qdirs < <(splq_cgroup_dirs "$SPLQ_CGROUP/bench-q")
+if [ "${#qdirs[@]}" -eq 0 ]; then
+	echo "bench: no cgroup for bench-q under $SPLQ_CGROUP" >&2
+	exit 1
+fi
+mapfile -t qpids < <(splq_cgroup_pids "${qdirs[@]}")
+declare -A seen=()
+mem_pids=()
+for p in "${qpids[@]}"; do
+	seen[$p]=1
+	mem_pids+=("$p")
+done
+# The supervisor: a splq parent of the qube's processes, outside the cgroup.
+for p in "${qpids[@]}"; do
+	pp=$(awk '{ print $4 }' "/proc/$p/stat" 2>/dev/null || true)
+	case $pp in '' | 0 | 1) continue ;; esac
+	[ -z "${seen[$pp]:-}" ] || continue
+	comm=$(cat "/proc/$pp/comm" 2>/dev/null || true)
+	exe=$(readlink "/proc/$pp/exe" 2>/dev/null || true)
+	case "$comm ${exe##*/}" in
+	*splq*)
+		seen[$pp]=1
+		mem_pids+=("$pp")
+		;;
+	esac
+done
+pss_kib=0
+printf '  %-8s %-16s %10s\n' PID COMMAND "PSS KiB"
+for p in "${mem_pids[@]}"; do
+	kib=$(awk '$1 == "Pss:" { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null || true)
+	comm=$(cat "/proc/$p/comm" 2>/dev/null || true)
+	printf '  %-8s %-16s %10s\n' "$p" "$comm" "${kib:-?}"
+	pss_kib=$((pss_kib + ${kib:-0}))
+done
+echo "$pss_kib" >"$SCRATCH/memory_kib"
+
+echo
+python3 - "$SCRATCH" <<'EOF'
+import json, os, sys
+
+d = sys.argv[1]
+
+def medians(name):
+    with open(os.path.join(d, name + ".json")) as f:
+        return {r["command"]: r["median"] * 1000 for r in json.load(f)["results"]}
+
+rows = []  # (name, value text, ratio text, target text, result)
+failed = False
+
+def group(title, name, baseline, order, target_name=None, limit=None):
+    global failed
+    m = medians(name)
+    base = m[baseline]
+    rows.append((title, None, None, None, None))
+    for cmd in order:
+        ratio = m[cmd] / base
+        target = result = ""
+        if cmd == target_name:
+            target = "<= %.1fx" % limit
+            ok = ratio <= limit
+            result = "PASS" if ok else "FAIL"
+            failed = failed or not ok
+        rows.append(("  " + cmd, "%.2f ms" % m[cmd], "%.2fx" % ratio, target, result))
+
+group("disposable (ratio to bwrap)", "dispvm", "bwrap",
+      ["splq dispvm", "bwrap", "unshare"], "splq dispvm", 2.0)
+group("run in a running qube (ratio to bwrap)", "run", "bwrap",
+      ["splq run", "bwrap"], "splq run", 1.0)
+group("16 MiB in and hashed (ratio to cp + sha256sum)", "copy", "cp + sha256sum",
+      ["splq run sha256sum", "cp + sha256sum"])
+
+with open(os.path.join(d, "memory_kib")) as f:
+    kib = int(f.read())
+mem_ok = kib <= 2048
+failed = failed or not mem_ok
+rows.append(("idle qube memory", None, None, None, None))
+rows.append(("  supervisor + init (Pss)", "%d KiB, %.2f MiB" % (kib, kib / 1024), "",
+             "<= 2 MiB", "PASS" if mem_ok else "FAIL"))
+
+print("%-48s %18s %8s %9s  %s" % ("NAME", "MEDIAN", "RATIO", "TARGET", "RESULT"))
+for name, value, ratio, target, result in rows:
+    if value is None:
+        print(name)
+    else:
+        print("%-48s %18s %8s %9s  %s" % (name, value, ratio, target, result))
+sys.exit(1 if failed else 0)
+EOF

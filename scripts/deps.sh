@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# splq: install the Debian packages needed to build, test, demo, benchmark
+# and fuzz splq.  Installs only what is missing; quiet when nothing is.
+set -euo pipefail
+
+packages=(
+	build-essential pkg-config
+	libsqlite3-dev sqlite3 libssl-dev libjansson-dev libseccomp-dev libcap-dev
+	libcmocka-dev bats
+	hyperfine bubblewrap
+	clang libclang-rt-14-dev
+	iproute2 util-linux procps
+)
+
+# One dpkg-query for all of them: a package is present when any of its
+# lines (one per architecture) says "install ok installed".
+installed=$(dpkg-query -W -f='${Package} ${Status}\n' "${packages[@]}" 2>/dev/null |
+	awk '$2 == "install" && $3 == "ok" && $4 == "installed" { print $1 }' || true)
+
+missing=()
+for p in "${packages[@]}"; do
+	if ! grep -qxF -- "$p" <<<"$installed"; then
+		missing+=("$p")
+	fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+	exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing Debian packages: ${missing[*]}" >&2
+	echo "deps: run 'make deps' as root, or: apt-get install ${missing[*]}" >&2
+	exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+echo "deps: installing ${missing[*]}"
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,139 @@
+/* splq command line: what the command files share.  The command line is
+ * the only part of splq that reads argv and prints to the user; everything
+ * it does goes through libsplq's ops (ops.h), the audit log (audit.h) and
+ * the model's names (model.h). */
+#ifndef SPLQ_CLI_H
+#define SPLQ_CLI_H
+
+#include <getopt.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "error.h"
+#include "model.h"
+#include "ops.h"
+
+#define SPLQ_VERSION "0.1.0"
+
+/* One invocation of splq. */
+struct cli {
+	bool json;                  /* --json: one JSON object on stdout */
+	bool help;                  /* --help or -h among the command's options */
+	const char *cmd;            /* the command's full name, "create", "template create" */
+	char usage[SPLQ_ERROR_MAX]; /* the first command line mistake, "" if none */
+};
+
+/* A command: its name (one or two words), an alias, the function that runs
+ * it with argv[0] being its last word, and its help. */
+struct cli_command {
+	const char *name;
+	const char *alias;
+	int (*run)(struct cli *cli, int argc, char **argv);
+	const char *summary;        /* one line for `splq --help` */
+	const char *synopsis;       /* one or more lines, each without "splq " */
+	const char *const *options; /* pairs: option, what it does; NULL-ended */
+	const char *description;    /* one paragraph */
+};
+
+/* commands.c: the table (NULL-named sentinel at the end) and help. */
+extern const struct cli_command cli_commands[];
+/* Find a command from the first one or two words; *used says how many
+ * words the name took (1 or 2).  NULL when there is none. */
+const struct cli_command *cli_command_find(const char *w1, const char *w2, int *used);
+/* Is word the first word of two-word commands ("template", "audit")? */
+bool cli_command_is_group(const char *word);
+void cli_print_usage(FILE *f, const struct cli_command *c);
+void cli_print_group_usage(FILE *f, const char *group);
+void cli_print_main_usage(FILE *f);
+
+/* args.c (and cli_parse_end in output.c): option parsing.  Every command's option table ends with
+ * CLI_COMMON_OPTIONS and its short option string starts with ":" (or "+:")
+ * and holds "h".  cli_getopt() handles --json, --help and mistakes itself
+ * (the first mistake is kept in cli->usage and parsing goes on, so that a
+ * later --json still applies); it returns the command's own options, and
+ * -1 at the end.  main() resets getopt before a command runs. */
+enum {
+	CLI_OPT_JSON = 0x100,
+	CLI_OPT_MEMORY,
+	CLI_OPT_VCPUS,
+	CLI_OPT_WAIT,
+	CLI_OPT_FORCE,
+	CLI_OPT_NO_WAIT,
+	CLI_OPT_TIMEOUT,
+	CLI_OPT_UNSET,
+	CLI_OPT_QUBE,
+	CLI_OPT_SINCE,
+};
+#define CLI_COMMON_OPTIONS                                                                         \
+	{"json", no_argument, NULL, CLI_OPT_JSON},                                                 \
+	{                                                                                          \
+		"help", no_argument, NULL, 'h'                                                     \
+	}
+
+int cli_getopt(struct cli *cli, int argc, char **argv, const char *shortopts,
+               const struct option *longopts);
+/* Keep a command line mistake found while parsing (the first one wins). */
+void cli_arg_error(struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* After the option loop: with --help print the usage and return 0; after a
+ * mistake report it and return 64; otherwise return -1 (go on). */
+int cli_parse_end(struct cli *cli);
+
+/* Pure helpers (unit-tested): SPLQ_E_USAGE with a message on bad input. */
+/* A whole positive number of seconds, 1 .. 31536000 (a year). */
+int cli_parse_seconds(const char *opt, const char *s, long *out, struct splq_error *err);
+/* "NAME=VALUE" split in place (s is changed); an empty value is allowed. */
+int cli_parse_assign(const char *opt, char *s, struct splq_prop_assign *out,
+                     struct splq_error *err);
+/* --class: "AppVM" or "StandaloneVM". */
+int cli_parse_create_class(const char *s, enum splq_class *out, struct splq_error *err);
+
+/* text.c: pure text helpers (unit-tested). */
+/* A copy of buf with every invalid UTF-8 sequence replaced by U+FFFD (each
+ * maximal ill-formed part by one, as Unicode recommends); never NULL
+ * (aborts when out of memory); *outlen is its length without the NUL. */
+char *cli_utf8_sanitize(const char *buf, size_t len, size_t *outlen);
+/* Replace control characters (newlines, escapes, DEL) by '?' in place, so
+ * that text that came from outside stays on one line and cannot drive the
+ * terminal. */
+char *cli_one_line(char *s);
+
+/* output.c: printing results and errors (the only printing of splq). */
+/* JSON strings that are valid UTF-8 whatever the input. */
+json_t *cli_jstr(const char *s);
+json_t *cli_jstrn(const char *s, size_t len);
+/* Success: in JSON mode print {"success":true,"code":0, ...data}; in text
+ * mode print nothing (the command printed its text).  Takes data (may be
+ * NULL).  Returns 0. */
+int cli_ok(struct cli *cli, json_t *data);
+/* Print a result object with explicit success and code (run, dispvm). */
+void cli_print_result(bool success, int code, json_t *data);
+/* Failure of an operation: `splq: <message>` on stderr, or in JSON mode
+ * {"success":false,"code":N, ...data,"error":msg} on stdout.  Takes data
+ * (may be NULL).  Returns err->code (the exit code). */
+int cli_fail(struct cli *cli, const struct splq_error *err, json_t *data);
+/* A command line mistake: the message and a hint to --help, exit code 64. */
+int cli_usage(struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Open the context (root only, store, backend); on failure report it and
+ * return its exit code, else 0. */
+int cli_open(struct cli *cli, struct splq_ctx *ctx);
+
+/* The commands. */
+int cmd_template_create(struct cli *cli, int argc, char **argv);
+int cmd_create(struct cli *cli, int argc, char **argv);
+int cmd_clone(struct cli *cli, int argc, char **argv);
+int cmd_remove(struct cli *cli, int argc, char **argv);
+int cmd_start(struct cli *cli, int argc, char **argv);
+int cmd_shutdown(struct cli *cli, int argc, char **argv);
+int cmd_kill(struct cli *cli, int argc, char **argv);
+int cmd_ls(struct cli *cli, int argc, char **argv);
+int cmd_run(struct cli *cli, int argc, char **argv);
+int cmd_dispvm(struct cli *cli, int argc, char **argv);
+int cmd_prefs(struct cli *cli, int argc, char **argv);
+int cmd_tags(struct cli *cli, int argc, char **argv);
+int cmd_features(struct cli *cli, int argc, char **argv);
+int cmd_audit_log(struct cli *cli, int argc, char **argv);
+int cmd_audit_verify(struct cli *cli, int argc, char **argv);
+
+#endif

@@ -1,0 +1,150 @@
+/* splq command line: audit log and audit verify. */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "audit.h"
+#include "util.h"
+
+/* Wall clock time in unix ms (--since ages count back from it). */
+static long long wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* RESULT in quotes when it holds spaces ("exit 3", "error: ..."), so that
+ * the fields before ARGS stay one word each. */
+static void print_result(const char *r)
+{
+	if (*r && !strpbrk(r, " \"\\")) {
+		fputs(r, stdout);
+		return;
+	}
+	putchar('"');
+	for (; *r; r++) {
+		if (*r == '"' || *r == '\\')
+			putchar('\\');
+		putchar(*r);
+	}
+	putchar('"');
+}
+
+static void print_entry(struct splq_audit_entry *e)
+{
+	char *target = e->target ? cli_one_line(e->target) : NULL;
+
+	printf("%lld %s %s %s %s ", e->seq, cli_one_line(e->time),
+	       e->actor ? cli_one_line(e->actor) : "-", e->op ? cli_one_line(e->op) : "-",
+	       target && *target ? target : "-");
+	print_result(e->result ? cli_one_line(e->result) : "");
+	if (e->args && *e->args)
+		printf(" %s", cli_one_line(e->args));
+	putchar('\n');
+}
+
+static json_t *entry_json(const struct splq_audit_entry *e)
+{
+	return json_pack("{s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "seq", (json_int_t)e->seq, "time",
+	                 cli_jstr(e->time), "actor", cli_jstr(e->actor), "op", cli_jstr(e->op),
+	                 "target", cli_jstr(e->target), "args", cli_jstr(e->args), "result",
+	                 cli_jstr(e->result), "prev", cli_jstr(e->prev));
+}
+
+int cmd_audit_log(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"qube", required_argument, NULL, 'q'},
+	    {"since", required_argument, NULL, 's'},
+	    CLI_COMMON_OPTIONS,
+	    {0},
+	};
+	const char *qube = NULL;
+	long long since = 0;
+	struct splq_audit_entry *v = NULL;
+	struct splq_ctx ctx;
+	struct splq_error err = {0};
+	int c, rc, n = 0;
+
+	while ((c = cli_getopt(cli, argc, argv, ":hq:s:", opts)) != -1) {
+		if (c == 'q') {
+			qube = optarg;
+		} else if (c == 's') {
+			if (splq_audit_parse_since(optarg, wall_ms(), &since, &err) < 0)
+				cli_arg_error(cli,
+				              strstr(err.msg, "--since") ? "%s" : "--since: %s",
+				              err.msg);
+		}
+	}
+	if ((rc = cli_parse_end(cli)) >= 0)
+		return rc;
+	if (optind < argc)
+		return cli_usage(cli, "audit log takes no arguments, not '%s'", argv[optind]);
+
+	if ((rc = cli_open(cli, &ctx)))
+		return rc;
+	if (splq_audit_read(ctx.home, qube, since, &v, &n, &err) < 0) {
+		rc = cli_fail(cli, &err, NULL);
+	} else if (cli->json) {
+		json_t *a = json_array();
+
+		for (int i = 0; i < n; i++)
+			json_array_append_new(a, entry_json(&v[i]));
+		rc = cli_ok(cli, json_pack("{s:o}", "entries", a));
+	} else {
+		for (int i = 0; i < n; i++)
+			print_entry(&v[i]);
+		rc = cli_ok(cli, NULL);
+	}
+	for (int i = 0; i < n; i++)
+		splq_audit_entry_clear(&v[i]);
+	free(v);
+	splq_ctx_close(&ctx);
+	return rc;
+}
+
+int cmd_audit_verify(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {CLI_COMMON_OPTIONS, {0}};
+	long long entries = 0, bad = 0;
+	struct splq_ctx ctx;
+	struct splq_error err = {0};
+	int rc;
+
+	while (cli_getopt(cli, argc, argv, ":h", opts) != -1)
+		;
+	if ((rc = cli_parse_end(cli)) >= 0)
+		return rc;
+	if (optind < argc)
+		return cli_usage(cli, "audit verify takes no arguments, not '%s'", argv[optind]);
+
+	if ((rc = cli_open(cli, &ctx)))
+		return rc;
+	if (splq_audit_verify(ctx.store, ctx.home, &entries, &bad, &err) < 0) {
+		json_t *data = NULL;
+
+		if (strncmp(err.msg, "audit log", 9) != 0) {
+			static const char prefix[] = "audit log: ";
+			char msg[SPLQ_ERROR_MAX];
+			size_t len = strnlen(err.msg, sizeof(err.msg) - sizeof(prefix));
+
+			memcpy(msg, prefix, sizeof(prefix) - 1);
+			memcpy(msg + sizeof(prefix) - 1, err.msg, len);
+			msg[sizeof(prefix) - 1 + len] = '\0';
+			memcpy(err.msg, msg, sizeof(msg));
+		}
+		if (err.code == SPLQ_E_AUDIT)
+			data = json_pack("{s:I}", "badEntry", (json_int_t)bad);
+		rc = cli_fail(cli, &err, data);
+	} else {
+		if (!cli->json)
+			printf("audit log OK: %lld entries\n", entries);
+		rc = cli_ok(cli, json_pack("{s:I}", "entries", (json_int_t)entries));
+	}
+	splq_ctx_close(&ctx);
+	return rc;
+}

@@ -1,0 +1,315 @@
+/* splq command line: a qube's properties (prefs), tags and features, in
+ * the manner of qvm-prefs, qvm-tags and qvm-features. */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+#include "util.h"
+
+/* ops.h changes tags and features but has no call that reads them: the
+ * lists come from the store, after checking that the qube exists. */
+static int qube_exists(struct splq_ctx *ctx, const char *name, struct splq_error *err)
+{
+	struct splq_qube q;
+
+	memset(&q, 0, sizeof(q));
+	if (splq_store_qube_get(ctx->store, name, &q, err) < 0)
+		return -1;
+	splq_qube_clear(&q);
+	return 0;
+}
+
+static const char *pref_type(const struct splq_pref *p)
+{
+	return p->def ? splq_prop_type_name(p->def->type) : "str";
+}
+
+static void prefs_print_list(struct splq_pref *v, int n)
+{
+	int width = 0;
+
+	for (int i = 0; i < n; i++)
+		if (v[i].def && (int)strlen(v[i].def->name) > width)
+			width = (int)strlen(v[i].def->name);
+	for (int i = 0; i < n; i++) {
+		const char *value = v[i].value ? cli_one_line(v[i].value) : "";
+
+		if (!v[i].def)
+			continue;
+		if (*value)
+			printf("%-*s  %c  %s\n", width, v[i].def->name, v[i].is_default ? 'D' : '-',
+			       value);
+		else
+			printf("%-*s  %c\n", width, v[i].def->name, v[i].is_default ? 'D' : '-');
+	}
+}
+
+static json_t *prefs_json_list(const char *qube, const struct splq_pref *v, int n)
+{
+	json_t *props = json_object();
+
+	for (int i = 0; i < n; i++) {
+		if (!v[i].def)
+			continue;
+		json_object_set_new(props, v[i].def->name,
+		                    json_pack("{s:o,s:b,s:s}", "value", cli_jstr(v[i].value),
+		                              "default", v[i].is_default, "type",
+		                              pref_type(&v[i])));
+	}
+	return json_pack("{s:o,s:o}", "qube", cli_jstr(qube), "properties", props);
+}
+
+/* One property, after reading or changing it; with_type for `prefs Q P`. */
+static int prefs_show(struct cli *cli, struct splq_ctx *ctx, const char *qube, const char *prop,
+                      bool with_type, bool text)
+{
+	struct splq_pref p;
+	struct splq_error err = {0};
+	json_t *o;
+
+	memset(&p, 0, sizeof(p));
+	if (splq_op_prefs_get(ctx, qube, prop, &p, &err) < 0)
+		return cli_fail(cli, &err, NULL);
+	if (!cli->json) {
+		if (text)
+			printf("%s\n", p.value ? cli_one_line(p.value) : "");
+		free(p.value);
+		return cli_ok(cli, NULL);
+	}
+	o = json_pack("{s:o,s:s,s:o,s:b}", "qube", cli_jstr(qube), "property",
+	              p.def ? p.def->name : prop, "value", cli_jstr(p.value), "default",
+	              p.is_default);
+	if (with_type)
+		json_object_set_new(o, "type", json_string(pref_type(&p)));
+	free(p.value);
+	return cli_ok(cli, o);
+}
+
+int cmd_prefs(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"default", no_argument, NULL, 'D'},
+	    CLI_COMMON_OPTIONS,
+	    {0},
+	};
+	bool reset = false;
+	struct splq_ctx ctx;
+	struct splq_error err = {0};
+	int c, rc, n;
+	char **args;
+
+	while ((c = cli_getopt(cli, argc, argv, ":hD", opts)) != -1)
+		if (c == 'D')
+			reset = true;
+	if ((rc = cli_parse_end(cli)) >= 0)
+		return rc;
+	n = argc - optind;
+	args = argv + optind;
+	if (n == 0)
+		return cli_usage(cli, "prefs needs a QUBE");
+	if (reset && n != 2)
+		return cli_usage(cli, "prefs --default needs QUBE and PROPERTY");
+	if (n > 3)
+		return cli_usage(cli, "prefs takes QUBE [PROPERTY [VALUE]], not also '%s'",
+		                 args[3]);
+
+	if ((rc = cli_open(cli, &ctx)))
+		return rc;
+	if (n == 1) {
+		struct splq_pref *v = NULL;
+		int count = 0;
+
+		if (splq_op_prefs_list(&ctx, args[0], &v, &count, &err) < 0) {
+			rc = cli_fail(cli, &err, NULL);
+		} else if (cli->json) {
+			rc = cli_ok(cli, prefs_json_list(args[0], v, count));
+		} else {
+			prefs_print_list(v, count);
+			rc = cli_ok(cli, NULL);
+		}
+		splq_prefs_free(v, count);
+	} else if (reset) {
+		if (splq_op_prefs_reset(&ctx, args[0], args[1], &err) < 0)
+			rc = cli_fail(cli, &err, NULL);
+		else
+			rc = prefs_show(cli, &ctx, args[0], args[1], false, false);
+	} else if (n == 3) {
+		if (splq_op_prefs_set(&ctx, args[0], args[1], args[2], &err) < 0)
+			rc = cli_fail(cli, &err, NULL);
+		else
+			rc = prefs_show(cli, &ctx, args[0], args[1], false, false);
+	} else {
+		rc = prefs_show(cli, &ctx, args[0], args[1], true, true);
+	}
+	splq_ctx_close(&ctx);
+	return rc;
+}
+
+/* The qube's tags: printed one a line, or {"qube","tags":[...]}. */
+static int tags_show(struct cli *cli, struct splq_ctx *ctx, const char *qube, bool text)
+{
+	struct splq_error err = {0};
+	char **tags = NULL;
+	int n = 0;
+	json_t *a;
+
+	if (qube_exists(ctx, qube, &err) < 0 ||
+	    splq_store_tag_list(ctx->store, qube, &tags, &n, &err) < 0)
+		return cli_fail(cli, &err, NULL);
+	a = json_array();
+	for (int i = 0; i < n; i++) {
+		if (text && !cli->json)
+			printf("%s\n", cli_one_line(tags[i]));
+		json_array_append_new(a, cli_jstr(tags[i]));
+	}
+	splq_strv_free(tags, n);
+	return cli_ok(cli, json_pack("{s:o,s:o}", "qube", cli_jstr(qube), "tags", a));
+}
+
+int cmd_tags(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {CLI_COMMON_OPTIONS, {0}};
+	struct splq_ctx ctx;
+	struct splq_error err = {0};
+	const char *qube, *verb;
+	bool add;
+	int rc, n;
+	char **args;
+
+	while (cli_getopt(cli, argc, argv, ":h", opts) != -1)
+		;
+	if ((rc = cli_parse_end(cli)) >= 0)
+		return rc;
+	n = argc - optind;
+	args = argv + optind;
+	if (n == 0)
+		return cli_usage(cli, "tags needs a QUBE");
+	qube = args[0];
+	verb = n > 1 ? args[1] : "list";
+	if (strcmp(verb, "list") == 0) {
+		if (n > 2)
+			return cli_usage(cli, "tags QUBE list takes no more arguments, not '%s'",
+			                 args[2]);
+		if ((rc = cli_open(cli, &ctx)))
+			return rc;
+		rc = tags_show(cli, &ctx, qube, true);
+		splq_ctx_close(&ctx);
+		return rc;
+	}
+	if (strcmp(verb, "add") != 0 && strcmp(verb, "del") != 0)
+		return cli_usage(cli, "unknown tags action '%s' (list, add or del)", verb);
+	add = strcmp(verb, "add") == 0;
+	if (n < 3)
+		return cli_usage(cli, "tags QUBE %s needs at least one TAG", verb);
+
+	if ((rc = cli_open(cli, &ctx)))
+		return rc;
+	for (int i = 2; i < n; i++) {
+		int r = add ? splq_op_tag_add(&ctx, qube, args[i], &err)
+		            : splq_op_tag_remove(&ctx, qube, args[i], &err);
+		if (r < 0) {
+			rc = cli_fail(cli, &err, NULL);
+			splq_ctx_close(&ctx);
+			return rc;
+		}
+	}
+	rc = cli->json ? tags_show(cli, &ctx, qube, false) : cli_ok(cli, NULL);
+	splq_ctx_close(&ctx);
+	return rc;
+}
+
+static int features_list(struct cli *cli, struct splq_ctx *ctx, const char *qube)
+{
+	struct splq_error err = {0};
+	char **names = NULL, **values = NULL;
+	int n = 0, width = 0;
+	json_t *o;
+
+	if (qube_exists(ctx, qube, &err) < 0 ||
+	    splq_store_feature_list(ctx->store, qube, &names, &values, &n, &err) < 0)
+		return cli_fail(cli, &err, NULL);
+	o = json_object();
+	for (int i = 0; i < n; i++) {
+		if ((int)strlen(names[i]) > width)
+			width = (int)strlen(names[i]);
+		json_object_set_new(o, names[i], cli_jstr(values[i]));
+	}
+	if (!cli->json) {
+		for (int i = 0; i < n; i++) {
+			cli_one_line(names[i]);
+			if (values[i] && *values[i])
+				printf("%-*s  %s\n", width, names[i], cli_one_line(values[i]));
+			else
+				printf("%s\n", names[i]);
+		}
+	}
+	splq_strv_free(names, n);
+	splq_strv_free(values, n);
+	return cli_ok(cli, json_pack("{s:o,s:o}", "qube", cli_jstr(qube), "features", o));
+}
+
+/* {"qube","feature","value"}; value NULL (JSON null) after --unset. */
+static json_t *feature_json(const char *qube, const char *name, const char *value)
+{
+	return json_pack("{s:o,s:o,s:o}", "qube", cli_jstr(qube), "feature", cli_jstr(name),
+	                 "value", value ? cli_jstr(value) : json_null());
+}
+
+int cmd_features(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"unset", no_argument, NULL, 'D'},
+	    CLI_COMMON_OPTIONS,
+	    {0},
+	};
+	bool unset = false;
+	struct splq_ctx ctx;
+	struct splq_error err = {0};
+	int c, rc, n;
+	char **args;
+
+	while ((c = cli_getopt(cli, argc, argv, ":hD", opts)) != -1)
+		if (c == 'D')
+			unset = true;
+	if ((rc = cli_parse_end(cli)) >= 0)
+		return rc;
+	n = argc - optind;
+	args = argv + optind;
+	if (n == 0)
+		return cli_usage(cli, "features needs a QUBE");
+	if (unset && n != 2)
+		return cli_usage(cli, "features --unset needs QUBE and NAME");
+	if (n > 3)
+		return cli_usage(cli, "features takes QUBE [NAME [VALUE]], not also '%s'", args[3]);
+
+	if ((rc = cli_open(cli, &ctx)))
+		return rc;
+	if (n == 1) {
+		rc = features_list(cli, &ctx, args[0]);
+	} else if (unset) {
+		if (splq_op_feature_remove(&ctx, args[0], args[1], &err) < 0)
+			rc = cli_fail(cli, &err, NULL);
+		else
+			rc = cli_ok(cli, feature_json(args[0], args[1], NULL));
+	} else if (n == 3) {
+		if (splq_op_feature_set(&ctx, args[0], args[1], args[2], &err) < 0)
+			rc = cli_fail(cli, &err, NULL);
+		else
+			rc = cli_ok(cli, feature_json(args[0], args[1], args[2]));
+	} else {
+		cleanup_free char *value = NULL;
+
+		if (qube_exists(&ctx, args[0], &err) < 0 ||
+		    splq_store_feature_get(ctx.store, args[0], args[1], &value, &err) < 0) {
+			rc = cli_fail(cli, &err, NULL);
+		} else {
+			if (!cli->json)
+				printf("%s\n", cli_one_line(value));
+			rc = cli_ok(cli, feature_json(args[0], args[1], value));
+		}
+	}
+	splq_ctx_close(&ctx);
+	return rc;
+}

@@ -1,0 +1,350 @@
+/* splq command line: making, removing, starting and stopping qubes, and ls. */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+int cmd_template_create(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"base", required_argument, NULL, 'b'},
+	    {"label", required_argument, NULL, 'l'},
+	    CLI_COMMON_OPTIONS,
+	    {0},
+	};
+	const char *base = NULL, *label = NULL;
+	struct splq_ctx ctx;
+	struct splq_error err = {0};
+	int c, rc;
+
+	while ((c = cli_getopt(cli, argc, argv, ":hb:l:", opts)) != -1) {
+		if (c == 'b')
+			base = optarg;
+		else if (c == 'l')
+			label = optarg;
+	}
+	if ((rc = cli_parse_end(cli)) >= 0)
+		return rc;
+	if (optind >= argc)
+		return cli_usage(cli, "template create needs a NAME");
+	if (argc - optind > 1)
+		return cli_usage(cli, "template create takes one NAME, not also '%s'",
+		                 argv[optind + 1]);
+	if (!base)
+		return cli_usage(cli, "template create needs --base host or --base DIR");
+	if (!*base)
+		return cli_usage(cli, "--base needs 'host' or a directory, not ''");
+
+	if ((rc = cli_open(cli, &ctx)))
+		return rc;
+	if (splq_op_template_create(&ctx, argv[optind], base, label, &err) < 0)
+		rc = cli_fail(cli, &err, NULL);
+	else
+		rc = cli_ok(cli, json_pack("{s:o}", "qube", cli_jstr(argv[optind])));
+	splq_ctx_close(&ctx);
+	return rc;
+}
+
+int cmd_create(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"template", required_argument, NULL, 't'},
+	    {"class", required_argument, NULL, 'C'},
+	    {"label", required_argument, NULL, 'l'},
+	    {"memory", required_argument, NULL, CLI_OPT_MEMORY},
+	    {"vcpus", required_argument, NULL, CLI_OPT_VCPUS},
+	    {"prop", required_argument, NULL, 'P'},
+	    CLI_COMMON_OPTIONS,
+	    {0},
+	};
+	const char *template = NULL, *label = NULL;
+	enum splq_class klass = SPLQ_CLASS_APPVM;
+	/* Every option may be a property: argc bounds their number. */
+	cleanup_free struct splq_prop_assign *props = splq_xcalloc(argc + 1, sizeof(*props));
+	int nprops = 0, c, rc;
+	struct splq_ctx ctx;
+	struct splq_error err = {0};
+
+	while ((c = cli_getopt(cli, argc, argv, ":ht:C:l:P:", opts)) != -1) {
+		switch (c) {
+		case 't':
+			template = optarg;
+			break;
+		case 'l':
+			label = optarg;
+			break;
+		case 'C':
+			if (cli_parse_create_class(optarg, &klass, &err) < 0)
+				cli_arg_error(cli, "%s", err.msg);
+			break;
+		case CLI_OPT_MEMORY:
+			props[nprops++] = (struct splq_prop_assign){"memory", optarg};
+			break;
+		case CLI_OPT_VCPUS:
+			props[nprops++] = (struct splq_prop_assign){"vcpus", optarg};
+			break;
+		case 'P':
+			if (cli_parse_assign("--prop", optarg, &props[nprops], &err) < 0)
+				cli_arg_error(cli, "%s", err.msg);
+			else
+				nprops++;
+			break;
+		}
+	}
+	if ((rc = cli_parse_end(cli)) >= 0)
+		return rc;
+	if (optind >= argc)
+		return cli_usage(cli, "create needs a NAME");
+	if (argc - optind > 1)
+		return cli_usage(cli, "create takes one NAME, not also '%s'", argv[optind + 1]);
+	if (!template)
+		return cli_usage(cli, "create needs --template");
+
+	if ((rc = cli_open(cli, &ctx)))
+		return rc;
+	if (splq_op_create(&ctx, argv[optind], klass, template, label, props, nprops, &err) < 0)
+		rc = cli_fail(cli, &err, NULL);
+	else
+		rc = cli_ok(cli, json_pack("{s:o}", "qube", cli_jstr(argv[optind])));
+	splq_ctx_close(&ctx);
+	return rc;
+}
+
+int cmd_clone(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {CLI_COMMON_OPTIONS, {0}};
+	struct splq_ctx ctx;
+	struct splq_error err = {0};
+	int rc;
+
+	while (cli_getopt(cli, argc, argv, ":h", opts) != -1)
+		;
+	if ((rc = cli_parse_end(cli)) >= 0)
+		return rc;
+	if (argc - optind != 2)
+		return cli_usage(cli, "clone needs SRC and DST");
+
+	if ((rc = cli_open(cli, &ctx)))
+		return rc;
+	if (splq_op_clone(&ctx, argv[optind], argv[optind + 1], &err) < 0)
+		rc = cli_fail(cli, &err, NULL);
+	else
+		rc = cli_ok(cli, json_pack("{s:o}", "qube", cli_jstr(argv[optind + 1])));
+	splq_ctx_close(&ctx);
+	return rc;
+}
+
+enum each_op { EACH_REMOVE, EACH_START, EACH_SHUTDOWN, EACH_KILL };
+
+/* The same operation on each NAME in order, stopping at the first failure.
+ * JSON: {"qube":NAME} for one, {"qubes":[...]} for several (on failure,
+ * the ones already done). */
+static int each_qube(struct cli *cli, enum each_op op, bool force, bool wait, int n, char **names)
+{
+	struct splq_ctx ctx;
+	struct splq_error err = {0};
+	json_t *done = json_array();
+	int rc;
+
+	if ((rc = cli_open(cli, &ctx))) {
+		json_decref(done);
+		return rc;
+	}
+	for (int i = 0; i < n; i++) {
+		int r = -1;
+
+		switch (op) {
+		case EACH_REMOVE:
+			r = splq_op_remove(&ctx, names[i], &err);
+			break;
+		case EACH_START:
+			r = splq_op_start(&ctx, names[i], &err);
+			break;
+		case EACH_SHUTDOWN:
+			r = splq_op_shutdown(&ctx, names[i], force, wait, &err);
+			break;
+		case EACH_KILL:
+			r = splq_op_kill(&ctx, names[i], &err);
+			break;
+		}
+		if (r < 0) {
+			rc = cli_fail(cli, &err, n > 1 ? json_pack("{s:o}", "qubes", done) : NULL);
+			if (n == 1)
+				json_decref(done);
+			splq_ctx_close(&ctx);
+			return rc;
+		}
+		json_array_append_new(done, cli_jstr(names[i]));
+	}
+	splq_ctx_close(&ctx);
+	if (n == 1) {
+		json_decref(done);
+		return cli_ok(cli, json_pack("{s:o}", "qube", cli_jstr(names[0])));
+	}
+	return cli_ok(cli, json_pack("{s:o}", "qubes", done));
+}
+
+/* remove, start, kill: NAME... and no options of their own. */
+static int names_command(struct cli *cli, enum each_op op, int argc, char **argv)
+{
+	static const struct option opts[] = {CLI_COMMON_OPTIONS, {0}};
+	int rc;
+
+	while (cli_getopt(cli, argc, argv, ":h", opts) != -1)
+		;
+	if ((rc = cli_parse_end(cli)) >= 0)
+		return rc;
+	if (optind >= argc)
+		return cli_usage(cli, "%s needs at least one qube NAME", cli->cmd);
+	return each_qube(cli, op, false, false, argc - optind, argv + optind);
+}
+
+int cmd_remove(struct cli *cli, int argc, char **argv)
+{
+	return names_command(cli, EACH_REMOVE, argc, argv);
+}
+
+int cmd_start(struct cli *cli, int argc, char **argv)
+{
+	return names_command(cli, EACH_START, argc, argv);
+}
+
+int cmd_kill(struct cli *cli, int argc, char **argv)
+{
+	return names_command(cli, EACH_KILL, argc, argv);
+}
+
+int cmd_shutdown(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"wait", no_argument, NULL, CLI_OPT_WAIT},
+	    {"force", no_argument, NULL, CLI_OPT_FORCE},
+	    CLI_COMMON_OPTIONS,
+	    {0},
+	};
+	bool wait = false, force = false;
+	int c, rc;
+
+	while ((c = cli_getopt(cli, argc, argv, ":h", opts)) != -1) {
+		if (c == CLI_OPT_WAIT)
+			wait = true;
+		else if (c == CLI_OPT_FORCE)
+			force = true;
+	}
+	if ((rc = cli_parse_end(cli)) >= 0)
+		return rc;
+	if (optind >= argc)
+		return cli_usage(cli, "shutdown needs at least one qube NAME");
+	return each_qube(cli, EACH_SHUTDOWN, force, wait, argc - optind, argv + optind);
+}
+
+/* ls: the columns, header first. */
+enum { LS_NAME, LS_CLASS, LS_STATE, LS_LABEL, LS_TEMPLATE, LS_MEMORY, LS_COLS };
+
+static void ls_print(const struct splq_qube_info *v, const int *order, int n)
+{
+	static const char *const head[LS_COLS] = {"NAME",  "CLASS",    "STATE",
+	                                          "LABEL", "TEMPLATE", "MEMORY"};
+	char mem[32];
+	const char *cell[LS_COLS];
+	size_t width[LS_COLS];
+
+	for (int k = 0; k < LS_COLS; k++)
+		width[k] = strlen(head[k]);
+	/* Two passes: widths, then the lines. */
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1) {
+			for (int k = 0; k < LS_COLS - 1; k++)
+				printf("%-*s  ", (int)width[k], head[k]);
+			printf("%s\n", head[LS_MEMORY]);
+		}
+		for (int j = 0; j < n; j++) {
+			const struct splq_qube_info *q = &v[order[j]];
+
+			snprintf(mem, sizeof(mem), q->memory > 0 ? "%ld" : "-", q->memory);
+			cell[LS_NAME] = q->name;
+			cell[LS_CLASS] = splq_class_name(q->klass);
+			/* dom0 is where splq runs: it is always running. */
+			cell[LS_STATE] =
+			    q->klass == SPLQ_CLASS_ADMINVM ? "Running" : splq_power_name(q->power);
+			cell[LS_LABEL] = q->label && *q->label ? q->label : "-";
+			cell[LS_TEMPLATE] = q->template && *q->template ? q->template : "-";
+			cell[LS_MEMORY] = mem;
+			for (int k = 0; k < LS_COLS; k++) {
+				if (!cell[k])
+					cell[k] = "-";
+				if (pass == 0 && strlen(cell[k]) > width[k])
+					width[k] = strlen(cell[k]);
+			}
+			if (pass == 0)
+				continue;
+			for (int k = 0; k < LS_COLS - 1; k++)
+				printf("%-*s  ", (int)width[k], cell[k]);
+			printf("%s\n", cell[LS_MEMORY]);
+		}
+	}
+}
+
+static json_t *ls_json(const struct splq_qube_info *v, const int *order, int n)
+{
+	json_t *a = json_array();
+
+	for (int j = 0; j < n; j++) {
+		const struct splq_qube_info *q = &v[order[j]];
+		const char *state =
+		    q->klass == SPLQ_CLASS_ADMINVM ? "Running" : splq_power_name(q->power);
+
+		json_array_append_new(
+		    a, json_pack("{s:o,s:o,s:o,s:o,s:o,s:I}", "name", cli_jstr(q->name), "class",
+		                 cli_jstr(splq_class_name(q->klass)), "state", cli_jstr(state),
+		                 "label", cli_jstr(q->label), "template", cli_jstr(q->template),
+		                 "memory", (json_int_t)q->memory));
+	}
+	return json_pack("{s:o}", "qubes", a);
+}
+
+int cmd_ls(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {CLI_COMMON_OPTIONS, {0}};
+	struct splq_qube_info *v = NULL;
+	cleanup_free int *order = NULL;
+	struct splq_ctx ctx;
+	struct splq_error err = {0};
+	int n = 0, k = 0, rc;
+
+	while (cli_getopt(cli, argc, argv, ":h", opts) != -1)
+		;
+	if ((rc = cli_parse_end(cli)) >= 0)
+		return rc;
+	if (optind < argc)
+		return cli_usage(cli, "ls takes no arguments, not '%s'", argv[optind]);
+
+	if ((rc = cli_open(cli, &ctx)))
+		return rc;
+	if (splq_op_list(&ctx, &v, &n, &err) < 0) {
+		rc = cli_fail(cli, &err, NULL);
+		splq_ctx_close(&ctx);
+		return rc;
+	}
+	splq_ctx_close(&ctx);
+
+	/* dom0 (the AdminVM) first, the rest in the order given (by name). */
+	order = splq_xcalloc(n + 1, sizeof(*order));
+	for (int j = 0; j < n; j++)
+		if (v[j].klass == SPLQ_CLASS_ADMINVM)
+			order[k++] = j;
+	for (int j = 0; j < n; j++)
+		if (v[j].klass != SPLQ_CLASS_ADMINVM)
+			order[k++] = j;
+
+	if (cli->json) {
+		rc = cli_ok(cli, ls_json(v, order, n));
+	} else {
+		ls_print(v, order, n);
+		rc = cli_ok(cli, NULL);
+	}
+	splq_qube_info_free(v, n);
+	return rc;
+}

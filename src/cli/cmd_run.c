@@ -1,0 +1,233 @@
+/* splq command line: run and dispvm.  Without --json the command's stdin,
+ * stdout and stderr are splq's own and splq exits with the command's exit
+ * code.  With --json stdin still passes through while stdout and stderr go
+ * to two memory files, read back when the command has ended and returned
+ * as strings with exitCode and duration. */
+#include "cli.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "util.h"
+
+/* Where the command's output goes. */
+struct capture {
+	int fds[3];
+	bool on; /* stdout and stderr are memory files */
+};
+
+static void capture_close(struct capture *cap)
+{
+	if (!cap->on)
+		return;
+	for (int i = 1; i < 3; i++)
+		if (cap->fds[i] >= 0)
+			close(cap->fds[i]);
+	cap->on = false;
+}
+
+static int capture_open(struct capture *cap, bool json, struct splq_error *err)
+{
+	cap->fds[0] = STDIN_FILENO;
+	cap->fds[1] = STDOUT_FILENO;
+	cap->fds[2] = STDERR_FILENO;
+	cap->on = false;
+	if (!json)
+		return 0;
+	cap->on = true;
+	cap->fds[1] = cap->fds[2] = -1;
+	for (int i = 1; i < 3; i++) {
+		cap->fds[i] = memfd_create(i == 1 ? "splq-stdout" : "splq-stderr", MFD_CLOEXEC);
+		if (cap->fds[i] < 0) {
+			int e = errno;
+
+			capture_close(cap);
+			return splq_fail_errno(
+			    err, SPLQ_E_INTERNAL, e,
+			    "cannot make a memory file for the command's output");
+		}
+	}
+	return 0;
+}
+
+/* The whole of a memory file, as a JSON string (valid UTF-8). */
+static json_t *capture_read(int fd, struct splq_error *err)
+{
+	cleanup_free char *buf = NULL;
+	size_t len = 0, cap = 0;
+	json_t *s;
+
+	if (lseek(fd, 0, SEEK_SET) < 0) {
+		splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot read the command's output");
+		return NULL;
+	}
+	for (;;) {
+		ssize_t r;
+
+		if (cap - len < 65536) {
+			cap = cap ? cap * 2 : 65536;
+			buf = realloc(buf, cap);
+			if (!buf)
+				abort();
+		}
+		r = read(fd, buf + len, cap - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
+			                "cannot read the command's output");
+			return NULL;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	s = cli_jstrn(buf ? buf : "", len);
+	return s;
+}
+
+/* Report a finished command: in JSON mode the object, else nothing; the
+ * exit code is the command's own. */
+static int report(struct cli *cli, struct capture *cap, const char *qube, int status,
+                  long long duration)
+{
+	struct splq_error err = {0};
+	json_t *out, *errout;
+
+	if (!cap->on)
+		return status;
+	out = capture_read(cap->fds[1], &err);
+	errout = out ? capture_read(cap->fds[2], &err) : NULL;
+	capture_close(cap);
+	if (!out || !errout) {
+		json_decref(out);
+		return cli_fail(cli, &err, json_pack("{s:o}", "qube", cli_jstr(qube)));
+	}
+	cli_print_result(status == 0, SPLQ_OK,
+	                 json_pack("{s:o,s:i,s:o,s:o,s:I}", "qube", cli_jstr(qube), "exitCode",
+	                           status, "stdout", out, "stderr", errout, "duration",
+	                           (json_int_t)duration));
+	return status;
+}
+
+int cmd_run(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"user", required_argument, NULL, 'u'},
+	    {"no-wait", no_argument, NULL, CLI_OPT_NO_WAIT},
+	    CLI_COMMON_OPTIONS,
+	    {0},
+	};
+	struct splq_exec x = {0};
+	struct capture cap;
+	struct splq_ctx ctx;
+	struct splq_error err = {0};
+	const char *name;
+	long long t0, t1;
+	int c, rc, status = 0, i;
+
+	/* "+": options end at the qube's name; the rest is the command. */
+	while ((c = cli_getopt(cli, argc, argv, "+:hu:", opts)) != -1) {
+		if (c == 'u')
+			x.user = optarg;
+		else if (c == CLI_OPT_NO_WAIT)
+			x.no_wait = true;
+	}
+	if ((rc = cli_parse_end(cli)) >= 0)
+		return rc;
+	if (optind >= argc)
+		return cli_usage(cli, "run needs a qube NAME and a COMMAND");
+	if (x.user && !*x.user)
+		return cli_usage(cli, "--user needs a user name, not ''");
+	name = argv[optind];
+	i = optind + 1;
+	if (i < argc && strcmp(argv[i], "--") == 0)
+		i++;
+	if (i >= argc)
+		return cli_usage(cli, "run needs a COMMAND to run in '%s'", name);
+	x.argv = argv + i; /* argv[argc] is NULL */
+
+	if ((rc = cli_open(cli, &ctx)))
+		return rc;
+	if (capture_open(&cap, cli->json, &err) < 0) {
+		splq_ctx_close(&ctx);
+		return cli_fail(cli, &err, NULL);
+	}
+	memcpy(x.fds, cap.fds, sizeof(x.fds));
+	t0 = splq_now_ms();
+	if (splq_op_run(&ctx, name, &x, &status, &err) < 0) {
+		capture_close(&cap);
+		splq_ctx_close(&ctx);
+		return cli_fail(cli, &err, json_pack("{s:o}", "qube", cli_jstr(name)));
+	}
+	t1 = splq_now_ms();
+	splq_ctx_close(&ctx);
+	return report(cli, &cap, name, status, t1 - t0);
+}
+
+int cmd_dispvm(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"template", required_argument, NULL, 't'},
+	    {"timeout", required_argument, NULL, CLI_OPT_TIMEOUT},
+	    {"user", required_argument, NULL, 'u'},
+	    CLI_COMMON_OPTIONS,
+	    {0},
+	};
+	struct splq_exec x = {0};
+	struct capture cap;
+	struct splq_ctx ctx;
+	struct splq_error err = {0};
+	char name[SPLQ_NAME_MAX + 1] = "";
+	const char *dvm = NULL;
+	long timeout = 0;
+	long long t0, t1;
+	int c, rc, status = 0;
+
+	/* "+": options end where the command begins. */
+	while ((c = cli_getopt(cli, argc, argv, "+:ht:u:", opts)) != -1) {
+		switch (c) {
+		case 't':
+			dvm = optarg;
+			break;
+		case 'u':
+			x.user = optarg;
+			break;
+		case CLI_OPT_TIMEOUT:
+			if (cli_parse_seconds("--timeout", optarg, &timeout, &err) < 0)
+				cli_arg_error(cli, "%s", err.msg);
+			break;
+		}
+	}
+	if ((rc = cli_parse_end(cli)) >= 0)
+		return rc;
+	if (optind >= argc)
+		return cli_usage(cli, "dispvm needs a COMMAND");
+	if (x.user && !*x.user)
+		return cli_usage(cli, "--user needs a user name, not ''");
+	if (dvm && !*dvm)
+		return cli_usage(cli, "--template needs a qube name, not ''");
+	x.argv = argv + optind; /* argv[argc] is NULL */
+
+	if ((rc = cli_open(cli, &ctx)))
+		return rc;
+	if (capture_open(&cap, cli->json, &err) < 0) {
+		splq_ctx_close(&ctx);
+		return cli_fail(cli, &err, NULL);
+	}
+	memcpy(x.fds, cap.fds, sizeof(x.fds));
+	t0 = splq_now_ms();
+	if (splq_op_dispvm(&ctx, dvm, &x, timeout, &status, name, &err) < 0) {
+		capture_close(&cap);
+		splq_ctx_close(&ctx);
+		/* A timeout or a signal (128+N) is an error of splq's, with its
+		 * own exit code. */
+		return cli_fail(cli, &err,
+		                name[0] ? json_pack("{s:o}", "qube", cli_jstr(name)) : NULL);
+	}
+	t1 = splq_now_ms();
+	splq_ctx_close(&ctx);
+	return report(cli, &cap, name, status, t1 - t0);
+}

@@ -1,0 +1,236 @@
+/* splq command line: the command table and every command's help. */
+#include "cli.h"
+
+#include <string.h>
+
+/* Options are pairs of strings: the option as written, what it does. */
+#define OPTS(...) ((const char *const[]){__VA_ARGS__ NULL})
+#define JSON_OPT  "    --json", "print one JSON object on stdout instead of text",
+#define HELP_OPT  "-h, --help", "print this help and exit",
+
+const struct cli_command cli_commands[] = {
+    {"template create", NULL, cmd_template_create,
+     "make a TemplateVM from the host or from a root file system directory",
+     "template create NAME --base host|DIR [--label LABEL]",
+     OPTS("-b, --base host|DIR",
+          "'host': the host's /usr, read-only, with an /etc of the template's own; "
+          "DIR: a copy of that root file system directory (required)",
+          "-l, --label LABEL",
+          "red, orange, yellow, green, gray, blue, purple, black, or 1-8 (default red)",
+          JSON_OPT HELP_OPT),
+     "Makes the TemplateVM NAME.  AppVMs made from it see its root file system read-only and "
+     "pick up changes to it at their next start; a StandaloneVM gets a copy of it."},
+    {"create", NULL, cmd_create, "make an AppVM or a StandaloneVM from a template",
+     "create NAME --template TEMPLATE [--class AppVM|StandaloneVM] [--label LABEL]\n"
+     "       [--memory MIB] [--vcpus N] [--prop NAME=VALUE]...",
+     OPTS("-t, --template TEMPLATE", "the TemplateVM to make it from (required)",
+          "-C, --class CLASS", "AppVM (the default) or StandaloneVM", "-l, --label LABEL",
+          "red, orange, yellow, green, gray, blue, purple, black, or 1-8 (default red)",
+          "    --memory MIB", "memory limit in MiB (the 'memory' property)", "    --vcpus N",
+          "number of CPUs (the 'vcpus' property)", "-P, --prop NAME=VALUE",
+          "set a property; may be given more than once", JSON_OPT HELP_OPT),
+     "Makes the qube NAME.  An AppVM shares its template's root file system (read-only, fresh "
+     "at every start) and keeps only its own private volume (/home); a StandaloneVM starts "
+     "with a copy of the template's root and keeps all of it.  Nothing is left behind when "
+     "creation fails."},
+    {"clone", NULL, cmd_clone, "copy a qube under a new name", "clone SRC DST",
+     OPTS(JSON_OPT HELP_OPT),
+     "Copies the qube SRC (its volumes, properties, tags and features) to the new qube DST, "
+     "which gets a user id range of its own."},
+    {"remove", "rm", cmd_remove, "remove halted qubes and all their files", "remove NAME...",
+     OPTS(JSON_OPT HELP_OPT),
+     "Removes each qube NAME with its volumes, in order, stopping at the first that cannot be "
+     "removed (a running qube, or a template other qubes still use).  'rm' is the same "
+     "command."},
+    {"start", NULL, cmd_start, "start qubes", "start NAME...", OPTS(JSON_OPT HELP_OPT),
+     "Starts each qube NAME, in order, stopping at the first that cannot be started."},
+    {"shutdown", NULL, cmd_shutdown, "stop qubes gracefully", "shutdown [--wait] [--force] NAME...",
+     OPTS("    --wait", "return only when each qube has halted", "    --force",
+          "shut it down even when other running qubes depend on it", JSON_OPT HELP_OPT),
+     "Asks every process in each qube NAME to end (SIGTERM) and kills what is left after the "
+     "qube's shutdown_timeout (seconds), in order, stopping at the first that cannot be shut "
+     "down."},
+    {"kill", NULL, cmd_kill, "stop qubes at once", "kill NAME...", OPTS(JSON_OPT HELP_OPT),
+     "Kills every process in each qube NAME at once (SIGKILL) and cleans up after it."},
+    {"run", NULL, cmd_run, "run a command in a qube",
+     "run [--user USER] [--no-wait] NAME [--] COMMAND [ARG...]",
+     OPTS("-u, --user USER", "run it as USER (default: the qube's default_user)", "    --no-wait",
+          "start the command and return at once (exit code 0)", "    --json",
+          "capture the command's stdout and stderr into one JSON object", HELP_OPT),
+     "Runs COMMAND in the qube NAME, starting the qube first if it is halted.  Options come "
+     "before NAME: everything after NAME (or after '--') is the command.  The command's "
+     "stdin, stdout and stderr are splq's own, and splq exits with the command's exit code "
+     "(128+N when signal N ended it).  With --json, stdout and stderr are captured and "
+     "returned as strings."},
+    {"dispvm", NULL, cmd_dispvm, "run a command in a new disposable qube",
+     "dispvm [--template DVM] [--timeout SECONDS] [--user USER] [--] COMMAND [ARG...]",
+     OPTS("-t, --template DVM",
+          "make the disposable from DVM (a TemplateVM, or an AppVM with "
+          "template_for_dispvms=True); default: dom0's default_dispvm",
+          "    --timeout SECONDS", "kill it after SECONDS (1-31536000) and exit with 124",
+          "-u, --user USER", "run it as USER (default: the qube's default_user)", "    --json",
+          "capture the command's stdout and stderr into one JSON object", HELP_OPT),
+     "Makes a disposable qube dispN, runs COMMAND in it, and removes the qube and everything "
+     "it wrote when the command ends, or on --timeout, Ctrl-C, SIGTERM or SIGHUP (then splq "
+     "exits with 124 or 128+N).  Options come before COMMAND.  splq exits with the command's "
+     "exit code, as run does."},
+    {"ls", NULL, cmd_ls, "list qubes", "ls", OPTS(JSON_OPT HELP_OPT),
+     "Lists every qube, dom0 first, with its class, power state, label, template and memory "
+     "(MiB), in aligned columns under a header line."},
+    {"prefs", NULL, cmd_prefs, "show or change a qube's properties",
+     "prefs QUBE [PROPERTY [VALUE]]\n"
+     "       splq prefs --default QUBE PROPERTY",
+     OPTS("-D, --default", "reset PROPERTY to its default", JSON_OPT HELP_OPT),
+     "With QUBE alone, lists every property as NAME, then D (the default is in use) or - (set), "
+     "then VALUE.  With PROPERTY, prints its value; with VALUE too, sets it (an empty VALUE "
+     "clears a vm property such as netvm).  Booleans take True/False, yes/no or 1/0."},
+    {"tags", NULL, cmd_tags, "list, add or remove a qube's tags",
+     "tags QUBE [list]\n"
+     "       splq tags QUBE add TAG...\n"
+     "       splq tags QUBE del TAG...",
+     OPTS(JSON_OPT HELP_OPT),
+     "Tags are free words ([A-Za-z0-9_.:-], up to 255 characters) that policies can name "
+     "(@tag:TAG).  'list' prints one tag a line; 'add' and 'del' change them in order, "
+     "stopping at the first tag that cannot be added or removed."},
+    {"features", NULL, cmd_features, "show or change a qube's features",
+     "features QUBE [NAME [VALUE]]\n"
+     "       splq features --unset QUBE NAME",
+     OPTS("-D, --unset", "remove the feature NAME", JSON_OPT HELP_OPT),
+     "With QUBE alone, lists its features as NAME VALUE.  With NAME, prints that feature's "
+     "value; with VALUE too, sets it (printable ASCII, up to 4096 characters)."},
+    {"audit log", NULL, cmd_audit_log, "print the audit log",
+     "audit log [--qube QUBE] [--since TIME]",
+     OPTS("-q, --qube QUBE", "only entries about QUBE", "-s, --since TIME",
+          "only entries from TIME on: 2026-11-28, 2026-11-28T10:00:00Z, @UNIXSECONDS, or an "
+          "age such as 30s, 15m, 2h, 7d",
+          JSON_OPT HELP_OPT),
+     "Prints one line per audit entry, oldest first: SEQ TIME ACTOR OP TARGET RESULT ARGS.  "
+     "TARGET is - when there is none; RESULT is quoted when it holds spaces (\"exit 3\", "
+     "\"error: ...\"); ARGS, last, is the rest of the line."},
+    {"audit verify", NULL, cmd_audit_verify, "check the audit log's hash chain", "audit verify",
+     OPTS(JSON_OPT HELP_OPT),
+     "Checks every entry of the audit log against the one before it, and the last against the "
+     "head kept in the store.  Prints 'audit log OK: N entries', or names the first bad entry "
+     "and exits with 76."},
+    {NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+};
+
+const struct cli_command *cli_command_find(const char *w1, const char *w2, int *used)
+{
+	size_t n1 = strlen(w1);
+
+	for (const struct cli_command *c = cli_commands; c->name; c++) {
+		const char *space = strchr(c->name, ' ');
+
+		if (space) {
+			if ((size_t)(space - c->name) == n1 && strncmp(c->name, w1, n1) == 0 &&
+			    w2 && strcmp(space + 1, w2) == 0) {
+				*used = 2;
+				return c;
+			}
+			continue;
+		}
+		if (strcmp(c->name, w1) == 0 || (c->alias && strcmp(c->alias, w1) == 0)) {
+			*used = 1;
+			return c;
+		}
+	}
+	return NULL;
+}
+
+bool cli_command_is_group(const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const struct cli_command *c = cli_commands; c->name; c++)
+		if (strncmp(c->name, word, n) == 0 && c->name[n] == ' ')
+			return true;
+	return false;
+}
+
+/* Print text from column indent (the cursor is at column at), wrapped at
+ * WRAP columns on spaces. */
+#define WRAP 79
+static void wrap(FILE *f, const char *text, int indent, int at)
+{
+	while (*text) {
+		int room = WRAP - at, len = (int)strlen(text), cut = len;
+
+		if (len > room) {
+			cut = room;
+			while (cut > 0 && text[cut] != ' ')
+				cut--;
+			if (cut == 0) /* one long word: break after it */
+				cut = (int)strcspn(text, " ");
+		}
+		fprintf(f, "%.*s\n", cut, text);
+		text += cut;
+		while (*text == ' ')
+			text++;
+		if (*text)
+			fprintf(f, "%*s", indent, "");
+		at = indent;
+	}
+}
+
+void cli_print_usage(FILE *f, const struct cli_command *c)
+{
+	fprintf(f, "Usage: splq %s\n", c->synopsis);
+	if (c->alias)
+		fprintf(f, "       splq %s ...\n", c->alias);
+	if (c->options && c->options[0]) {
+		fprintf(f, "\nOptions:\n");
+		for (const char *const *o = c->options; o[0] && o[1]; o += 2) {
+			int n = fprintf(f, "  %s", o[0]);
+
+			if (n > 25) {
+				fprintf(f, "\n%*s", 27, "");
+				n = 27;
+			} else {
+				fprintf(f, "%*s", 27 - n, "");
+				n = 27;
+			}
+			wrap(f, o[1], 27, n);
+		}
+	}
+	fputc('\n', f);
+	wrap(f, c->description, 0, 0);
+	fflush(f);
+}
+
+void cli_print_group_usage(FILE *f, const char *group)
+{
+	size_t n = strlen(group);
+
+	fprintf(f, "Usage:\n");
+	for (const struct cli_command *c = cli_commands; c->name; c++)
+		if (strncmp(c->name, group, n) == 0 && c->name[n] == ' ')
+			fprintf(f, "  splq %-40s %s\n", c->synopsis, c->summary);
+	fprintf(f, "\nRun 'splq %s SUBCOMMAND --help' for more.\n", group);
+	fflush(f);
+}
+
+void cli_print_main_usage(FILE *f)
+{
+	fprintf(f, "Usage: splq [--json] COMMAND [ARGS]\n"
+	           "       splq help [COMMAND]\n"
+	           "       splq --version\n\n"
+	           "Qubes OS compartments (qubes) built from Linux kernel isolation.\n\n"
+	           "Commands:\n");
+	for (const struct cli_command *c = cli_commands; c->name; c++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), c->alias ? "%s, %s" : "%s", c->name, c->alias);
+		fprintf(f, "  %-16s %s\n", name, c->summary);
+	}
+	fprintf(f, "\nOptions:\n"
+	           "  --json            print one JSON object on stdout (also accepted among a\n"
+	           "                    command's options)\n"
+	           "  -h, --help        print this help and exit\n"
+	           "  --version         print the version and exit\n\n"
+	           "Every command but help needs root.  Environment: SPLQ_HOME (default\n"
+	           "/var/lib/splq), SPLQ_RUN (default /run/splq), SPLQ_CGROUP (cgroup parent,\n"
+	           "default splq), SPLQ_BUSY_TIMEOUT (ms to wait for a locked store).\n"
+	           "Run 'splq COMMAND --help' for a command's options.\n");
+	fflush(f);
+}

@@ -1,0 +1,129 @@
+/* splq command line: global options, finding the command, handing over.
+ *
+ *   splq [--json] COMMAND [ARGS]      splq help [COMMAND]      splq --version
+ *
+ * Each command parses its own options (commands.c has the table). */
+#include "cli.h"
+
+#include <errno.h>
+#include <string.h>
+
+/* An unknown command (w2: its second word, or NULL): one line, as there is
+ * no command whose help to point to; splq --help lists them. */
+static int unknown_command(struct cli *cli, const char *w1, const char *w2)
+{
+	char name[256];
+
+	snprintf(name, sizeof(name), w2 ? "%s %s" : "%s", w1, w2);
+	if (cli->json)
+		return cli_usage(cli, "unknown command '%s'", name);
+	fflush(stdout);
+	fprintf(stderr, "splq: unknown command '%s' (see 'splq --help')\n", cli_one_line(name));
+	return SPLQ_E_USAGE;
+}
+
+/* `splq help [COMMAND [SUBCOMMAND]]`: help on stdout, or a mistake (64). */
+static int help(struct cli *cli, int argc, char **argv)
+{
+	const struct cli_command *c;
+	int used;
+
+	if (argc == 0) {
+		cli_print_main_usage(stdout);
+		return 0;
+	}
+	c = cli_command_find(argv[0], argc > 1 ? argv[1] : NULL, &used);
+	if (c && argc == used) {
+		cli_print_usage(stdout, c);
+		return 0;
+	}
+	if (!c && argc == 1 && cli_command_is_group(argv[0])) {
+		cli_print_group_usage(stdout, argv[0]);
+		return 0;
+	}
+	if (!c && argc == 2 && cli_command_is_group(argv[0]))
+		return unknown_command(cli, argv[0], argv[1]);
+	if (!c)
+		return unknown_command(cli, argv[0], NULL);
+	return cli_usage(cli, "help takes one command, not '%s'", argv[used]);
+}
+
+/* A group word ("template", "audit") without a known second word. */
+static int group_mistake(struct cli *cli, const char *group, const char *next)
+{
+	cli->cmd = group; /* the hint: Try 'splq template --help'. */
+	if (next && (strcmp(next, "--help") == 0 || strcmp(next, "-h") == 0)) {
+		cli_print_group_usage(stdout, group);
+		return 0;
+	}
+	if (!next || next[0] == '-') {
+		size_t n = strlen(group);
+		char list[128] = "";
+
+		for (const struct cli_command *c = cli_commands; c->name; c++) {
+			if (strncmp(c->name, group, n) != 0 || c->name[n] != ' ')
+				continue;
+			if (list[0])
+				strncat(list, ", ", sizeof(list) - strlen(list) - 1);
+			strncat(list, c->name + n + 1, sizeof(list) - strlen(list) - 1);
+		}
+		return cli_usage(cli, "'%s' needs a subcommand: %s", group, list);
+	}
+	return unknown_command(cli, group, next);
+}
+
+/* stdout could not be written (a full disk, a closed pipe): say so. */
+static int check_stdout(int rc)
+{
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return rc;
+	fprintf(stderr, "splq: cannot write to standard output: %s\n", strerror(errno));
+	return rc ? rc : SPLQ_E_NOSPACE;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cli = {0};
+	const struct cli_command *c;
+	int i, used, rc;
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			cli.json = true;
+		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			cli_print_main_usage(stdout);
+			return check_stdout(0);
+		} else if (strcmp(argv[i], "--version") == 0) {
+			printf("splq %s\n", SPLQ_VERSION);
+			return check_stdout(0);
+		} else if (strcmp(argv[i], "--") == 0) {
+			i++;
+			break;
+		} else {
+			return cli_usage(&cli, "unknown option '%.*s'", (int)strcspn(argv[i], "="),
+			                 argv[i]);
+		}
+	}
+	if (i >= argc)
+		return cli_usage(&cli, "no command given");
+	if (strcmp(argv[i], "help") == 0)
+		return check_stdout(help(&cli, argc - i - 1, argv + i + 1));
+
+	c = cli_command_find(argv[i], i + 1 < argc ? argv[i + 1] : NULL, &used);
+	if (!c) {
+		/* No command to parse the rest: a --json in it still counts. */
+		for (int k = i + 1; k < argc && strcmp(argv[k], "--") != 0; k++)
+			if (strcmp(argv[k], "--json") == 0)
+				cli.json = true;
+		if (cli_command_is_group(argv[i]))
+			return check_stdout(
+			    group_mistake(&cli, argv[i], i + 1 < argc ? argv[i + 1] : NULL));
+		return unknown_command(&cli, argv[i], NULL);
+	}
+
+	/* The command sees argv[0] = its last word; getopt starts afresh. */
+	cli.cmd = c->name;
+	optind = 0;
+	rc = c->run(&cli, argc - i - used + 1, argv + i + used - 1);
+	return check_stdout(rc);
+}

@@ -1,0 +1,411 @@
+/* splq: the Qubes domain model (see model.h). */
+#include "model.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+/* ---- classes ---- */
+
+static const char *const class_names[SPLQ_CLASS_COUNT] = {
+    [SPLQ_CLASS_ADMINVM] = "AdminVM",
+    [SPLQ_CLASS_TEMPLATEVM] = "TemplateVM",
+    [SPLQ_CLASS_APPVM] = "AppVM",
+    [SPLQ_CLASS_DISPVM] = "DispVM",
+    [SPLQ_CLASS_STANDALONEVM] = "StandaloneVM",
+};
+
+const char *splq_class_name(enum splq_class c)
+{
+	if ((int)c < 0 || c >= SPLQ_CLASS_COUNT)
+		return "?";
+	return class_names[c];
+}
+
+int splq_class_parse(const char *name)
+{
+	if (!name)
+		return -1;
+	for (int i = 0; i < SPLQ_CLASS_COUNT; i++)
+		if (strcmp(name, class_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+bool splq_class_has_template(enum splq_class c)
+{
+	return c == SPLQ_CLASS_APPVM || c == SPLQ_CLASS_DISPVM;
+}
+
+/* ---- quoting for messages ---- */
+
+/* Copy s into buf for a message: printable ASCII as is, anything else as
+ * \xNN; cut with "..." when too long. */
+static const char *shown(const char *s, char *buf, size_t size)
+{
+	size_t o = 0;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (o + 8 >= size) {
+			memcpy(buf + o, "...", 4);
+			return buf;
+		}
+		if (*p >= 0x20 && *p < 0x7f && *p != '\\')
+			buf[o++] = (char)*p;
+		else
+			o += snprintf(buf + o, size - o, "\\x%02x", *p);
+	}
+	buf[o] = '\0';
+	return buf;
+}
+#define SHOWN(s) shown((s), (char[80]){0}, 80)
+
+/* ---- names ---- */
+
+static bool is_alpha(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static bool is_printable(char c)
+{
+	return c >= 0x20 && c < 0x7f;
+}
+
+int splq_name_check(const char *name, struct splq_error *err)
+{
+	size_t len;
+
+	if (!name || !*name)
+		return splq_fail(err, SPLQ_E_NAME, "a qube name may not be empty");
+	len = strlen(name);
+	if (len > SPLQ_NAME_MAX)
+		return splq_fail(err, SPLQ_E_NAME,
+		                 "qube name '%s' is too long (%zu characters; at most %d)",
+		                 SHOWN(name), len, SPLQ_NAME_MAX);
+	if (!is_alpha(name[0]))
+		return splq_fail(err, SPLQ_E_NAME, "qube name '%s' must start with a letter",
+		                 SHOWN(name));
+	for (size_t i = 1; i < len; i++) {
+		char c = name[i];
+
+		if (is_alpha(c) || is_digit(c) || c == '_' || c == '.' || c == '-')
+			continue;
+		if (is_printable(c))
+			return splq_fail(err, SPLQ_E_NAME,
+			                 "qube name '%s' contains '%c'; only letters, digits, "
+			                 "'_', '.' and '-' are allowed",
+			                 SHOWN(name), c);
+		return splq_fail(err, SPLQ_E_NAME,
+		                 "qube name '%s' contains the byte 0x%02x; only letters, digits, "
+		                 "'_', '.' and '-' are allowed",
+		                 SHOWN(name), (unsigned char)c);
+	}
+	if (strcmp(name, "none") == 0 || strcmp(name, "default") == 0 ||
+	    strcmp(name, "Domain-0") == 0)
+		return splq_fail(err, SPLQ_E_NAME, "qube name '%s' is reserved", name);
+	if (strcmp(name, "dom0") == 0)
+		return splq_fail(err, SPLQ_E_NAME,
+		                 "qube name 'dom0' belongs to the AdminVM; choose another name");
+	if (len >= 3 && strcmp(name + len - 3, "-dm") == 0)
+		return splq_fail(err, SPLQ_E_NAME,
+		                 "qube name '%s' may not end in '-dm' (reserved for device models)",
+		                 name);
+	return 0;
+}
+
+/* ---- labels ---- */
+
+const struct splq_label splq_labels[8] = {
+    {1, "red", 0xcc0000},  {2, "orange", 0xf57900}, {3, "yellow", 0xedd400}, {4, "green", 0x73d216},
+    {5, "gray", 0x555555}, {6, "blue", 0x3465a4},   {7, "purple", 0x75507b}, {8, "black", 0x000000},
+};
+
+const struct splq_label *splq_label_by_index(int index)
+{
+	if (index < 1 || index > 8)
+		return NULL;
+	return &splq_labels[index - 1];
+}
+
+const struct splq_label *splq_label_find(const char *name_or_index)
+{
+	if (!name_or_index)
+		return NULL;
+	if (name_or_index[0] >= '1' && name_or_index[0] <= '8' && name_or_index[1] == '\0')
+		return splq_label_by_index(name_or_index[0] - '0');
+	for (int i = 0; i < 8; i++)
+		if (strcmp(name_or_index, splq_labels[i].name) == 0)
+			return &splq_labels[i];
+	return NULL;
+}
+
+/* ---- properties ---- */
+
+#define C(x)    (1u << SPLQ_CLASS_##x)
+#define ALL     (C(ADMINVM) | C(TEMPLATEVM) | C(APPVM) | C(DISPVM) | C(STANDALONEVM))
+#define NOADMIN (ALL & ~C(ADMINVM))
+
+const struct splq_prop_def splq_props[] = {
+    {"name", SPLQ_PT_STR, NULL, 0, 0, true, false, ALL, "the qube's name"},
+    {"klass", SPLQ_PT_STR, NULL, 0, 0, true, false, ALL,
+     "the qube's class (AdminVM, TemplateVM, AppVM, DispVM, StandaloneVM)"},
+    {"uuid", SPLQ_PT_STR, NULL, 0, 0, true, false, ALL, "the qube's UUID, fixed at creation"},
+    {"label", SPLQ_PT_LABEL, "red", 0, 0, false, false, ALL,
+     "colour that marks the qube's windows and trust level"},
+    {"template", SPLQ_PT_VM, "", 0, 0, false, true, C(APPVM) | C(DISPVM),
+     "the template whose root file system the qube starts from"},
+    {"netvm", SPLQ_PT_VM, "", 0, 0, false, false, NOADMIN,
+     "the qube that gives this one network access (empty: no network)"},
+    {"provides_network", SPLQ_PT_BOOL, "False", 0, 0, false, false, NOADMIN,
+     "whether other qubes may use this one as their netvm"},
+    {"memory", SPLQ_PT_INT, "400", 32, 1048576, false, false, NOADMIN,
+     "memory the qube may use, in MiB"},
+    {"maxmem", SPLQ_PT_INT, "4000", 0, 1048576, false, false, NOADMIN,
+     "upper memory limit for memory balancing, in MiB"},
+    {"vcpus", SPLQ_PT_INT, "2", 1, 256, false, true, NOADMIN, "number of CPUs the qube may use"},
+    {"default_user", SPLQ_PT_STR, "user", 0, 0, false, false, NOADMIN,
+     "the user that commands run as in the qube unless told otherwise"},
+    {"default_dispvm", SPLQ_PT_VM, "", 0, 0, false, false, ALL,
+     "the qube disposables are made from (on dom0: the global default)"},
+    {"template_for_dispvms", SPLQ_PT_BOOL, "False", 0, 0, false, false, C(APPVM),
+     "whether disposables may be made from this qube"},
+    {"include_in_backups", SPLQ_PT_BOOL, "True", 0, 0, false, false, NOADMIN,
+     "whether backups include this qube"},
+    {"autostart", SPLQ_PT_BOOL, "False", 0, 0, false, false, NOADMIN,
+     "whether the qube starts when the system boots"},
+    {"qrexec_timeout", SPLQ_PT_INT, "60", 1, 3600, false, false, NOADMIN,
+     "seconds to wait for the qube's qrexec agent at start"},
+    {"shutdown_timeout", SPLQ_PT_INT, "60", 1, 3600, false, false, NOADMIN,
+     "seconds to wait for a clean shutdown before killing the qube"},
+    {"auto_cleanup", SPLQ_PT_BOOL, "True", 0, 0, false, false, C(DISPVM),
+     "whether the disposable is removed when it stops"},
+    {NULL, 0, NULL, 0, 0, false, false, 0, NULL},
+};
+
+const struct splq_prop_def *splq_prop_find(const char *name)
+{
+	if (!name)
+		return NULL;
+	for (const struct splq_prop_def *d = splq_props; d->name; d++)
+		if (strcmp(d->name, name) == 0)
+			return d;
+	return NULL;
+}
+
+const char *splq_prop_type_name(enum splq_prop_type t)
+{
+	switch (t) {
+	case SPLQ_PT_STR:
+		return "str";
+	case SPLQ_PT_INT:
+		return "int";
+	case SPLQ_PT_BOOL:
+		return "bool";
+	case SPLQ_PT_VM:
+		return "vm";
+	case SPLQ_PT_LABEL:
+		return "label";
+	}
+	return "?";
+}
+
+static int parse_int(const struct splq_prop_def *def, const char *value, char **out,
+                     struct splq_error *err)
+{
+	const char *p = value;
+	char *end;
+	long v;
+
+	if (*p == '-')
+		p++;
+	if (!is_digit(*p))
+		goto bad;
+	errno = 0;
+	v = strtol(value, &end, 10);
+	if (errno == ERANGE || *end != '\0' || v < def->min || v > def->max)
+		goto bad;
+	*out = splq_strdup_printf("%ld", v);
+	return 0;
+bad:
+	return splq_fail(err, SPLQ_E_VALUE,
+	                 "property '%s' takes an integer from %ld to %ld, not '%s'", def->name,
+	                 def->min, def->max, SHOWN(value));
+}
+
+static int parse_bool(const struct splq_prop_def *def, const char *value, char **out,
+                      struct splq_error *err)
+{
+	static const char *const yes[] = {"True", "true", "1", "yes"};
+	static const char *const no[] = {"False", "false", "0", "no"};
+
+	for (size_t i = 0; i < 4; i++) {
+		if (strcmp(value, yes[i]) == 0) {
+			*out = splq_xstrdup("True");
+			return 0;
+		}
+		if (strcmp(value, no[i]) == 0) {
+			*out = splq_xstrdup("False");
+			return 0;
+		}
+	}
+	return splq_fail(err, SPLQ_E_VALUE,
+	                 "property '%s' takes a boolean (True or False), not '%s'", def->name,
+	                 SHOWN(value));
+}
+
+int splq_prop_parse(const struct splq_prop_def *def, const char *value, char **out,
+                    struct splq_error *err)
+{
+	struct splq_error sub;
+	size_t len;
+
+	*out = NULL;
+	if (!def)
+		return splq_fail(err, SPLQ_E_NOTFOUND, "no such property");
+	if (def->readonly)
+		return splq_fail(err, SPLQ_E_VALUE, "property '%s' is read-only", def->name);
+	if (!value)
+		return splq_fail(err, SPLQ_E_VALUE, "property '%s' needs a value", def->name);
+
+	switch (def->type) {
+	case SPLQ_PT_INT:
+		return parse_int(def, value, out, err);
+	case SPLQ_PT_BOOL:
+		return parse_bool(def, value, out, err);
+	case SPLQ_PT_LABEL: {
+		const struct splq_label *l = splq_label_find(value);
+
+		if (!l)
+			return splq_fail(err, SPLQ_E_VALUE,
+			                 "property '%s' takes a label (red, orange, yellow, green, "
+			                 "gray, blue, purple, black, or 1 to 8), not '%s'",
+			                 def->name, SHOWN(value));
+		*out = splq_xstrdup(l->name);
+		return 0;
+	}
+	case SPLQ_PT_VM:
+		if (*value && splq_name_check(value, &sub) < 0)
+			return splq_fail(err, SPLQ_E_VALUE,
+			                 "property '%s' takes a qube name or nothing, not '%s': %s",
+			                 def->name, SHOWN(value), sub.msg);
+		*out = splq_xstrdup(value);
+		return 0;
+	case SPLQ_PT_STR:
+		len = strlen(value);
+		for (size_t i = 0; i < len; i++)
+			if (!is_printable(value[i]))
+				return splq_fail(err, SPLQ_E_VALUE,
+				                 "property '%s' takes printable text on one line, "
+				                 "not '%s'",
+				                 def->name, SHOWN(value));
+		if (len > 4096)
+			return splq_fail(err, SPLQ_E_VALUE,
+			                 "property '%s' takes at most 4096 characters, not %zu",
+			                 def->name, len);
+		if (strcmp(def->name, "default_user") == 0 && splq_user_name_check(value, &sub) < 0)
+			return splq_fail(err, SPLQ_E_VALUE, "property '%s': %s", def->name,
+			                 sub.msg);
+		*out = splq_xstrdup(value);
+		return 0;
+	}
+	return splq_fail(err, SPLQ_E_INTERNAL, "property '%s' has an unknown type", def->name);
+}
+
+/* ---- tags, features, users ---- */
+
+int splq_tag_check(const char *tag, struct splq_error *err)
+{
+	size_t len = tag ? strlen(tag) : 0;
+
+	if (len == 0)
+		return splq_fail(err, SPLQ_E_VALUE, "a tag may not be empty");
+	if (len > 255)
+		return splq_fail(err, SPLQ_E_VALUE, "tag '%s' is too long (%zu bytes; at most 255)",
+		                 SHOWN(tag), len);
+	for (size_t i = 0; i < len; i++) {
+		char c = tag[i];
+
+		if (!(is_alpha(c) || is_digit(c) || c == '_' || c == '.' || c == ':' || c == '-'))
+			return splq_fail(err, SPLQ_E_VALUE,
+			                 "tag '%s' may hold only letters, digits, '_', '.', ':' "
+			                 "and '-'",
+			                 SHOWN(tag));
+	}
+	return 0;
+}
+
+int splq_feature_name_check(const char *name, struct splq_error *err)
+{
+	size_t len = name ? strlen(name) : 0;
+
+	if (len == 0)
+		return splq_fail(err, SPLQ_E_VALUE, "a feature name may not be empty");
+	if (len > 255)
+		return splq_fail(err, SPLQ_E_VALUE,
+		                 "feature name '%s' is too long (%zu bytes; at most 255)",
+		                 SHOWN(name), len);
+	for (size_t i = 0; i < len; i++) {
+		char c = name[i];
+
+		if (!(is_alpha(c) || is_digit(c) || c == '_' || c == '.' || c == '-'))
+			return splq_fail(err, SPLQ_E_VALUE,
+			                 "feature name '%s' may hold only letters, digits, '_', "
+			                 "'.' and '-'",
+			                 SHOWN(name));
+	}
+	return 0;
+}
+
+int splq_feature_value_check(const char *value, struct splq_error *err)
+{
+	size_t len;
+
+	if (!value)
+		return splq_fail(err, SPLQ_E_VALUE, "a feature needs a value");
+	len = strlen(value);
+	if (len > 4096)
+		return splq_fail(err, SPLQ_E_VALUE,
+		                 "feature value is too long (%zu bytes; at most 4096)", len);
+	for (size_t i = 0; i < len; i++)
+		if (!is_printable(value[i]))
+			return splq_fail(err, SPLQ_E_VALUE,
+			                 "feature value '%s' may hold only printable ASCII",
+			                 SHOWN(value));
+	return 0;
+}
+
+int splq_user_name_check(const char *name, struct splq_error *err)
+{
+	size_t len = name ? strlen(name) : 0;
+
+	if (len == 0)
+		return splq_fail(err, SPLQ_E_VALUE, "a user name may not be empty");
+	if (len > 32)
+		return splq_fail(err, SPLQ_E_VALUE,
+		                 "user name '%s' is too long (%zu characters; at most 32)",
+		                 SHOWN(name), len);
+	if (!((name[0] >= 'a' && name[0] <= 'z') || name[0] == '_'))
+		return splq_fail(err, SPLQ_E_VALUE,
+		                 "user name '%s' must start with a lower-case letter or '_'",
+		                 SHOWN(name));
+	for (size_t i = 1; i < len; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || is_digit(c) || c == '_' || c == '-'))
+			return splq_fail(err, SPLQ_E_VALUE,
+			                 "user name '%s' may hold only lower-case letters, digits, "
+			                 "'_' and '-'",
+			                 SHOWN(name));
+	}
+	return 0;
+}

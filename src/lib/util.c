@@ -1,0 +1,770 @@
+/* splq: small helpers (see util.h). */
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+
+/* ---- allocation ---- */
+
+char *splq_strdup_printf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		abort();
+	return s;
+}
+
+void *splq_xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p)
+		abort();
+	return p;
+}
+
+void *splq_xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (!p)
+		abort();
+	return p;
+}
+
+char *splq_xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (!p)
+		abort();
+	return p;
+}
+
+/* ---- paths ---- */
+
+bool splq_path_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+long long splq_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int splq_mkdir_p(const char *path, mode_t mode, struct splq_error *err)
+{
+	cleanup_free char *buf = NULL;
+	struct stat st;
+	size_t len;
+	char *p;
+
+	if (!path || !*path)
+		return splq_fail(err, SPLQ_E_INTERNAL,
+		                 "cannot create a directory with an empty path");
+	buf = splq_xstrdup(path);
+	len = strlen(buf);
+	while (len > 1 && buf[len - 1] == '/')
+		buf[--len] = '\0';
+
+	p = buf;
+	for (;;) {
+		while (*p == '/')
+			p++;
+		p = strchr(p, '/');
+		if (p)
+			*p = '\0';
+		if (mkdir(buf, mode) == 0) {
+			/* The umask must not weaken or widen what was asked for. */
+			if (chmod(buf, mode) < 0)
+				return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
+				                       "cannot set the mode of directory '%s'",
+				                       buf);
+		} else if (errno != EEXIST) {
+			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
+			                       "cannot create directory '%s'", buf);
+		} else if (stat(buf, &st) < 0 || !S_ISDIR(st.st_mode)) {
+			return splq_fail(err, SPLQ_E_INTERNAL,
+			                 "cannot create directory '%s': a file of that name exists",
+			                 buf);
+		}
+		if (!p)
+			break;
+		*p++ = '/';
+	}
+	return 0;
+}
+
+/* Split path into an open fd of its parent directory and its last
+ * component.  *base points into *copy (malloc'ed).  -2 when the parent
+ * does not exist. */
+static int open_parent(const char *path, char **copy, const char **base, int *pfd,
+                       struct splq_error *err)
+{
+	char *c, *slash;
+	size_t len;
+
+	c = splq_xstrdup(path);
+	len = strlen(c);
+	while (len > 1 && c[len - 1] == '/')
+		c[--len] = '\0';
+	*copy = c;
+	slash = strrchr(c, '/');
+	if (!slash) {
+		*base = c;
+		*pfd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	} else {
+		*base = slash + 1;
+		if (slash == c) {
+			*pfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		} else {
+			*slash = '\0';
+			*pfd = open(c, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			*slash = '/';
+		}
+	}
+	if (!**base || strcmp(*base, ".") == 0 || strcmp(*base, "..") == 0)
+		return splq_fail(err, SPLQ_E_INTERNAL, "refusing to operate on '%s'", path);
+	if (*pfd < 0) {
+		int e = errno;
+
+		splq_fail_errno(err, e == ENOENT ? SPLQ_E_NOTFOUND : SPLQ_E_INTERNAL, e,
+		                "cannot open the directory holding '%s'", path);
+		return e == ENOENT ? -2 : -1;
+	}
+	return 0;
+}
+
+static bool dot_or_dotdot(const char *n)
+{
+	return n[0] == '.' && (n[1] == '\0' || (n[1] == '.' && n[2] == '\0'));
+}
+
+/* ---- rm -rf ---- */
+
+static int rm_at(int pfd, const char *name, const char *path, dev_t dev, bool top,
+                 struct splq_error *err)
+{
+	struct stat st, st2;
+
+	if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot stat '%s'", path);
+	}
+	if (top)
+		dev = st.st_dev;
+	if (st.st_dev != dev)
+		return splq_fail(err, SPLQ_E_STATE,
+		                 "cannot remove '%s': another file system is mounted there", path);
+
+	if (S_ISDIR(st.st_mode)) {
+		cleanup_dir DIR *d = NULL;
+		struct dirent *de;
+		int fd;
+
+		fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			if (errno == ENOENT)
+				return 0;
+			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
+			                       "cannot open directory '%s'", path);
+		}
+		/* The entry may have been swapped since fstatat. */
+		if (fstat(fd, &st2) < 0 || st2.st_dev != st.st_dev || st2.st_ino != st.st_ino) {
+			close(fd);
+			return splq_fail(err, SPLQ_E_STATE,
+			                 "cannot remove '%s': it changed while being removed",
+			                 path);
+		}
+		d = fdopendir(fd);
+		if (!d) {
+			int e = errno;
+
+			close(fd);
+			return splq_fail_errno(err, SPLQ_E_INTERNAL, e,
+			                       "cannot read directory '%s'", path);
+		}
+		for (;;) {
+			cleanup_free char *child = NULL;
+
+			errno = 0;
+			de = readdir(d);
+			if (!de) {
+				if (errno)
+					return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
+					                       "cannot read directory '%s'", path);
+				break;
+			}
+			if (dot_or_dotdot(de->d_name))
+				continue;
+			child = splq_strdup_printf("%s/%s", path, de->d_name);
+			if (rm_at(dirfd(d), de->d_name, child, dev, false, err) < 0)
+				return -1;
+		}
+		if (unlinkat(pfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
+			                       "cannot remove directory '%s'", path);
+		return 0;
+	}
+	if (unlinkat(pfd, name, 0) < 0 && errno != ENOENT)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot remove '%s'", path);
+	return 0;
+}
+
+int splq_rm_rf(const char *path, struct splq_error *err)
+{
+	cleanup_free char *copy = NULL;
+	cleanup_close int pfd = -1;
+	const char *base;
+
+	if (!path || !*path)
+		return splq_fail(err, SPLQ_E_INTERNAL, "cannot remove an empty path");
+	switch (open_parent(path, &copy, &base, &pfd, err)) {
+	case 0:
+		break;
+	case -2: /* a missing parent means a missing path */
+		return 0;
+	default:
+		return -1;
+	}
+	return rm_at(pfd, base, path, 0, true, err);
+}
+
+/* ---- copy and shift ---- */
+
+static int shift_id(long id, long shift, const char *path, unsigned *out, struct splq_error *err)
+{
+	long long v = (long long)id + shift;
+
+	if (v < 0 || v >= (long long)UINT_MAX)
+		return splq_fail(err, SPLQ_E_VALUE,
+		                 "cannot shift the owner %ld of '%s' by %ld: out of range", id,
+		                 path, shift);
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int shifted_owner(const struct stat *st, long shift, const char *path, uid_t *uid,
+                         gid_t *gid, struct splq_error *err)
+{
+	unsigned u = 0, g = 0;
+
+	if (shift_id((long)st->st_uid, shift, path, &u, err) < 0 ||
+	    shift_id((long)st->st_gid, shift, path, &g, err) < 0)
+		return -1;
+	*uid = u;
+	*gid = g;
+	return 0;
+}
+
+/* chown by an unprivileged user can only fail; like cp -a, an unshifted
+ * copy made without root keeps the copier as owner. */
+static bool chown_error_ok(int e, long shift)
+{
+	return e == EPERM && shift == 0 && geteuid() != 0;
+}
+
+static int copy_data(int in, int out, const char *path, struct splq_error *err)
+{
+	static const size_t chunk = 1 << 20;
+	cleanup_free char *buf = NULL;
+	bool use_cfr = true;
+
+	for (;;) {
+		ssize_t n;
+
+		if (use_cfr) {
+			n = copy_file_range(in, NULL, out, NULL, chunk * 64, 0);
+			if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
+			              errno == EOPNOTSUPP || errno == EBADF || errno == EPERM)) {
+				use_cfr = false;
+				continue;
+			}
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
+				                       "cannot copy to '%s'", path);
+			if (n == 0)
+				return 0;
+			continue;
+		}
+		if (!buf)
+			buf = splq_xmalloc(chunk);
+		n = read(in, buf, chunk);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
+			                       "cannot read the source of '%s'", path);
+		if (n == 0)
+			return 0;
+		for (ssize_t off = 0; off < n;) {
+			ssize_t w = write(out, buf + off, n - off);
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0)
+				return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
+				                       "cannot write '%s'", path);
+			off += w;
+		}
+	}
+}
+
+/* Remove a non-directory at dstfd/name so that a copy can take its place. */
+static int clear_slot(int dstfd, const char *name, const char *path, struct splq_error *err)
+{
+	struct stat st;
+
+	if (fstatat(dstfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return 0;
+	if (S_ISDIR(st.st_mode))
+		return splq_fail(err, SPLQ_E_STATE,
+		                 "cannot copy to '%s': a directory of that name exists", path);
+	if (unlinkat(dstfd, name, 0) < 0 && errno != ENOENT)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot replace '%s'", path);
+	return 0;
+}
+
+static int copy_dir(int srcfd, int dstfd, const char *dpath, long shift, struct splq_error *err);
+
+/* Owner, mode and times of a directory (set once its contents are in). */
+static int finish_dir(int fd, const struct stat *st, const char *path, long shift,
+                      struct splq_error *err)
+{
+	struct timespec ts[2] = {st->st_atim, st->st_mtim};
+	uid_t uid;
+	gid_t gid;
+
+	if (shifted_owner(st, shift, path, &uid, &gid, err) < 0)
+		return -1;
+	if (fchown(fd, uid, gid) < 0 && !chown_error_ok(errno, shift))
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot set the owner of '%s'",
+		                       path);
+	if (fchmod(fd, st->st_mode & 07777) < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot set the mode of '%s'",
+		                       path);
+	if (futimens(fd, ts) < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot set the times of '%s'",
+		                       path);
+	return 0;
+}
+
+static int copy_entry(int srcfd, int dstfd, const char *name, const char *dpath, long shift,
+                      struct splq_error *err)
+{
+	struct timespec ts[2];
+	struct stat st;
+	uid_t uid;
+	gid_t gid;
+
+	if (fstatat(srcfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
+		                       "cannot stat the source of '%s'", dpath);
+	if (shifted_owner(&st, shift, dpath, &uid, &gid, err) < 0)
+		return -1;
+	ts[0] = st.st_atim;
+	ts[1] = st.st_mtim;
+
+	if (S_ISDIR(st.st_mode)) {
+		cleanup_close int sfd = -1;
+		cleanup_close int dfd = -1;
+		struct stat dst;
+
+		if (mkdirat(dstfd, name, 0700) < 0) {
+			if (errno != EEXIST)
+				return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
+				                       "cannot create directory '%s'", dpath);
+			if (fstatat(dstfd, name, &dst, AT_SYMLINK_NOFOLLOW) < 0 ||
+			    !S_ISDIR(dst.st_mode)) {
+				if (clear_slot(dstfd, name, dpath, err) < 0)
+					return -1;
+				if (mkdirat(dstfd, name, 0700) < 0)
+					return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
+					                       "cannot create directory '%s'",
+					                       dpath);
+			}
+		}
+		sfd = openat(srcfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sfd < 0)
+			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
+			                       "cannot open the source of '%s'", dpath);
+		dfd = openat(dstfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (dfd < 0)
+			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
+			                       "cannot open directory '%s'", dpath);
+		if (copy_dir(sfd, dfd, dpath, shift, err) < 0)
+			return -1;
+		return finish_dir(dfd, &st, dpath, shift, err);
+	}
+
+	if (clear_slot(dstfd, name, dpath, err) < 0)
+		return -1;
+
+	if (S_ISREG(st.st_mode)) {
+		cleanup_close int in = -1;
+		cleanup_close int out = -1;
+
+		in = openat(srcfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (in < 0)
+			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
+			                       "cannot open the source of '%s'", dpath);
+		out =
+		    openat(dstfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (out < 0)
+			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot create '%s'",
+			                       dpath);
+		if (copy_data(in, out, dpath, err) < 0)
+			return -1;
+		/* chown before chmod: chown clears set-id bits. */
+		if (fchown(out, uid, gid) < 0 && !chown_error_ok(errno, shift))
+			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
+			                       "cannot set the owner of '%s'", dpath);
+		if (fchmod(out, st.st_mode & 07777) < 0)
+			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
+			                       "cannot set the mode of '%s'", dpath);
+		if (futimens(out, ts) < 0)
+			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
+			                       "cannot set the times of '%s'", dpath);
+		return 0;
+	}
+
+	if (S_ISLNK(st.st_mode)) {
+		size_t cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 256;
+		cleanup_free char *target = NULL;
+		ssize_t n;
+
+		for (;;) {
+			free(target);
+			target = splq_xmalloc(cap);
+			n = readlinkat(srcfd, name, target, cap);
+			if (n < 0)
+				return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
+				                       "cannot read the source link of '%s'",
+				                       dpath);
+			if ((size_t)n < cap)
+				break;
+			cap *= 2;
+		}
+		target[n] = '\0';
+		if (symlinkat(target, dstfd, name) < 0)
+			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
+			                       "cannot create symlink '%s'", dpath);
+	} else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) || S_ISFIFO(st.st_mode) ||
+	           S_ISSOCK(st.st_mode)) {
+		if (mknodat(dstfd, name, (st.st_mode & S_IFMT) | 0600, st.st_rdev) < 0)
+			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot create '%s'",
+			                       dpath);
+	} else {
+		return splq_fail(err, SPLQ_E_INTERNAL, "cannot copy '%s': unknown file type",
+		                 dpath);
+	}
+
+	if (fchownat(dstfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 &&
+	    !chown_error_ok(errno, shift))
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot set the owner of '%s'",
+		                       dpath);
+	/* A node just made here, never a symlink: fchmodat cannot follow. */
+	if (!S_ISLNK(st.st_mode) && fchmodat(dstfd, name, st.st_mode & 07777, 0) < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot set the mode of '%s'",
+		                       dpath);
+	if (utimensat(dstfd, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot set the times of '%s'",
+		                       dpath);
+	return 0;
+}
+
+static int copy_dir(int srcfd, int dstfd, const char *dpath, long shift, struct splq_error *err)
+{
+	cleanup_dir DIR *d = NULL;
+	struct dirent *de;
+	int fd;
+
+	fd = dup(srcfd);
+	if (fd < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
+		                       "cannot read the source of '%s'", dpath);
+	d = fdopendir(fd);
+	if (!d) {
+		int e = errno;
+
+		close(fd);
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, e, "cannot read the source of '%s'",
+		                       dpath);
+	}
+	for (;;) {
+		cleanup_free char *child = NULL;
+
+		errno = 0;
+		de = readdir(d);
+		if (!de) {
+			if (errno)
+				return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
+				                       "cannot read the source of '%s'", dpath);
+			return 0;
+		}
+		if (dot_or_dotdot(de->d_name))
+			continue;
+		child = splq_strdup_printf("%s/%s", dpath, de->d_name);
+		if (copy_entry(dirfd(d), dstfd, de->d_name, child, shift, err) < 0)
+			return -1;
+	}
+}
+
+int splq_copy_tree(const char *src, const char *dst, long shift, struct splq_error *err)
+{
+	cleanup_close int sfd = -1;
+	cleanup_close int dfd = -1;
+	struct stat st;
+
+	sfd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sfd < 0)
+		return splq_fail_errno(err, errno == ENOENT ? SPLQ_E_NOTFOUND : SPLQ_E_INTERNAL,
+		                       errno, "cannot open directory '%s'", src);
+	if (fstat(sfd, &st) < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot stat '%s'", src);
+	if (mkdir(dst, 0700) < 0 && errno != EEXIST)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot create directory '%s'",
+		                       dst);
+	dfd = open(dst, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot open directory '%s'",
+		                       dst);
+	if (copy_dir(sfd, dfd, dst, shift, err) < 0)
+		return -1;
+	return finish_dir(dfd, &st, dst, shift, err);
+}
+
+static int shift_at(int pfd, const char *name, const char *path, dev_t dev, bool top, long shift,
+                    struct splq_error *err)
+{
+	struct stat st;
+	uid_t uid;
+	gid_t gid;
+
+	if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return splq_fail_errno(err, errno == ENOENT ? SPLQ_E_NOTFOUND : SPLQ_E_INTERNAL,
+		                       errno, "cannot stat '%s'", path);
+	if (top)
+		dev = st.st_dev;
+	if (st.st_dev != dev)
+		return splq_fail(err, SPLQ_E_STATE,
+		                 "cannot change owners under '%s': another file system is "
+		                 "mounted there",
+		                 path);
+	if (shifted_owner(&st, shift, path, &uid, &gid, err) < 0)
+		return -1;
+
+	if (S_ISDIR(st.st_mode)) {
+		cleanup_dir DIR *d = NULL;
+		struct dirent *de;
+		int fd;
+
+		fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
+			                       "cannot open directory '%s'", path);
+		d = fdopendir(fd);
+		if (!d) {
+			int e = errno;
+
+			close(fd);
+			return splq_fail_errno(err, SPLQ_E_INTERNAL, e,
+			                       "cannot read directory '%s'", path);
+		}
+		for (;;) {
+			cleanup_free char *child = NULL;
+
+			errno = 0;
+			de = readdir(d);
+			if (!de) {
+				if (errno)
+					return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
+					                       "cannot read directory '%s'", path);
+				break;
+			}
+			if (dot_or_dotdot(de->d_name))
+				continue;
+			child = splq_strdup_printf("%s/%s", path, de->d_name);
+			if (shift_at(dirfd(d), de->d_name, child, dev, false, shift, err) < 0)
+				return -1;
+		}
+		if (fchown(dirfd(d), uid, gid) < 0)
+			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
+			                       "cannot set the owner of '%s'", path);
+		if ((st.st_mode & (S_ISUID | S_ISGID)) && fchmod(dirfd(d), st.st_mode & 07777) < 0)
+			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
+			                       "cannot set the mode of '%s'", path);
+		return 0;
+	}
+	if (fchownat(pfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot set the owner of '%s'",
+		                       path);
+	/* chown clears set-id bits of files; put them back. */
+	if (!S_ISLNK(st.st_mode) && (st.st_mode & (S_ISUID | S_ISGID)) &&
+	    fchmodat(pfd, name, st.st_mode & 07777, 0) < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot set the mode of '%s'",
+		                       path);
+	return 0;
+}
+
+int splq_shift_tree(const char *path, long shift, struct splq_error *err)
+{
+	cleanup_free char *copy = NULL;
+	cleanup_close int pfd = -1;
+	const char *base;
+
+	if (!path || !*path)
+		return splq_fail(err, SPLQ_E_INTERNAL, "cannot change owners of an empty path");
+	if (open_parent(path, &copy, &base, &pfd, err) < 0)
+		return -1;
+	if (shift == 0)
+		return 0;
+	return shift_at(pfd, base, path, 0, true, shift, err);
+}
+
+/* ---- whole files ---- */
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int splq_write_file(const char *path, const void *data, size_t len, mode_t mode,
+                    struct splq_error *err)
+{
+	cleanup_free char *copy = NULL;
+	cleanup_free char *tmp = NULL;
+	cleanup_close int pfd = -1;
+	cleanup_close int fd = -1;
+	const char *base;
+	int e;
+
+	if (!path || !*path)
+		return splq_fail(err, SPLQ_E_INTERNAL, "cannot write a file with an empty path");
+	if (open_parent(path, &copy, &base, &pfd, err) < 0)
+		return -1;
+	tmp = splq_strdup_printf("%.*s.%s.XXXXXX", (int)(base - copy), copy, base);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
+		                       "cannot create a file beside '%s'", path);
+	if (write_all(fd, data, len) < 0) {
+		e = errno;
+		goto fail;
+	}
+	if (fchmod(fd, mode) < 0 || fsync(fd) < 0) {
+		e = errno;
+		goto fail;
+	}
+	if (close(splq_steal_fd(&fd)) < 0) {
+		e = errno;
+		goto fail;
+	}
+	if (rename(tmp, copy) < 0) {
+		e = errno;
+		goto fail;
+	}
+	/* Make the rename itself durable. */
+	fsync(pfd);
+	return 0;
+fail:
+	unlink(tmp);
+	return splq_fail_errno(err, SPLQ_E_INTERNAL, e, "cannot write '%s'", path);
+}
+
+int splq_read_file(const char *path, char **out, size_t *len, struct splq_error *err)
+{
+	cleanup_close int fd = -1;
+	cleanup_free char *buf = NULL;
+	size_t cap = 4096, used = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return splq_fail_errno(err, errno == ENOENT ? SPLQ_E_NOTFOUND : SPLQ_E_INTERNAL,
+		                       errno, "cannot read '%s'", path);
+	buf = splq_xmalloc(cap);
+	for (;;) {
+		ssize_t n;
+
+		if (cap - used < 2) {
+			char *nb;
+
+			cap *= 2;
+			nb = realloc(buf, cap);
+			if (!nb)
+				abort();
+			buf = nb;
+		}
+		n = read(fd, buf + used, cap - used - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot read '%s'",
+			                       path);
+		if (n == 0)
+			break;
+		used += n;
+	}
+	buf[used] = '\0';
+	if (len)
+		*len = used;
+	*out = splq_steal(buf);
+	return 0;
+}
+
+int splq_write_string(const char *path, const char *s, struct splq_error *err)
+{
+	cleanup_close int fd = -1;
+	size_t len = strlen(s);
+	ssize_t n;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return splq_fail_errno(err, errno == ENOENT ? SPLQ_E_NOTFOUND : SPLQ_E_INTERNAL,
+		                       errno, "cannot open '%s' for writing", path);
+	do
+		n = write(fd, s, len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot write '%s' to '%s'", s,
+		                       path);
+	if ((size_t)n != len)
+		return splq_fail(err, SPLQ_E_INTERNAL, "short write of '%s' to '%s'", s, path);
+	if (close(splq_steal_fd(&fd)) < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot write '%s' to '%s'", s,
+		                       path);
+	return 0;
+}

@@ -1,0 +1,266 @@
+# shellcheck shell=bash disable=SC2154  # status, output: set by bats' run
+# splq: helpers for the command-line tests (bats).  Every test gets its own
+# SPLQ_HOME, SPLQ_RUN and cgroup parent, and teardown removes whatever the
+# test left behind, even after a failure.
+#
+#   load helpers
+#   setup() { setup_splq; }
+#   teardown() { teardown_splq; }
+#
+# The cleanup functions (splq_scratch_cleanup, splq_cgroup_dirs) are plain
+# bash, so the demo and the benchmark use them too.
+
+if [ -z "${SPLQ:-}" ]; then
+	SPLQ=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/splq
+fi
+export SPLQ
+
+# Run splq with the test's environment (SPLQ_HOME, SPLQ_RUN, SPLQ_CGROUP).
+splq() {
+	"$SPLQ" "$@"
+}
+
+# Skip unless root: splq refuses other users.
+require_root() {
+	if [ "$(id -u)" -ne 0 ]; then
+		skip "needs root (splq runs only as root)"
+	fi
+}
+
+setup_splq() {
+	SPLQ_HOME=$(mktemp -d /tmp/splq-test-home.XXXXXX)
+	SPLQ_RUN=$(mktemp -d /tmp/splq-test-run.XXXXXX)
+	SPLQ_CGROUP="splq-test-$$-${BATS_SUITE_TEST_NUMBER:-${BATS_TEST_NUMBER:-0}}"
+	export SPLQ_HOME SPLQ_RUN SPLQ_CGROUP
+}
+
+teardown_splq() {
+	splq_scratch_cleanup "${SPLQ_HOME:-}" "${SPLQ_RUN:-}" "${SPLQ_CGROUP:-}"
+	return 0
+}
+
+# The directories of cgroup NAME (a path relative to a hierarchy's root or
+# to this process's own cgroup in it) in every mounted cgroup hierarchy
+# (v1 controllers, the v2 unified tree), one per line, existing ones only.
+splq_cgroup_dirs() {
+	local name=$1 mnt own d
+	[ -n "$name" ] || return 0
+	local -a mounts owns
+	mapfile -t mounts < <(awk '{
+		for (i = 7; i <= NF; i++)
+			if ($i == "-") {
+				if ($(i + 1) == "cgroup" || $(i + 1) == "cgroup2")
+					print $5
+				break
+			}
+	}' /proc/self/mountinfo | sort -u)
+	mapfile -t owns < <(cut -d: -f3- /proc/self/cgroup | sort -u)
+	for mnt in "${mounts[@]}"; do
+		for own in / "${owns[@]}"; do
+			d="$mnt${own%/}/$name"
+			[ -d "$d" ] && printf '%s\n' "$d"
+		done
+	done | sort -u
+}
+
+# Pids of every process in the cgroup directories given, recursively.
+splq_cgroup_pids() {
+	local d
+	for d in "$@"; do
+		[ -d "$d" ] || continue
+		find "$d" -name cgroup.procs -type f -exec cat {} + 2>/dev/null
+	done | sort -un
+}
+
+# Mount points (in this mount namespace) under any of the directories given,
+# deepest first.
+splq_mounts_under() {
+	local dir
+	findmnt -rn -o TARGET 2>/dev/null | while IFS= read -r t; do
+		for dir in "$@"; do
+			[ -n "$dir" ] || continue
+			case $t in
+			"$dir" | "$dir"/*) printf '%s\n' "$t" ;;
+			esac
+		done
+	done | awk '{ print length($0) "\t" $0 }' | sort -rn | cut -f2- | uniq
+}
+
+# Remove everything a scratch splq environment left: kill every process in
+# the cgroup parent CGROUP (by pid), remove its cgroup directories (deepest
+# first), unmount whatever is mounted under HOME and RUN, remove HOME and
+# RUN.  Never fails; says on stderr what it could not remove.
+splq_scratch_cleanup() {
+	local home=$1 run=$2 cgroup=$3
+	local -a dirs pids mnts
+	local i d p
+
+	if [ -n "$cgroup" ]; then
+		mapfile -t dirs < <(splq_cgroup_dirs "$cgroup")
+		for ((i = 0; i < 50; i++)); do
+			mapfile -t pids < <(splq_cgroup_pids "${dirs[@]}")
+			[ "${#pids[@]}" -gt 0 ] || break
+			# A frozen process cannot die: thaw first.
+			for d in "${dirs[@]}"; do
+				find "$d" -name freezer.state -exec sh -c 'echo THAWED > "$1"' _ {} \; 2>/dev/null
+				find "$d" -name cgroup.freeze -exec sh -c 'echo 0 > "$1"' _ {} \; 2>/dev/null
+			done
+			for p in "${pids[@]}"; do
+				[[ $p =~ ^[0-9]+$ ]] && [ "$p" -gt 1 ] && kill -KILL "$p" 2>/dev/null
+			done
+			sleep 0.1
+		done
+		if [ "${#pids[@]}" -gt 0 ]; then
+			echo "cleanup: processes still in cgroup $cgroup: ${pids[*]}" >&2
+		fi
+		for ((i = 0; i < 20; i++)); do
+			local left=0
+			for d in "${dirs[@]}"; do
+				[ -d "$d" ] || continue
+				find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+				[ -d "$d" ] && left=1
+			done
+			[ "$left" = 0 ] && break
+			sleep 0.1
+		done
+		for d in "${dirs[@]}"; do
+			[ -d "$d" ] && echo "cleanup: cannot remove cgroup $d" >&2
+		done
+	fi
+
+	for ((i = 0; i < 10; i++)); do
+		mapfile -t mnts < <(splq_mounts_under "$home" "$run")
+		[ "${#mnts[@]}" -gt 0 ] || break
+		for d in "${mnts[@]}"; do
+			umount "$d" 2>/dev/null || umount -l "$d" 2>/dev/null
+		done
+	done
+	if [ "${#mnts[@]}" -gt 0 ]; then
+		echo "cleanup: still mounted: ${mnts[*]}" >&2
+	fi
+
+	for d in "$home" "$run"; do
+		case $d in
+		/tmp/?*)
+			if [ -e "$d" ]; then
+				rm -rf --one-file-system "$d" 2>/dev/null ||
+					echo "cleanup: cannot remove $d" >&2
+			fi
+			;;
+		esac
+	done
+	return 0
+}
+
+# Is $1 one of the other arguments?
+_splq_in() {
+	local x=$1
+	shift
+	local y
+	for y in "$@"; do
+		[ "$x" = "$y" ] && return 0
+	done
+	return 1
+}
+
+# Fail (with a list of what is left) unless the test left nothing behind but
+# the qubes named as arguments (still running ones): no directory under
+# $SPLQ_RUN/qubes, no cgroup below $SPLQ_CGROUP, no process in those
+# cgroups, no mount whose target or source names $SPLQ_HOME or $SPLQ_RUN.
+assert_leftovers_none() {
+	local -a expected=("$@") problems=() dirs children pids
+	local e d c name line ok
+
+	if [ -d "$SPLQ_RUN/qubes" ]; then
+		for d in "$SPLQ_RUN"/qubes/* "$SPLQ_RUN"/qubes/.[!.]*; do
+			[ -e "$d" ] || continue
+			name=${d##*/}
+			_splq_in "$name" "${expected[@]}" || problems+=("runtime directory $d")
+		done
+	fi
+
+	mapfile -t dirs < <(splq_cgroup_dirs "$SPLQ_CGROUP")
+	for d in "${dirs[@]}"; do
+		# processes directly in the parent, outside any qube
+		if [ -f "$d/cgroup.procs" ] && [ -s "$d/cgroup.procs" ]; then
+			problems+=("processes in $d: $(tr '\n' ' ' <"$d/cgroup.procs")")
+		fi
+		mapfile -t children < <(find "$d" -mindepth 1 -maxdepth 1 -type d -printf '%f\n')
+		for c in "${children[@]}"; do
+			if _splq_in "$c" "${expected[@]}"; then
+				continue
+			fi
+			problems+=("cgroup $d/$c")
+			mapfile -t pids < <(splq_cgroup_pids "$d/$c")
+			if [ "${#pids[@]}" -gt 0 ]; then
+				problems+=("processes in $d/$c: ${pids[*]}")
+			fi
+		done
+	done
+
+	while IFS= read -r line; do
+		ok=0
+		for e in "${expected[@]}"; do
+			case $line in
+			*/"$e"/* | */"$e" | */"$e"\ *) ok=1 ;;
+			esac
+		done
+		[ "$ok" = 1 ] || problems+=("mount: $line")
+	done < <(awk -v h="$SPLQ_HOME" -v r="$SPLQ_RUN" '{
+		src = ""
+		for (i = 7; i <= NF; i++)
+			if ($i == "-") { src = $(i + 2); break }
+		if (index($5, h) || index($5, r) || index(src, h) || index(src, r) ||
+		    index($4, h) || index($4, r))
+			print $5 " (from " src ")"
+	}' /proc/self/mountinfo)
+
+	if [ "${#problems[@]}" -gt 0 ]; then
+		printf 'left behind: %s\n' "${problems[@]}" >&2
+		return 1
+	fi
+}
+
+# Create a TemplateVM NAME from the host (/usr read-only, its own /etc).
+make_host_template() {
+	local out
+	if ! out=$("$SPLQ" template create "$1" --base host 2>&1); then
+		printf 'splq template create %s --base host failed: %s\n' "$1" "$out" >&2
+		return 1
+	fi
+}
+
+# Is $output (or the argument) one valid JSON object?
+assert_json() {
+	local text=${1-$output}
+	if ! printf '%s' "$text" | python3 -c '
+import json, sys
+v = json.load(sys.stdin)
+sys.exit(0 if isinstance(v, dict) else 1)'; then
+		printf 'not one JSON object: %s\n' "$text" >&2
+		return 1
+	fi
+}
+
+# Print a value from the JSON object in $output: json_get KEY [KEY...]
+# (an integer key indexes a list).  Booleans print as true/false, null as
+# null, objects and lists as JSON.
+json_get() {
+	printf '%s' "$output" | python3 -c '
+import json, sys
+v = json.load(sys.stdin)
+for k in sys.argv[1:]:
+    v = v[int(k)] if isinstance(v, list) else v[k]
+if isinstance(v, bool) or v is None or isinstance(v, (dict, list)):
+    print(json.dumps(v))
+else:
+    print(v)' "$@"
+}
+
+# Check the exit status of the last `run`, showing the output if it differs.
+assert_status() {
+	if [ "$status" -ne "$1" ]; then
+		printf 'expected exit status %s, got %s; output:\n%s\n' "$1" "$status" "$output" >&2
+		return 1
+	fi
+}
