@@ -726,7 +726,8 @@ static void run_command(const struct splq_vm_config *cfg, const struct splq_exec
 		setsid();
 	}
 	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
-	execvpe(x->argv[0], x->argv, env);
+	environ = env; /* execvp searches the qube's PATH, not splq's */
+	execvp(x->argv[0], x->argv);
 	int e = errno;
 	splq_fail_errno(&err, e == ENOENT ? SPLQ_E_NOCMD : SPLQ_E_CANNOT_EXEC, e,
 			"cannot run '%s' in qube '%s'", x->argv[0], cfg->name);
