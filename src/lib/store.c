@@ -461,6 +461,10 @@ int splq_store_open(const char *home, struct splq_store **out, struct splq_error
 	}
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_busy_timeout(s->db, busy_timeout_ms());
+	/* Every splq command is a short-lived connection: checkpointing the
+	 * WAL at each close would cost several fsyncs per command.  SQLite
+	 * still checkpoints when the WAL grows past its limit. */
+	sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 
 	if (check_identity(s, &fresh, err) < 0)
 		goto fail;

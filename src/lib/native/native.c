@@ -41,6 +41,7 @@
 #include <sys/mount.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -50,6 +51,7 @@
 #include "../store.h"
 #include "../util.h"
 #include "cgroup.h"
+#include "control.h"
 #include "caps.h"
 #include "rootfs.h"
 #include "seccomp.h"
@@ -230,113 +232,52 @@ static int open_init_binary(struct splq_error *err)
 	return splq_fail(err, SPLQ_E_INTERNAL, "splq-init is missing beside %s", exe);
 }
 
-/* A user of the qube, from its own /etc/passwd and /etc/group; read as
- * root of the qube, after its user namespace was joined. */
-struct qube_user {
-	uid_t uid;
-	gid_t gid;
-	gid_t groups[32];
-	int ngroups;
-	char home[256];
-};
-
-static int lookup_user(const char *name, struct qube_user *u, struct splq_error *err)
+/* Become root of the qube for good: its user namespace's root, with the
+ * reduced capabilities and the seccomp filter.  Everything started in the
+ * qube descends from this. */
+static int become_qube_root(int userns_fd, const void *prog, size_t len, struct splq_error *err)
 {
-	cleanup_fclose FILE *f = fopen("/etc/passwd", "re");
-	if (!f)
-		return splq_fail_errno(err, SPLQ_E_NOTFOUND, errno, "cannot read the qube's /etc/passwd");
-	char line[1024];
-	bool found = false;
-	while (fgets(line, sizeof(line), f)) {
-		char *fields[7] = {0};
-		char *p = line;
-		int i;
-		for (i = 0; i < 7 && p; i++)
-			fields[i] = strsep(&p, ":\n");
-		if (i < 7 || !fields[6] || strcmp(fields[0], name) != 0)
-			continue;
-		char *end;
-		unsigned long uid = strtoul(fields[2], &end, 10), gid;
-		if (*end || uid > 65535)
-			continue;
-		gid = strtoul(fields[3], &end, 10);
-		if (*end || gid > 65535)
-			continue;
-		u->uid = (uid_t)uid;
-		u->gid = (gid_t)gid;
-		snprintf(u->home, sizeof(u->home), "%s", fields[5][0] ? fields[5] : "/");
-		found = true;
-		break;
-	}
-	if (!found)
-		return splq_fail(err, SPLQ_E_NOTFOUND, "user '%s' does not exist in the qube", name);
-	u->groups[0] = u->gid;
-	u->ngroups = 1;
-	cleanup_fclose FILE *g = fopen("/etc/group", "re");
-	while (g && fgets(line, sizeof(line), g) && u->ngroups < 32) {
-		char *p = line, *gname = strsep(&p, ":"), *pw = strsep(&p, ":"),
-		     *gidtext = strsep(&p, ":"), *members = strsep(&p, "\n");
-		(void)gname, (void)pw;
-		if (!gidtext || !members)
-			continue;
-		char *m;
-		while ((m = strsep(&members, ",")))
-			if (strcmp(m, name) == 0) {
-				unsigned long gid = strtoul(gidtext, NULL, 10);
-				if (gid <= 65535 && gid != u->gid)
-					u->groups[u->ngroups++] = (gid_t)gid;
-				break;
-			}
-	}
-	return 0;
-}
-
-/* Become a user of the qube for good: ids, capabilities, seccomp. */
-static int become(const struct qube_user *u, const void *prog, size_t len,
-		  struct splq_error *err)
-{
-	if (setgroups(u->ngroups, u->groups) < 0 || setresgid(u->gid, u->gid, u->gid) < 0)
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "set gid %u", u->gid);
+	static const gid_t root_group = 0;
+	if (setns(userns_fd, CLONE_NEWUSER) < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
+				       "join the qube's user namespace");
+	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0 || setgroups(1, &root_group) < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "become root of the qube");
 	if (splq_caps_reduce(err) < 0)
 		return -1;
-	if (setresuid(u->uid, u->uid, u->uid) < 0)
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "set uid %u", u->uid);
 	return splq_seccomp_load(prog, len, err);
 }
 
-static int root_in_userns(struct splq_error *err)
+/* TERM, LANG and LC_ALL of the caller reach commands in qubes; nothing
+ * else of splq's environment does.  Fills env (NULL-terminated). */
+static int passed_env(char **env, int max)
 {
-	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "become root of the qube");
-	return 0;
+	static const char *const keep[] = {"TERM", "LANG", "LC_ALL"};
+	int n = 0;
+	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]) && n < max - 1; i++)
+		for (char **e = environ; e && *e; e++)
+			if (strncmp(*e, keep[i], strlen(keep[i])) == 0 && (*e)[strlen(keep[i])] == '=' &&
+			    strlen(*e) < 256) {
+				env[n++] = *e;
+				break;
+			}
+	env[n] = NULL;
+	return n;
 }
 
-static const char *const env_keep[] = {"TERM", "LANG", "LC_ALL", NULL};
-
-/* The environment of a command in a qube: fresh, plus TERM and LANG. */
-static char **command_env(const char *user, const char *home)
+/* The control socket's path, reached through an O_PATH descriptor of the
+ * runtime folder so that a long SPLQ_RUN never overflows sun_path. */
+static int control_addr(struct splq_backend *b, const char *name, struct sockaddr_un *addr,
+			int *dirfd, struct splq_error *err)
 {
-	static char buf[6][320];
-	static char *env[12];
-	int n = 0;
-	snprintf(buf[0], sizeof(buf[0]), "HOME=%s", home);
-	snprintf(buf[1], sizeof(buf[1]), "USER=%s", user);
-	snprintf(buf[2], sizeof(buf[2]), "LOGNAME=%s", user);
-	for (int i = 0; i < 3; i++)
-		env[n++] = buf[i];
-	env[n++] = strcmp(user, "root") == 0
-			   ? "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-			   : "PATH=/usr/local/bin:/usr/bin:/bin";
-	env[n++] = "SHELL=/bin/sh";
-	for (int i = 0; env_keep[i]; i++) {
-		const char *v = getenv(env_keep[i]);
-		if (v && strlen(v) < 256) {
-			snprintf(buf[3 + i], sizeof(buf[3 + i]), "%s=%s", env_keep[i], v);
-			env[n++] = buf[3 + i];
-		}
-	}
-	env[n] = NULL;
-	return env;
+	cleanup_free char *dir = rundir(b, name);
+	*dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (*dirfd < 0)
+		return splq_fail(err, SPLQ_E_STATE, "qube '%s' is not running", name);
+	memset(addr, 0, sizeof(*addr));
+	addr->sun_family = AF_UNIX;
+	snprintf(addr->sun_path, sizeof(addr->sun_path), "/proc/self/fd/%d/control", *dirfd);
+	return 0;
 }
 
 static int lo_up(struct splq_error *err)
@@ -364,11 +305,34 @@ struct start_plan {
 	int report_fd; /* write end */
 };
 
+/* The control socket, bound on the host before the qube's root is
+ * entered (control.h). */
+static int control_listen(struct splq_backend *b, const char *name, struct splq_error *err)
+{
+	struct sockaddr_un addr;
+	cleanup_close int dirfd = -1;
+	if (control_addr(b, name, &addr, &dirfd, err) < 0)
+		return -1;
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "socket");
+	cleanup_free char *path = runfile(b, name, "control");
+	mode_t old = umask(0077);
+	int r = bind(fd, (struct sockaddr *)&addr, sizeof(addr));
+	umask(old);
+	if (r < 0 || listen(fd, 64) < 0) {
+		close(fd);
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "listen on %s", path);
+	}
+	return fd;
+}
+
 /* Pid 1 of the qube: never returns. */
-static void qube_init(struct start_plan *p)
+static void qube_init(struct splq_backend *b, struct start_plan *p)
 {
 	struct splq_error err = {0};
 	const struct splq_vm_config *cfg = p->cfg;
+	int control = -1;
 	if (splq_cgroup_enter(p->cg_fds, p->ncg, 0, &err) < 0)
 		goto fail;
 	if (unshare(CLONE_NEWCGROUP) < 0) {
@@ -385,29 +349,16 @@ static void qube_init(struct start_plan *p)
 		splq_fail_errno(&err, SPLQ_E_INTERNAL, errno, "sethostname");
 		goto fail;
 	}
-	if (lo_up(&err) < 0 || splq_rootfs_pivot(p->fs.stage, &err) < 0)
-		goto fail;
-	if (setns(p->fs.userns_fd, CLONE_NEWUSER) < 0) {
-		splq_fail_errno(&err, SPLQ_E_INTERNAL, errno, "join the qube's user namespace");
-		goto fail;
-	}
-	if (root_in_userns(&err) < 0)
+	if (lo_up(&err) < 0 || (control = control_listen(b, cfg->name, &err)) < 0 ||
+	    splq_rootfs_pivot(p->fs.stage, &err) < 0 ||
+	    become_qube_root(p->fs.userns_fd, p->prog, p->prog_len, &err) < 0)
 		goto fail;
 
 	char *argv[64 + 8];
-	char ubuf[16], gbuf[16];
 	int n = 0;
-	argv[n++] = "splq-init";
-	char **env = NULL;
-	struct qube_user u = {0};
+	argv[n++] = "splq-init", argv[n++] = "--control", argv[n++] = "3";
 	if (p->first) {
-		const char *user = p->first->user ? p->first->user : "user";
-		if (lookup_user(user, &u, &err) < 0)
-			goto fail;
-		snprintf(ubuf, sizeof(ubuf), "%u", u.uid);
-		snprintf(gbuf, sizeof(gbuf), "%u", u.gid);
-		argv[n++] = "-u", argv[n++] = ubuf, argv[n++] = "-g", argv[n++] = gbuf;
-		argv[n++] = "-d", argv[n++] = u.home, argv[n++] = "--";
+		argv[n++] = "--user", argv[n++] = (char *)p->first->user, argv[n++] = "--";
 		for (int i = 0; p->first->argv[i]; i++) {
 			if (n >= 64 + 7) {
 				splq_fail(&err, SPLQ_E_USAGE, "too many arguments (at most 64)");
@@ -415,18 +366,21 @@ static void qube_init(struct start_plan *p)
 			}
 			argv[n++] = p->first->argv[i];
 		}
-		env = command_env(user, u.home);
-	} else {
-		static char *empty[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
-		env = empty;
 	}
 	argv[n] = NULL;
-	struct qube_user root = {.ngroups = 1};
-	if (become(&root, p->prog, p->prog_len, &err) < 0)
+	char *env[4];
+	passed_env(env, 4);
+	/* fds: 3 the control socket (kept), 4 splq-init, 5 the report pipe */
+	int c = fcntl(control, F_DUPFD_CLOEXEC, 10), i = fcntl(p->init_fd, F_DUPFD_CLOEXEC, 10),
+	    r = fcntl(p->report_fd, F_DUPFD_CLOEXEC, 10);
+	if (c < 0 || i < 0 || r < 0 || dup3(c, 3, 0) < 0 || dup3(i, 4, O_CLOEXEC) < 0 ||
+	    dup3(r, 5, O_CLOEXEC) < 0) {
+		splq_fail_errno(&err, SPLQ_E_INTERNAL, errno, "arrange descriptors");
 		goto fail;
-	syscall(SYS_close_range, 3, p->init_fd - 1, 0);
-	syscall(SYS_close_range, p->init_fd + 1, ~0U, CLOSE_RANGE_CLOEXEC);
-	syscall(SYS_execveat, p->init_fd, "", argv, env, AT_EMPTY_PATH);
+	}
+	p->report_fd = 5;
+	syscall(SYS_close_range, 6, ~0U, 0);
+	syscall(SYS_execveat, 4, "", argv, env, AT_EMPTY_PATH);
 	splq_fail_errno(&err, SPLQ_E_INTERNAL, errno, "exec splq-init");
 fail:
 	report_error(p->report_fd, &err);
@@ -454,7 +408,7 @@ static void qube_supervisor(struct splq_backend *b, struct start_plan *p, int lo
 					   CLONE_NEWNET | SIGCHLD,
 				   NULL, NULL, NULL, NULL);
 	if (pid == 0)
-		qube_init(p);
+		qube_init(b, p);
 	if (pid < 0) {
 		splq_fail_errno(&err, SPLQ_E_UNSUPPORTED, errno, "create the namespaces of '%s'",
 				cfg->name);
@@ -574,9 +528,6 @@ static int prepare(struct splq_backend *b, struct start_plan *p, char **paths,
 		return -1;
 	if (splq_seccomp_build(&p->prog, &p->prog_len, err) < 0)
 		return -1;
-	cleanup_free char *bpf = runfile(b, cfg->name, "seccomp.bpf");
-	if (write_runtime(bpf, p->prog, p->prog_len * 8, err) < 0)
-		return -1;
 	struct splq_cgroup_limits lim = {.memory_mib = cfg->memory_mib, .vcpus = cfg->vcpus};
 	if (splq_cgroup_create(cfg->name, &lim, err) < 0)
 		return -1;
@@ -689,141 +640,107 @@ static int status_code(int status)
 	return 1;
 }
 
-/* The command of a run, in the qube's namespaces but the user namespace,
- * host root still: never returns. */
-static void run_command(const struct splq_vm_config *cfg, const struct splq_exec *x, int init,
-			const int *cg, int ncg, const void *prog, size_t len, int report)
+/* Send a run request: user, argv and the passed environment, with the
+ * command's stdin, stdout and stderr. */
+static int send_request(int sock, const struct splq_exec *x, struct splq_error *err)
 {
-	struct splq_error err = {0};
-	struct qube_user u = {0};
-	if (splq_cgroup_enter(cg, ncg, 0, &err) < 0)
-		goto fail;
-	if (setns(init, CLONE_NEWUSER) < 0) {
-		splq_fail_errno(&err, SPLQ_E_INTERNAL, errno, "join the user namespace of '%s'",
-				cfg->name);
-		goto fail;
+	char *env[4];
+	struct splq_ctl_request req = {.magic = SPLQ_CTL_MAGIC,
+				       .flags = x->no_wait ? SPLQ_CTL_NO_WAIT : 0,
+				       .envc = (uint32_t)passed_env(env, 4)};
+	const char *strs[1 + 64 + 4];
+	int n = 0;
+	strs[n++] = x->user ? x->user : "user";
+	for (; x->argv[req.argc]; req.argc++) {
+		if (req.argc >= 64)
+			return splq_fail(err, SPLQ_E_USAGE, "too many arguments (at most 64)");
+		strs[n++] = x->argv[req.argc];
 	}
-	if (root_in_userns(&err) < 0 || lookup_user(x->user, &u, &err) < 0)
-		goto fail;
-	if (chdir(u.home) < 0 && chdir("/") < 0) {
-		splq_fail_errno(&err, SPLQ_E_INTERNAL, errno, "chdir");
-		goto fail;
+	for (uint32_t i = 0; i < req.envc; i++)
+		strs[n++] = env[i];
+	cleanup_free char *buf = splq_xmalloc(SPLQ_CTL_MAX);
+	size_t len = sizeof(req);
+	for (int i = 0; i < n; i++) {
+		size_t l = strlen(strs[i]) + 1;
+		if (len + l > SPLQ_CTL_MAX)
+			return splq_fail(err, SPLQ_E_USAGE, "the command is longer than 64 KiB");
+		memcpy(buf + len, strs[i], l);
+		len += l;
 	}
-	char **env = command_env(x->user, u.home);
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (become(&u, prog, len, &err) < 0)
-		goto fail;
-	if (x->no_wait) {
-		pid_t pid = fork();
-		if (pid < 0) {
-			splq_fail_errno(&err, SPLQ_E_INTERNAL, errno, "fork");
-			goto fail;
-		}
-		if (pid > 0)
-			_exit(0);
-		setsid();
-	}
-	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
-	environ = env; /* execvp searches the qube's PATH, not splq's */
-	execvp(x->argv[0], x->argv);
-	int e = errno;
-	splq_fail_errno(&err, e == ENOENT ? SPLQ_E_NOCMD : SPLQ_E_CANNOT_EXEC, e,
-			"cannot run '%s' in qube '%s'", x->argv[0], cfg->name);
-fail:
-	report_error(report, &err);
-	_exit(err.code ? err.code : 1);
-}
-
-/* Forward stop signals to pid until it ends; returns its exit code. */
-static int wait_forwarding(pid_t pid)
-{
-	sigset_t set, old;
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &set, &old);
-	int status = 0;
-	for (;;) {
-		pid_t r = waitpid(pid, &status, WNOHANG);
-		if (r == pid)
-			break;
-		if (r < 0 && errno != EINTR) {
-			status = 1 << 8;
-			break;
-		}
-		int sig = sigwaitinfo(&set, NULL);
-		if (sig > 0 && sig != SIGCHLD)
-			kill(pid, sig);
-	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	return status_code(status);
-}
-
-static int read_prog(struct splq_backend *b, const char *name, char **prog, size_t *len,
-		     struct splq_error *err)
-{
-	cleanup_free char *path = runfile(b, name, "seccomp.bpf");
-	if (splq_read_file(path, prog, len, err) < 0)
-		return -1;
-	*len /= 8;
+	memcpy(buf, &req, sizeof(req));
+	char cbuf[CMSG_SPACE(sizeof(x->fds))] = {0};
+	struct iovec iov = {.iov_base = buf, .iov_len = len};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			    .msg_controllen = sizeof(cbuf)};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(x->fds));
+	memcpy(CMSG_DATA(c), x->fds, sizeof(x->fds));
+	if (sendmsg(sock, &mh, MSG_NOSIGNAL) != (ssize_t)len)
+		return splq_fail_errno(err, SPLQ_E_STATE, errno, "send the command");
 	return 0;
 }
 
 static int native_run(struct splq_backend *b, const struct splq_vm_config *cfg,
 		      const struct splq_exec *x, int *status, struct splq_error *err)
 {
-	cleanup_close int init = open_init(b, cfg->name, err);
-	if (init < 0)
+	struct sockaddr_un addr;
+	cleanup_close int dirfd = -1;
+	if (control_addr(b, cfg->name, &addr, &dirfd, err) < 0)
 		return -1;
-	cleanup_free char *prog = NULL;
-	size_t len = 0;
-	if (read_prog(b, cfg->name, &prog, &len, err) < 0)
+	cleanup_close int sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (sock < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "socket");
+	if (connect(sock, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+		return splq_fail(err, SPLQ_E_STATE, "qube '%s' is not running", cfg->name);
+	if (send_request(sock, x, err) < 0)
 		return -1;
-	int cg[SPLQ_CGROUP_MAX_FDS], ncg = 0;
-	if (splq_cgroup_open_procs(cfg->name, cg, &ncg, err) < 0)
-		return -1;
-	int pipefd[2];
-	if (pipe2(pipefd, O_CLOEXEC) < 0) {
-		for (int i = 0; i < ncg; i++)
-			close(cg[i]);
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "pipe");
-	}
-	pid_t helper = fork();
-	if (helper == 0) {
-		struct splq_error e = {0};
-		for (int i = 0; i < 3; i++)
-			if (x->fds[i] != i && dup2(x->fds[i], i) < 0)
-				_exit(1);
-		if (setns(init, NS_ALL_BUT_USER) < 0) {
-			splq_fail_errno(&e, SPLQ_E_STATE, errno,
-					"cannot enter qube '%s' (is it stopping?)", cfg->name);
-			report_error(pipefd[1], &e);
-			_exit(1);
+
+	sigset_t set, old;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	cleanup_close int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	int r = 1; /* 1: waiting */
+	while (r == 1) {
+		struct pollfd fds[2] = {{.fd = sock, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
+		if (poll(fds, 2, -1) < 0)
+			continue;
+		if (fds[1].revents) {
+			struct signalfd_siginfo si;
+			struct splq_ctl_reply m = {.type = SPLQ_CTL_SIGNAL};
+			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				m.value = (int32_t)si.ssi_signo;
+				(void)!send(sock, &m, sizeof(m), MSG_NOSIGNAL);
+			}
 		}
-		pid_t cmd = fork();
-		if (cmd == 0)
-			run_command(cfg, x, init, cg, ncg, prog, len, pipefd[1]);
-		close(pipefd[1]);
-		_exit(cmd < 0 ? 1 : wait_forwarding(cmd));
+		if (!fds[0].revents)
+			continue;
+		struct splq_ctl_reply m;
+		ssize_t n = recv(sock, &m, sizeof(m), 0);
+		if (n != sizeof(m)) { /* the qube went away with the command */
+			*status = 128 + SIGKILL;
+			r = 0;
+		} else if (m.type == SPLQ_CTL_STARTED && x->no_wait) {
+			*status = 0;
+			r = 0;
+		} else if (m.type == SPLQ_CTL_EXITED) {
+			*status = m.value;
+			r = 0;
+		} else if (m.type == SPLQ_CTL_FAILED) {
+			m.msg[sizeof(m.msg) - 1] = 0;
+			int code = m.value == 127	      ? SPLQ_E_NOCMD
+				   : m.value == 126	      ? SPLQ_E_CANNOT_EXEC
+				   : m.value == SPLQ_E_NOTFOUND ? SPLQ_E_NOTFOUND
+							      : SPLQ_E_INTERNAL;
+			r = splq_fail(err, code, "qube '%s': %s", cfg->name, m.msg);
+		}
 	}
-	close(pipefd[1]);
-	for (int i = 0; i < ncg; i++)
-		close(cg[i]);
-	if (helper < 0) {
-		close(pipefd[0]);
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "fork");
-	}
-	int failed = read_reports(pipefd[0], NULL, err);
-	close(pipefd[0]);
-	int code = wait_forwarding(helper);
-	if (failed < 0)
-		return -1;
-	*status = code;
-	return 0;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return r;
 }
 
 static int native_wait(struct splq_backend *b, const char *name, long timeout_ms, int *status,

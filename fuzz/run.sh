@@ -1,0 +1,72 @@
+#!/bin/sh
+# splq: run every libFuzzer target in build-fuzz/ (built by `make fuzz`) for
+# $FUZZ_SECONDS seconds each (default 30), inputs up to 4096 bytes, on its
+# corpus fuzz/corpus-<name> (kept between runs, not in git).  Exits non-zero
+# if any target crashes, leaks, or breaks one of its checks; the input that
+# did it is left in build-fuzz/<target>-crash-... .
+set -u
+cd "$(dirname "$0")/.." || exit 2
+
+secs=${FUZZ_SECONDS:-30}
+case $secs in
+'' | *[!0-9]*)
+	echo "fuzz/run.sh: FUZZ_SECONDS must be a number of seconds, not '$secs'" >&2
+	exit 2
+	;;
+esac
+
+# A few valid inputs to start a new corpus from.
+seed() {
+	dir=$1
+	shift
+	i=0
+	for s in "$@"; do
+		i=$((i + 1))
+		printf '%b' "$s" >"$dir/seed-$i"
+	done
+}
+zeros=0000000000000000000000000000000000000000000000000000000000000000
+line1='{"seq":1,"time":"2026-11-28T10:00:00.123Z","actor":"uid:0","op":"create","target":"work","args":"--template t --label blue","result":"ok","prev":"'$zeros'"}'
+
+failed=0
+ran=0
+for bin in build-fuzz/fuzz_*; do
+	if [ ! -f "$bin" ] || [ ! -x "$bin" ]; then
+		continue
+	fi
+	target=$(basename "$bin")
+	name=${target#fuzz_}
+	corpus=fuzz/corpus-$name
+	mkdir -p "$corpus"
+	if [ -z "$(ls -A "$corpus")" ]; then
+		case $name in
+		audit)
+			seed "$corpus" "$line1" "$line1\\n" \
+				'uid:0\0create\0work\0--label blue\0ok\0qube:work\0run\0work\0ls\0exit 0' \
+				'{"seq":2}' '[]'
+			;;
+		model)
+			seed "$corpus" work True no 400 -12 blue 7 user my-tag:x feature.name \
+				AppVM sys-net-dm
+			;;
+		esac
+	fi
+	ran=$((ran + 1))
+	log=build-fuzz/$target.log
+	printf '%s: %ss on %s ... ' "$target" "$secs" "$corpus"
+	if "$bin" -max_total_time="$secs" -max_len=4096 -timeout=10 \
+		-artifact_prefix="build-fuzz/$target-" "$corpus" >"$log" 2>&1; then
+		echo "ok ($(grep -o 'Done [0-9]* runs' "$log" | tail -1))"
+	else
+		echo "FAILED"
+		tail -n 40 "$log"
+		failed=$((failed + 1))
+	fi
+done
+
+if [ "$ran" -eq 0 ]; then
+	echo "fuzz/run.sh: no fuzz targets in build-fuzz/ (run make fuzz)" >&2
+	exit 2
+fi
+echo "$ran fuzz targets, $failed failed"
+[ "$failed" -eq 0 ]
