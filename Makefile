@@ -20,6 +20,10 @@ endif
 WARN = -Wall -Wextra -Werror -Wno-unused-parameter
 BASEFLAGS = -std=gnu11 -D_GNU_SOURCE -Isrc/lib $(WARN) $(CFLAGS)
 LIBS = -lsqlite3 -lcrypto -ljansson -lseccomp -lcap
+# splq itself links these libraries statically (only glibc stays shared):
+# resolving libcrypto's and SQLite's symbols at every start would cost more
+# than a whole `splq run` is allowed to take.
+SPLQ_LIBS = -Wl,-Bstatic $(LIBS) -Wl,-Bdynamic -lm -lpthread -ldl
 
 LIB_SRC = $(wildcard src/lib/*.c src/lib/native/*.c)
 CLI_SRC = $(wildcard src/cli/*.c)
@@ -40,7 +44,7 @@ $(BUILD)/libsplq.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(BUILD)/splq: $(CLI_OBJ) $(BUILD)/libsplq.a
-	$(CC) $(SANFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libsplq.a $(LIBS)
+	$(CC) $(SANFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libsplq.a $(SPLQ_LIBS)
 
 # The in-qube init and the supervisor: static, small, no sanitizer (it
 # runs inside qubes, where the sanitizer runtime has nothing to write to).

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -261,6 +262,8 @@ void splq_store_rollback(struct splq_store *s)
 
 /* ---- open and close ---- */
 
+#define SPLQ_WAL_BYTES (256 * 1024)
+
 static int busy_timeout_ms(void)
 {
 	const char *e = getenv("SPLQ_BUSY_TIMEOUT");
@@ -462,9 +465,12 @@ int splq_store_open(const char *home, struct splq_store **out, struct splq_error
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_busy_timeout(s->db, busy_timeout_ms());
 	/* Every splq command is a short-lived connection: checkpointing the
-	 * WAL at each close would cost several fsyncs per command.  SQLite
-	 * still checkpoints when the WAL grows past its limit. */
+	 * WAL at each close would cost fsyncs per command.  splq_store_close
+	 * checkpoints (and truncates) it only once it has grown past
+	 * SPLQ_WAL_BYTES, which also bounds what the next connection reads
+	 * back from it when it opens. */
 	sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	sqlite3_wal_autocheckpoint(s->db, 0);
 
 	if (check_identity(s, &fresh, err) < 0)
 		goto fail;
@@ -488,6 +494,10 @@ void splq_store_close(struct splq_store *s)
 		return;
 	if (s->db) {
 		splq_store_rollback(s);
+		cleanup_free char *wal = splq_strdup_printf("%s-wal", s->path);
+		struct stat st;
+		if (stat(wal, &st) == 0 && st.st_size > SPLQ_WAL_BYTES)
+			sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
 		sqlite3_close_v2(s->db);
 	}
 	free(s->path);

@@ -66,11 +66,19 @@ assert_qube_gone_at_runtime() {
 		return 1
 	fi
 	for p in "$@"; do
-		if kill -0 "$p" 2>/dev/null; then
+		if ! wait_until 3 proc_gone "$p"; then
 			echo "process $p ($(tr '\0' ' ' <"/proc/$p/cmdline")) is still alive" >&2
 			return 1
 		fi
 	done
+}
+
+# Is process $1 gone?  A zombie counts as gone: it waits only for its
+# parent (or, orphaned, for the host's pid 1) to reap it.
+proc_gone() {
+	local state
+	state=$(awk '/^State:/ { print $2 }' "/proc/$1/status" 2>/dev/null) || return 0
+	[ -z "$state" ] || [ "$state" = Z ]
 }
 
 # Host pids of qube $1: its supervisor and every process in its cgroups.
@@ -200,7 +208,7 @@ qube_host_pids() {
 @test "run: an unknown command is exit 127 with a message naming it" {
 	make_host_template t
 	splq create q -t t
-	run --separate-stderr splq run q -- no-such-command-xyz arg
+	run -127 --separate-stderr splq run q -- no-such-command-xyz arg
 	assert_status 127
 	[ -z "$output" ]
 	[[ $stderr == "splq: "*no-such-command-xyz* ]]
@@ -429,7 +437,7 @@ home" ]
 	assert_status 7
 	run splq dispvm --template t -- sh -c 'kill -TERM $$'
 	assert_status 143
-	run --separate-stderr splq dispvm -t t -- no-such-command-xyz
+	run -127 --separate-stderr splq dispvm -t t -- no-such-command-xyz
 	assert_status 127
 	[[ $stderr == *no-such-command-xyz* ]]
 	# only the template is left
