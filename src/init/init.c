@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -401,6 +402,9 @@ int main(int argc, char **argv)
 	if (argc == 6 && strcmp(argv[1], "--supervise") == 0)
 		return supervise(argv[2], argv[3], (pid_t)number(argv[4]),
 				 (unsigned)number(argv[5]));
+	/* Nothing in the qube may ptrace its pid 1 (which holds the control
+	 * socket) or read its memory. */
+	prctl(PR_SET_DUMPABLE, 0);
 	int control = -1;
 	const char *user = NULL;
 	char **cmd = NULL;

@@ -472,9 +472,13 @@ snap" ]
 	make_host_template t
 	splq create app -t t
 	run --separate-stderr splq dispvm --template app -- true
-	[ "$status" -ne 0 ]
-	[ "$status" -lt 124 ]
+	assert_status 69
 	[[ $stderr == *template_for_dispvms* ]]
+	run --separate-stderr splq prefs dom0 default_dispvm app
+	assert_status 69
+	[[ $stderr == *template_for_dispvms* ]]
+	run --separate-stderr splq prefs dom0 default_dispvm
+	[ -z "$output" ]
 	assert_leftovers_none
 }
 

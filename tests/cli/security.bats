@@ -1,5 +1,7 @@
 #!/usr/bin/env bats
 # shellcheck disable=SC2154  # status, output, lines: set by run
+# shellcheck disable=SC2030,SC2031  # bats runs a test and its teardown in one shell
+# shellcheck disable=SC2016  # the $ in single quotes is for the qube's shell
 # splq: what a qube's root can and cannot do.  Every test works from INSIDE
 # a qube (a host-based template and an AppVM, or a disposable), as an
 # attacker would: it looks for the host's files, processes and network,
@@ -221,7 +223,7 @@ except Exception as e:
 	run --separate-stderr "$SPLQ" dispvm --template t --user root -- sh -c \
 		"test -e '$marker' && echo marker; test -e '$SPLQ_HOME/splq.db' && echo store; ls -A /root; echo done"
 	assert_status 0
-	[ "$output" = done ]
+	[ "$output" = "done" ]
 }
 
 # ---------------------------------------------------------------- processes
@@ -728,10 +730,13 @@ print(libc.sethostname(b"x", 1), ctypes.get_errno())'
 
 	# /etc/shadow and gshadow: the template's own
 	[ -f "$root/etc/shadow" ]
-	! cmp -s /etc/shadow "$root/etc/shadow"
-	if [ -f /etc/gshadow ]; then
-		! cmp -s /etc/gshadow "$root/etc/gshadow"
-	fi
+	local f
+	for f in shadow gshadow sudoers; do
+		if [ -f "/etc/$f" ] && cmp -s "/etc/$f" "$root/etc/$f"; then
+			echo "the template's /etc/$f is the host's"
+			return 1
+		fi
+	done
 	local user hash
 	while IFS=: read -r user hash _; do
 		[ -n "$user" ] || continue
