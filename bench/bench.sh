@@ -11,7 +11,10 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
-SPLQ=$PWD/$BUILD/splq
+case $BUILD in
+/*) SPLQ=$BUILD/splq ;;
+*) SPLQ=$PWD/$BUILD/splq ;;
+esac
 export SPLQ
 
 WARMUP=${BENCH_WARMUP:-5}

@@ -7,7 +7,10 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
-SPLQ=$PWD/$BUILD/splq
+case $BUILD in
+/*) SPLQ=$BUILD/splq ;;
+*) SPLQ=$PWD/$BUILD/splq ;;
+esac
 export SPLQ
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -145,7 +145,10 @@ shopt -s nullglob
 bats_files=(tests/cli/*.bats)
 shopt -u nullglob
 if [ "${#bats_files[@]}" -gt 0 ]; then
-	SPLQ=$PWD/$BUILD/splq
+	case $BUILD in
+	/*) SPLQ=$BUILD/splq ;;
+	*) SPLQ=$PWD/$BUILD/splq ;;
+	esac
 	export SPLQ
 	if [ ! -x "$SPLQ" ]; then
 		failed=$((failed + 1))

@@ -70,8 +70,12 @@ static int db_fail_rc(struct splq_store *s, int rc, const char *what, struct spl
 		return splq_fail(err, SPLQ_E_CORRUPT,
 		                 "store '%s' is corrupted or not an splq store: %s", s->path, msg);
 	case SQLITE_FULL:
-	case SQLITE_IOERR:
+	case SQLITE_IOERR: {
+		int e = s->db ? sqlite3_system_errno(s->db) : 0;
+		if (e == ENOSPC || e == EDQUOT)
+			msg = strerror(e);
 		return splq_fail(err, SPLQ_E_NOSPACE, "store '%s': %s: %s", s->path, what, msg);
+	}
 	default:
 		return splq_fail(err, SPLQ_E_INTERNAL, "store '%s': %s: %s", s->path, what, msg);
 	}
@@ -262,7 +266,7 @@ void splq_store_rollback(struct splq_store *s)
 
 /* ---- open and close ---- */
 
-#define SPLQ_WAL_BYTES (256 * 1024)
+#define SPLQ_WAL_BYTES (512 * 1024)
 
 static int busy_timeout_ms(void)
 {

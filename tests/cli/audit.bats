@@ -54,7 +54,9 @@ restore_log() {
 	local f
 	for f in audit.log splq.db splq.db-wal splq.db-shm; do
 		rm -f "$SPLQ_HOME/$f"
-		[ -e "$BATS_TEST_TMPDIR/good/$f" ] && cp -a "$BATS_TEST_TMPDIR/good/$f" "$SPLQ_HOME/"
+		if [ -e "$BATS_TEST_TMPDIR/good/$f" ]; then
+			cp -a "$BATS_TEST_TMPDIR/good/$f" "$SPLQ_HOME/"
+		fi
 	done
 	cmp -s "$SPLQ_HOME/audit.log" "$BATS_TEST_TMPDIR/good/audit.log"
 }
@@ -141,7 +143,8 @@ assert_verify_names() {
 	for ((i = 0; i < EXPECTED_ENTRIES; i++)); do
 		read -r seq time actor op target result _ <<<"${lines[i]}"
 		if [ "$seq $op $target $result" != "${want[i]}" ]; then
-			printf 'line %d: %s\nexpected: %s\n' "$((i + 1))" "${lines[i]}" "${want[i]}" >&2
+			printf 'line %d: %s\nexpected: %s\n' "$((i + 1))" "${lines[i]}" \
+				"${want[i]}" >&2
 			return 1
 		fi
 		[ "$actor" = uid:0 ]

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# shellcheck disable=SC2154  # status, output, stderr: set by run
+# shellcheck disable=SC2154,SC2030,SC2031  # run sets status etc.; @test bodies share globals
 # splq: bad input and a hostile environment.  Every refusal has its exit
 # code and a message naming the fault, and leaves no partial qube behind
 # (no row in `splq ls`, no directory under $SPLQ_HOME/qubes or templates).

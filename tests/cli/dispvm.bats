@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# shellcheck disable=SC2154  # status, output, stderr: set by run
+# shellcheck disable=SC2154,SC2016,SC2030,SC2031  # run sets status etc.; $(hostname): in the qube
 # splq: a disposable leaves nothing behind, however it ends (normal exit,
 # killed command, --timeout, splq itself interrupted), also when twenty run
 # at once; two creates of the same name race to exactly one winner.
@@ -100,7 +100,8 @@ assert_no_disposable_leftovers() {
 	[ "${#pids[@]}" -gt 0 ] && problems+=("supervisors still running: ${pids[*]}")
 	for name in "$@"; do
 		mapfile -t pids < <(pgrep -f -- "splq-init --supervise $name $SPLQ_RUN/")
-		[ "${#pids[@]}" -gt 0 ] && problems+=("supervisor of $name still running: ${pids[*]}")
+		[ "${#pids[@]}" -gt 0 ] &&
+			problems+=("supervisor of $name still running: ${pids[*]}")
 	done
 
 	for ns in "${NET_NS_BEFORE[@]}"; do
@@ -115,7 +116,8 @@ assert_no_disposable_leftovers() {
 		other) [ "$owner" = ours ] && owners[$ns]=ours ;;
 		*) owners[$ns]=$owner ;;
 		esac
-		[ "$owner" = other ] || holders+=("$ns: pid $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null))")
+		[ "$owner" = other ] && continue
+		holders+=("$ns: pid $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null))")
 	done < <(net_ns_holders)
 	for ns in "${!owners[@]}"; do
 		[ "${owners[$ns]}" = other ] && continue
@@ -150,7 +152,8 @@ start_background_dispvm() {
 wait_for_running_disposable() {
 	local i name
 	for ((i = 0; i < 200; i++)); do
-		name=$("$SPLQ" ls 2>/dev/null | awk '$1 ~ /^disp[0-9]+$/ && $3 == "Running" { print $1 }')
+		name=$("$SPLQ" ls 2>/dev/null |
+			awk '$1 ~ /^disp[0-9]+$/ && $3 == "Running" { print $1 }')
 		if [ -n "$name" ]; then
 			printf '%s\n' "$name"
 			return 0
@@ -226,7 +229,8 @@ interrupt_dispvm() {
 	make_host_template t
 	net_ns_snapshot
 	t0=$(date +%s%N)
-	run --separate-stderr splq dispvm --timeout 1 --template t -- sh -c 'echo $(hostname); exec sleep 30'
+	run --separate-stderr splq dispvm --timeout 1 --template t -- \
+		sh -c 'echo $(hostname); exec sleep 30'
 	t1=$(date +%s%N)
 	assert_status 124
 	[[ $output =~ ^disp[0-9]+$ ]]
@@ -257,7 +261,6 @@ interrupt_dispvm() {
 	make_host_template t
 	net_ns_snapshot
 	for ((i = 0; i < 20; i++)); do
-		# shellcheck disable=SC2016  # $(hostname) runs in the disposable
 		"$SPLQ" dispvm --template t -- sh -c 'echo $(hostname)' \
 			>"$BATS_TEST_TMPDIR/out.$i" 2>"$BATS_TEST_TMPDIR/err.$i" 3>&- &
 		pids+=("$!")
@@ -314,10 +317,11 @@ interrupt_dispvm() {
 		# with that volume as /home.
 		run --separate-stderr splq ls
 		assert_status 0
-		[ "$(printf '%s\n' "$output" | awk -v n="same$round" '$1 == n' | wc -l)" -eq 1 ]
-		[[ $(printf '%s\n' "$output" | awk -v n="same$round" '$1 == n { print $2 }') == AppVM ]]
+		[ "$(printf '%s\n' "$output" | awk -v n="same$round" '$1 == n { print $2 }')" \
+			= AppVM ]
 		[ -d "$SPLQ_HOME/qubes/same$round/private" ]
-		run --separate-stderr splq run "same$round" -- sh -c 'echo won > /home/user/mark; hostname'
+		run --separate-stderr splq run "same$round" -- \
+			sh -c 'echo won > /home/user/mark; hostname'
 		assert_status 0
 		[ "$output" = "same$round" ]
 		[ "$(cat "$SPLQ_HOME/qubes/same$round/private/user/mark")" = won ]

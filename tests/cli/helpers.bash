@@ -58,7 +58,9 @@ splq_cgroup_dirs() {
 	for mnt in "${mounts[@]}"; do
 		for own in / "${owns[@]}"; do
 			d="$mnt${own%/}/$name"
-			[ -d "$d" ] && printf '%s\n' "$d"
+			if [ -d "$d" ]; then
+				printf '%s\n' "$d"
+			fi
 		done
 	done | sort -u
 }
@@ -68,7 +70,7 @@ splq_cgroup_pids() {
 	local d
 	for d in "$@"; do
 		[ -d "$d" ] || continue
-		find "$d" -name cgroup.procs -type f -exec cat {} + 2>/dev/null
+		find "$d" -name cgroup.procs -type f -exec cat {} + 2>/dev/null || true
 	done | sort -un
 }
 
@@ -76,7 +78,7 @@ splq_cgroup_pids() {
 # deepest first.
 splq_mounts_under() {
 	local dir
-	findmnt -rn -o TARGET 2>/dev/null | while IFS= read -r t; do
+	{ findmnt -rn -o TARGET 2>/dev/null || true; } | while IFS= read -r t; do
 		for dir in "$@"; do
 			[ -n "$dir" ] || continue
 			case $t in
@@ -102,11 +104,15 @@ splq_scratch_cleanup() {
 			[ "${#pids[@]}" -gt 0 ] || break
 			# A frozen process cannot die: thaw first.
 			for d in "${dirs[@]}"; do
-				find "$d" -name freezer.state -exec sh -c 'echo THAWED > "$1"' _ {} \; 2>/dev/null
-				find "$d" -name cgroup.freeze -exec sh -c 'echo 0 > "$1"' _ {} \; 2>/dev/null
+				find "$d" -name freezer.state -exec sh -c 'echo THAWED > "$1"' _ {} \; \
+					2>/dev/null || true
+				find "$d" -name cgroup.freeze -exec sh -c 'echo 0 > "$1"' _ {} \; \
+					2>/dev/null || true
 			done
 			for p in "${pids[@]}"; do
-				[[ $p =~ ^[0-9]+$ ]] && [ "$p" -gt 1 ] && kill -KILL "$p" 2>/dev/null
+				if [[ $p =~ ^[0-9]+$ ]] && [ "$p" -gt 1 ]; then
+					kill -KILL "$p" 2>/dev/null || true
+				fi
 			done
 			sleep 0.1
 		done
@@ -117,14 +123,20 @@ splq_scratch_cleanup() {
 			local left=0
 			for d in "${dirs[@]}"; do
 				[ -d "$d" ] || continue
-				find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
-				[ -d "$d" ] && left=1
+				find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null || true
+				if [ -d "$d" ]; then
+					left=1
+				fi
 			done
-			[ "$left" = 0 ] && break
+			if [ "$left" = 0 ]; then
+				break
+			fi
 			sleep 0.1
 		done
 		for d in "${dirs[@]}"; do
-			[ -d "$d" ] && echo "cleanup: cannot remove cgroup $d" >&2
+			if [ -d "$d" ]; then
+				echo "cleanup: cannot remove cgroup $d" >&2
+			fi
 		done
 	fi
 
@@ -132,7 +144,7 @@ splq_scratch_cleanup() {
 		mapfile -t mnts < <(splq_mounts_under "$home" "$run")
 		[ "${#mnts[@]}" -gt 0 ] || break
 		for d in "${mnts[@]}"; do
-			umount "$d" 2>/dev/null || umount -l "$d" 2>/dev/null
+			umount "$d" 2>/dev/null || umount -l "$d" 2>/dev/null || true
 		done
 	done
 	if [ "${#mnts[@]}" -gt 0 ]; then

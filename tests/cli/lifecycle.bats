@@ -1,5 +1,7 @@
 #!/usr/bin/env bats
-# shellcheck disable=SC2154  # status, output, stderr, lines: set by bats' run
+# shellcheck disable=SC2154,SC2016
+# (status, output, stderr, lines: set by bats' run; a $ in single quotes is
+# for the qube's shell)
 # splq: the life of a qube from the command line: the README tour, run,
 # volumes and what survives a restart, shutdown and kill, disposables,
 # templates from a directory, clone.
@@ -202,7 +204,7 @@ qube_host_pids() {
 	wait_until 5 splq run q -- test -e /tmp/no-wait-marker
 	run --separate-stderr splq run q -- cat /tmp/no-wait-marker
 	assert_status 0
-	[ "$output" = done ]
+	[ "$output" = "done" ]
 }
 
 @test "run: an unknown command is exit 127 with a message naming it" {

@@ -46,7 +46,7 @@ json_ok() {
 json_err() {
 	local code=$1
 	shift
-	run --separate-stderr splq --json "$@"
+	run "-$code" --separate-stderr splq --json "$@"
 	if [ "$status" -ne "$code" ]; then
 		printf 'splq --json %s: expected exit %s, got %s; stdout %s, stderr %s\n' \
 			"$*" "$code" "$status" "$output" "$stderr" >&2
@@ -115,7 +115,7 @@ PROPS=(name label template netvm provides_network memory maxmem vcpus default_us
 	printf '%s\n' "${lines[@]}" | grep -qxE 'shutdown_timeout +D +60'
 	printf '%s\n' "${lines[@]}" | grep -qxE 'netvm +D *'
 	# the columns line up
-	[ "$(printf '%s\n' "${lines[@]}" | awk '{ print index($0, " " $2 " ") }' | sort -u | wc -l)" = 1 ]
+	[ "$(printf '%s\n' "${lines[@]}" | awk '{ match($0, /^[a-z_]+ +/); print RLENGTH }' | sort -u | wc -l)" = 1 ]
 }
 
 @test "prefs: get, set, --default reset" {

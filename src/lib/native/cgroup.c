@@ -30,7 +30,7 @@
 #define CG_MAX_DIRS 4
 #define CG_MAX_DEPTH 16
 #define CG_CPU_PERIOD 100000L
-#define CG_POLL_NS 10000000L
+#define CG_POLL_NS 1000000L
 
 enum cg_kind {
 	CG_V2,	    /* cgroup2 with controllers */
@@ -687,6 +687,55 @@ int splq_cgroup_open_procs(const char *qube, int fds[SPLQ_CGROUP_MAX_FDS], int *
 		fds[(*n)++] = fd;
 	}
 	return 0;
+}
+
+int splq_cgroup_open_entry(const char *qube, struct splq_cgroup_entry *e,
+			   struct splq_error *err)
+{
+	struct cg_layout l;
+	struct cg_dir d[CG_MAX_DIRS];
+	char path[PATH_MAX];
+	int nd;
+
+	e->dir_fd = -1;
+	e->ntasks = 0;
+	if (load_layout(&l, err) < 0 || qube_dirs(&l, qube, d, &nd, err) < 0)
+		return -1;
+	for (int i = 0; i < nd; i++) {
+		bool v2 = d[i].kind == CG_V2 || d[i].kind == CG_UNIFIED;
+		int fd;
+
+		snprintf(path, sizeof(path), "%s%s", d[i].path, v2 ? "" : "/tasks");
+		fd = v2 ? open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+			: open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0) {
+			int e2 = errno;
+
+			splq_cgroup_entry_close(e);
+			return splq_fail_errno(err, e2 == ENOENT ? SPLQ_E_NOTFOUND : SPLQ_E_INTERNAL,
+					       e2, "cannot open the cgroup of qube '%s' (%s)", qube,
+					       path);
+		}
+		if (v2)
+			e->dir_fd = fd;
+		else
+			e->tasks[e->ntasks++] = fd;
+	}
+	return 0;
+}
+
+int splq_cgroup_enter_thread(const struct splq_cgroup_entry *e, struct splq_error *err)
+{
+	return splq_cgroup_enter(e->tasks, e->ntasks, 0, err);
+}
+
+void splq_cgroup_entry_close(struct splq_cgroup_entry *e)
+{
+	if (e->dir_fd >= 0)
+		close(e->dir_fd);
+	e->dir_fd = -1;
+	while (e->ntasks > 0)
+		close(e->tasks[--e->ntasks]);
 }
 
 int splq_cgroup_enter(const int *fds, int n, pid_t pid, struct splq_error *err)

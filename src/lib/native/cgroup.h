@@ -31,6 +31,23 @@ int splq_cgroup_open_procs(const char *qube, int fds[SPLQ_CGROUP_MAX_FDS], int *
 			   struct splq_error *err);
 /* Write pid ("0" = the caller) into each fd from open_procs. */
 int splq_cgroup_enter(const int *fds, int n, pid_t pid, struct splq_error *err);
+/* How a new process enters the qube's cgroups without a migration (which
+ * takes a global lock that costs an RCU grace period, ~10 ms): a cgroup2
+ * tree (v2, or the unified tree of a hybrid host) is entered at birth
+ * through clone3(CLONE_INTO_CGROUP) with dir_fd; a v1 hierarchy through its
+ * `tasks` file, to which the new single-threaded process writes "0"
+ * (moving one thread needs no global lock). */
+struct splq_cgroup_entry {
+	int dir_fd; /* -1: no cgroup2 tree */
+	int tasks[SPLQ_CGROUP_MAX_FDS];
+	int ntasks;
+};
+int splq_cgroup_open_entry(const char *qube, struct splq_cgroup_entry *e,
+			   struct splq_error *err);
+/* In the new process: join the v1 hierarchies. */
+int splq_cgroup_enter_thread(const struct splq_cgroup_entry *e, struct splq_error *err);
+void splq_cgroup_entry_close(struct splq_cgroup_entry *e);
+
 /* Kill every process in the qube's cgroup (SIGKILL) and wait until it is
  * empty (at most timeout_ms), then remove the cgroup(s).  A missing cgroup
  * is not an error. */

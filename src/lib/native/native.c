@@ -298,7 +298,7 @@ struct start_plan {
 	const struct splq_vm_config *cfg;
 	const struct splq_exec *first;
 	struct splq_rootfs fs;
-	int cg_fds[SPLQ_CGROUP_MAX_FDS], ncg;
+	struct splq_cgroup_entry cg;
 	void *prog;
 	size_t prog_len;
 	int init_fd;
@@ -333,7 +333,7 @@ static void qube_init(struct splq_backend *b, struct start_plan *p)
 	struct splq_error err = {0};
 	const struct splq_vm_config *cfg = p->cfg;
 	int control = -1;
-	if (splq_cgroup_enter(p->cg_fds, p->ncg, 0, &err) < 0)
+	if (splq_cgroup_enter_thread(&p->cg, &err) < 0)
 		goto fail;
 	if (unshare(CLONE_NEWCGROUP) < 0) {
 		splq_fail_errno(&err, SPLQ_E_UNSUPPORTED, errno, "cgroup namespace");
@@ -403,10 +403,13 @@ static void qube_supervisor(struct splq_backend *b, struct start_plan *p, int lo
 		for (int i = 0; i < 3 && null >= 0; i++)
 			dup2(null, i);
 	}
-	pid_t pid = (pid_t)syscall(SYS_clone,
-				   CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
-					   CLONE_NEWNET | SIGCHLD,
-				   NULL, NULL, NULL, NULL);
+	struct clone_args args = {
+		.flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
+			 (p->cg.dir_fd >= 0 ? CLONE_INTO_CGROUP : 0),
+		.exit_signal = SIGCHLD,
+		.cgroup = p->cg.dir_fd >= 0 ? (uint64_t)p->cg.dir_fd : 0,
+	};
+	pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
 	if (pid == 0)
 		qube_init(b, p);
 	if (pid < 0) {
@@ -531,7 +534,7 @@ static int prepare(struct splq_backend *b, struct start_plan *p, char **paths,
 	struct splq_cgroup_limits lim = {.memory_mib = cfg->memory_mib, .vcpus = cfg->vcpus};
 	if (splq_cgroup_create(cfg->name, &lim, err) < 0)
 		return -1;
-	if (splq_cgroup_open_procs(cfg->name, p->cg_fds, &p->ncg, err) < 0)
+	if (splq_cgroup_open_entry(cfg->name, &p->cg, err) < 0)
 		return -1;
 	p->init_fd = open_init_binary(err);
 	return p->init_fd < 0 ? -1 : 0;
@@ -575,7 +578,7 @@ static int native_start(struct splq_backend *b, const struct splq_vm_config *cfg
 		return -1;
 	}
 
-	struct start_plan p = {.cfg = cfg, .first = first, .init_fd = -1};
+	struct start_plan p = {.cfg = cfg, .first = first, .init_fd = -1, .cg = {.dir_fd = -1}};
 	p.fs.userns_fd = p.fs.private_userns_fd = -1;
 	char *paths[10] = {0};
 	int pipefd[2] = {-1, -1};
@@ -616,8 +619,7 @@ out:
 	}
 	for (int i = 0; i < 10; i++)
 		free(paths[i]);
-	for (int i = 0; i < p.ncg; i++)
-		close(p.cg_fds[i]);
+	splq_cgroup_entry_close(&p.cg);
 	for (int i = 0; i < 2; i++)
 		if (pipefd[i] >= 0)
 			close(pipefd[i]);
@@ -853,9 +855,11 @@ static int native_volumes_remove(struct splq_backend *b, const struct splq_vm_co
 		return splq_fail(err, SPLQ_E_STATE, "qube '%s' is running", cfg->name);
 	struct splq_error ignored;
 	splq_cgroup_destroy(cfg->name, 2000, &ignored);
-	if (splq_rm_rf(dir, err) < 0)
+	if (splq_rm_rf(dir, err) < 0 || splq_volume_remove(b->home, cfg, err) < 0)
 		return -1;
-	return splq_volume_remove(b->home, cfg, err);
+	cleanup_free char *lock = splq_strdup_printf("%s/locks/%s", b->run, cfg->name);
+	unlink(lock); /* the qube is gone: no start or stop can want it */
+	return 0;
 }
 
 static void native_free(struct splq_backend *b)
