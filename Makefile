@@ -79,7 +79,7 @@ fuzz: deps
 	for f in $(FUZZ_SRC); do \
 	  n=$$(basename $$f .c); \
 	  clang -std=gnu11 -D_GNU_SOURCE -Isrc/lib -g -O1 -fsanitize=fuzzer,address,undefined \
-	    -o build-fuzz/$$n $$f $(filter-out src/lib/native/%,$(LIB_SRC)) $(LIBS) || exit 1; \
+	    -o build-fuzz/$$n $$f $(filter-out src/lib/native/% src/lib/ops%,$(LIB_SRC)) $(LIBS) || exit 1; \
 	done
 	fuzz/run.sh
 

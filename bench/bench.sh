@@ -186,6 +186,6 @@ for name, value, ratio, target, result in rows:
     if value is None:
         print(name)
     else:
-        print("%-48s %18s %8s %9s  %s" % (name, value, ratio, target, result))
+        print(("%-48s %18s %8s %9s  %s" % (name, value, ratio, target, result)).rstrip())
 sys.exit(1 if failed else 0)
 EOF

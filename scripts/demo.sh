@@ -93,13 +93,16 @@ step splq dispvm --template spl-dev-template -- sh -c 'echo in $(hostname); ls /
 
 echo "# Into the qube's private volume (/home, kept across restarts) and back."
 step_in README.md splq run spl-dev-core -- sh -c 'cat > /home/user/notes.txt'
-step splq run spl-dev-core -- sha256sum /home/user/notes.txt
+show splq run spl-dev-core -- sha256sum /home/user/notes.txt
+echo
+inside=$(splq run spl-dev-core -- sha256sum /home/user/notes.txt) || fail_step "$?"
+printf '%s\n\n' "$inside"
 show sha256sum README.md
 echo
-sha256sum README.md
-inside=$(splq run spl-dev-core -- sha256sum /home/user/notes.txt | cut -d' ' -f1) ||
-	fail_step "$?"
-outside=$(sha256sum README.md | cut -d' ' -f1)
+outside=$(sha256sum README.md)
+printf '%s\n' "$outside"
+inside=${inside%% *}
+outside=${outside%% *}
 if [ "$inside" != "$outside" ]; then
 	echo "demo: the copy in the qube differs from README.md" >&2
 	exit 1

@@ -1,7 +1,8 @@
 /* splq command line: what the command files share.  The command line is
  * the only part of splq that reads argv and prints to the user; everything
- * it does goes through libsplq's ops (ops.h), the audit log (audit.h) and
- * the model's names (model.h). */
+ * it does goes through libsplq's ops (ops.h), never the store or the
+ * backend.  Besides, it uses the model's names (model.h), and from the
+ * audit log (audit.h) only its entry type and the --since parser. */
 #ifndef SPLQ_CLI_H
 #define SPLQ_CLI_H
 

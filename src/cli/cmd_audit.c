@@ -87,7 +87,7 @@ int cmd_audit_log(struct cli *cli, int argc, char **argv)
 
 	if ((rc = cli_open(cli, &ctx)))
 		return rc;
-	if (splq_audit_read(ctx.home, qube, since, &v, &n, &err) < 0) {
+	if (splq_op_audit_log(&ctx, qube, since, &v, &n, &err) < 0) {
 		rc = cli_fail(cli, &err, NULL);
 	} else if (cli->json) {
 		json_t *a = json_array();
@@ -124,7 +124,7 @@ int cmd_audit_verify(struct cli *cli, int argc, char **argv)
 
 	if ((rc = cli_open(cli, &ctx)))
 		return rc;
-	if (splq_audit_verify(ctx.store, ctx.home, &entries, &bad, &err) < 0) {
+	if (splq_op_audit_verify(&ctx, &entries, &bad, &err) < 0) {
 		json_t *data = NULL;
 
 		if (strncmp(err.msg, "audit log", 9) != 0) {

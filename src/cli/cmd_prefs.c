@@ -5,21 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store.h"
 #include "util.h"
-
-/* ops.h changes tags and features but has no call that reads them: the
- * lists come from the store, after checking that the qube exists. */
-static int qube_exists(struct splq_ctx *ctx, const char *name, struct splq_error *err)
-{
-	struct splq_qube q;
-
-	memset(&q, 0, sizeof(q));
-	if (splq_store_qube_get(ctx->store, name, &q, err) < 0)
-		return -1;
-	splq_qube_clear(&q);
-	return 0;
-}
 
 static const char *pref_type(const struct splq_pref *p)
 {
@@ -155,8 +141,7 @@ static int tags_show(struct cli *cli, struct splq_ctx *ctx, const char *qube, bo
 	int n = 0;
 	json_t *a;
 
-	if (qube_exists(ctx, qube, &err) < 0 ||
-	    splq_store_tag_list(ctx->store, qube, &tags, &n, &err) < 0)
+	if (splq_op_tag_list(ctx, qube, &tags, &n, &err) < 0)
 		return cli_fail(cli, &err, NULL);
 	a = json_array();
 	for (int i = 0; i < n; i++) {
@@ -227,8 +212,7 @@ static int features_list(struct cli *cli, struct splq_ctx *ctx, const char *qube
 	int n = 0, width = 0;
 	json_t *o;
 
-	if (qube_exists(ctx, qube, &err) < 0 ||
-	    splq_store_feature_list(ctx->store, qube, &names, &values, &n, &err) < 0)
+	if (splq_op_feature_list(ctx, qube, &names, &values, &n, &err) < 0)
 		return cli_fail(cli, &err, NULL);
 	o = json_object();
 	for (int i = 0; i < n; i++) {
@@ -301,8 +285,7 @@ int cmd_features(struct cli *cli, int argc, char **argv)
 	} else {
 		cleanup_free char *value = NULL;
 
-		if (qube_exists(&ctx, args[0], &err) < 0 ||
-		    splq_store_feature_get(ctx.store, args[0], args[1], &value, &err) < 0) {
+		if (splq_op_feature_get(&ctx, args[0], args[1], &value, &err) < 0) {
 			rc = cli_fail(cli, &err, NULL);
 		} else {
 			if (!cli->json)

@@ -6,11 +6,13 @@
  *                    (control.h); SIGTERM ends every process of the qube,
  *                    then itself.  With CMD (a disposable) it runs CMD as
  *                    NAME first and exits with CMD's exit code.
- *   splq-init --supervise NAME RUNDIR PID TIMEOUT
+ *   splq-init --supervise NAME RUNDIR PID TIMEOUT [LINK TARGET]
  *                    outside the qube: waits for its pid 1, then removes its
  *                    cgroup and runtime folder and exits with pid 1's code;
  *                    SIGUSR1 asks for a graceful stop: SIGTERM to pid 1,
- *                    SIGKILL after TIMEOUT seconds.
+ *                    SIGKILL after TIMEOUT seconds.  For a TemplateVM, LINK
+ *                    (its root's symlink) then points at TARGET, the root
+ *                    generation it worked on.
  *
  * Static and small, so that a running qube costs little beyond its own
  * processes.  splq starts it; it is not meant to be run by hand. */
@@ -55,7 +57,18 @@ static long number(const char *s)
 	return v;
 }
 
-static int supervise(const char *name, const char *rundir, pid_t pid, unsigned timeout)
+/* Make link point at target, atomically. */
+static void commit(const char *link, const char *target)
+{
+	char tmp[4096];
+	snprintf(tmp, sizeof(tmp), "%s.new", link);
+	unlink(tmp);
+	if (symlink(target, tmp) == 0 && rename(tmp, link) < 0)
+		unlink(tmp);
+}
+
+static int supervise(const char *name, const char *rundir, pid_t pid, unsigned timeout,
+		     const char *link, const char *target)
 {
 	signal(SIGINT, SIG_IGN);
 	signal(SIGTERM, SIG_IGN);
@@ -81,6 +94,8 @@ static int supervise(const char *name, const char *rundir, pid_t pid, unsigned t
 	}
 	struct splq_error err;
 	splq_cgroup_destroy(name, 10000, &err);
+	if (link)
+		commit(link, target);
 	splq_rm_rf(rundir, &err);
 	return status_code(status);
 }
@@ -399,9 +414,10 @@ static int init_main(int control, const char *user, char **cmd)
 
 int main(int argc, char **argv)
 {
-	if (argc == 6 && strcmp(argv[1], "--supervise") == 0)
+	if ((argc == 6 || argc == 8) && strcmp(argv[1], "--supervise") == 0)
 		return supervise(argv[2], argv[3], (pid_t)number(argv[4]),
-				 (unsigned)number(argv[5]));
+				 (unsigned)number(argv[5]), argc == 8 ? argv[6] : NULL,
+				 argc == 8 ? argv[7] : NULL);
 	/* Nothing in the qube may ptrace its pid 1 (which holds the control
 	 * socket) or read its memory. */
 	prctl(PR_SET_DUMPABLE, 0);

@@ -1,50 +1,32 @@
 /* splq: what users ask for, built from model, store, audit and a backend
  * (see ops.h).  Every operation that changes state or runs something
  * appends one audit entry, failures included, once the qube it acts on is
- * known. */
-/* audit.h uses size_t without including <stddef.h> */
-#include <stddef.h>
-
+ * known.  This file: the context, the helpers the ops files share
+ * (ops_internal.h), the audit log, and the life of a qube (create, clone,
+ * remove, start, shutdown, kill, run).  Disposables are in ops_dispvm.c;
+ * properties, tags, features and the list in ops_prefs.c. */
 #include "ops.h"
 
 #include <errno.h>
-#include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "ops_internal.h"
 #include "util.h"
 
-#define DOM0           "dom0"
 #define AUDIT_ARGS_MAX 200
-#define DISP_TRIES     100
 
-/* Functions take a NULL err as "don't care"; ops read err->msg for the
- * audit, so they always work on a real one. */
-#define ERR_GUARD(err)                                                                             \
-	struct splq_error _local_err;                                                              \
-	if (!(err))                                                                                \
-	(err) = &_local_err
+/* ---------- small helpers and the audit entry of an op ---------- */
 
-static void qube_cleanup(struct splq_qube *q)
-{
-	splq_qube_clear(q);
-}
-#define cleanup_qube __attribute__((cleanup(qube_cleanup)))
-
-/* ---------- small helpers ---------- */
-
-static bool streq(const char *a, const char *b)
+bool splq_ops_streq(const char *a, const char *b)
 {
 	return a && b && strcmp(a, b) == 0;
 }
 
-static bool class_has(const struct splq_prop_def *def, enum splq_class c)
+bool splq_ops_class_has(const struct splq_prop_def *def, enum splq_class c)
 {
 	return (def->classes & (1u << c)) != 0;
 }
@@ -144,11 +126,8 @@ static char *join_argv(char *const *argv)
 	return s;
 }
 
-/* Append one audit entry for an operation that ended with rc (err holds
- * the failure when rc < 0).  A failed operation keeps its own error; a
- * successful one whose entry cannot be written fails with that. */
-static int audit_done(struct splq_ctx *ctx, const char *op, const char *target, const char *args,
-                      const char *ok_result, int rc, struct splq_error *err)
+int splq_ops_audit_done(struct splq_ctx *ctx, const char *op, const char *target, const char *args,
+                        const char *ok_result, int rc, struct splq_error *err)
 {
 	struct splq_error aerr = {0};
 	cleanup_free char *a = sanitize(args ? args : "", AUDIT_ARGS_MAX);
@@ -172,34 +151,50 @@ static int audit_done(struct splq_ctx *ctx, const char *op, const char *target, 
 	return rc;
 }
 
-static int qube_get(struct splq_ctx *ctx, const char *name, struct splq_qube *q,
-                    struct splq_error *err)
+/* ---------- the audit log ---------- */
+
+int splq_op_audit_log(struct splq_ctx *ctx, const char *qube, long long since_ms,
+                      struct splq_audit_entry **out, int *n, struct splq_error *err)
+{
+	/* no check that the qube exists: a removed qube's entries stay */
+	return splq_audit_read(ctx->home, qube, since_ms, out, n, err);
+}
+
+int splq_op_audit_verify(struct splq_ctx *ctx, long long *entries, long long *bad_line,
+                         struct splq_error *err)
+{
+	return splq_audit_verify(ctx->store, ctx->home, entries, bad_line, err);
+}
+
+/* ---------- qubes and properties ---------- */
+
+int splq_ops_qube_get(struct splq_ctx *ctx, const char *name, struct splq_qube *q,
+                      struct splq_error *err)
 {
 	if (!name || !*name)
 		return splq_fail(err, SPLQ_E_USAGE, "no qube named");
 	return splq_store_qube_get(ctx->store, name, q, err);
 }
 
-static int prop_get(struct splq_ctx *ctx, const struct splq_qube *q, const char *prop, char **value,
-                    struct splq_error *err)
+int splq_ops_prop_get(struct splq_ctx *ctx, const struct splq_qube *q, const char *prop,
+                      char **value, struct splq_error *err)
 {
 	bool is_default;
 
 	return splq_store_prop_get(ctx->store, q, prop, value, &is_default, err);
 }
 
-/* A numeric property, or dflt when the qube's class does not have it. */
-static int prop_long(struct splq_ctx *ctx, const struct splq_qube *q, const char *prop, long dflt,
-                     long *out, struct splq_error *err)
+int splq_ops_prop_long(struct splq_ctx *ctx, const struct splq_qube *q, const char *prop, long dflt,
+                       long *out, struct splq_error *err)
 {
 	const struct splq_prop_def *def = splq_prop_find(prop);
 	cleanup_free char *v = NULL;
 	char *end;
 
 	*out = dflt;
-	if (!def || !class_has(def, q->klass))
+	if (!def || !splq_ops_class_has(def, q->klass))
 		return 0;
-	if (prop_get(ctx, q, prop, &v, err) < 0)
+	if (splq_ops_prop_get(ctx, q, prop, &v, err) < 0)
 		return -1;
 	if (!v || !*v)
 		return 0;
@@ -211,70 +206,38 @@ static int prop_long(struct splq_ctx *ctx, const struct splq_qube *q, const char
 	return 0;
 }
 
-static bool prop_true(struct splq_ctx *ctx, const struct splq_qube *q, const char *prop)
+bool splq_ops_prop_true(struct splq_ctx *ctx, const struct splq_qube *q, const char *prop)
 {
 	const struct splq_prop_def *def = splq_prop_find(prop);
 	struct splq_error e;
 	cleanup_free char *v = NULL;
 
-	if (!def || !class_has(def, q->klass))
+	if (!def || !splq_ops_class_has(def, q->klass))
 		return false;
-	if (prop_get(ctx, q, prop, &v, &e) < 0)
+	if (splq_ops_prop_get(ctx, q, prop, &v, &e) < 0)
 		return false;
-	return streq(v, "True");
+	return splq_ops_streq(v, "True");
 }
 
-static enum splq_power power_of(struct splq_ctx *ctx, const struct splq_qube *q)
+enum splq_power splq_ops_power_of(struct splq_ctx *ctx, const struct splq_qube *q)
 {
 	if (q->klass == SPLQ_CLASS_ADMINVM)
 		return SPLQ_RUNNING;
 	return ctx->backend->ops->state(ctx->backend, q->name);
 }
 
-/* A qube usable as the source of disposables: a TemplateVM, or an AppVM
- * with template_for_dispvms=True. */
-static int dvm_check(struct splq_ctx *ctx, const struct splq_qube *d, const char *what,
-                     struct splq_error *err)
-{
-	if (d->klass == SPLQ_CLASS_TEMPLATEVM)
-		return 0;
-	if (d->klass == SPLQ_CLASS_APPVM) {
-		if (prop_true(ctx, d, "template_for_dispvms"))
-			return 0;
-		return splq_fail(err, SPLQ_E_VALUE,
-		                 "qube '%s' cannot be %s: it is an AppVM without "
-		                 "template_for_dispvms=True",
-		                 d->name, what);
-	}
-	return splq_fail(err, SPLQ_E_VALUE,
-	                 "qube '%s' cannot be %s: it is a%s %s, not a TemplateVM or an AppVM with "
-	                 "template_for_dispvms=True",
-	                 d->name, what, d->klass == SPLQ_CLASS_ADMINVM ? "n" : "",
-	                 splq_class_name(d->klass));
-}
-
 /* ---------- vm config ---------- */
 
-/* struct splq_vm_config with the strings it points at. */
-struct vmcfg {
-	struct splq_vm_config c;
-	char name[SPLQ_NAME_MAX + 1];
-	char *root_of;
-	char *root_base;
-	char *private_of;
-};
-
-static void vmcfg_clear(struct vmcfg *v)
+void splq_ops_vmcfg_clear(struct splq_ops_vmcfg *v)
 {
 	free(v->root_of);
 	free(v->root_base);
 	free(v->private_of);
 	v->root_of = v->root_base = v->private_of = NULL;
 }
-#define cleanup_vmcfg __attribute__((cleanup(vmcfg_clear)))
 
 /* Root of a qube that uses template tname: set root_of and root_base. */
-static int vmcfg_set_root(struct splq_ctx *ctx, struct vmcfg *v, const char *tname,
+static int vmcfg_set_root(struct splq_ctx *ctx, struct splq_ops_vmcfg *v, const char *tname,
                           struct splq_error *err)
 {
 	cleanup_qube struct splq_qube t = {0};
@@ -288,13 +251,13 @@ static int vmcfg_set_root(struct splq_ctx *ctx, struct vmcfg *v, const char *tna
 	return 0;
 }
 
-static int vmcfg_build(struct splq_ctx *ctx, const struct splq_qube *q, struct vmcfg *v,
-                       struct splq_error *err)
+int splq_ops_vmcfg_build(struct splq_ctx *ctx, const struct splq_qube *q, struct splq_ops_vmcfg *v,
+                         struct splq_error *err)
 {
 	cleanup_free char *tmpl = NULL;
 	long n;
 
-	vmcfg_clear(v);
+	splq_ops_vmcfg_clear(v);
 	memset(v, 0, sizeof(*v));
 	snprintf(v->name, sizeof(v->name), "%s", q->name);
 	v->c.name = v->name;
@@ -310,7 +273,7 @@ static int vmcfg_build(struct splq_ctx *ctx, const struct splq_qube *q, struct v
 		break;
 	case SPLQ_CLASS_APPVM:
 	case SPLQ_CLASS_DISPVM:
-		if (prop_get(ctx, q, "template", &tmpl, err) < 0)
+		if (splq_ops_prop_get(ctx, q, "template", &tmpl, err) < 0)
 			return -1;
 		if (!tmpl || !*tmpl)
 			return splq_fail(err, SPLQ_E_CORRUPT, "qube '%s' has no template", q->name);
@@ -324,7 +287,7 @@ static int vmcfg_build(struct splq_ctx *ctx, const struct splq_qube *q, struct v
 				/* made from a dvm: its template's root, its private */
 				v->private_of = splq_xstrdup(d.name);
 				v->c.private_of_slot = d.slot;
-				if (prop_get(ctx, &d, "template", &dt, err) < 0)
+				if (splq_ops_prop_get(ctx, &d, "template", &dt, err) < 0)
 					return -1;
 				if (!dt || !*dt)
 					return splq_fail(err, SPLQ_E_CORRUPT,
@@ -344,13 +307,13 @@ static int vmcfg_build(struct splq_ctx *ctx, const struct splq_qube *q, struct v
 	v->c.root_base = v->root_base;
 	v->c.private_of = v->private_of;
 
-	if (prop_long(ctx, q, "memory", 400, &n, err) < 0)
+	if (splq_ops_prop_long(ctx, q, "memory", 400, &n, err) < 0)
 		return -1;
 	v->c.memory_mib = n;
-	if (prop_long(ctx, q, "vcpus", 2, &n, err) < 0)
+	if (splq_ops_prop_long(ctx, q, "vcpus", 2, &n, err) < 0)
 		return -1;
 	v->c.vcpus = n;
-	if (prop_long(ctx, q, "shutdown_timeout", 60, &n, err) < 0)
+	if (splq_ops_prop_long(ctx, q, "shutdown_timeout", 60, &n, err) < 0)
 		return -1;
 	v->c.shutdown_timeout_s = n;
 	return 0;
@@ -372,7 +335,7 @@ static char *abs_dir(const char *p, struct splq_error *err)
 			splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot resolve '%s'", p);
 			return NULL;
 		}
-		r = splq_strdup_printf("%s/%s", streq(cwd, "/") ? "" : cwd, p);
+		r = splq_strdup_printf("%s/%s", splq_ops_streq(cwd, "/") ? "" : cwd, p);
 	}
 	len = strlen(r);
 	while (len > 1 && r[len - 1] == '/')
@@ -426,80 +389,6 @@ void splq_ctx_close(struct splq_ctx *ctx)
 	ctx->home = ctx->run = NULL;
 }
 
-/* ---------- property checks ---------- */
-
-static const struct splq_prop_def *prop_def(const char *prop, struct splq_error *err)
-{
-	const struct splq_prop_def *def = prop ? splq_prop_find(prop) : NULL;
-
-	if (!def)
-		splq_fail(err, SPLQ_E_NOTFOUND, "no such property '%s'", prop ? prop : "");
-	return def;
-}
-
-/* May property def of a qube (name, class, running) change at all? */
-static int prop_changeable(const char *qname, enum splq_class klass, bool running,
-                           const struct splq_prop_def *def, struct splq_error *err)
-{
-	if (!class_has(def, klass))
-		return splq_fail(err, SPLQ_E_NOTFOUND, "qube '%s' (%s) has no property '%s'", qname,
-		                 splq_class_name(klass), def->name);
-	if (def->readonly)
-		return splq_fail(err, SPLQ_E_VALUE, "property '%s' is read-only", def->name);
-	if (klass == SPLQ_CLASS_ADMINVM && !streq(def->name, "default_dispvm"))
-		return splq_fail(err, SPLQ_E_VALUE,
-		                 "only default_dispvm can be set on dom0, not '%s'", def->name);
-	if (def->needs_halted && running)
-		return splq_fail(err, SPLQ_E_STATE,
-		                 "qube '%s' is running; shut it down first to change '%s'", qname,
-		                 def->name);
-	return 0;
-}
-
-/* Check a canonical value (from splq_prop_parse) for def on a qube. */
-static int prop_value_check(struct splq_ctx *ctx, enum splq_class klass,
-                            const struct splq_prop_def *def, const char *value,
-                            struct splq_error *err)
-{
-	cleanup_qube struct splq_qube t = {0};
-
-	if (streq(def->name, "default_user"))
-		return splq_user_name_check(value, err);
-	if (def->type != SPLQ_PT_VM)
-		return 0;
-	if (streq(def->name, "netvm")) {
-		if (*value)
-			return splq_fail(err, SPLQ_E_VALUE,
-			                 "networking is not available yet: netvm must stay empty");
-		return 0;
-	}
-	if (!*value) {
-		if (streq(def->name, "template"))
-			return splq_fail(err, SPLQ_E_VALUE, "property 'template' cannot be empty");
-		return 0;
-	}
-	if (splq_store_qube_get(ctx->store, value, &t, err) < 0) {
-		if (err->code == SPLQ_E_NOTFOUND) {
-			if (streq(def->name, "template"))
-				return splq_fail(err, SPLQ_E_NOTFOUND,
-				                 "template '%s' does not exist", value);
-			return splq_fail(err, SPLQ_E_NOTFOUND, "qube '%s' does not exist", value);
-		}
-		return -1;
-	}
-	/* a disposable's template is its dvm (or a TemplateVM) */
-	if (streq(def->name, "template") && klass == SPLQ_CLASS_DISPVM)
-		return dvm_check(ctx, &t, "the template of a DispVM", err);
-	if (streq(def->name, "template") && t.klass != SPLQ_CLASS_TEMPLATEVM)
-		return splq_fail(err, SPLQ_E_VALUE, "qube '%s' is a%s %s, not a TemplateVM", t.name,
-		                 t.klass == SPLQ_CLASS_APPVM || t.klass == SPLQ_CLASS_ADMINVM ? "n"
-		                                                                              : "",
-		                 splq_class_name(t.klass));
-	if (streq(def->name, "default_dispvm"))
-		return dvm_check(ctx, &t, "a default_dispvm", err);
-	return 0;
-}
-
 static const char *label_canon(const char *label, struct splq_error *err)
 {
 	const struct splq_label *l = splq_label_find(label);
@@ -522,7 +411,7 @@ static int base_resolve(const char *base, char **out, struct splq_error *err)
 
 	if (!base || !*base)
 		return splq_fail(err, SPLQ_E_USAGE, "a template needs a base: host or a directory");
-	if (streq(base, "host")) {
+	if (splq_ops_streq(base, "host")) {
 		*out = splq_xstrdup("host");
 		return 0;
 	}
@@ -547,7 +436,7 @@ int splq_op_template_create(struct splq_ctx *ctx, const char *name, const char *
 {
 	cleanup_free char *rbase = NULL;
 	cleanup_free char *args = NULL;
-	cleanup_vmcfg struct vmcfg v = {0};
+	cleanup_vmcfg struct splq_ops_vmcfg v = {0};
 	struct splq_qube q = {0};
 	const char *lname;
 	bool volumes = false;
@@ -575,7 +464,7 @@ int splq_op_template_create(struct splq_ctx *ctx, const char *name, const char *
 		goto rollback;
 	if (splq_store_tag_add(ctx->store, name, "created-by-dom0", err) < 0)
 		goto rollback;
-	if (vmcfg_build(ctx, &q, &v, err) < 0)
+	if (splq_ops_vmcfg_build(ctx, &q, &v, err) < 0)
 		goto rollback;
 	volumes = true;
 	if (ctx->backend->ops->volumes_create(ctx->backend, &v.c, err) < 0)
@@ -589,7 +478,7 @@ rollback:
 		ctx->backend->ops->volumes_remove(ctx->backend, &v.c, NULL);
 	splq_store_rollback(ctx->store);
 out:
-	return audit_done(ctx, "template-create", name, args, NULL, rc, err);
+	return splq_ops_audit_done(ctx, "template-create", name, args, NULL, rc, err);
 }
 
 int splq_op_create(struct splq_ctx *ctx, const char *name, enum splq_class klass,
@@ -597,7 +486,7 @@ int splq_op_create(struct splq_ctx *ctx, const char *name, enum splq_class klass
                    int nprops, struct splq_error *err)
 {
 	cleanup_qube struct splq_qube t = {0};
-	cleanup_vmcfg struct vmcfg v = {0};
+	cleanup_vmcfg struct splq_ops_vmcfg v = {0};
 	cleanup_free char *args = NULL;
 	cleanup_free char *tbase = NULL;
 	char **canon = NULL;
@@ -656,15 +545,15 @@ int splq_op_create(struct splq_ctx *ctx, const char *name, enum splq_class klass
 		goto out;
 	canon = splq_xcalloc(nprops + 1, sizeof(*canon));
 	for (i = 0; i < nprops; i++) {
-		const struct splq_prop_def *def = prop_def(props[i].name, err);
+		const struct splq_prop_def *def = splq_ops_prop_def(props[i].name, err);
 
 		if (!def)
 			goto out;
-		if (prop_changeable(name, klass, false, def, err) < 0)
+		if (splq_ops_prop_changeable(name, klass, false, def, err) < 0)
 			goto out;
 		if (splq_prop_parse(def, props[i].value ? props[i].value : "", &canon[i], err) < 0)
 			goto out;
-		if (prop_value_check(ctx, klass, def, canon[i], err) < 0)
+		if (splq_ops_prop_value_check(ctx, klass, def, canon[i], err) < 0)
 			goto out;
 	}
 
@@ -687,7 +576,7 @@ int splq_op_create(struct splq_ctx *ctx, const char *name, enum splq_class klass
 			goto rollback;
 	if (splq_store_tag_add(ctx->store, name, "created-by-dom0", err) < 0)
 		goto rollback;
-	if (vmcfg_build(ctx, &q, &v, err) < 0)
+	if (splq_ops_vmcfg_build(ctx, &q, &v, err) < 0)
 		goto rollback;
 	if (klass == SPLQ_CLASS_STANDALONEVM) {
 		/* a copy of the template's root: the backend reads it from root_of */
@@ -710,23 +599,24 @@ rollback:
 out:
 	if (canon)
 		splq_strv_free(canon, nprops);
-	return audit_done(ctx, "create", name, args, NULL, rc, err);
+	return splq_ops_audit_done(ctx, "create", name, args, NULL, rc, err);
 }
 
 /* Copy the set (non-default) properties, tags and features of src to dst
  * (inside the caller's transaction).  skip: property names not to copy. */
-static int copy_qube_data(struct splq_ctx *ctx, const struct splq_qube *src, const char *dst,
-                          enum splq_class dst_klass, const char *const *skip, bool tags_features,
-                          struct splq_error *err)
+int splq_ops_copy_qube_data(struct splq_ctx *ctx, const struct splq_qube *src, const char *dst,
+                            enum splq_class dst_klass, const char *const *skip, bool tags_features,
+                            struct splq_error *err)
 {
 	for (const struct splq_prop_def *def = splq_props; def->name; def++) {
 		cleanup_free char *value = NULL;
 		bool is_default = true, skipped = false;
 
-		if (def->readonly || !class_has(def, src->klass) || !class_has(def, dst_klass))
+		if (def->readonly || !splq_ops_class_has(def, src->klass) ||
+		    !splq_ops_class_has(def, dst_klass))
 			continue;
 		for (int i = 0; skip && skip[i]; i++)
-			if (streq(skip[i], def->name))
+			if (splq_ops_streq(skip[i], def->name))
 				skipped = true;
 		if (skipped)
 			continue;
@@ -767,8 +657,8 @@ out:
 int splq_op_clone(struct splq_ctx *ctx, const char *src, const char *dst, struct splq_error *err)
 {
 	cleanup_qube struct splq_qube s = {0};
-	cleanup_vmcfg struct vmcfg vs = {0};
-	cleanup_vmcfg struct vmcfg vd = {0};
+	cleanup_vmcfg struct splq_ops_vmcfg vs = {0};
+	cleanup_vmcfg struct splq_ops_vmcfg vd = {0};
 	cleanup_free char *args = NULL;
 	cleanup_free char *dbase = NULL;
 	struct splq_qube d = {0};
@@ -778,7 +668,7 @@ int splq_op_clone(struct splq_ctx *ctx, const char *src, const char *dst, struct
 	ERR_GUARD(err);
 	if (splq_name_check(dst, err) < 0)
 		return -1;
-	if (qube_get(ctx, src, &s, err) < 0)
+	if (splq_ops_qube_get(ctx, src, &s, err) < 0)
 		return -1;
 	args = splq_strdup_printf("from %s", s.name);
 	if (s.klass == SPLQ_CLASS_DISPVM) {
@@ -790,11 +680,11 @@ int splq_op_clone(struct splq_ctx *ctx, const char *src, const char *dst, struct
 		splq_fail(err, SPLQ_E_VALUE, "dom0 cannot be cloned");
 		goto out;
 	}
-	if (power_of(ctx, &s) != SPLQ_HALTED) {
+	if (splq_ops_power_of(ctx, &s) != SPLQ_HALTED) {
 		splq_fail(err, SPLQ_E_STATE, "qube '%s' is running; shut it down first", s.name);
 		goto out;
 	}
-	if (vmcfg_build(ctx, &s, &vs, err) < 0)
+	if (splq_ops_vmcfg_build(ctx, &s, &vs, err) < 0)
 		goto out;
 
 	if (splq_store_begin(ctx->store, err) < 0)
@@ -805,12 +695,12 @@ int splq_op_clone(struct splq_ctx *ctx, const char *src, const char *dst, struct
 		d.base = dbase = splq_xstrdup(s.base);
 	if (splq_store_qube_add(ctx->store, &d, err) < 0)
 		goto rollback;
-	if (copy_qube_data(ctx, &s, dst, s.klass, NULL, true, err) < 0)
+	if (splq_ops_copy_qube_data(ctx, &s, dst, s.klass, NULL, true, err) < 0)
 		goto rollback;
 	if (!splq_store_tag_has(ctx->store, dst, "created-by-dom0") &&
 	    splq_store_tag_add(ctx->store, dst, "created-by-dom0", err) < 0)
 		goto rollback;
-	if (vmcfg_build(ctx, &d, &vd, err) < 0)
+	if (splq_ops_vmcfg_build(ctx, &d, &vd, err) < 0)
 		goto rollback;
 	volumes = true;
 	if (ctx->backend->ops->volumes_clone(ctx->backend, &vs.c, &vd.c, err) < 0)
@@ -824,7 +714,7 @@ rollback:
 		ctx->backend->ops->volumes_remove(ctx->backend, &vd.c, NULL);
 	splq_store_rollback(ctx->store);
 out:
-	return audit_done(ctx, "clone", dst, args, NULL, rc, err);
+	return splq_ops_audit_done(ctx, "clone", dst, args, NULL, rc, err);
 }
 
 /* Who still uses qube name as template or default_dispvm (but itself). */
@@ -847,7 +737,7 @@ static int users_of(struct splq_ctx *ctx, const char *name, char **list, struct 
 			size_t ul = strlen(users[i]);
 			bool dup = false;
 
-			if (streq(users[i], name))
+			if (splq_ops_streq(users[i], name))
 				continue;
 			/* the same qube may use it both ways */
 			for (const char *c = s; *c;) {
@@ -884,8 +774,8 @@ static int users_of(struct splq_ctx *ctx, const char *name, char **list, struct 
 
 /* Remove a halted qube's row and volumes: row first, inside a transaction
  * that is undone when the volumes cannot be removed. */
-static int remove_qube(struct splq_ctx *ctx, const struct vmcfg *v, bool missing_ok,
-                       struct splq_error *err)
+int splq_ops_remove_qube(struct splq_ctx *ctx, const struct splq_ops_vmcfg *v, bool missing_ok,
+                         struct splq_error *err)
 {
 	if (splq_store_begin(ctx->store, err) < 0)
 		return -1;
@@ -905,18 +795,18 @@ rollback:
 int splq_op_remove(struct splq_ctx *ctx, const char *name, struct splq_error *err)
 {
 	cleanup_qube struct splq_qube q = {0};
-	cleanup_vmcfg struct vmcfg v = {0};
+	cleanup_vmcfg struct splq_ops_vmcfg v = {0};
 	cleanup_free char *users = NULL;
 	int rc = -1;
 
 	ERR_GUARD(err);
-	if (qube_get(ctx, name, &q, err) < 0)
+	if (splq_ops_qube_get(ctx, name, &q, err) < 0)
 		return -1;
 	if (q.klass == SPLQ_CLASS_ADMINVM) {
 		splq_fail(err, SPLQ_E_STATE, "dom0 cannot be removed");
 		goto out;
 	}
-	if (power_of(ctx, &q) != SPLQ_HALTED) {
+	if (splq_ops_power_of(ctx, &q) != SPLQ_HALTED) {
 		splq_fail(err, SPLQ_E_STATE, "qube '%s' is running; shut it down first", q.name);
 		goto out;
 	}
@@ -926,11 +816,11 @@ int splq_op_remove(struct splq_ctx *ctx, const char *name, struct splq_error *er
 		splq_fail(err, SPLQ_E_STATE, "template '%s' is still used by: %s", q.name, users);
 		goto out;
 	}
-	if (vmcfg_build(ctx, &q, &v, err) < 0)
+	if (splq_ops_vmcfg_build(ctx, &q, &v, err) < 0)
 		goto out;
-	rc = remove_qube(ctx, &v, false, err);
+	rc = splq_ops_remove_qube(ctx, &v, false, err);
 out:
-	return audit_done(ctx, "remove", q.name, NULL, NULL, rc, err);
+	return splq_ops_audit_done(ctx, "remove", q.name, NULL, NULL, rc, err);
 }
 
 /* ---------- start, shutdown, kill, run ---------- */
@@ -938,22 +828,22 @@ out:
 static int start_qube(struct splq_ctx *ctx, const struct splq_qube *q, const char *args,
                       struct splq_error *err)
 {
-	cleanup_vmcfg struct vmcfg v = {0};
+	cleanup_vmcfg struct splq_ops_vmcfg v = {0};
 	int rc = -1;
 
 	if (q->klass == SPLQ_CLASS_ADMINVM) {
 		splq_fail(err, SPLQ_E_STATE, "dom0 cannot be started: it is the host");
 		goto out;
 	}
-	if (power_of(ctx, q) != SPLQ_HALTED) {
+	if (splq_ops_power_of(ctx, q) != SPLQ_HALTED) {
 		splq_fail(err, SPLQ_E_STATE, "qube '%s' is already running", q->name);
 		goto out;
 	}
-	if (vmcfg_build(ctx, q, &v, err) < 0)
+	if (splq_ops_vmcfg_build(ctx, q, &v, err) < 0)
 		goto out;
 	rc = ctx->backend->ops->start(ctx->backend, &v.c, NULL, err);
 out:
-	return audit_done(ctx, "start", q->name, args, NULL, rc, err);
+	return splq_ops_audit_done(ctx, "start", q->name, args, NULL, rc, err);
 }
 
 int splq_op_start(struct splq_ctx *ctx, const char *name, struct splq_error *err)
@@ -961,34 +851,34 @@ int splq_op_start(struct splq_ctx *ctx, const char *name, struct splq_error *err
 	cleanup_qube struct splq_qube q = {0};
 
 	ERR_GUARD(err);
-	if (qube_get(ctx, name, &q, err) < 0)
+	if (splq_ops_qube_get(ctx, name, &q, err) < 0)
 		return -1;
 	return start_qube(ctx, &q, NULL, err);
 }
 
 /* After a DispVM with auto_cleanup stopped: its row and volumes go. */
-static int auto_cleanup(struct splq_ctx *ctx, const struct splq_qube *q, const struct vmcfg *v,
-                        struct splq_error *err)
+static int auto_cleanup(struct splq_ctx *ctx, const struct splq_qube *q,
+                        const struct splq_ops_vmcfg *v, struct splq_error *err)
 {
-	if (q->klass != SPLQ_CLASS_DISPVM || !prop_true(ctx, q, "auto_cleanup"))
+	if (q->klass != SPLQ_CLASS_DISPVM || !splq_ops_prop_true(ctx, q, "auto_cleanup"))
 		return 0;
 	if (ctx->backend->ops->state(ctx->backend, q->name) != SPLQ_HALTED)
 		return 0;
 	/* a `splq dispvm` waiting for it may have removed it already */
-	return remove_qube(ctx, v, true, err);
+	return splq_ops_remove_qube(ctx, v, true, err);
 }
 
 static int stop_qube(struct splq_ctx *ctx, const char *name, bool kill, bool force, bool wait,
                      struct splq_error *err)
 {
 	cleanup_qube struct splq_qube q = {0};
-	cleanup_vmcfg struct vmcfg v = {0};
+	cleanup_vmcfg struct splq_ops_vmcfg v = {0};
 	const char *op = kill ? "kill" : "shutdown";
 	cleanup_free char *args = NULL;
 	bool cleanup;
 	int rc = -1;
 
-	if (qube_get(ctx, name, &q, err) < 0)
+	if (splq_ops_qube_get(ctx, name, &q, err) < 0)
 		return -1;
 	if (!kill)
 		args = splq_strdup_printf("%s%s%s", force ? "--force" : "",
@@ -998,13 +888,13 @@ static int stop_qube(struct splq_ctx *ctx, const char *name, bool kill, bool for
 		          kill ? "killed" : "shut down");
 		goto out;
 	}
-	if (power_of(ctx, &q) == SPLQ_HALTED) {
+	if (splq_ops_power_of(ctx, &q) == SPLQ_HALTED) {
 		splq_fail(err, SPLQ_E_STATE, "qube '%s' is not running", q.name);
 		goto out;
 	}
-	if (vmcfg_build(ctx, &q, &v, err) < 0)
+	if (splq_ops_vmcfg_build(ctx, &q, &v, err) < 0)
 		goto out;
-	cleanup = q.klass == SPLQ_CLASS_DISPVM && prop_true(ctx, &q, "auto_cleanup");
+	cleanup = q.klass == SPLQ_CLASS_DISPVM && splq_ops_prop_true(ctx, &q, "auto_cleanup");
 	if (kill)
 		rc = ctx->backend->ops->kill(ctx->backend, q.name, err);
 	else /* a disposable is removed once halted: wait for that */
@@ -1012,7 +902,7 @@ static int stop_qube(struct splq_ctx *ctx, const char *name, bool kill, bool for
 	if (rc == 0 && cleanup)
 		rc = auto_cleanup(ctx, &q, &v, err);
 out:
-	return audit_done(ctx, op, q.name, args, NULL, rc, err);
+	return splq_ops_audit_done(ctx, op, q.name, args, NULL, rc, err);
 }
 
 int splq_op_shutdown(struct splq_ctx *ctx, const char *name, bool force, bool wait,
@@ -1029,7 +919,7 @@ int splq_op_kill(struct splq_ctx *ctx, const char *name, struct splq_error *err)
 }
 
 /* Audit summary of a command: [--user U] argv. */
-static char *exec_args(const char *prefix, const char *user, char *const *argv)
+char *splq_ops_exec_args(const char *prefix, const char *user, char *const *argv)
 {
 	cleanup_free char *cmd = join_argv(argv);
 
@@ -1041,7 +931,7 @@ int splq_op_run(struct splq_ctx *ctx, const char *name, struct splq_exec *x, int
                 struct splq_error *err)
 {
 	cleanup_qube struct splq_qube q = {0};
-	cleanup_vmcfg struct vmcfg v = {0};
+	cleanup_vmcfg struct splq_ops_vmcfg v = {0};
 	cleanup_free char *args = NULL;
 	cleanup_free char *user = NULL;
 	cleanup_free char *result = NULL;
@@ -1054,9 +944,9 @@ int splq_op_run(struct splq_ctx *ctx, const char *name, struct splq_exec *x, int
 		*status = 0;
 	if (!x || !x->argv || !x->argv[0])
 		return splq_fail(err, SPLQ_E_USAGE, "no command given");
-	if (qube_get(ctx, name, &q, err) < 0)
+	if (splq_ops_qube_get(ctx, name, &q, err) < 0)
 		return -1;
-	args = exec_args(NULL, x->user, x->argv);
+	args = splq_ops_exec_args(NULL, x->user, x->argv);
 	if (q.klass == SPLQ_CLASS_ADMINVM) {
 		splq_fail(err, SPLQ_E_VALUE,
 		          "commands cannot be run in dom0 with splq: it is the host");
@@ -1066,10 +956,10 @@ int splq_op_run(struct splq_ctx *ctx, const char *name, struct splq_exec *x, int
 		if (splq_user_name_check(x->user, err) < 0)
 			goto out;
 		user = splq_xstrdup(x->user);
-	} else if (prop_get(ctx, &q, "default_user", &user, err) < 0) {
+	} else if (splq_ops_prop_get(ctx, &q, "default_user", &user, err) < 0) {
 		goto out;
 	}
-	p = power_of(ctx, &q);
+	p = splq_ops_power_of(ctx, &q);
 	if (p == SPLQ_HALTING) {
 		splq_fail(err, SPLQ_E_STATE, "qube '%s' is shutting down; try again once it halted",
 		          q.name);
@@ -1077,7 +967,7 @@ int splq_op_run(struct splq_ctx *ctx, const char *name, struct splq_exec *x, int
 	}
 	if (p == SPLQ_HALTED && start_qube(ctx, &q, "for run", err) < 0)
 		goto out;
-	if (vmcfg_build(ctx, &q, &v, err) < 0)
+	if (splq_ops_vmcfg_build(ctx, &q, &v, err) < 0)
 		goto out;
 	ex = *x;
 	ex.user = user;
@@ -1087,495 +977,5 @@ int splq_op_run(struct splq_ctx *ctx, const char *name, struct splq_exec *x, int
 out:
 	if (rc == 0)
 		result = x->no_wait ? splq_xstrdup("ok") : splq_strdup_printf("exit %d", st);
-	return audit_done(ctx, "run", q.name, args, result, rc, err);
-}
-
-/* ---------- disposables ---------- */
-
-static int disp_name(char *name, struct splq_error *err)
-{
-	unsigned short r;
-
-	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
-		                       "cannot pick a disposable name");
-	snprintf(name, SPLQ_NAME_MAX + 1, "disp%u", (unsigned)r % 10000);
-	return 0;
-}
-
-/* Make the DispVM's row (its own transaction), name filled in q. */
-static int disp_add(struct splq_ctx *ctx, const struct splq_qube *d, struct splq_qube *q,
-                    struct splq_error *err)
-{
-	static const char *const skip[] = {"template", "label", "auto_cleanup",
-	                                   "template_for_dispvms", NULL};
-	cleanup_free char *label = NULL;
-
-	if (prop_get(ctx, d, "label", &label, err) < 0)
-		return -1;
-	for (int tries = 0;; tries++) {
-		memset(q, 0, sizeof(*q));
-		if (disp_name(q->name, err) < 0)
-			return -1;
-		q->klass = SPLQ_CLASS_DISPVM;
-		if (splq_store_begin(ctx->store, err) < 0)
-			return -1;
-		if (splq_store_qube_add(ctx->store, q, err) == 0)
-			break;
-		splq_store_rollback(ctx->store);
-		if (err->code != SPLQ_E_EXISTS)
-			return -1;
-		if (tries + 1 >= DISP_TRIES)
-			return splq_fail(err, SPLQ_E_EXISTS,
-			                 "no free disposable name found after %d tries",
-			                 DISP_TRIES);
-	}
-	if (splq_store_prop_set(ctx->store, q->name, "template", d->name, err) < 0 ||
-	    splq_store_prop_set(ctx->store, q->name, "label", label, err) < 0 ||
-	    splq_store_prop_set(ctx->store, q->name, "auto_cleanup", "True", err) < 0 ||
-	    copy_qube_data(ctx, d, q->name, SPLQ_CLASS_DISPVM, skip, false, err) < 0 ||
-	    splq_store_tag_add(ctx->store, q->name, "disp-created-by-dom0", err) < 0 ||
-	    splq_store_tag_add(ctx->store, q->name, "created-by-dom0", err) < 0 ||
-	    splq_store_commit(ctx->store, err) < 0) {
-		splq_store_rollback(ctx->store);
-		return -1;
-	}
-	return 0;
-}
-
-static int dispvm_source(struct splq_ctx *ctx, const char *dvm, struct splq_qube *d,
-                         struct splq_error *err)
-{
-	cleanup_free char *dflt = NULL;
-
-	if (!dvm) {
-		cleanup_qube struct splq_qube dom0 = {0};
-
-		if (splq_store_qube_get(ctx->store, DOM0, &dom0, err) < 0 ||
-		    prop_get(ctx, &dom0, "default_dispvm", &dflt, err) < 0)
-			return -1;
-		if (!dflt || !*dflt)
-			return splq_fail(err, SPLQ_E_NOTFOUND,
-			                 "no default_dispvm is set; pass --template or set it "
-			                 "with: splq prefs dom0 default_dispvm DVM");
-		dvm = dflt;
-	}
-	if (splq_store_qube_get(ctx->store, dvm, d, err) < 0) {
-		if (err->code == SPLQ_E_NOTFOUND)
-			splq_fail(err, SPLQ_E_NOTFOUND, "disposable template '%s' does not exist",
-			          dvm);
-		return -1;
-	}
-	return 0;
-}
-
-static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
-
-int splq_op_dispvm(struct splq_ctx *ctx, const char *dvm, struct splq_exec *x, long timeout_s,
-                   int *status, char *name, struct splq_error *err)
-{
-	cleanup_qube struct splq_qube d = {0};
-	cleanup_qube struct splq_qube q = {0};
-	cleanup_vmcfg struct vmcfg v = {0};
-	cleanup_free char *args = NULL;
-	cleanup_free char *user = NULL;
-	cleanup_free char *result = NULL;
-	struct splq_error cerr = {0};
-	struct splq_exec first;
-	sigset_t block, old;
-	bool masked = false, made = false, built = false, left = false;
-	int st = 0, signo = 0, rc = -1;
-	const char *target;
-
-	ERR_GUARD(err);
-	if (status)
-		*status = 0;
-	if (name)
-		name[0] = '\0';
-	if (!x || !x->argv || !x->argv[0])
-		return splq_fail(err, SPLQ_E_USAGE, "no command given");
-	if (timeout_s < 0)
-		return splq_fail(err, SPLQ_E_USAGE, "a timeout cannot be negative");
-	if (dispvm_source(ctx, dvm, &d, err) < 0)
-		return -1;
-	args = exec_args(NULL, x->user, x->argv);
-	{
-		char *a = splq_strdup_printf("--template %s %s", d.name, args);
-		free(args);
-		args = a;
-	}
-	if (dvm_check(ctx, &d, "used for disposables", err) < 0)
-		goto out;
-	if (x->user && splq_user_name_check(x->user, err) < 0)
-		goto out;
-
-	/* A stop signal while the disposable is being made would leave it
-	 * behind: hold them until it is made, then act on them. */
-	sigemptyset(&block);
-	for (size_t i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++)
-		sigaddset(&block, stop_signals[i]);
-	if (sigprocmask(SIG_BLOCK, &block, &old) == 0)
-		masked = true;
-
-	if (disp_add(ctx, &d, &q, err) < 0)
-		goto out;
-	made = true;
-	if (name)
-		snprintf(name, SPLQ_NAME_MAX + 1, "%s", q.name);
-	if (vmcfg_build(ctx, &q, &v, err) < 0)
-		goto out;
-	built = true;
-	if (x->user)
-		user = splq_xstrdup(x->user);
-	else if (prop_get(ctx, &q, "default_user", &user, err) < 0)
-		goto out;
-	if (ctx->backend->ops->volumes_create(ctx->backend, &v.c, err) < 0)
-		goto out;
-	if (masked) {
-		sigset_t pending;
-
-		sigemptyset(&pending);
-		sigpending(&pending);
-		for (size_t i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++) {
-			if (sigismember(&block, stop_signals[i]) &&
-			    sigismember(&pending, stop_signals[i])) {
-				sigset_t one;
-				siginfo_t si;
-
-				signo = stop_signals[i];
-				sigemptyset(&one);
-				sigaddset(&one, signo);
-				sigtimedwait(&one, &si, &(struct timespec){0, 0});
-				break;
-			}
-		}
-		sigprocmask(SIG_SETMASK, &old, NULL);
-		masked = false;
-		if (signo)
-			goto out;
-	}
-	first = *x;
-	first.user = user;
-	first.no_wait = false;
-	if (ctx->backend->ops->start(ctx->backend, &v.c, &first, err) < 0)
-		goto out;
-	rc = ctx->backend->ops->wait(ctx->backend, q.name, timeout_s ? timeout_s * 1000 : -1, &st,
-	                             &signo, err);
-	if (signo) {
-		rc = -1;
-	} else if (rc < 0 && err->code == SPLQ_E_TIMEOUT) {
-		splq_fail(err, SPLQ_E_TIMEOUT,
-		          "disposable '%s' timed out after %ld s; it was killed", q.name,
-		          timeout_s);
-	}
-out:
-	if (made) {
-		/* always: whatever happened, the disposable goes */
-		if (ctx->backend->ops->state(ctx->backend, q.name) != SPLQ_HALTED)
-			ctx->backend->ops->kill(ctx->backend, q.name, NULL);
-		if (built)
-			left = remove_qube(ctx, &v, true, &cerr) < 0;
-		else
-			left = splq_store_qube_remove(ctx->store, q.name, &cerr) < 0 &&
-			       cerr.code != SPLQ_E_NOTFOUND;
-	}
-	if (signo) {
-		if (left)
-			rc = splq_fail(err, 128 + signo,
-			               "interrupted by signal %d; disposable '%s' could not be "
-			               "removed: %s",
-			               signo, q.name, cerr.msg);
-		else
-			rc = splq_fail(err, 128 + signo,
-			               "interrupted by signal %d; disposable '%s' was removed",
-			               signo, q.name);
-		if (status)
-			*status = 128 + signo;
-	} else if (left && rc == 0) {
-		rc = splq_fail(err, cerr.code, "disposable '%s' could not be removed: %s", q.name,
-		               cerr.msg);
-	} else if (left) {
-		size_t len = strlen(err->msg);
-
-		snprintf(err->msg + len, sizeof(err->msg) - len,
-		         "; disposable '%s' could not be removed: %s", q.name, cerr.msg);
-	}
-	if (!signo && rc < 0 && err->code == SPLQ_E_TIMEOUT) {
-		if (status)
-			*status = SPLQ_E_TIMEOUT;
-	} else if (rc == 0 && status) {
-		*status = st;
-	}
-	if (rc == 0)
-		result = splq_strdup_printf("exit %d", st);
-	target = made ? q.name : d.name;
-	rc = audit_done(ctx, "dispvm", target, args, result, rc, err);
-	/* only now may a held stop signal take effect: nothing is left behind */
-	if (masked)
-		sigprocmask(SIG_SETMASK, &old, NULL);
-	return rc;
-}
-
-/* ---------- list ---------- */
-
-void splq_qube_info_free(struct splq_qube_info *v, int n)
-{
-	if (!v)
-		return;
-	for (int i = 0; i < n; i++) {
-		free(v[i].label);
-		free(v[i].template);
-	}
-	free(v);
-}
-
-int splq_op_list(struct splq_ctx *ctx, struct splq_qube_info **out, int *n, struct splq_error *err)
-{
-	struct splq_qube *list = NULL;
-	struct splq_qube_info *info = NULL;
-	int nq = 0, k = 0;
-
-	ERR_GUARD(err);
-	*out = NULL;
-	*n = 0;
-	if (splq_store_qube_list(ctx->store, &list, &nq, err) < 0)
-		return -1;
-	info = splq_xcalloc(nq ? nq : 1, sizeof(*info));
-	/* dom0 first, then the rest in the store's (name) order */
-	for (int pass = 0; pass < 2; pass++) {
-		for (int i = 0; i < nq; i++) {
-			struct splq_qube *q = &list[i];
-			struct splq_qube_info *o;
-			long mem = 0;
-
-			if ((pass == 0) != (q->klass == SPLQ_CLASS_ADMINVM))
-				continue;
-			o = &info[k++];
-			snprintf(o->name, sizeof(o->name), "%s", q->name);
-			o->klass = q->klass;
-			o->power = power_of(ctx, q);
-			if (prop_get(ctx, q, "label", &o->label, err) < 0)
-				goto fail;
-			if (splq_class_has_template(q->klass)) {
-				if (prop_get(ctx, q, "template", &o->template, err) < 0)
-					goto fail;
-			}
-			if (!o->template)
-				o->template = splq_xstrdup("");
-			if (!o->label)
-				o->label = splq_xstrdup("");
-			if (q->klass != SPLQ_CLASS_ADMINVM &&
-			    prop_long(ctx, q, "memory", 0, &mem, err) < 0)
-				goto fail;
-			o->memory = mem;
-		}
-	}
-	splq_qube_list_free(list, nq);
-	*out = info;
-	*n = k;
-	return 0;
-fail:
-	splq_qube_list_free(list, nq);
-	splq_qube_info_free(info, k);
-	return -1;
-}
-
-/* ---------- prefs ---------- */
-
-void splq_prefs_free(struct splq_pref *v, int n)
-{
-	if (!v)
-		return;
-	for (int i = 0; i < n; i++)
-		free(v[i].value);
-	free(v);
-}
-
-static int pref_read(struct splq_ctx *ctx, const struct splq_qube *q,
-                     const struct splq_prop_def *def, struct splq_pref *out, struct splq_error *err)
-{
-	out->def = def;
-	out->value = NULL;
-	out->is_default = false;
-	if (splq_store_prop_get(ctx->store, q, def->name, &out->value, &out->is_default, err) < 0)
-		return -1;
-	if (!out->value)
-		out->value = splq_xstrdup("");
-	return 0;
-}
-
-int splq_op_prefs_list(struct splq_ctx *ctx, const char *qube, struct splq_pref **out, int *n,
-                       struct splq_error *err)
-{
-	cleanup_qube struct splq_qube q = {0};
-	struct splq_pref *v;
-	int count = 0, k = 0;
-
-	ERR_GUARD(err);
-	*out = NULL;
-	*n = 0;
-	if (qube_get(ctx, qube, &q, err) < 0)
-		return -1;
-	for (const struct splq_prop_def *def = splq_props; def->name; def++)
-		count++;
-	v = splq_xcalloc(count ? count : 1, sizeof(*v));
-	for (const struct splq_prop_def *def = splq_props; def->name; def++) {
-		if (!class_has(def, q.klass))
-			continue;
-		if (pref_read(ctx, &q, def, &v[k], err) < 0) {
-			splq_prefs_free(v, k);
-			return -1;
-		}
-		k++;
-	}
-	*out = v;
-	*n = k;
-	return 0;
-}
-
-int splq_op_prefs_get(struct splq_ctx *ctx, const char *qube, const char *prop,
-                      struct splq_pref *out, struct splq_error *err)
-{
-	cleanup_qube struct splq_qube q = {0};
-	const struct splq_prop_def *def;
-
-	ERR_GUARD(err);
-	memset(out, 0, sizeof(*out));
-	if (qube_get(ctx, qube, &q, err) < 0)
-		return -1;
-	def = prop_def(prop, err);
-	if (!def)
-		return -1;
-	if (!class_has(def, q.klass))
-		return splq_fail(err, SPLQ_E_NOTFOUND, "qube '%s' (%s) has no property '%s'",
-		                 q.name, splq_class_name(q.klass), def->name);
-	return pref_read(ctx, &q, def, out, err);
-}
-
-int splq_op_prefs_set(struct splq_ctx *ctx, const char *qube, const char *prop, const char *value,
-                      struct splq_error *err)
-{
-	cleanup_qube struct splq_qube q = {0};
-	cleanup_free char *args = NULL;
-	cleanup_free char *canon = NULL;
-	const struct splq_prop_def *def;
-	int rc = -1;
-
-	ERR_GUARD(err);
-	if (qube_get(ctx, qube, &q, err) < 0)
-		return -1;
-	args = splq_strdup_printf("%s=%s", prop ? prop : "", value ? value : "");
-	def = prop_def(prop, err);
-	if (!def)
-		goto out;
-	if (prop_changeable(q.name, q.klass, power_of(ctx, &q) != SPLQ_HALTED, def, err) < 0)
-		goto out;
-	if (splq_prop_parse(def, value ? value : "", &canon, err) < 0)
-		goto out;
-	if (prop_value_check(ctx, q.klass, def, canon, err) < 0)
-		goto out;
-	rc = splq_store_prop_set(ctx->store, q.name, def->name, canon, err);
-out:
-	return audit_done(ctx, "prefs", q.name, args, NULL, rc, err);
-}
-
-int splq_op_prefs_reset(struct splq_ctx *ctx, const char *qube, const char *prop,
-                        struct splq_error *err)
-{
-	cleanup_qube struct splq_qube q = {0};
-	cleanup_free char *args = NULL;
-	const struct splq_prop_def *def;
-	int rc = -1;
-
-	ERR_GUARD(err);
-	if (qube_get(ctx, qube, &q, err) < 0)
-		return -1;
-	args = splq_strdup_printf("reset %s", prop ? prop : "");
-	def = prop_def(prop, err);
-	if (!def)
-		goto out;
-	if (prop_changeable(q.name, q.klass, power_of(ctx, &q) != SPLQ_HALTED, def, err) < 0)
-		goto out;
-	if (streq(def->name, "template")) {
-		splq_fail(err, SPLQ_E_VALUE,
-		          "property 'template' has no default; set another template instead");
-		goto out;
-	}
-	rc = splq_store_prop_reset(ctx->store, q.name, def->name, err);
-out:
-	return audit_done(ctx, "prefs", q.name, args, NULL, rc, err);
-}
-
-/* ---------- tags and features ---------- */
-
-int splq_op_tag_add(struct splq_ctx *ctx, const char *qube, const char *tag, struct splq_error *err)
-{
-	cleanup_qube struct splq_qube q = {0};
-	cleanup_free char *args = NULL;
-	int rc = -1;
-
-	ERR_GUARD(err);
-	if (qube_get(ctx, qube, &q, err) < 0)
-		return -1;
-	args = splq_strdup_printf("add %s", tag ? tag : "");
-	if (splq_tag_check(tag ? tag : "", err) < 0)
-		goto out;
-	rc = splq_store_tag_add(ctx->store, q.name, tag, err);
-out:
-	return audit_done(ctx, "tags", q.name, args, NULL, rc, err);
-}
-
-int splq_op_tag_remove(struct splq_ctx *ctx, const char *qube, const char *tag,
-                       struct splq_error *err)
-{
-	cleanup_qube struct splq_qube q = {0};
-	cleanup_free char *args = NULL;
-	int rc = -1;
-
-	ERR_GUARD(err);
-	if (qube_get(ctx, qube, &q, err) < 0)
-		return -1;
-	args = splq_strdup_printf("del %s", tag ? tag : "");
-	if (splq_tag_check(tag ? tag : "", err) < 0)
-		goto out;
-	rc = splq_store_tag_remove(ctx->store, q.name, tag, err);
-out:
-	return audit_done(ctx, "tags", q.name, args, NULL, rc, err);
-}
-
-int splq_op_feature_set(struct splq_ctx *ctx, const char *qube, const char *name, const char *value,
-                        struct splq_error *err)
-{
-	cleanup_qube struct splq_qube q = {0};
-	cleanup_free char *args = NULL;
-	int rc = -1;
-
-	ERR_GUARD(err);
-	if (qube_get(ctx, qube, &q, err) < 0)
-		return -1;
-	args = splq_strdup_printf("%s=%s", name ? name : "", value ? value : "");
-	if (splq_feature_name_check(name ? name : "", err) < 0 ||
-	    splq_feature_value_check(value ? value : "", err) < 0)
-		goto out;
-	rc = splq_store_feature_set(ctx->store, q.name, name, value, err);
-out:
-	return audit_done(ctx, "features", q.name, args, NULL, rc, err);
-}
-
-int splq_op_feature_remove(struct splq_ctx *ctx, const char *qube, const char *name,
-                           struct splq_error *err)
-{
-	cleanup_qube struct splq_qube q = {0};
-	cleanup_free char *args = NULL;
-	int rc = -1;
-
-	ERR_GUARD(err);
-	if (qube_get(ctx, qube, &q, err) < 0)
-		return -1;
-	args = splq_strdup_printf("unset %s", name ? name : "");
-	if (splq_feature_name_check(name ? name : "", err) < 0)
-		goto out;
-	rc = splq_store_feature_remove(ctx->store, q.name, name, err);
-out:
-	return audit_done(ctx, "features", q.name, args, NULL, rc, err);
+	return splq_ops_audit_done(ctx, "run", q.name, args, result, rc, err);
 }

@@ -86,13 +86,32 @@ int splq_op_prefs_set(struct splq_ctx *ctx, const char *qube, const char *prop,
 int splq_op_prefs_reset(struct splq_ctx *ctx, const char *qube, const char *prop,
 			struct splq_error *err);
 
+/* tags and features.  The lists are sorted, malloc'ed arrays of malloc'ed
+ * strings (free with splq_strv_free); a qube that does not exist is
+ * SPLQ_E_NOTFOUND, and so is a feature it does not have. */
+int splq_op_tag_list(struct splq_ctx *ctx, const char *qube, char ***tags, int *n,
+		     struct splq_error *err);
 int splq_op_tag_add(struct splq_ctx *ctx, const char *qube, const char *tag,
 		    struct splq_error *err);
 int splq_op_tag_remove(struct splq_ctx *ctx, const char *qube, const char *tag,
 		       struct splq_error *err);
+int splq_op_feature_list(struct splq_ctx *ctx, const char *qube, char ***names, char ***values,
+			 int *n, struct splq_error *err);
+int splq_op_feature_get(struct splq_ctx *ctx, const char *qube, const char *name, char **value,
+			struct splq_error *err);
 int splq_op_feature_set(struct splq_ctx *ctx, const char *qube, const char *name,
 			const char *value, struct splq_error *err);
 int splq_op_feature_remove(struct splq_ctx *ctx, const char *qube, const char *name,
 			   struct splq_error *err);
+
+/* The audit log (see audit.h).  log: entries oldest first, filtered by
+ * target qube (NULL = all; a removed qube's entries stay) and time (unix
+ * ms, 0 = all); clear each, then free the array.  verify: the whole log
+ * against the store's head; *entries its length, and on SPLQ_E_AUDIT
+ * *bad_line the first bad entry. */
+int splq_op_audit_log(struct splq_ctx *ctx, const char *qube, long long since_ms,
+		      struct splq_audit_entry **out, int *n, struct splq_error *err);
+int splq_op_audit_verify(struct splq_ctx *ctx, long long *entries, long long *bad_line,
+			 struct splq_error *err);
 
 #endif

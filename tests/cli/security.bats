@@ -104,8 +104,8 @@ for p in sys.argv[1:]:
 SETNS_PY='
 import ctypes, os
 libc = ctypes.CDLL(None, use_errno=True)
-for ns in sorted(os.listdir("/proc/1/ns")):
-    fd = os.open("/proc/1/ns/" + ns, os.O_RDONLY)
+for ns in sorted(os.listdir("/proc/self/ns")):
+    fd = os.open("/proc/self/ns/" + ns, os.O_RDONLY)
     ctypes.set_errno(0)
     r = libc.setns(fd, 0)
     print(ns, r, ctypes.get_errno())
@@ -522,7 +522,7 @@ print(r, ctypes.get_errno())'
 	[ "$(awk '/^TracerPid:/ { print $2 }' "/proc/$BASHPID/status")" = 0 ]
 }
 
-@test "inside a qube: setns into /proc/1/ns/* fails, pivot_root fails" {
+@test "inside a qube: setns fails, pivot_root fails, pid 1 cannot be inspected" {
 	make_qube q
 	run --separate-stderr in_root q python3 -c "$SETNS_PY"
 	assert_status 0
@@ -531,7 +531,7 @@ print(r, ctypes.get_errno())'
 	for l in "${lines[@]}"; do
 		read -r ns r e <<<"$l"
 		if [ "$r" != -1 ] || [ "$e" != 1 ]; then
-			echo "setns into /proc/1/ns/$ns: $l (expected -1 EPERM)"
+			echo "setns into /proc/self/ns/$ns: $l (expected -1 EPERM)"
 			return 1
 		fi
 	done
@@ -603,10 +603,16 @@ print(libc.sethostname(b"x", 1), ctypes.get_errno())'
 	run --separate-stderr in_root q sh -c 'tr "\0" " " </proc/1/cmdline'
 	assert_status 0
 	[[ $output == splq-init* ]]
-	run --separate-stderr in_root q sh -c 'readlink /proc/self; readlink /proc/1/exe'
+	run --separate-stderr in_root q sh -c 'readlink /proc/self; sed -n "s/^Name:\t//p" /proc/1/status'
 	assert_status 0
 	[ "${lines[0]}" -lt 100 ]
-	[[ ${lines[1]} == *splq-init* ]]
+	[ "${lines[1]}" = splq-init ]
+	# pid 1 holds the control socket: not even the qube's root may look
+	# into it (it is not dumpable)
+	run in_root q readlink /proc/1/exe
+	[ "$status" -ne 0 ]
+	run in_root q readlink /proc/1/fd/3
+	[ "$status" -ne 0 ]
 
 	run --separate-stderr in_root q sh -c 'ls -A /dev | sort | tr "\n" " "'
 	assert_status 0

@@ -1,11 +1,14 @@
 /* splq: unit tests of the native isolation blocks: the seccomp filter,
  * the capability set and the qube cgroups.  They need root; each test
  * says why when it skips. */
+/* cmocka needs these first, in this order. */
+/* clang-format off */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+/* clang-format on */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -63,25 +66,25 @@ static int wait_child(pid_t pid)
 /* ---------------------------------------------------------------- seccomp */
 
 static const char *const seccomp_checks[] = {
-	"load the filter",
-	"mount() answers EPERM",
-	"umount2() answers EPERM",
-	"unshare(CLONE_NEWUSER) answers EPERM",
-	"unshare(CLONE_NEWNS) answers EPERM",
-	"unshare(CLONE_FILES|CLONE_NEWNET) answers EPERM",
-	"clone(CLONE_NEWPID) answers EPERM",
-	"clone3() answers ENOSYS",
-	"keyctl() answers EPERM",
-	"init_module() answers EPERM",
-	"kexec_load() answers EPERM",
-	"setns() answers EPERM",
-	"bpf() answers EPERM",
-	"personality(ADDR_NO_RANDOMIZE) answers EPERM",
-	"getpid() works",
-	"fork() works",
-	"unshare(CLONE_FILES) works",
-	"pthread_create() works",
-	"personality(0xffffffff) and personality(PER_LINUX) work",
+    "load the filter",
+    "mount() answers EPERM",
+    "umount2() answers EPERM",
+    "unshare(CLONE_NEWUSER) answers EPERM",
+    "unshare(CLONE_NEWNS) answers EPERM",
+    "unshare(CLONE_FILES|CLONE_NEWNET) answers EPERM",
+    "clone(CLONE_NEWPID) answers EPERM",
+    "clone3() answers ENOSYS",
+    "keyctl() answers EPERM",
+    "init_module() answers EPERM",
+    "kexec_load() answers EPERM",
+    "setns() answers EPERM",
+    "bpf() answers EPERM",
+    "personality(ADDR_NO_RANDOMIZE) answers EPERM",
+    "getpid() works",
+    "fork() works",
+    "unshare(CLONE_FILES) works",
+    "pthread_create() works",
+    "personality(0xffffffff) and personality(PER_LINUX) work",
 };
 
 static void *thread_fn(void *arg)
@@ -211,10 +214,10 @@ static void test_seccomp_filter(void **state)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		bool ok = !denied(mount("none", "/nonexistent-splq-test", "tmpfs", 0, NULL),
-				  EPERM) &&
-			  !denied(setns(-1, 0), EPERM) &&
-			  !denied(syscall(SYS_kexec_load, 0, 0, NULL, 0), EPERM);
+		bool ok =
+		    !denied(mount("none", "/nonexistent-splq-test", "tmpfs", 0, NULL), EPERM) &&
+		    !denied(setns(-1, 0), EPERM) &&
+		    !denied(syscall(SYS_kexec_load, 0, 0, NULL, 0), EPERM);
 		_exit(ok ? 0 : 1);
 	}
 	assert_int_equal(wait_child(pid), 0);
@@ -225,11 +228,12 @@ static void test_seccomp_filter(void **state)
 		_exit(seccomp_child(prog, len));
 	rc = wait_child(pid);
 	if (rc != 0)
-		print_message("seccomp check failed: %s (child status %d)\n",
-			      rc > 0 && rc <= (int)(sizeof(seccomp_checks) / sizeof(seccomp_checks[0]))
-				      ? seccomp_checks[rc - 1]
-				      : "?",
-			      rc);
+		print_message(
+		    "seccomp check failed: %s (child status %d)\n",
+		    rc > 0 && rc <= (int)(sizeof(seccomp_checks) / sizeof(seccomp_checks[0]))
+		        ? seccomp_checks[rc - 1]
+		        : "?",
+		    rc);
 	assert_int_equal(rc, 0);
 
 	/* A system call of another architecture kills the process. */
@@ -240,7 +244,7 @@ static void test_seccomp_filter(void **state)
 		_exit(foreign_getpid() == getpid() ? 0 : 1);
 	if (wait_child(pid) != 0) {
 		print_message("note: no i386 system calls on this kernel; foreign-call check "
-			      "left out\n");
+		              "left out\n");
 	} else {
 		pid = fork();
 		assert_true(pid >= 0);
@@ -391,13 +395,40 @@ static int cg_setup(void **state)
 	return 0;
 }
 
+/* SIGKILL what runs in the qube's cgroups without help from the code
+ * under test, so that a failed test leaves nothing running. */
+static void kill_listed(const char *qube)
+{
+	char list[4096], path[4352];
+	int pid;
+
+	if (splq_cgroup_paths(qube, list, sizeof(list)) <= 0)
+		return;
+	for (char *save = NULL, *d = strtok_r(list, "\n", &save); d;
+	     d = strtok_r(NULL, "\n", &save)) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/cgroup.procs", d);
+		f = fopen(path, "re");
+		while (f && fscanf(f, "%d", &pid) == 1)
+			kill(pid, SIGKILL);
+		if (f)
+			fclose(f);
+	}
+}
+
 static int cg_teardown(void **state)
 {
 	static const char *const qubes[] = {"q1", "q2"};
 
 	if (geteuid() == 0)
-		for (size_t i = 0; i < sizeof(qubes) / sizeof(qubes[0]); i++)
+		for (size_t i = 0; i < sizeof(qubes) / sizeof(qubes[0]); i++) {
+			kill_listed(qubes[i]);
 			splq_cgroup_destroy(qubes[i], 2000, NULL);
+		}
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+	prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
 	unsetenv("SPLQ_CGROUP");
 	return 0;
 }
@@ -453,6 +484,54 @@ static long long counter(const char *path, const char *key)
 	return atoll(p + strlen(key));
 }
 
+/* Is pid listed in dir/cgroup.procs? */
+static bool listed_in(const char *dir, pid_t pid)
+{
+	char path[4352];
+	FILE *f;
+	int p;
+	bool found = false;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	f = fopen(path, "re");
+	while (f && !found && fscanf(f, "%d", &p) == 1)
+		found = p == pid;
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/* The path of pid in the hierarchy of controller ctrl ("" = the cgroup2
+ * tree), from /proc/<pid>/cgroup; false if there is no such line. */
+static bool proc_cgroup_of(pid_t pid, const char *ctrl, char *out, size_t max)
+{
+	char path[64], buf[4096];
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	if (read_text(path, buf, sizeof(buf)) < 0)
+		return false;
+	for (char *save = NULL, *l = strtok_r(buf, "\n", &save); l;
+	     l = strtok_r(NULL, "\n", &save)) {
+		char *c1 = strchr(l, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		bool match = false;
+
+		if (!c2)
+			continue;
+		*c1 = *c2 = '\0';
+		if (!*ctrl)
+			match = strcmp(l, "0") == 0 && c1[1] == '\0';
+		else
+			for (char *s2 = NULL, *c = strtok_r(c1 + 1, ",", &s2); c && !match;
+			     c = strtok_r(NULL, ",", &s2))
+				match = strcmp(c, ctrl) == 0;
+		if (match) {
+			snprintf(out, max, "%s", c2 + 1);
+			return true;
+		}
+	}
+	return false;
+}
+
 /* Does /proc/<pid>/cgroup put the process in /<parent>/<qube>?  On v1 the
  * memory hierarchy's line decides, on v2 the unified one. */
 static bool proc_in_cgroup(pid_t pid, const char *want)
@@ -469,7 +548,7 @@ static bool proc_in_cgroup(pid_t pid, const char *want)
 
 		if (!c2)
 			continue;
-		*c2 = '\0';
+		*c1 = *c2 = '\0';
 		if (strcmp(c1 + 1, "") == 0 && strcmp(l, "0") == 0)
 			unified = c2 + 1;
 		else
@@ -635,7 +714,11 @@ static void test_cgroup_limits(void **state)
 		assert_true(made > 0 && made < 32);
 		assert_true(splq_cgroup_populated("q1"));
 
-		assert_int_equal(splq_cgroup_destroy("q1", 5000, &err), 0);
+		if (splq_cgroup_destroy("q1", 5000, &err) < 0) {
+			kill_listed("q1");
+			kill(b, SIGKILL);
+			fail_msg("destroy: %s", err.msg);
+		}
 		assert_int_equal(wait_child(b), 1000 + SIGKILL);
 		/* the sleepers, now ours: each was killed */
 		for (int i = 0; i < made; i++) {
@@ -662,6 +745,77 @@ static void test_cgroup_limits(void **state)
 	}
 	/* Destroying a qube without cgroups is not an error. */
 	assert_int_equal(splq_cgroup_destroy("q1", 100, &err), 0);
+}
+
+/* A new process enters at birth: clone3(CLONE_INTO_CGROUP) for the
+ * cgroup2 tree, then its own write to the v1 tasks files. */
+static void test_cgroup_entry_at_birth(void **state)
+{
+	struct cg_state *st = *state;
+	struct splq_error err = {0};
+	struct splq_cgroup_limits lim = {.memory_mib = 64, .pids_max = 16};
+	struct splq_cgroup_entry e;
+	uint64_t args[11] = {0};
+	char want[128], got[256], list[4096], *dirs[8];
+	bool had_v2;
+	int p[2], q[2], n;
+	char c = 0;
+	long pid;
+
+	REQUIRE_ROOT();
+	if (splq_cgroup_create("q1", &lim, &err) < 0) {
+		if (err.code == SPLQ_E_UNSUPPORTED)
+			SKIP_BECAUSE("%s", err.msg);
+		fail_msg("create: %s", err.msg);
+	}
+	assert_int_equal(splq_cgroup_open_entry("q1", &e, &err), 0);
+	assert_true(e.dir_fd >= 0 || e.ntasks > 0);
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(pipe(q), 0);
+	args[0] = e.dir_fd >= 0 ? 0x200000000ULL /* CLONE_INTO_CGROUP */ : 0;
+	args[4] = SIGCHLD;
+	args[10] = e.dir_fd >= 0 ? (uint64_t)e.dir_fd : 0;
+	pid = syscall(SYS_clone3, args, sizeof(args));
+	if (pid < 0 && errno == ENOSYS) {
+		splq_cgroup_entry_close(&e);
+		SKIP_BECAUSE("the kernel has no clone3");
+	}
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char r = splq_cgroup_enter_thread(&e, &err) == 0 ? 'y' : 'n';
+
+		if (write(q[1], &r, 1) != 1 || read(p[0], &r, 1) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(q[1]);
+	close(p[0]);
+	had_v2 = e.dir_fd >= 0;
+	splq_cgroup_entry_close(&e);
+	assert_int_equal(e.dir_fd, -1);
+	assert_int_equal(e.ntasks, 0);
+	assert_int_equal(read(q[0], &c, 1), 1);
+	close(q[0]);
+	assert_int_equal(c, 'y');
+
+	/* The process is listed in every one of the qube's cgroups... */
+	n = splq_cgroup_paths("q1", list, sizeof(list));
+	assert_true(n >= 1);
+	assert_int_equal(split_paths(list, dirs), n);
+	for (int i = 0; i < n; i++)
+		assert_true(listed_in(dirs[i], (pid_t)pid));
+	/* ... and sees itself there. */
+	snprintf(want, sizeof(want), "/%s/q1", st->parent);
+	assert_true(proc_in_cgroup((pid_t)pid, want));
+	if (had_v2) {
+		assert_true(proc_cgroup_of((pid_t)pid, "", got, sizeof(got)));
+		assert_string_equal(got, want);
+	}
+	assert_true(splq_cgroup_populated("q1"));
+	/* destroy ends it */
+	assert_int_equal(splq_cgroup_destroy("q1", 5000, &err), 0);
+	assert_int_equal(wait_child((pid_t)pid), 1000 + SIGKILL);
+	close(p[1]);
 }
 
 static void test_cgroup_leftover_and_parent_kept(void **state)
@@ -697,8 +851,8 @@ static void test_cgroup_bad_input(void **state)
 {
 	struct splq_error err = {0};
 	struct splq_cgroup_limits lim = {.memory_mib = 64};
-	static const char *const bad_parents[] = {"../escape", "/abs", "a//b", "a/", "sp ace",
-						  "x/../y", "./x"};
+	static const char *const bad_parents[] = {"../escape", "/abs",   "a//b", "a/",
+	                                          "sp ace",    "x/../y", "./x"};
 	char buf[64];
 
 	for (size_t i = 0; i < sizeof(bad_parents) / sizeof(bad_parents[0]); i++) {
@@ -721,13 +875,14 @@ static void test_cgroup_bad_input(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_seccomp_filter),
-		cmocka_unit_test(test_seccomp_load_rejects_bad_program),
-		cmocka_unit_test(test_caps_reduce),
-		cmocka_unit_test_setup_teardown(test_cgroup_limits, cg_setup, cg_teardown),
-		cmocka_unit_test_setup_teardown(test_cgroup_leftover_and_parent_kept, cg_setup,
-						cg_teardown),
-		cmocka_unit_test_setup_teardown(test_cgroup_bad_input, cg_setup, cg_teardown),
+	    cmocka_unit_test(test_seccomp_filter),
+	    cmocka_unit_test(test_seccomp_load_rejects_bad_program),
+	    cmocka_unit_test(test_caps_reduce),
+	    cmocka_unit_test_setup_teardown(test_cgroup_limits, cg_setup, cg_teardown),
+	    cmocka_unit_test_setup_teardown(test_cgroup_entry_at_birth, cg_setup, cg_teardown),
+	    cmocka_unit_test_setup_teardown(test_cgroup_leftover_and_parent_kept, cg_setup,
+	                                    cg_teardown),
+	    cmocka_unit_test_setup_teardown(test_cgroup_bad_input, cg_setup, cg_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

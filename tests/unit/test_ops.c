@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ops.h"
@@ -999,6 +1000,107 @@ static void test_tags_features(void **state)
 	assert_audit_verifies(t);
 }
 
+/* Reading tags, features and the audit log: the qube must exist, nothing
+ * is audited, and the answers match what the changes did. */
+static void test_read_tags_features_audit(void **state)
+{
+	struct T *t = *state;
+	char **tags = NULL, **names = NULL, **values = NULL, *v = NULL;
+	struct splq_audit_entry *e = NULL;
+	long long entries = 0, bad = 0;
+	int n = -1, before;
+
+	mk_template(t, "deb");
+	mk_appvm(t, "work", "deb");
+	OK(splq_op_tag_add(&t->ctx, "work", "zeta", &t->err));
+	OK(splq_op_tag_add(&t->ctx, "work", "alpha", &t->err));
+	OK(splq_op_feature_set(&t->ctx, "work", "service.cups", "a value", &t->err));
+	OK(splq_op_feature_set(&t->ctx, "work", "gui", "1", &t->err));
+	before = audit_count(t, NULL);
+
+	OK(splq_op_tag_list(&t->ctx, "work", &tags, &n, &t->err));
+	assert_int_equal(n, 3);
+	assert_string_equal(tags[0], "alpha");
+	assert_string_equal(tags[1], "created-by-dom0");
+	assert_string_equal(tags[2], "zeta");
+	splq_strv_free(tags, n);
+	tags = &v; /* not NULL: a failure must reset it */
+	n = 5;
+	FAILS(splq_op_tag_list(&t->ctx, "ghost", &tags, &n, &t->err), SPLQ_E_NOTFOUND,
+	      "no such qube 'ghost'");
+	assert_null(tags);
+	assert_int_equal(n, 0);
+
+	OK(splq_op_feature_list(&t->ctx, "work", &names, &values, &n, &t->err));
+	assert_int_equal(n, 2);
+	assert_string_equal(names[0], "gui");
+	assert_string_equal(values[0], "1");
+	assert_string_equal(names[1], "service.cups");
+	assert_string_equal(values[1], "a value");
+	splq_strv_free(names, n);
+	splq_strv_free(values, n);
+	FAILS(splq_op_feature_list(&t->ctx, "ghost", &names, &values, &n, &t->err), SPLQ_E_NOTFOUND,
+	      "no such qube 'ghost'");
+	assert_int_equal(n, 0);
+
+	OK(splq_op_feature_get(&t->ctx, "work", "service.cups", &v, &t->err));
+	assert_string_equal(v, "a value");
+	free(v);
+	v = NULL;
+	FAILS(splq_op_feature_get(&t->ctx, "work", "nosuch", &v, &t->err), SPLQ_E_NOTFOUND,
+	      "qube 'work' has no feature 'nosuch'");
+	assert_null(v);
+	FAILS(splq_op_feature_get(&t->ctx, "ghost", "gui", &v, &t->err), SPLQ_E_NOTFOUND,
+	      "no such qube 'ghost'");
+	/* reading is not audited */
+	assert_int_equal(audit_count(t, NULL), before);
+
+	/* the audit log through ops: all of it, one qube's part, a removed
+	 * qube's part, nothing after now */
+	OK(splq_op_audit_log(&t->ctx, NULL, 0, &e, &n, &t->err));
+	assert_int_equal(n, before);
+	assert_string_equal(e[0].op, "template-create");
+	assert_string_equal(e[0].target, "deb");
+	assert_string_equal(e[n - 1].op, "features");
+	assert_string_equal(e[n - 1].args, "gui=1");
+	for (int i = 0; i < n; i++)
+		splq_audit_entry_clear(&e[i]);
+	free(e);
+	mk_appvm(t, "gone", "deb");
+	OK(splq_op_remove(&t->ctx, "gone", &t->err));
+	OK(splq_op_audit_log(&t->ctx, "gone", 0, &e, &n, &t->err));
+	assert_int_equal(n, 2);
+	assert_string_equal(e[0].op, "create");
+	assert_string_equal(e[1].op, "remove");
+	for (int i = 0; i < n; i++)
+		splq_audit_entry_clear(&e[i]);
+	free(e);
+	OK(splq_op_audit_log(&t->ctx, NULL, (long long)time(NULL) * 1000 + 3600000, &e, &n,
+	                     &t->err));
+	assert_int_equal(n, 0);
+	free(e);
+
+	OK(splq_op_audit_verify(&t->ctx, &entries, &bad, &t->err));
+	assert_int_equal(entries, before + 2);
+	assert_int_equal(bad, 0);
+	/* one byte of the first entry changed: the second no longer chains to it */
+	{
+		char *path = splq_strdup_printf("%s/audit.log", t->ctx.home);
+		char *log = NULL, *op;
+		size_t len = 0;
+
+		OK(splq_read_file(path, &log, &len, &t->err));
+		op = strstr(log, "\"template-create\"");
+		assert_non_null(op);
+		op[9] = '4';
+		OK(splq_write_file(path, log, len, 0600, &t->err));
+		free(log);
+		free(path);
+	}
+	FAILS(splq_op_audit_verify(&t->ctx, &entries, &bad, &t->err), SPLQ_E_AUDIT, NULL);
+	assert_int_equal(bad, 2);
+}
+
 /* ---------- list ---------- */
 
 static void test_list(void **state)
@@ -1318,6 +1420,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_run, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_prefs, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tags_features, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_read_tags_features_audit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_list, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dispvm, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dispvm_refusals, setup, teardown),

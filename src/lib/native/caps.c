@@ -14,9 +14,9 @@
 
 /* What root in a qube keeps. */
 static const cap_value_t kept[] = {
-	CAP_CHOWN,  CAP_DAC_OVERRIDE,	  CAP_FOWNER,	  CAP_FSETID,	  CAP_KILL,    CAP_SETGID,
-	CAP_SETUID, CAP_SETPCAP,	  CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT, CAP_SETFCAP,
-	CAP_AUDIT_WRITE,
+    CAP_CHOWN,   CAP_DAC_OVERRIDE, CAP_FOWNER,  CAP_FSETID,           CAP_KILL,
+    CAP_SETGID,  CAP_SETUID,       CAP_SETPCAP, CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT,
+    CAP_SETFCAP, CAP_AUDIT_WRITE,
 };
 
 static bool is_kept(int cap)
@@ -67,22 +67,22 @@ int splq_caps_reduce(struct splq_error *err)
 		if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 0)
 			continue; /* already out of the bounding set */
 		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
-				       "cannot drop capability %d from the bounding set", cap);
+		                       "cannot drop capability %d from the bounding set", cap);
 	}
 
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
 		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
-				       "cannot clear the ambient capabilities");
+		                       "cannot clear the ambient capabilities");
 
 	cur = cap_get_proc();
 	if (!cur)
 		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
-				       "cannot read the process's capabilities");
+		                       "cannot read the process's capabilities");
 	want = cap_init();
 	if (!want) {
 		cap_free(cur);
 		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
-				       "cannot allocate a capability set");
+		                       "cannot allocate a capability set");
 	}
 	/* permitted and effective: the kept set as far as the process has it;
 	 * inheritable: the same, within the bounding set (the kernel refuses
@@ -106,7 +106,7 @@ int splq_caps_reduce(struct splq_error *err)
 	}
 	if (cap_set_proc(want) < 0)
 		r = splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
-				    "cannot set the process's capabilities");
+		                    "cannot set the process's capabilities");
 out:
 	cap_free(want);
 	cap_free(cur);

@@ -25,15 +25,15 @@
 #include "util.h"
 
 #define CG_DEFAULT_PARENT "splq"
-#define CG_PARENT_MAX 200
-#define CG_QUBE_MAX 64
-#define CG_MAX_DIRS 4
-#define CG_MAX_DEPTH 16
-#define CG_CPU_PERIOD 100000L
-#define CG_POLL_NS 1000000L
+#define CG_PARENT_MAX     200
+#define CG_QUBE_MAX       64
+#define CG_MAX_DIRS       4
+#define CG_MAX_DEPTH      16
+#define CG_CPU_PERIOD     100000L
+#define CG_POLL_NS        1000000L
 
 enum cg_kind {
-	CG_V2,	    /* cgroup2 with controllers */
+	CG_V2,      /* cgroup2 with controllers */
 	CG_UNIFIED, /* cgroup2 without controllers, beside v1 (hybrid) */
 	CG_V1_MEMORY,
 	CG_V1_PIDS,
@@ -41,9 +41,9 @@ enum cg_kind {
 };
 
 struct cg_layout {
-	bool v2;		   /* memory is on a cgroup2 mount */
-	char v2mount[PATH_MAX];	   /* that mount, or a controller-less cgroup2 ("" = none) */
-	char memory[PATH_MAX];	   /* v1 mount points ("" = not mounted) */
+	bool v2;                /* memory is on a cgroup2 mount */
+	char v2mount[PATH_MAX]; /* that mount, or a controller-less cgroup2 ("" = none) */
+	char memory[PATH_MAX];  /* v1 mount points ("" = not mounted) */
 	char pids[PATH_MAX];
 	char cpu[PATH_MAX];
 	char parent[CG_PARENT_MAX]; /* validated $SPLQ_CGROUP */
@@ -184,23 +184,26 @@ static int check_parent(const char *p, struct splq_error *err)
 	size_t len = strlen(p);
 
 	if (len >= CG_PARENT_MAX)
-		return splq_fail(err, SPLQ_E_VALUE, "SPLQ_CGROUP '%.40s...' is too long (at most %d)",
-				 p, CG_PARENT_MAX - 1);
+		return splq_fail(err, SPLQ_E_VALUE,
+		                 "SPLQ_CGROUP '%.40s...' is too long (at most %d)", p,
+		                 CG_PARENT_MAX - 1);
 	if (p[0] == '/')
 		return splq_fail(err, SPLQ_E_VALUE,
-				 "SPLQ_CGROUP '%s' must be relative (no leading '/')", p);
+		                 "SPLQ_CGROUP '%s' must be relative (no leading '/')", p);
 	if (strstr(p, ".."))
 		return splq_fail(err, SPLQ_E_VALUE, "SPLQ_CGROUP '%s' must not contain '..'", p);
 	for (const char *c = p; *c; c++)
 		if (!isalnum((unsigned char)*c) && !strchr("_.-/", *c))
-			return splq_fail(err, SPLQ_E_VALUE,
-					 "SPLQ_CGROUP '%s' may only hold letters, digits, '_', '.', "
-					 "'-' and '/'",
-					 p);
+			return splq_fail(
+			    err, SPLQ_E_VALUE,
+			    "SPLQ_CGROUP '%s' may only hold letters, digits, '_', '.', "
+			    "'-' and '/'",
+			    p);
 	if (strstr(p, "//") || p[len - 1] == '/' || strcmp(p, ".") == 0 ||
-	    strncmp(p, "./", 2) == 0 || strstr(p, "/./") || (len >= 2 && strcmp(p + len - 2, "/.") == 0))
+	    strncmp(p, "./", 2) == 0 || strstr(p, "/./") ||
+	    (len >= 2 && strcmp(p + len - 2, "/.") == 0))
 		return splq_fail(err, SPLQ_E_VALUE,
-				 "SPLQ_CGROUP '%s' has an empty or '.' path component", p);
+		                 "SPLQ_CGROUP '%s' has an empty or '.' path component", p);
 	return 0;
 }
 
@@ -210,11 +213,11 @@ static int check_qube(const char *qube, struct splq_error *err)
 
 	if (len == 0 || len > CG_QUBE_MAX || qube[0] == '.')
 		return splq_fail(err, SPLQ_E_NAME, "'%s' is not a valid qube name for a cgroup",
-				 qube ? qube : "");
+		                 qube ? qube : "");
 	for (const char *c = qube; *c; c++)
 		if (!isalnum((unsigned char)*c) && !strchr("_.-", *c))
 			return splq_fail(err, SPLQ_E_NAME,
-					 "'%s' is not a valid qube name for a cgroup", qube);
+			                 "'%s' is not a valid qube name for a cgroup", qube);
 	return 0;
 }
 
@@ -236,7 +239,7 @@ static int load_layout(struct cg_layout *l, struct splq_error *err)
 	f = fopen("/proc/self/mountinfo", "re");
 	if (!f)
 		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
-				       "cannot read /proc/self/mountinfo to find cgroups");
+		                       "cannot read /proc/self/mountinfo to find cgroups");
 	while (getline(&line, &cap, f) > 0) {
 		/* id parent maj:min root mountpoint opts [optional...] - fstype source superopts */
 		char *sep = strstr(line, " - ");
@@ -246,7 +249,8 @@ static int load_layout(struct cg_layout *l, struct splq_error *err)
 		if (!sep)
 			continue;
 		*sep = '\0';
-		for (char *t = strtok_r(line, " ", &save); t && i < 5; t = strtok_r(NULL, " ", &save))
+		for (char *t = strtok_r(line, " ", &save); t && i < 5;
+		     t = strtok_r(NULL, " ", &save))
 			field[i++] = t;
 		if (i < 5)
 			continue;
@@ -285,15 +289,15 @@ static int load_layout(struct cg_layout *l, struct splq_error *err)
 	}
 	if (l->memory[0] == '\0')
 		return splq_fail(err, SPLQ_E_UNSUPPORTED,
-				 "no memory cgroup controller on this host: looked for a cgroup2 "
-				 "mount with 'memory' in cgroup.controllers and a cgroup v1 "
-				 "'memory' hierarchy in /proc/self/mountinfo");
+		                 "no memory cgroup controller on this host: looked for a cgroup2 "
+		                 "mount with 'memory' in cgroup.controllers and a cgroup v1 "
+		                 "'memory' hierarchy in /proc/self/mountinfo");
 	strcpy(l->v2mount, unified);
 	return 0;
 }
 
 static int add_dir(struct cg_dir *d, int *n, enum cg_kind kind, const char *mount,
-		   const struct cg_layout *l, const char *qube, struct splq_error *err)
+                   const struct cg_layout *l, const char *qube, struct splq_error *err)
 {
 	if (!mount[0])
 		return 0;
@@ -308,7 +312,7 @@ static int add_dir(struct cg_dir *d, int *n, enum cg_kind kind, const char *moun
 
 /* The qube's cgroup directories, in the order they are created. */
 static int qube_dirs(const struct cg_layout *l, const char *qube, struct cg_dir d[CG_MAX_DIRS],
-		     int *n, struct splq_error *err)
+                     int *n, struct splq_error *err)
 {
 	*n = 0;
 	if (check_qube(qube, err) < 0)
@@ -403,7 +407,7 @@ static bool tree_populated(const struct cg_dir *c)
 			if (e->d_type != DT_DIR || e->d_name[0] == '.')
 				continue;
 			if (snprintf(sub.path, sizeof(sub.path), "%s/%s", c->path, e->d_name) <
-				    (int)sizeof(sub.path) &&
+			        (int)sizeof(sub.path) &&
 			    tree_populated(&sub))
 				return true;
 		}
@@ -503,56 +507,68 @@ static int enable_controllers(const char *dir, struct splq_error *err)
 			continue;
 		if (!has_word(ctl, wanted[i])) {
 			if (i == 0)
-				return splq_fail(err, SPLQ_E_UNSUPPORTED,
-						 "the cgroup %s does not offer the memory controller",
-						 dir);
+				return splq_fail(
+				    err, SPLQ_E_UNSUPPORTED,
+				    "the cgroup %s does not offer the memory controller", dir);
 			continue;
 		}
 		snprintf(plus, sizeof(plus), "+%s", wanted[i]);
 		r = cg_write(path, plus);
 		if (r < 0)
 			return splq_fail_errno(err, SPLQ_E_INTERNAL, -r, "cannot enable %s in %s",
-					       wanted[i], path);
+			                       wanted[i], path);
 	}
 	return 0;
 }
 
 /* mkdir the parent path and the qube's directory in one hierarchy;
  * *first gets the depth of the first parent directory made here (so that
- * a rollback removes exactly what was made). */
+ * a rollback removes exactly what was made).  Another qube's destroy may
+ * remove an empty parent at any moment: ENOENT starts over. */
 static int make_dir(const struct cg_dir *c, const struct cg_layout *l, int *first, bool *made,
-		    struct splq_error *err)
+                    struct splq_error *err)
 {
 	int depth = parent_depth(l->parent);
 	char path[PATH_MAX];
 
 	*first = depth + 1;
 	*made = false;
-	for (int k = 0; k <= depth; k++) {
-		if (parent_prefix(path, sizeof(path), c->mount, l->parent, k) < 0)
-			return splq_fail(err, SPLQ_E_VALUE, "cgroup path under %s is too long",
-					 c->mount);
-		if (k > 0) {
+	for (int attempt = 0;; attempt++) {
+		bool again = false;
+
+		if (c->kind == CG_V2 && enable_controllers(c->mount, err) < 0)
+			return -1;
+		for (int k = 1; k <= depth && !again; k++) {
+			if (parent_prefix(path, sizeof(path), c->mount, l->parent, k) < 0)
+				return splq_fail(err, SPLQ_E_VALUE,
+				                 "cgroup path under %s is too long", c->mount);
 			if (mkdir(path, 0755) == 0) {
-				if (*first > depth)
+				if (*first > k)
 					*first = k;
+			} else if (errno == ENOENT && attempt < 3) {
+				again = true;
+				continue;
 			} else if (errno != EEXIST) {
 				return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
-						       "cannot create cgroup %s", path);
+				                       "cannot create cgroup %s", path);
 			}
+			if (c->kind == CG_V2 && enable_controllers(path, err) < 0)
+				return -1;
 		}
-		if (c->kind == CG_V2 && enable_controllers(path, err) < 0)
-			return -1;
+		if (again)
+			continue;
+		if (mkdir(c->path, 0755) == 0) {
+			*made = true;
+			return 0;
+		}
+		if (errno != ENOENT || attempt >= 3)
+			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
+			                       "cannot create cgroup %s", c->path);
 	}
-	if (mkdir(c->path, 0755) < 0)
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot create cgroup %s",
-				       c->path);
-	*made = true;
-	return 0;
 }
 
-static int set_limit(const char *dir, const char *file, const char *fmt, long long v,
-		     bool optional, struct splq_error *err)
+static int set_limit(const char *dir, const char *file, const char *fmt, long long v, bool optional,
+                     struct splq_error *err)
 {
 	int r;
 
@@ -565,7 +581,7 @@ static int set_limit(const char *dir, const char *file, const char *fmt, long lo
 }
 
 static int set_limits(const struct cg_dir *c, const struct splq_cgroup_limits *lim,
-		      struct splq_error *err)
+                      struct splq_error *err)
 {
 	long long mem = (long long)lim->memory_mib * 1048576LL;
 	long long pids = lim->pids_max > 0 ? lim->pids_max : SPLQ_CGROUP_PIDS_MAX;
@@ -581,12 +597,15 @@ static int set_limits(const struct cg_dir *c, const struct splq_cgroup_limits *l
 		if (lim->vcpus > 0 && file_exists(c->path, "cpu.max")) {
 			char path[PATH_MAX], val[64];
 
-			snprintf(path, sizeof(path), "%s/cpu.max", c->path);
 			snprintf(val, sizeof(val), "%lld %ld", quota, CG_CPU_PERIOD);
-			r = cg_write(path, val);
+			if (snprintf(path, sizeof(path), "%s/cpu.max", c->path) >=
+			    (int)sizeof(path))
+				r = -ENAMETOOLONG;
+			else
+				r = cg_write(path, val);
 			if (r < 0)
 				return splq_fail_errno(err, SPLQ_E_INTERNAL, -r, "cannot set %s",
-						       path);
+				                       path);
 		}
 		return 0;
 	case CG_V1_MEMORY:
@@ -595,15 +614,16 @@ static int set_limits(const struct cg_dir *c, const struct splq_cgroup_limits *l
 		r = cg_writef(c->path, "memory.memsw.limit_in_bytes", "%lld", mem);
 		if (r < 0 && r != -ENOENT && r != -EINVAL)
 			return splq_fail_errno(err, SPLQ_E_INTERNAL, -r,
-					       "cannot set %s/memory.memsw.limit_in_bytes",
-					       c->path);
+			                       "cannot set %s/memory.memsw.limit_in_bytes",
+			                       c->path);
 		return 0;
 	case CG_V1_PIDS:
 		return set_limit(c->path, "pids.max", "%lld", pids, false, err);
 	case CG_V1_CPU:
 		if (lim->vcpus <= 0)
 			return 0;
-		if (set_limit(c->path, "cpu.cfs_period_us", "%lld", CG_CPU_PERIOD, false, err) < 0 ||
+		if (set_limit(c->path, "cpu.cfs_period_us", "%lld", CG_CPU_PERIOD, false, err) <
+		        0 ||
 		    set_limit(c->path, "cpu.cfs_quota_us", "%lld", quota, false, err) < 0)
 			return -1;
 		return 0;
@@ -614,7 +634,7 @@ static int set_limits(const struct cg_dir *c, const struct splq_cgroup_limits *l
 }
 
 int splq_cgroup_create(const char *qube, const struct splq_cgroup_limits *lim,
-		       struct splq_error *err)
+                       struct splq_error *err)
 {
 	struct cg_layout l;
 	struct cg_dir d[CG_MAX_DIRS];
@@ -623,11 +643,15 @@ int splq_cgroup_create(const char *qube, const struct splq_cgroup_limits *lim,
 	int i, r;
 
 	if (!lim || lim->memory_mib <= 0 || lim->memory_mib > LLONG_MAX / 1048576 / 2)
-		return splq_fail(err, SPLQ_E_VALUE, "memory limit for qube '%s' must be a positive "
-				 "number of MiB", qube ? qube : "");
-	if (lim->vcpus < 0 || lim->vcpus > 1000000 || lim->pids_max < 0)
-		return splq_fail(err, SPLQ_E_VALUE, "vcpus and pids limits for qube '%s' must not "
-				 "be negative", qube ? qube : "");
+		return splq_fail(err, SPLQ_E_VALUE,
+		                 "memory of qube '%s' must be a positive MiB count",
+		                 qube ? qube : "");
+	if (lim->vcpus < 0 || lim->vcpus > 1000000)
+		return splq_fail(err, SPLQ_E_VALUE, "vcpus of qube '%s' out of range: %ld",
+		                 qube ? qube : "", lim->vcpus);
+	if (lim->pids_max < 0)
+		return splq_fail(err, SPLQ_E_VALUE, "pids limit of qube '%s' is negative: %ld",
+		                 qube ? qube : "", lim->pids_max);
 	if (load_layout(&l, err) < 0 || qube_dirs(&l, qube, d, &n, err) < 0)
 		return -1;
 
@@ -637,10 +661,11 @@ int splq_cgroup_create(const char *qube, const struct splq_cgroup_limits *lim,
 			continue;
 		r = rmdir_tree(d[i].path, 0);
 		if (r < 0)
-			return splq_fail_errno(err, r == -EBUSY ? SPLQ_E_STATE : SPLQ_E_INTERNAL, -r,
-					       "qube '%s' has a cgroup left from an earlier run "
-					       "that cannot be removed (%s)",
-					       qube, d[i].path);
+			return splq_fail_errno(err, r == -EBUSY ? SPLQ_E_STATE : SPLQ_E_INTERNAL,
+			                       -r,
+			                       "qube '%s' has a cgroup left from an earlier run "
+			                       "that cannot be removed (%s)",
+			                       qube, d[i].path);
 	}
 
 	for (i = 0; i < n; i++) {
@@ -660,7 +685,7 @@ fail:
 }
 
 int splq_cgroup_open_procs(const char *qube, int fds[SPLQ_CGROUP_MAX_FDS], int *n,
-			   struct splq_error *err)
+                           struct splq_error *err)
 {
 	struct cg_layout l;
 	struct cg_dir d[CG_MAX_DIRS];
@@ -673,24 +698,25 @@ int splq_cgroup_open_procs(const char *qube, int fds[SPLQ_CGROUP_MAX_FDS], int *
 	for (int i = 0; i < nd && i < SPLQ_CGROUP_MAX_FDS; i++) {
 		int fd;
 
-		snprintf(path, sizeof(path), "%s/cgroup.procs", d[i].path);
-		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (snprintf(path, sizeof(path), "%s/cgroup.procs", d[i].path) >= (int)sizeof(path))
+			fd = -1, errno = ENAMETOOLONG;
+		else
+			fd = open(path, O_WRONLY | O_CLOEXEC);
 		if (fd < 0) {
 			int e = errno;
 
 			while (*n > 0)
 				close(fds[--*n]);
 			return splq_fail_errno(err, e == ENOENT ? SPLQ_E_NOTFOUND : SPLQ_E_INTERNAL,
-					       e, "cannot open the cgroup of qube '%s' (%s)", qube,
-					       path);
+			                       e, "cannot open the cgroup of qube '%s' (%s)", qube,
+			                       path);
 		}
 		fds[(*n)++] = fd;
 	}
 	return 0;
 }
 
-int splq_cgroup_open_entry(const char *qube, struct splq_cgroup_entry *e,
-			   struct splq_error *err)
+int splq_cgroup_open_entry(const char *qube, struct splq_cgroup_entry *e, struct splq_error *err)
 {
 	struct cg_layout l;
 	struct cg_dir d[CG_MAX_DIRS];
@@ -705,16 +731,20 @@ int splq_cgroup_open_entry(const char *qube, struct splq_cgroup_entry *e,
 		bool v2 = d[i].kind == CG_V2 || d[i].kind == CG_UNIFIED;
 		int fd;
 
-		snprintf(path, sizeof(path), "%s%s", d[i].path, v2 ? "" : "/tasks");
-		fd = v2 ? open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-			: open(path, O_WRONLY | O_CLOEXEC);
+		if (snprintf(path, sizeof(path), "%s%s", d[i].path, v2 ? "" : "/tasks") >=
+		    (int)sizeof(path))
+			fd = -1, errno = ENAMETOOLONG;
+		else if (v2)
+			fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		else
+			fd = open(path, O_WRONLY | O_CLOEXEC);
 		if (fd < 0) {
 			int e2 = errno;
 
 			splq_cgroup_entry_close(e);
-			return splq_fail_errno(err, e2 == ENOENT ? SPLQ_E_NOTFOUND : SPLQ_E_INTERNAL,
-					       e2, "cannot open the cgroup of qube '%s' (%s)", qube,
-					       path);
+			return splq_fail_errno(
+			    err, e2 == ENOENT ? SPLQ_E_NOTFOUND : SPLQ_E_INTERNAL, e2,
+			    "cannot open the cgroup of qube '%s' (%s)", qube, path);
 		}
 		if (v2)
 			e->dir_fd = fd;
@@ -753,8 +783,8 @@ int splq_cgroup_enter(const int *fds, int n, pid_t pid, struct splq_error *err)
 			t = readlink(link, target, sizeof(target) - 1);
 			target[t > 0 ? t : 0] = '\0';
 			return splq_fail_errno(err, e == ESRCH ? SPLQ_E_STATE : SPLQ_E_INTERNAL, e,
-					       "cannot move process %d into cgroup %s", (int)pid,
-					       t > 0 ? target : "(unknown)");
+			                       "cannot move process %d into cgroup %s", (int)pid,
+			                       t > 0 ? target : "(unknown)");
 		}
 	}
 	return 0;
@@ -796,8 +826,8 @@ int splq_cgroup_destroy(const char *qube, long timeout_ms, struct splq_error *er
 			break;
 		if (now_ms() >= deadline)
 			return splq_fail(err, SPLQ_E_STATE,
-					 "%d process(es) of qube '%s' still run after %ld ms", left,
-					 qube, timeout_ms);
+			                 "%d process(es) of qube '%s' still run after %ld ms", left,
+			                 qube, timeout_ms);
 		sleep_poll();
 	}
 	for (int i = 0; i < n; i++) {
@@ -806,9 +836,9 @@ int splq_cgroup_destroy(const char *qube, long timeout_ms, struct splq_error *er
 			sleep_poll();
 		}
 		if (r < 0)
-			return splq_fail_errno(err, r == -EBUSY ? SPLQ_E_STATE : SPLQ_E_INTERNAL, -r,
-					       "cannot remove the cgroup of qube '%s' (%s)", qube,
-					       d[i].path);
+			return splq_fail_errno(err, r == -EBUSY ? SPLQ_E_STATE : SPLQ_E_INTERNAL,
+			                       -r, "cannot remove the cgroup of qube '%s' (%s)",
+			                       qube, d[i].path);
 		remove_parents(d[i].mount, l.parent, 0);
 	}
 	return 0;

@@ -192,7 +192,7 @@ static int open_init(struct splq_backend *b, const char *name, struct splq_error
 
 /* A per-qube lock for start, shutdown and kill, so two splq processes never
  * start one qube twice. */
-static int op_lock(struct splq_backend *b, const char *name, struct splq_error *err)
+static int lock_qube(struct splq_backend *b, const char *name, int mode, struct splq_error *err)
 {
 	cleanup_free char *dir = splq_strdup_printf("%s/locks", b->run);
 	if (splq_mkdir_p(dir, 0700, err) < 0)
@@ -201,13 +201,42 @@ static int op_lock(struct splq_backend *b, const char *name, struct splq_error *
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "open %s", path);
-	while (flock(fd, LOCK_EX) < 0) {
+	while (flock(fd, mode) < 0) {
 		if (errno != EINTR) {
 			close(fd);
 			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "lock %s", path);
 		}
 	}
 	return fd;
+}
+
+static int op_lock(struct splq_backend *b, const char *name, struct splq_error *err)
+{
+	return lock_qube(b, name, LOCK_EX, err);
+}
+
+/* The root generations that running qubes use (their rootsrc files). */
+static int roots_in_use(struct splq_backend *b, char ***out, int *n)
+{
+	cleanup_free char *dir = splq_strdup_printf("%s/qubes", b->run);
+	cleanup_dir DIR *d = opendir(dir);
+	*out = NULL;
+	*n = 0;
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		cleanup_free char *path = runfile(b, de->d_name, "rootsrc");
+		char *text = NULL;
+		struct splq_error ignored;
+		if (splq_read_file(path, &text, NULL, &ignored) < 0)
+			continue;
+		*out = realloc(*out, (*n + 1) * sizeof(char *));
+		if (!*out)
+			abort();
+		(*out)[(*n)++] = text;
+	}
+	return 0;
 }
 
 /* splq-init lives beside the splq binary (or in ../libexec/splq). */
@@ -303,6 +332,7 @@ struct start_plan {
 	size_t prog_len;
 	int init_fd;
 	int report_fd; /* write end */
+	char *commit;  /* TemplateVM: the generation its supervisor makes current */
 };
 
 /* The control socket, bound on the host before the qube's root is
@@ -433,8 +463,10 @@ static void qube_supervisor(struct splq_backend *b, struct start_plan *p, int lo
 	char pidtext[16], timeout[16];
 	snprintf(pidtext, sizeof(pidtext), "%d", (int)pid);
 	snprintf(timeout, sizeof(timeout), "%ld", cfg->shutdown_timeout_s);
+	cleanup_free char *link = p->commit ? splq_volume_root_link(b->home, cfg->name) : NULL;
+	cleanup_free char *target = p->commit ? splq_strdup_printf("roots/%s", p->commit) : NULL;
 	char *argv[] = {"splq-init", "--supervise", (char *)cfg->name, dir, pidtext, timeout,
-			NULL};
+			link, target, NULL};
 	fcntl(lock_fd, F_SETFD, 0); /* the lock lives as long as the supervisor */
 	syscall(SYS_close_range, 3, lock_fd - 1, 0);
 	syscall(SYS_close_range, lock_fd + 1, ~0U, CLOSE_RANGE_CLOEXEC);
@@ -473,68 +505,115 @@ static int make_upper(const char *path, const char *lower, long shift, struct sp
 }
 
 /* The runtime folder's layers and the mount plan. */
+/* The seccomp program: the same for every qube, built once per splq
+ * binary and kept in SPLQ_RUN (building it costs more than loading). */
+static int seccomp_program(struct splq_backend *b, struct start_plan *p, struct splq_error *err)
+{
+	struct stat st;
+	if (stat("/proc/self/exe", &st) < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "stat /proc/self/exe");
+	cleanup_free char *path = splq_strdup_printf("%s/seccomp-%lx-%lx.bpf", b->run,
+						     (unsigned long)st.st_ino,
+						     (unsigned long)st.st_mtime);
+	size_t len = 0;
+	struct splq_error ignored;
+	if (splq_read_file(path, (char **)&p->prog, &len, &ignored) == 0 && len && len % 8 == 0) {
+		p->prog_len = len / 8;
+		return 0;
+	}
+	free(p->prog);
+	p->prog = NULL;
+	if (splq_seccomp_build(&p->prog, &p->prog_len, err) < 0)
+		return -1;
+	write_runtime(path, p->prog, p->prog_len * 8, &ignored);
+	return 0;
+}
+
+/* The root this start mounts: a TemplateVM works on a new generation of
+ * its root (committed by its supervisor when it stops); everything else
+ * takes the current one.  Recorded in rootsrc, so that no generation a
+ * running qube uses is removed. */
+static int pick_root(struct splq_backend *b, struct start_plan *p, char **root,
+		     struct splq_error *err)
+{
+	const struct splq_vm_config *cfg = p->cfg;
+	if (cfg->klass == SPLQ_CLASS_TEMPLATEVM) {
+		char **used;
+		int n;
+		roots_in_use(b, &used, &n);
+		int r = splq_volume_template_next(b->home, cfg->name, used, n, root, err);
+		splq_strv_free(used, n);
+		if (r < 0)
+			return -1;
+		p->commit = splq_xstrdup(strrchr(*root, '/') + 1);
+	} else {
+		/* the template's lock keeps its generations still meanwhile */
+		cleanup_close int lock = cfg->klass == SPLQ_CLASS_STANDALONEVM
+						 ? -1
+						 : lock_qube(b, cfg->root_of, LOCK_SH, err);
+		if (cfg->klass != SPLQ_CLASS_STANDALONEVM && lock < 0)
+			return -1;
+		*root = splq_volume_root(b->home, cfg);
+		if (!splq_path_exists(*root))
+			return splq_fail(err, SPLQ_E_NOTFOUND, "the root volume of '%s' is missing: %s",
+					 cfg->name, *root);
+	}
+	cleanup_free char *rootsrc = runfile(b, cfg->name, "rootsrc");
+	return write_runtime(rootsrc, *root, strlen(*root), err);
+}
+
+/* The runtime folder's layers and the mount plan. */
 static int prepare(struct splq_backend *b, struct start_plan *p, char **paths,
 		   struct splq_error *err)
 {
 	const struct splq_vm_config *cfg = p->cfg;
 	long base = splq_slot_base(cfg->slot);
-	/* paths: 0 stage 1 lower 2 upper 3 work 4 private 5 plower 6 pupper 7 pwork 8 root_src 9 dvm private */
-	const char *names[] = {"root", "lower", "upper", "work", "private", "plower", "pupper", "pwork"};
-	for (int i = 0; i < 8; i++)
+	/* paths: 0 stage, 1 lower, 2 upper, 3 work, 4 private, 5 the root, 6 dvm private */
+	const char *names[] = {"root", "lower", "upper", "work", "private"};
+	for (int i = 0; i < 5; i++)
 		paths[i] = runfile(b, cfg->name, names[i]);
-	paths[8] = splq_volume_root(b->home, cfg);
+	if (pick_root(b, p, &paths[5], err) < 0)
+		return -1;
 	struct splq_rootfs *fs = &p->fs;
 	fs->stage = paths[0];
-	fs->root_src = paths[8];
+	fs->root_src = paths[5];
 	fs->root_rw = cfg->klass == SPLQ_CLASS_TEMPLATEVM || cfg->klass == SPLQ_CLASS_STANDALONEVM;
 	fs->host_usr = cfg->root_base && strcmp(cfg->root_base, "host") == 0;
 	fs->base = base;
-	if (!splq_path_exists(paths[8]))
-		return splq_fail(err, SPLQ_E_NOTFOUND, "the root volume of '%s' is missing: %s",
-				 cfg->name, paths[8]);
 	if (make_owned_dir(paths[0], 0755, 0, err) < 0)
 		return -1;
 	if (!fs->root_rw) {
 		fs->lower = paths[1], fs->upper = paths[2], fs->work = paths[3];
 		if (make_owned_dir(paths[1], 0755, 0, err) < 0 ||
-		    make_upper(paths[2], paths[8], base, err) < 0 ||
+		    make_upper(paths[2], paths[5], base, err) < 0 ||
 		    make_owned_dir(paths[3], 0700, 0, err) < 0)
 			return -1;
 	}
 	if (cfg->klass != SPLQ_CLASS_DISPVM) {
-		paths[9] = splq_volume_private(b->home, cfg->name);
-		fs->private_src = paths[9];
-		if (!splq_path_exists(paths[9]))
+		paths[6] = splq_volume_private(b->home, cfg->name);
+		fs->private_src = paths[6];
+		if (!splq_path_exists(paths[6]))
 			return splq_fail(err, SPLQ_E_NOTFOUND,
 					 "the private volume of '%s' is missing: %s", cfg->name,
-					 paths[9]);
+					 paths[6]);
 	} else if (cfg->private_of) {
-		paths[9] = splq_volume_private(b->home, cfg->private_of);
-		long shift = base - splq_slot_base(cfg->private_of_slot);
-		fs->private_lower = paths[9], fs->private_mnt = paths[5];
-		fs->private_upper = paths[6], fs->private_work = paths[7];
-		if (make_owned_dir(paths[5], 0755, 0, err) < 0 ||
-		    make_upper(paths[6], paths[9], shift, err) < 0 ||
-		    make_owned_dir(paths[7], 0700, 0, err) < 0)
+		/* a snapshot of the dvm's private volume, in the disposable's range */
+		paths[6] = splq_volume_private(b->home, cfg->private_of);
+		fs->private_src = paths[4];
+		if (splq_copy_tree(paths[6], paths[4], base - splq_slot_base(cfg->private_of_slot),
+				   err) < 0)
 			return -1;
 	} else {
 		fs->private_src = paths[4];
 		if (splq_volume_new_private(paths[4], base, err) < 0)
 			return -1;
 	}
-	if (splq_userns_open(0, base, SPLQ_UID_RANGE, &fs->userns_fd, err) < 0)
-		return -1;
-	fs->private_userns_fd = -1;
-	if (fs->private_lower &&
-	    splq_userns_open(splq_slot_base(cfg->private_of_slot), base, SPLQ_UID_RANGE,
-			     &fs->private_userns_fd, err) < 0)
-		return -1;
-	if (splq_seccomp_build(&p->prog, &p->prog_len, err) < 0)
+	if (splq_userns_open(0, base, SPLQ_UID_RANGE, &fs->userns_fd, err) < 0 ||
+	    seccomp_program(b, p, err) < 0)
 		return -1;
 	struct splq_cgroup_limits lim = {.memory_mib = cfg->memory_mib, .vcpus = cfg->vcpus};
-	if (splq_cgroup_create(cfg->name, &lim, err) < 0)
-		return -1;
-	if (splq_cgroup_open_entry(cfg->name, &p->cg, err) < 0)
+	if (splq_cgroup_create(cfg->name, &lim, err) < 0 ||
+	    splq_cgroup_open_entry(cfg->name, &p->cg, err) < 0)
 		return -1;
 	p->init_fd = open_init_binary(err);
 	return p->init_fd < 0 ? -1 : 0;
@@ -579,8 +658,8 @@ static int native_start(struct splq_backend *b, const struct splq_vm_config *cfg
 	}
 
 	struct start_plan p = {.cfg = cfg, .first = first, .init_fd = -1, .cg = {.dir_fd = -1}};
-	p.fs.userns_fd = p.fs.private_userns_fd = -1;
-	char *paths[10] = {0};
+	p.fs.userns_fd = -1;
+	char *paths[7] = {0};
 	int pipefd[2] = {-1, -1};
 	sigset_t old;
 	int r = -1;
@@ -617,7 +696,7 @@ out:
 		splq_cgroup_destroy(cfg->name, 2000, &ignored);
 		splq_rm_rf(dir, &ignored);
 	}
-	for (int i = 0; i < 10; i++)
+	for (int i = 0; i < 7; i++)
 		free(paths[i]);
 	splq_cgroup_entry_close(&p.cg);
 	for (int i = 0; i < 2; i++)
@@ -625,11 +704,10 @@ out:
 			close(pipefd[i]);
 	if (p.fs.userns_fd >= 0)
 		close(p.fs.userns_fd);
-	if (p.fs.private_userns_fd >= 0)
-		close(p.fs.private_userns_fd);
 	if (p.init_fd >= 0)
 		close(p.init_fd);
 	free(p.prog);
+	free(p.commit);
 	return r;
 }
 

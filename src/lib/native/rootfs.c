@@ -48,14 +48,6 @@ static int idmapped_bind(const char *src, const char *target, int userns_fd, boo
 	return 0;
 }
 
-static int overlay(const char *lower, const char *upper, const char *work, const char *target,
-		   struct splq_error *err)
-{
-	cleanup_free char *opts = splq_strdup_printf("lowerdir=%s,upperdir=%s,workdir=%s", lower,
-						     upper, work);
-	return do_mount("overlay", target, "overlay", MS_NOSUID | MS_NODEV, opts, err);
-}
-
 static char *at(const char *stage, const char *rel)
 {
 	return splq_strdup_printf("%s/%s", stage, rel);
@@ -118,9 +110,13 @@ int splq_rootfs_mount(const struct splq_rootfs *r, struct splq_error *err)
 	if (r->root_rw) {
 		if (idmapped_bind(r->root_src, r->stage, r->userns_fd, false, false, err) < 0)
 			return -1;
-	} else if (idmapped_bind(r->root_src, r->lower, r->userns_fd, true, false, err) < 0 ||
-		   overlay(r->lower, r->upper, r->work, r->stage, err) < 0)
-		return -1;
+	} else {
+		cleanup_free char *opts = splq_strdup_printf("lowerdir=%s,upperdir=%s,workdir=%s",
+							     r->lower, r->upper, r->work);
+		if (idmapped_bind(r->root_src, r->lower, r->userns_fd, true, false, err) < 0 ||
+		    do_mount("overlay", r->stage, "overlay", MS_NOSUID | MS_NODEV, opts, err) < 0)
+			return -1;
+	}
 
 	if (r->host_usr) {
 		cleanup_free char *usr = at(r->stage, "usr");
@@ -130,13 +126,7 @@ int splq_rootfs_mount(const struct splq_rootfs *r, struct splq_error *err)
 	}
 
 	cleanup_free char *home = at(r->stage, "home");
-	if (r->private_lower) {
-		if (mountpoint(home, false, err) < 0 ||
-		    idmapped_bind(r->private_lower, r->private_mnt, r->private_userns_fd, true,
-				  false, err) < 0 ||
-		    overlay(r->private_mnt, r->private_upper, r->private_work, home, err) < 0)
-			return -1;
-	} else if (r->private_src) {
+	if (r->private_src) {
 		if (mountpoint(home, false, err) < 0 ||
 		    do_mount(r->private_src, home, NULL, MS_BIND | MS_NOSUID | MS_NODEV, NULL,
 			     err) < 0)

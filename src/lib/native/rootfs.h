@@ -6,8 +6,7 @@
  *            read-only) under a volatile upper layer; or, for a TemplateVM
  *            or StandaloneVM, its own root, idmapped read-write
  *   /usr     the host's /usr, idmapped, read-only (templates "--base host")
- *   /home    the private volume (owned by the qube's range); a DispVM from
- *            a dvm template gets an overlay of the dvm's private volume
+ *   /home    the private volume (owned by the qube's range)
  *   /dev     tmpfs with null zero full random urandom tty, pts, shm
  *   /proc    the qube's own;  /tmp, /run: tmpfs */
 #ifndef SPLQ_NATIVE_ROOTFS_H
@@ -25,12 +24,7 @@ struct splq_rootfs {
 	const char *upper, *work;  /* volatile overlay directories */
 	bool host_usr;		   /* bind the host's /usr */
 	const char *private_src;   /* bound at /home (NULL: none) */
-	const char *private_lower; /* or: overlay of this (idmapped with
-				    * private_userns_fd) under private_upper */
-	const char *private_mnt;   /* empty directory to attach it at */
-	const char *private_upper, *private_work;
 	int userns_fd;		   /* idmap: template ids -> qube range */
-	int private_userns_fd;	   /* idmap: dvm range -> qube range */
 	long base;		   /* host id of root in the qube */
 };
 

@@ -31,8 +31,8 @@
 /* System calls newer than some libseccomp releases know: their numbers
  * come from the kernel headers, or from the table every architecture
  * shares since Linux 5.1 (numbers 424 and up) where that table applies. */
-#if defined(__x86_64__) || defined(__aarch64__) || defined(__i386__) ||                           \
-	(defined(__riscv) && __riscv_xlen == 64)
+#if defined(__x86_64__) || defined(__aarch64__) || defined(__i386__) ||                            \
+    (defined(__riscv) && __riscv_xlen == 64)
 #define SHARED_NR(n) (n)
 #else
 #define SHARED_NR(n) (-1)
@@ -96,66 +96,66 @@ struct denied {
 
 /* Refused outright with EPERM. */
 static const struct denied denied_calls[] = {
-	/* mounting */
-	{"mount", NR_NONE},
-	{"umount", NR_NONE},
-	{"umount2", NR_NONE},
-	{"pivot_root", NR_NONE},
-	{"fsopen", NR_FSOPEN},
-	{"fsconfig", NR_FSCONFIG},
-	{"fsmount", NR_FSMOUNT},
-	{"fspick", NR_FSPICK},
-	{"open_tree", NR_OPEN_TREE},
-	{"open_tree_attr", NR_OPEN_TREE_ATTR},
-	{"move_mount", NR_MOVE_MOUNT},
-	{"mount_setattr", NR_MOUNT_SETATTR},
-	/* joining namespaces */
-	{"setns", NR_NONE},
-	/* kernel modules, kexec */
-	{"init_module", NR_NONE},
-	{"finit_module", NR_NONE},
-	{"delete_module", NR_NONE},
-	{"kexec_load", NR_NONE},
-	{"kexec_file_load", NR_NONE},
-	/* keyrings */
-	{"keyctl", NR_NONE},
-	{"add_key", NR_NONE},
-	{"request_key", NR_NONE},
-	/* raw I/O */
-	{"iopl", NR_NONE},
-	{"ioperm", NR_NONE},
-	/* the host's swap, power, log and accounting */
-	{"swapon", NR_NONE},
-	{"swapoff", NR_NONE},
-	{"reboot", NR_NONE},
-	{"syslog", NR_NONE},
-	{"acct", NR_NONE},
-	/* clocks and time */
-	{"settimeofday", NR_NONE},
-	{"stime", NR_NONE},
-	{"clock_settime", NR_NONE},
-	{"clock_settime64", NR_NONE},
-	{"adjtimex", NR_NONE},
-	{"clock_adjtime", NR_NONE},
-	{"clock_adjtime64", NR_NONE},
-	/* kernel attack surface */
-	{"bpf", NR_NONE},
-	{"perf_event_open", NR_NONE},
-	{"userfaultfd", NR_NONE},
-	{"open_by_handle_at", NR_NONE},
-	{"name_to_handle_at", NR_NONE},
-	{"quotactl", NR_NONE},
-	{"quotactl_fd", NR_QUOTACTL_FD},
-	{"uselib", NR_NONE},
-	{"vhangup", NR_NONE},
-	{"nfsservctl", NR_NONE},
-	{"lookup_dcookie", NR_NONE},
+    /* mounting */
+    {"mount", NR_NONE},
+    {"umount", NR_NONE},
+    {"umount2", NR_NONE},
+    {"pivot_root", NR_NONE},
+    {"fsopen", NR_FSOPEN},
+    {"fsconfig", NR_FSCONFIG},
+    {"fsmount", NR_FSMOUNT},
+    {"fspick", NR_FSPICK},
+    {"open_tree", NR_OPEN_TREE},
+    {"open_tree_attr", NR_OPEN_TREE_ATTR},
+    {"move_mount", NR_MOVE_MOUNT},
+    {"mount_setattr", NR_MOUNT_SETATTR},
+    /* joining namespaces */
+    {"setns", NR_NONE},
+    /* kernel modules, kexec */
+    {"init_module", NR_NONE},
+    {"finit_module", NR_NONE},
+    {"delete_module", NR_NONE},
+    {"kexec_load", NR_NONE},
+    {"kexec_file_load", NR_NONE},
+    /* keyrings */
+    {"keyctl", NR_NONE},
+    {"add_key", NR_NONE},
+    {"request_key", NR_NONE},
+    /* raw I/O */
+    {"iopl", NR_NONE},
+    {"ioperm", NR_NONE},
+    /* the host's swap, power, log and accounting */
+    {"swapon", NR_NONE},
+    {"swapoff", NR_NONE},
+    {"reboot", NR_NONE},
+    {"syslog", NR_NONE},
+    {"acct", NR_NONE},
+    /* clocks and time */
+    {"settimeofday", NR_NONE},
+    {"stime", NR_NONE},
+    {"clock_settime", NR_NONE},
+    {"clock_settime64", NR_NONE},
+    {"adjtimex", NR_NONE},
+    {"clock_adjtime", NR_NONE},
+    {"clock_adjtime64", NR_NONE},
+    /* kernel attack surface */
+    {"bpf", NR_NONE},
+    {"perf_event_open", NR_NONE},
+    {"userfaultfd", NR_NONE},
+    {"open_by_handle_at", NR_NONE},
+    {"name_to_handle_at", NR_NONE},
+    {"quotactl", NR_NONE},
+    {"quotactl_fd", NR_QUOTACTL_FD},
+    {"uselib", NR_NONE},
+    {"vhangup", NR_NONE},
+    {"nfsservctl", NR_NONE},
+    {"lookup_dcookie", NR_NONE},
 };
 
 /* Every flag that makes a new namespace. */
 static const uint64_t ns_flags[] = {
-	CLONE_NEWNS,  CLONE_NEWUTS, CLONE_NEWIPC,    CLONE_NEWUSER,
-	CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWCGROUP, CLONE_NEWTIME,
+    CLONE_NEWNS,  CLONE_NEWUTS, CLONE_NEWIPC,    CLONE_NEWUSER,
+    CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWCGROUP, CLONE_NEWTIME,
 };
 
 #define PERSONALITY_QUERY 0xffffffffULL
@@ -172,19 +172,19 @@ static int resolve(const char *name, int fallback)
 }
 
 static int add_rule(scmp_filter_ctx ctx, uint32_t action, int nr, const char *name,
-		    unsigned int argc, const struct scmp_arg_cmp *args, struct splq_error *err)
+                    unsigned int argc, const struct scmp_arg_cmp *args, struct splq_error *err)
 {
 	int r = seccomp_rule_add_array(ctx, action, nr, argc, args);
 
 	if (r < 0)
 		return splq_fail_errno(err, SPLQ_E_INTERNAL, -r,
-				       "cannot add the seccomp rule for %s", name);
+		                       "cannot add the seccomp rule for %s", name);
 	return 0;
 }
 
 /* action when (arg & flag) != 0 for any namespace flag */
-static int deny_ns_flags(scmp_filter_ctx ctx, uint32_t action, const char *name,
-			 unsigned int arg, struct splq_error *err)
+static int deny_ns_flags(scmp_filter_ctx ctx, uint32_t action, const char *name, unsigned int arg,
+                         struct splq_error *err)
 {
 	int nr = resolve(name, NR_NONE);
 
@@ -230,7 +230,7 @@ static int build_rules(scmp_filter_ctx ctx, struct splq_error *err)
 	r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
 	if (r < 0)
 		return splq_fail_errno(err, SPLQ_E_INTERNAL, -r,
-				       "cannot make foreign system calls kill the process");
+		                       "cannot make foreign system calls kill the process");
 
 	for (size_t i = 0; i < sizeof(denied_calls) / sizeof(denied_calls[0]); i++) {
 		nr = resolve(denied_calls[i].name, denied_calls[i].fallback);
@@ -263,18 +263,19 @@ static int export_bpf(scmp_filter_ctx ctx, void **prog, size_t *len, struct splq
 
 	if (fd < 0)
 		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
-				       "cannot create a memfd for the seccomp filter");
+		                       "cannot create a memfd for the seccomp filter");
 	r = seccomp_export_bpf(ctx, fd);
 	if (r < 0)
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, -r, "cannot export the seccomp filter");
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, -r,
+		                       "cannot export the seccomp filter");
 	if (fstat(fd, &st) < 0)
 		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
-				       "cannot size the exported seccomp filter");
+		                       "cannot size the exported seccomp filter");
 	if (st.st_size <= 0 || st.st_size % sizeof(struct sock_filter) != 0 ||
 	    st.st_size / sizeof(struct sock_filter) > BPF_MAXINSNS)
 		return splq_fail(err, SPLQ_E_INTERNAL,
-				 "the exported seccomp filter has an unexpected size (%lld bytes)",
-				 (long long)st.st_size);
+		                 "the exported seccomp filter has an unexpected size (%lld bytes)",
+		                 (long long)st.st_size);
 	buf = splq_xmalloc((size_t)st.st_size);
 	while (off < (size_t)st.st_size) {
 		ssize_t n = pread(fd, buf + off, (size_t)st.st_size - off, (off_t)off);
@@ -283,7 +284,7 @@ static int export_bpf(scmp_filter_ctx ctx, void **prog, size_t *len, struct splq
 			continue;
 		if (n <= 0)
 			return splq_fail_errno(err, SPLQ_E_INTERNAL, n < 0 ? errno : EIO,
-					       "cannot read back the seccomp filter");
+			                       "cannot read back the seccomp filter");
 		off += (size_t)n;
 	}
 	*len = (size_t)st.st_size / sizeof(struct sock_filter);
@@ -315,7 +316,7 @@ int splq_seccomp_load(const void *prog, size_t len, struct splq_error *err)
 
 	if (!prog || len == 0 || len > BPF_MAXINSNS)
 		return splq_fail(err, SPLQ_E_VALUE,
-				 "a seccomp filter of %zu instructions cannot be loaded", len);
+		                 "a seccomp filter of %zu instructions cannot be loaded", len);
 	fprog.len = (unsigned short)len;
 	fprog.filter = (struct sock_filter *)prog;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
@@ -326,11 +327,12 @@ int splq_seccomp_load(const void *prog, size_t len, struct splq_error *err)
 		return 0;
 	if (r > 0)
 		return splq_fail(err, SPLQ_E_INTERNAL,
-				 "cannot load the seccomp filter: thread %ld runs another filter", r);
+		                 "cannot load the seccomp filter: thread %ld runs another filter",
+		                 r);
 	if (errno == ENOSYS && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog, 0, 0) == 0)
 		return 0;
 	if (errno == EINVAL)
 		return splq_fail_errno(err, SPLQ_E_UNSUPPORTED, errno,
-				       "the kernel refused the seccomp filter");
+		                       "the kernel refused the seccomp filter");
 	return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot load the seccomp filter");
 }

@@ -13,11 +13,78 @@
 #include "../util.h"
 #include "userns.h"
 
+char *splq_volume_root_link(const char *home, const char *template)
+{
+	return splq_strdup_printf("%s/templates/%s/root", home, template);
+}
+
 char *splq_volume_root(const char *home, const struct splq_vm_config *cfg)
 {
 	if (cfg->klass == SPLQ_CLASS_STANDALONEVM && strcmp(cfg->root_of, cfg->name) == 0)
 		return splq_strdup_printf("%s/qubes/%s/root", home, cfg->name);
-	return splq_strdup_printf("%s/templates/%s/root", home, cfg->root_of);
+	cleanup_free char *link = splq_volume_root_link(home, cfg->root_of);
+	char *real = realpath(link, NULL);
+	return real ? real : splq_steal(link);
+}
+
+/* The first generation of a new template's root: roots/1, and the link. */
+static char *first_generation(const char *home, const char *template, struct splq_error *err)
+{
+	cleanup_free char *link = splq_volume_root_link(home, template);
+	char *gen = splq_strdup_printf("%s/templates/%s/roots/1", home, template);
+	cleanup_free char *roots = splq_strdup_printf("%s/templates/%s/roots", home, template);
+	if (splq_mkdir_p(roots, 0700, err) < 0) {
+		free(gen);
+		return NULL;
+	}
+	if (symlink("roots/1", link) < 0) {
+		splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "symlink %s", link);
+		free(gen);
+		return NULL;
+	}
+	return gen;
+}
+
+int splq_volume_template_next(const char *home, const char *template, char **used, int n,
+			      char **next, struct splq_error *err)
+{
+	cleanup_free char *link = splq_volume_root_link(home, template);
+	cleanup_free char *roots = splq_strdup_printf("%s/templates/%s/roots", home, template);
+	char current[64];
+	ssize_t len = readlink(link, current, sizeof(current) - 1);
+	if (len < 0)
+		return splq_fail_errno(err, SPLQ_E_NOTFOUND, errno, "the root of template '%s'",
+				       template);
+	current[len] = 0;
+	cleanup_dir DIR *d = opendir(roots);
+	if (!d)
+		return splq_fail_errno(err, SPLQ_E_NOTFOUND, errno, "%s", roots);
+	long top = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		char *end;
+		long g = strtol(de->d_name, &end, 10);
+		if (*end || g <= 0)
+			continue;
+		top = g > top ? g : top;
+		cleanup_free char *path = splq_strdup_printf("%s/%s", roots, de->d_name);
+		cleanup_free char *rel = splq_strdup_printf("roots/%s", de->d_name);
+		bool keep = strcmp(rel, current) == 0;
+		for (int i = 0; i < n && !keep; i++)
+			keep = strcmp(used[i], path) == 0;
+		if (!keep && splq_rm_rf(path, err) < 0)
+			return -1;
+	}
+	cleanup_free char *src = splq_strdup_printf("%s/templates/%s/%s", home, template, current);
+	*next = splq_strdup_printf("%s/%ld", roots, top + 1);
+	if (splq_copy_tree(src, *next, 0, err) < 0) {
+		struct splq_error ignored;
+		splq_rm_rf(*next, &ignored);
+		free(*next);
+		*next = NULL;
+		return -1;
+	}
+	return 0;
 }
 
 char *splq_volume_private(const char *home, const char *qube)
@@ -175,8 +242,8 @@ static int create(const char *home, const struct splq_vm_config *cfg, struct spl
 	if (cfg->klass == SPLQ_CLASS_DISPVM)
 		return 0;
 	if (cfg->klass == SPLQ_CLASS_TEMPLATEVM) {
-		cleanup_free char *root = splq_volume_root(home, cfg);
-		if (make_parent(root, err) < 0)
+		cleanup_free char *root = first_generation(home, cfg->name, err);
+		if (!root)
 			return -1;
 		if (strcmp(cfg->root_base, "host") == 0 ? make_host_root(root, err) < 0
 							 : make_dir_root(cfg->root_base, root, err) < 0)
@@ -221,8 +288,10 @@ int splq_volume_clone(const char *home, const struct splq_vm_config *src,
 	int r = make_parent(dpriv, err);
 	if (r == 0 && (src->klass == SPLQ_CLASS_TEMPLATEVM || src->klass == SPLQ_CLASS_STANDALONEVM)) {
 		cleanup_free char *sroot = splq_volume_root(home, src);
-		cleanup_free char *droot = splq_volume_root(home, dst);
-		r = make_parent(droot, err);
+		cleanup_free char *droot = src->klass == SPLQ_CLASS_TEMPLATEVM
+						   ? first_generation(home, dst->name, err)
+						   : splq_volume_root(home, dst);
+		r = droot ? make_parent(droot, err) : -1;
 		if (r == 0)
 			r = splq_copy_tree(sroot, droot, 0, err);
 	}

@@ -1,7 +1,14 @@
 /* splq native: volumes on disk, under SPLQ_HOME:
- *   templates/<T>/root     a TemplateVM's root, owned as on any system
- *                          (root files by host uid 0): qubes see it through
- *                          an idmapped mount
+ *   templates/<T>/roots/N  the generations of a TemplateVM's root, owned as
+ *                          on any system (root files by host uid 0): qubes
+ *                          see them through an idmapped mount
+ *   templates/<T>/root     symlink to the current generation.  A running
+ *                          TemplateVM works on a copy (the next generation)
+ *                          that becomes current when it stops, so qubes
+ *                          already running keep the root they started with
+ *                          and take the template's changes at their next
+ *                          start; a generation no running qube uses is
+ *                          removed when the template next starts
  *   qubes/<S>/root         a StandaloneVM's own copy of its template's root
  *   qubes/<Q>/private      every qube's private volume (/home), owned by the
  *                          qube's uid range, so nothing in it belongs to
@@ -12,8 +19,15 @@
 
 #include "../backend.h"
 
-/* malloc'ed paths */
+/* malloc'ed paths; the root is the current generation's real path */
 char *splq_volume_root(const char *home, const struct splq_vm_config *cfg);
+/* The symlink naming a template's current generation. */
+char *splq_volume_root_link(const char *home, const char *template);
+/* Copy the current generation of template's root to a new one, for a
+ * running TemplateVM to work on; *next gets its path.  Generations that
+ * are neither current nor listed in used[] (n paths) are removed first. */
+int splq_volume_template_next(const char *home, const char *template, char **used, int n,
+			      char **next, struct splq_error *err);
 char *splq_volume_private(const char *home, const char *qube);
 
 int splq_volume_create(const char *home, const struct splq_vm_config *cfg,

@@ -1,0 +1,89 @@
+/* splq: what the ops files (ops.c, ops_dispvm.c, ops_prefs.c) share and
+ * nothing outside them uses.  ops.c holds these helpers unless said
+ * otherwise. */
+#ifndef SPLQ_OPS_INTERNAL_H
+#define SPLQ_OPS_INTERNAL_H
+
+#include <stdbool.h>
+
+#include "ops.h"
+
+/* Functions take a NULL err as "don't care"; ops read err->msg for the
+ * audit, so they always work on a real one. */
+#define ERR_GUARD(err)                                                                             \
+	struct splq_error _local_err;                                                              \
+	if (!(err))                                                                                \
+	(err) = &_local_err
+
+#define cleanup_qube __attribute__((cleanup(splq_qube_clear)))
+
+bool splq_ops_streq(const char *a, const char *b);
+/* Does the property exist for qubes of class c? */
+bool splq_ops_class_has(const struct splq_prop_def *def, enum splq_class c);
+
+/* Append one audit entry for an operation that ended with rc (err holds
+ * the failure when rc < 0).  A failed operation keeps its own error; a
+ * successful one whose entry cannot be written fails with that. */
+int splq_ops_audit_done(struct splq_ctx *ctx, const char *op, const char *target, const char *args,
+                        const char *ok_result, int rc, struct splq_error *err);
+/* Audit summary of a command: [prefix][--user U ]argv. */
+char *splq_ops_exec_args(const char *prefix, const char *user, char *const *argv);
+
+/* A qube by name; SPLQ_E_USAGE when none is named. */
+int splq_ops_qube_get(struct splq_ctx *ctx, const char *name, struct splq_qube *q,
+                      struct splq_error *err);
+enum splq_power splq_ops_power_of(struct splq_ctx *ctx, const struct splq_qube *q);
+
+/* A property's value (set or default). */
+int splq_ops_prop_get(struct splq_ctx *ctx, const struct splq_qube *q, const char *prop,
+                      char **value, struct splq_error *err);
+/* A numeric property, or dflt when the qube's class does not have it. */
+int splq_ops_prop_long(struct splq_ctx *ctx, const struct splq_qube *q, const char *prop, long dflt,
+                       long *out, struct splq_error *err);
+/* Is a bool property True?  false when the class lacks it or it cannot
+ * be read. */
+bool splq_ops_prop_true(struct splq_ctx *ctx, const struct splq_qube *q, const char *prop);
+
+/* struct splq_vm_config with the strings it points at. */
+struct splq_ops_vmcfg {
+	struct splq_vm_config c;
+	char name[SPLQ_NAME_MAX + 1];
+	char *root_of;
+	char *root_base;
+	char *private_of;
+};
+void splq_ops_vmcfg_clear(struct splq_ops_vmcfg *v);
+#define cleanup_vmcfg __attribute__((cleanup(splq_ops_vmcfg_clear)))
+/* The backend's view of qube q, from the store. */
+int splq_ops_vmcfg_build(struct splq_ctx *ctx, const struct splq_qube *q, struct splq_ops_vmcfg *v,
+                         struct splq_error *err);
+
+/* Copy the set (non-default) properties, and with tags_features the tags
+ * and features, of src to dst (inside the caller's transaction).  skip:
+ * NULL-ended property names not to copy. */
+int splq_ops_copy_qube_data(struct splq_ctx *ctx, const struct splq_qube *src, const char *dst,
+                            enum splq_class dst_klass, const char *const *skip, bool tags_features,
+                            struct splq_error *err);
+/* Remove a halted qube's row and volumes in one transaction; missing_ok:
+ * a row already gone is fine. */
+int splq_ops_remove_qube(struct splq_ctx *ctx, const struct splq_ops_vmcfg *v, bool missing_ok,
+                         struct splq_error *err);
+
+/* ops_prefs.c: property checks, shared with create. */
+/* The property named prop, or SPLQ_E_NOTFOUND. */
+const struct splq_prop_def *splq_ops_prop_def(const char *prop, struct splq_error *err);
+/* May property def of a qube (name, class, running) change at all? */
+int splq_ops_prop_changeable(const char *qname, enum splq_class klass, bool running,
+                             const struct splq_prop_def *def, struct splq_error *err);
+/* Check a canonical value (from splq_prop_parse) for def on a qube. */
+int splq_ops_prop_value_check(struct splq_ctx *ctx, enum splq_class klass,
+                              const struct splq_prop_def *def, const char *value,
+                              struct splq_error *err);
+
+/* ops_dispvm.c: a qube usable as the source of disposables: a TemplateVM,
+ * or an AppVM with template_for_dispvms=True.  what: the role it is
+ * checked for, for the message ("a default_dispvm"). */
+int splq_ops_dvm_check(struct splq_ctx *ctx, const struct splq_qube *d, const char *what,
+                       struct splq_error *err);
+
+#endif

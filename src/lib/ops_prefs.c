@@ -1,0 +1,390 @@
+/* splq: a qube's properties (prefs), tags and features, and the list of
+ * qubes (see ops.h); the property checks that create shares
+ * (ops_internal.h). */
+#include "ops.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops_internal.h"
+#include "util.h"
+
+/* ---------- property checks ---------- */
+
+const struct splq_prop_def *splq_ops_prop_def(const char *prop, struct splq_error *err)
+{
+	const struct splq_prop_def *def = prop ? splq_prop_find(prop) : NULL;
+
+	if (!def)
+		splq_fail(err, SPLQ_E_NOTFOUND, "no such property '%s'", prop ? prop : "");
+	return def;
+}
+
+/* May property def of a qube (name, class, running) change at all? */
+int splq_ops_prop_changeable(const char *qname, enum splq_class klass, bool running,
+                             const struct splq_prop_def *def, struct splq_error *err)
+{
+	if (!splq_ops_class_has(def, klass))
+		return splq_fail(err, SPLQ_E_NOTFOUND, "qube '%s' (%s) has no property '%s'", qname,
+		                 splq_class_name(klass), def->name);
+	if (def->readonly)
+		return splq_fail(err, SPLQ_E_VALUE, "property '%s' is read-only", def->name);
+	if (klass == SPLQ_CLASS_ADMINVM && !splq_ops_streq(def->name, "default_dispvm"))
+		return splq_fail(err, SPLQ_E_VALUE,
+		                 "only default_dispvm can be set on dom0, not '%s'", def->name);
+	if (def->needs_halted && running)
+		return splq_fail(err, SPLQ_E_STATE,
+		                 "qube '%s' is running; shut it down first to change '%s'", qname,
+		                 def->name);
+	return 0;
+}
+
+/* Check a canonical value (from splq_prop_parse) for def on a qube. */
+int splq_ops_prop_value_check(struct splq_ctx *ctx, enum splq_class klass,
+                              const struct splq_prop_def *def, const char *value,
+                              struct splq_error *err)
+{
+	cleanup_qube struct splq_qube t = {0};
+
+	if (splq_ops_streq(def->name, "default_user"))
+		return splq_user_name_check(value, err);
+	if (def->type != SPLQ_PT_VM)
+		return 0;
+	if (splq_ops_streq(def->name, "netvm")) {
+		if (*value)
+			return splq_fail(err, SPLQ_E_VALUE,
+			                 "networking is not available yet: netvm must stay empty");
+		return 0;
+	}
+	if (!*value) {
+		if (splq_ops_streq(def->name, "template"))
+			return splq_fail(err, SPLQ_E_VALUE, "property 'template' cannot be empty");
+		return 0;
+	}
+	if (splq_store_qube_get(ctx->store, value, &t, err) < 0) {
+		if (err->code == SPLQ_E_NOTFOUND) {
+			if (splq_ops_streq(def->name, "template"))
+				return splq_fail(err, SPLQ_E_NOTFOUND,
+				                 "template '%s' does not exist", value);
+			return splq_fail(err, SPLQ_E_NOTFOUND, "qube '%s' does not exist", value);
+		}
+		return -1;
+	}
+	/* a disposable's template is its dvm (or a TemplateVM) */
+	if (splq_ops_streq(def->name, "template") && klass == SPLQ_CLASS_DISPVM)
+		return splq_ops_dvm_check(ctx, &t, "the template of a DispVM", err);
+	if (splq_ops_streq(def->name, "template") && t.klass != SPLQ_CLASS_TEMPLATEVM)
+		return splq_fail(err, SPLQ_E_VALUE, "qube '%s' is a%s %s, not a TemplateVM", t.name,
+		                 t.klass == SPLQ_CLASS_APPVM || t.klass == SPLQ_CLASS_ADMINVM ? "n"
+		                                                                              : "",
+		                 splq_class_name(t.klass));
+	if (splq_ops_streq(def->name, "default_dispvm"))
+		return splq_ops_dvm_check(ctx, &t, "a default_dispvm", err);
+	return 0;
+}
+
+/* ---------- list ---------- */
+
+void splq_qube_info_free(struct splq_qube_info *v, int n)
+{
+	if (!v)
+		return;
+	for (int i = 0; i < n; i++) {
+		free(v[i].label);
+		free(v[i].template);
+	}
+	free(v);
+}
+
+int splq_op_list(struct splq_ctx *ctx, struct splq_qube_info **out, int *n, struct splq_error *err)
+{
+	struct splq_qube *list = NULL;
+	struct splq_qube_info *info = NULL;
+	int nq = 0, k = 0;
+
+	ERR_GUARD(err);
+	*out = NULL;
+	*n = 0;
+	if (splq_store_qube_list(ctx->store, &list, &nq, err) < 0)
+		return -1;
+	info = splq_xcalloc(nq ? nq : 1, sizeof(*info));
+	/* dom0 first, then the rest in the store's (name) order */
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < nq; i++) {
+			struct splq_qube *q = &list[i];
+			struct splq_qube_info *o;
+			long mem = 0;
+
+			if ((pass == 0) != (q->klass == SPLQ_CLASS_ADMINVM))
+				continue;
+			o = &info[k++];
+			snprintf(o->name, sizeof(o->name), "%s", q->name);
+			o->klass = q->klass;
+			o->power = splq_ops_power_of(ctx, q);
+			if (splq_ops_prop_get(ctx, q, "label", &o->label, err) < 0)
+				goto fail;
+			if (splq_class_has_template(q->klass)) {
+				if (splq_ops_prop_get(ctx, q, "template", &o->template, err) < 0)
+					goto fail;
+			}
+			if (!o->template)
+				o->template = splq_xstrdup("");
+			if (!o->label)
+				o->label = splq_xstrdup("");
+			if (q->klass != SPLQ_CLASS_ADMINVM &&
+			    splq_ops_prop_long(ctx, q, "memory", 0, &mem, err) < 0)
+				goto fail;
+			o->memory = mem;
+		}
+	}
+	splq_qube_list_free(list, nq);
+	*out = info;
+	*n = k;
+	return 0;
+fail:
+	splq_qube_list_free(list, nq);
+	splq_qube_info_free(info, k);
+	return -1;
+}
+
+/* ---------- prefs ---------- */
+
+void splq_prefs_free(struct splq_pref *v, int n)
+{
+	if (!v)
+		return;
+	for (int i = 0; i < n; i++)
+		free(v[i].value);
+	free(v);
+}
+
+static int pref_read(struct splq_ctx *ctx, const struct splq_qube *q,
+                     const struct splq_prop_def *def, struct splq_pref *out, struct splq_error *err)
+{
+	out->def = def;
+	out->value = NULL;
+	out->is_default = false;
+	if (splq_store_prop_get(ctx->store, q, def->name, &out->value, &out->is_default, err) < 0)
+		return -1;
+	if (!out->value)
+		out->value = splq_xstrdup("");
+	return 0;
+}
+
+int splq_op_prefs_list(struct splq_ctx *ctx, const char *qube, struct splq_pref **out, int *n,
+                       struct splq_error *err)
+{
+	cleanup_qube struct splq_qube q = {0};
+	struct splq_pref *v;
+	int count = 0, k = 0;
+
+	ERR_GUARD(err);
+	*out = NULL;
+	*n = 0;
+	if (splq_ops_qube_get(ctx, qube, &q, err) < 0)
+		return -1;
+	for (const struct splq_prop_def *def = splq_props; def->name; def++)
+		count++;
+	v = splq_xcalloc(count ? count : 1, sizeof(*v));
+	for (const struct splq_prop_def *def = splq_props; def->name; def++) {
+		if (!splq_ops_class_has(def, q.klass))
+			continue;
+		if (pref_read(ctx, &q, def, &v[k], err) < 0) {
+			splq_prefs_free(v, k);
+			return -1;
+		}
+		k++;
+	}
+	*out = v;
+	*n = k;
+	return 0;
+}
+
+int splq_op_prefs_get(struct splq_ctx *ctx, const char *qube, const char *prop,
+                      struct splq_pref *out, struct splq_error *err)
+{
+	cleanup_qube struct splq_qube q = {0};
+	const struct splq_prop_def *def;
+
+	ERR_GUARD(err);
+	memset(out, 0, sizeof(*out));
+	if (splq_ops_qube_get(ctx, qube, &q, err) < 0)
+		return -1;
+	def = splq_ops_prop_def(prop, err);
+	if (!def)
+		return -1;
+	if (!splq_ops_class_has(def, q.klass))
+		return splq_fail(err, SPLQ_E_NOTFOUND, "qube '%s' (%s) has no property '%s'",
+		                 q.name, splq_class_name(q.klass), def->name);
+	return pref_read(ctx, &q, def, out, err);
+}
+
+int splq_op_prefs_set(struct splq_ctx *ctx, const char *qube, const char *prop, const char *value,
+                      struct splq_error *err)
+{
+	cleanup_qube struct splq_qube q = {0};
+	cleanup_free char *args = NULL;
+	cleanup_free char *canon = NULL;
+	const struct splq_prop_def *def;
+	int rc = -1;
+
+	ERR_GUARD(err);
+	if (splq_ops_qube_get(ctx, qube, &q, err) < 0)
+		return -1;
+	args = splq_strdup_printf("%s=%s", prop ? prop : "", value ? value : "");
+	def = splq_ops_prop_def(prop, err);
+	if (!def)
+		goto out;
+	if (splq_ops_prop_changeable(q.name, q.klass, splq_ops_power_of(ctx, &q) != SPLQ_HALTED,
+	                             def, err) < 0)
+		goto out;
+	if (splq_prop_parse(def, value ? value : "", &canon, err) < 0)
+		goto out;
+	if (splq_ops_prop_value_check(ctx, q.klass, def, canon, err) < 0)
+		goto out;
+	rc = splq_store_prop_set(ctx->store, q.name, def->name, canon, err);
+out:
+	return splq_ops_audit_done(ctx, "prefs", q.name, args, NULL, rc, err);
+}
+
+int splq_op_prefs_reset(struct splq_ctx *ctx, const char *qube, const char *prop,
+                        struct splq_error *err)
+{
+	cleanup_qube struct splq_qube q = {0};
+	cleanup_free char *args = NULL;
+	const struct splq_prop_def *def;
+	int rc = -1;
+
+	ERR_GUARD(err);
+	if (splq_ops_qube_get(ctx, qube, &q, err) < 0)
+		return -1;
+	args = splq_strdup_printf("reset %s", prop ? prop : "");
+	def = splq_ops_prop_def(prop, err);
+	if (!def)
+		goto out;
+	if (splq_ops_prop_changeable(q.name, q.klass, splq_ops_power_of(ctx, &q) != SPLQ_HALTED,
+	                             def, err) < 0)
+		goto out;
+	if (splq_ops_streq(def->name, "template")) {
+		splq_fail(err, SPLQ_E_VALUE,
+		          "property 'template' has no default; set another template instead");
+		goto out;
+	}
+	rc = splq_store_prop_reset(ctx->store, q.name, def->name, err);
+out:
+	return splq_ops_audit_done(ctx, "prefs", q.name, args, NULL, rc, err);
+}
+
+/* ---------- tags and features ---------- */
+
+int splq_op_tag_add(struct splq_ctx *ctx, const char *qube, const char *tag, struct splq_error *err)
+{
+	cleanup_qube struct splq_qube q = {0};
+	cleanup_free char *args = NULL;
+	int rc = -1;
+
+	ERR_GUARD(err);
+	if (splq_ops_qube_get(ctx, qube, &q, err) < 0)
+		return -1;
+	args = splq_strdup_printf("add %s", tag ? tag : "");
+	if (splq_tag_check(tag ? tag : "", err) < 0)
+		goto out;
+	rc = splq_store_tag_add(ctx->store, q.name, tag, err);
+out:
+	return splq_ops_audit_done(ctx, "tags", q.name, args, NULL, rc, err);
+}
+
+int splq_op_tag_remove(struct splq_ctx *ctx, const char *qube, const char *tag,
+                       struct splq_error *err)
+{
+	cleanup_qube struct splq_qube q = {0};
+	cleanup_free char *args = NULL;
+	int rc = -1;
+
+	ERR_GUARD(err);
+	if (splq_ops_qube_get(ctx, qube, &q, err) < 0)
+		return -1;
+	args = splq_strdup_printf("del %s", tag ? tag : "");
+	if (splq_tag_check(tag ? tag : "", err) < 0)
+		goto out;
+	rc = splq_store_tag_remove(ctx->store, q.name, tag, err);
+out:
+	return splq_ops_audit_done(ctx, "tags", q.name, args, NULL, rc, err);
+}
+
+int splq_op_feature_set(struct splq_ctx *ctx, const char *qube, const char *name, const char *value,
+                        struct splq_error *err)
+{
+	cleanup_qube struct splq_qube q = {0};
+	cleanup_free char *args = NULL;
+	int rc = -1;
+
+	ERR_GUARD(err);
+	if (splq_ops_qube_get(ctx, qube, &q, err) < 0)
+		return -1;
+	args = splq_strdup_printf("%s=%s", name ? name : "", value ? value : "");
+	if (splq_feature_name_check(name ? name : "", err) < 0 ||
+	    splq_feature_value_check(value ? value : "", err) < 0)
+		goto out;
+	rc = splq_store_feature_set(ctx->store, q.name, name, value, err);
+out:
+	return splq_ops_audit_done(ctx, "features", q.name, args, NULL, rc, err);
+}
+
+int splq_op_feature_remove(struct splq_ctx *ctx, const char *qube, const char *name,
+                           struct splq_error *err)
+{
+	cleanup_qube struct splq_qube q = {0};
+	cleanup_free char *args = NULL;
+	int rc = -1;
+
+	ERR_GUARD(err);
+	if (splq_ops_qube_get(ctx, qube, &q, err) < 0)
+		return -1;
+	args = splq_strdup_printf("unset %s", name ? name : "");
+	if (splq_feature_name_check(name ? name : "", err) < 0)
+		goto out;
+	rc = splq_store_feature_remove(ctx->store, q.name, name, err);
+out:
+	return splq_ops_audit_done(ctx, "features", q.name, args, NULL, rc, err);
+}
+
+/* A qube named qube exists: the store's own "no such qube" when not. */
+static int qube_exists(struct splq_ctx *ctx, const char *qube, struct splq_error *err)
+{
+	cleanup_qube struct splq_qube q = {0};
+
+	if (!qube)
+		return splq_fail(err, SPLQ_E_USAGE, "no qube named");
+	return splq_store_qube_get(ctx->store, qube, &q, err);
+}
+
+int splq_op_tag_list(struct splq_ctx *ctx, const char *qube, char ***tags, int *n,
+                     struct splq_error *err)
+{
+	*tags = NULL;
+	*n = 0;
+	if (qube_exists(ctx, qube, err) < 0)
+		return -1;
+	return splq_store_tag_list(ctx->store, qube, tags, n, err);
+}
+
+int splq_op_feature_list(struct splq_ctx *ctx, const char *qube, char ***names, char ***values,
+                         int *n, struct splq_error *err)
+{
+	*names = *values = NULL;
+	*n = 0;
+	if (qube_exists(ctx, qube, err) < 0)
+		return -1;
+	return splq_store_feature_list(ctx->store, qube, names, values, n, err);
+}
+
+int splq_op_feature_get(struct splq_ctx *ctx, const char *qube, const char *name, char **value,
+                        struct splq_error *err)
+{
+	*value = NULL;
+	if (qube_exists(ctx, qube, err) < 0)
+		return -1;
+	return splq_store_feature_get(ctx->store, qube, name ? name : "", value, err);
+}
