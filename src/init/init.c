@@ -68,7 +68,7 @@ static void commit(const char *link, const char *target)
 }
 
 static int supervise(const char *name, const char *rundir, pid_t pid, unsigned timeout,
-		     const char *link, const char *target)
+                     const char *link, const char *target)
 {
 	signal(SIGINT, SIG_IGN);
 	signal(SIGTERM, SIG_IGN);
@@ -172,8 +172,8 @@ static char **command_env(const char *user, const char *home, char **extra, int 
 	if (asprintf(&s, "LOGNAME=%s", user) > 0)
 		env[n++] = s;
 	env[n++] = strcmp(user, "root") == 0
-			   ? "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-			   : "PATH=/usr/local/bin:/usr/bin:/bin";
+	               ? "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+	               : "PATH=/usr/local/bin:/usr/bin:/bin";
 	env[n++] = "SHELL=/bin/sh";
 	for (int i = 0; i < nextra && n < 31; i++)
 		env[n++] = extra[i];
@@ -185,7 +185,7 @@ static char **command_env(const char *user, const char *home, char **extra, int 
  * the pid, or -1 with *code (127 not found, 126 not executable,
  * SPLQ_E_NOTFOUND no such user, 1 otherwise) and msg filled. */
 static pid_t spawn(const char *user, char **argv, char **extra, int nextra, const int *fds,
-		   int *code, char *msg, size_t msglen)
+                   int *code, char *msg, size_t msglen)
 {
 	int pipefd[2];
 	if (pipe2(pipefd, O_CLOEXEC) < 0) {
@@ -208,8 +208,9 @@ static pid_t spawn(const char *user, char **argv, char **extra, int nextra, cons
 		const char *what = "";
 		if (lookup_user(user, &u) < 0) {
 			rc = SPLQ_E_NOTFOUND;
-		} else if (setgroups(u.ngroups, u.groups) < 0 || setresgid(u.gid, u.gid, u.gid) < 0 ||
-			   setresuid(u.uid, u.uid, u.uid) < 0) {
+		} else if (setgroups(u.ngroups, u.groups) < 0 ||
+		           setresgid(u.gid, u.gid, u.gid) < 0 ||
+		           setresuid(u.uid, u.uid, u.uid) < 0) {
 			what = "cannot switch user", e = errno, rc = 126;
 		} else {
 			if (chdir(u.home) < 0 && chdir("/") < 0)
@@ -221,9 +222,9 @@ static pid_t spawn(const char *user, char **argv, char **extra, int nextra, cons
 		}
 		char buf[256];
 		int n = rc == SPLQ_E_NOTFOUND
-				? snprintf(buf, sizeof(buf), "%cuser '%s' does not exist", rc, user)
-				: snprintf(buf, sizeof(buf), "%c%s '%s': %s", rc, what, argv[0],
-					   strerror(e));
+		            ? snprintf(buf, sizeof(buf), "%cuser '%s' does not exist", rc, user)
+		            : snprintf(buf, sizeof(buf), "%c%s '%s': %s", rc, what, argv[0],
+		                       strerror(e));
 		(void)!write(pipefd[1], buf, n > 0 ? (size_t)n : 0);
 		_exit(rc);
 	}
@@ -268,8 +269,8 @@ static pid_t serve(int fd, bool *no_wait)
 	int fds[3] = {-1, -1, -1};
 	char cbuf[CMSG_SPACE(sizeof(fds))];
 	struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf) - 1};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			    .msg_controllen = sizeof(cbuf)};
+	struct msghdr mh = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
 	ssize_t n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
 	if (n <= 0)
 		return -1;
@@ -296,8 +297,8 @@ static pid_t serve(int fd, bool *no_wait)
 	argv[req.argc] = NULL;
 	int code = 0;
 	char msg[256];
-	pid = spawn(strs[0], argv, strs + 1 + req.argc, (int)req.envc, fds, &code, msg,
-		    sizeof(msg));
+	pid =
+	    spawn(strs[0], argv, strs + 1 + req.argc, (int)req.envc, fds, &code, msg, sizeof(msg));
 	if (pid < 0)
 		reply(fd, SPLQ_CTL_FAILED, code, msg);
 	else
@@ -375,7 +376,7 @@ static int init_main(int control, const char *user, char **cmd)
 			} else if (main_pid > 0) {
 				kill(main_pid, (int)si.ssi_signo);
 			} else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT ||
-				   si.ssi_signo == SIGPWR) {
+			           si.ssi_signo == SIGPWR) {
 				stopping = true;
 				kill(-1, SIGTERM);
 				kill(-1, SIGCONT);
@@ -402,7 +403,8 @@ static int init_main(int control, const char *user, char **cmd)
 			}
 			struct splq_ctl_reply m;
 			ssize_t n = recv(cl[i].fd, &m, sizeof(m), 0);
-			if (n == sizeof(m) && m.type == SPLQ_CTL_SIGNAL && m.value > 0 && m.value < 65)
+			if (n == sizeof(m) && m.type == SPLQ_CTL_SIGNAL && m.value > 0 &&
+			    m.value < 65)
 				kill(cl[i].pid, m.value);
 			else if (n <= 0) { /* the caller went away: hang up */
 				kill(cl[i].pid, SIGHUP);
@@ -416,8 +418,8 @@ int main(int argc, char **argv)
 {
 	if ((argc == 6 || argc == 8) && strcmp(argv[1], "--supervise") == 0)
 		return supervise(argv[2], argv[3], (pid_t)number(argv[4]),
-				 (unsigned)number(argv[5]), argc == 8 ? argv[6] : NULL,
-				 argc == 8 ? argv[7] : NULL);
+		                 (unsigned)number(argv[5]), argc == 8 ? argv[6] : NULL,
+		                 argc == 8 ? argv[7] : NULL);
 	/* Nothing in the qube may ptrace its pid 1 (which holds the control
 	 * socket) or read its memory. */
 	prctl(PR_SET_DUMPABLE, 0);

@@ -14,8 +14,8 @@
 
 #include <stdint.h>
 
-#define SPLQ_CTL_MAGIC 0x73706c31u /* "spl1" */
-#define SPLQ_CTL_MAX 65536	   /* one request: header + strings */
+#define SPLQ_CTL_MAGIC   0x73706c31u /* "spl1" */
+#define SPLQ_CTL_MAX     65536       /* one request: header + strings */
 #define SPLQ_CTL_NO_WAIT 1u
 
 /* A request: this header, then argc + envc NUL-terminated strings after

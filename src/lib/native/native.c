@@ -2,29 +2,10 @@
  *
  * A running qube is two processes: its pid 1 (splq-init, inside every
  * namespace of the qube) and a supervisor outside (splq-init --supervise)
- * that waits for it and then removes its cgroup and runtime folder.  The
- * supervisor holds an exclusive lock on $SPLQ_RUN/qubes/<name>/lock for the
- * qube's whole life: that lock, not a pid, says whether a qube runs.
- *
- * Runtime folder $SPLQ_RUN/qubes/<name>/:
- *   lock, init.pid, supervisor.pid, seccomp.bpf
- *   root/              becomes / (only inside the qube's mount namespace)
- *   lower/ upper/ work/   the root overlay: idmapped template root, volatile
- *   private/ or plower/ pupper/ pwork/   a DispVM's /home
- *
- * Start: splq forks the supervisor-to-be, which clones the qube's pid 1
- * into new pid, mount, uts, ipc and net namespaces.  Pid 1 (still host
- * root) joins the qube's cgroup and a new cgroup namespace, mounts the root
- * (rootfs.c), sets the hostname, brings up lo, pivots, joins the qube's
- * user namespace (ids 0..65535 = the qube's host range), drops
- * capabilities, loads the seccomp filter and execs splq-init.  The
- * namespaces other than the user namespace belong to the host, so root in
- * a qube can change nothing of them.
- *
- * Run: splq forks a helper that setns()es into the qube's namespaces
- * through a pidfd of its pid 1 and forks the command, which joins the
- * cgroup and user namespace, takes the user's ids, drops capabilities,
- * loads the same filter and execs. */
+ * that waits for it and then removes its cgroup and runtime folder
+ * (runtime.h).  start.c starts one; commands run in it through its pid 1's
+ * control socket (control.h): each is forked by pid 1, so it is born inside
+ * every namespace, cgroup and seccomp filter of the qube. */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -41,683 +22,29 @@
 #include <sys/mount.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "../backend.h"
 #include "../store.h"
 #include "../util.h"
+#include "caps.h"
 #include "cgroup.h"
 #include "control.h"
-#include "caps.h"
 #include "rootfs.h"
+#include "runtime.h"
 #include "seccomp.h"
 #include "userns.h"
 #include "volume.h"
 
-#define NS_ALL_BUT_USER                                                                            \
-	(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWCGROUP)
-
-/* One message from the processes of a start or run to the splq that made
- * them: a pid, or an error.  EOF on the pipe means "exec'd". */
-struct report {
-	int code; /* 0: pid report */
-	pid_t pid;
-	char msg[SPLQ_ERROR_MAX];
-};
-
-static void report_error(int fd, const struct splq_error *err)
-{
-	struct report r = {.code = err->code ? err->code : SPLQ_E_INTERNAL};
-	snprintf(r.msg, sizeof(r.msg), "%s", err->msg);
-	(void)!write(fd, &r, sizeof(r));
-}
-
-static void report_pid(int fd, pid_t pid)
-{
-	struct report r = {.pid = pid};
-	(void)!write(fd, &r, sizeof(r));
-}
-
-/* Read reports until EOF; the first error wins, pids are handed out. */
-static int read_reports(int fd, pid_t *pid, struct splq_error *err)
-{
-	struct report r;
-	int failed = 0;
-	for (;;) {
-		ssize_t n = read(fd, &r, sizeof(r));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (n != sizeof(r))
-			continue;
-		if (r.code == 0 && pid)
-			*pid = r.pid;
-		else if (r.code && !failed) {
-			r.msg[sizeof(r.msg) - 1] = 0;
-			failed = splq_fail(err, r.code, "%s", r.msg);
-		}
-	}
-	return failed;
-}
-
-/* Runtime files need no fsync: they describe processes, which a crash
- * ends too.  Written through a rename so a reader never sees half. */
-static int write_runtime(const char *path, const void *data, size_t len, struct splq_error *err)
-{
-	cleanup_free char *tmp = splq_strdup_printf("%s.new", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "create %s", tmp);
-	ssize_t n = write(fd, data, len);
-	int e = errno;
-	close(fd);
-	if (n != (ssize_t)len || rename(tmp, path) < 0) {
-		e = n != (ssize_t)len ? (n < 0 ? e : ENOSPC) : errno;
-		unlink(tmp);
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, e, "write %s", path);
-	}
-	return 0;
-}
-
-static char *rundir(struct splq_backend *b, const char *name)
-{
-	return splq_strdup_printf("%s/qubes/%s", b->run, name);
-}
-
-static char *runfile(struct splq_backend *b, const char *name, const char *file)
-{
-	return splq_strdup_printf("%s/qubes/%s/%s", b->run, name, file);
-}
-
-static pid_t read_pid(struct splq_backend *b, const char *name, const char *file)
-{
-	cleanup_free char *path = runfile(b, name, file);
-	cleanup_free char *text = NULL;
-	struct splq_error ignored;
-	if (splq_read_file(path, &text, NULL, &ignored) < 0)
-		return -1;
-	long v = strtol(text, NULL, 10);
-	return v > 0 ? (pid_t)v : -1;
-}
-
-/* Is the qube's lock held (by its supervisor)?  1 yes, 0 no (also when
- * there is no runtime folder). */
-static int lock_held(struct splq_backend *b, const char *name)
-{
-	cleanup_free char *path = runfile(b, name, "lock");
-	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	if (flock(fd, LOCK_SH | LOCK_NB) < 0)
-		return errno == EWOULDBLOCK ? 1 : 0;
-	return 0;
-}
-
 static enum splq_power native_state(struct splq_backend *b, const char *name)
 {
-	if (!lock_held(b, name))
+	if (!splq_rt_locked(b, name))
 		return SPLQ_HALTED;
-	return read_pid(b, name, "init.pid") > 0 ? SPLQ_RUNNING : SPLQ_TRANSIENT;
-}
-
-/* Wait until the supervisor is gone (its lock released). */
-static void wait_halted(struct splq_backend *b, const char *name)
-{
-	cleanup_free char *path = runfile(b, name, "lock");
-	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	while (flock(fd, LOCK_SH) < 0 && errno == EINTR)
-		;
-}
-
-/* A pidfd of a running qube's pid 1, checked against the lock after it
- * was opened, so a reused pid is never taken for the qube's. */
-static int open_init(struct splq_backend *b, const char *name, struct splq_error *err)
-{
-	pid_t pid = read_pid(b, name, "init.pid");
-	int fd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
-	if (fd < 0 || !lock_held(b, name)) {
-		if (fd >= 0)
-			close(fd);
-		return splq_fail(err, SPLQ_E_STATE, "qube '%s' is not running", name);
-	}
-	return fd;
-}
-
-/* A per-qube lock for start, shutdown and kill, so two splq processes never
- * start one qube twice. */
-static int lock_qube(struct splq_backend *b, const char *name, int mode, struct splq_error *err)
-{
-	cleanup_free char *dir = splq_strdup_printf("%s/locks", b->run);
-	if (splq_mkdir_p(dir, 0700, err) < 0)
-		return -1;
-	cleanup_free char *path = splq_strdup_printf("%s/%s", dir, name);
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "open %s", path);
-	while (flock(fd, mode) < 0) {
-		if (errno != EINTR) {
-			close(fd);
-			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "lock %s", path);
-		}
-	}
-	return fd;
-}
-
-static int op_lock(struct splq_backend *b, const char *name, struct splq_error *err)
-{
-	return lock_qube(b, name, LOCK_EX, err);
-}
-
-/* The root generations that running qubes use (their rootsrc files). */
-static int roots_in_use(struct splq_backend *b, char ***out, int *n)
-{
-	cleanup_free char *dir = splq_strdup_printf("%s/qubes", b->run);
-	cleanup_dir DIR *d = opendir(dir);
-	*out = NULL;
-	*n = 0;
-	struct dirent *de;
-	while (d && (de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		cleanup_free char *path = runfile(b, de->d_name, "rootsrc");
-		char *text = NULL;
-		struct splq_error ignored;
-		if (splq_read_file(path, &text, NULL, &ignored) < 0)
-			continue;
-		*out = realloc(*out, (*n + 1) * sizeof(char *));
-		if (!*out)
-			abort();
-		(*out)[(*n)++] = text;
-	}
-	return 0;
-}
-
-/* splq-init lives beside the splq binary (or in ../libexec/splq). */
-static int open_init_binary(struct splq_error *err)
-{
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n < 0)
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "readlink /proc/self/exe");
-	exe[n] = 0;
-	char *slash = strrchr(exe, '/');
-	if (slash)
-		*slash = 0;
-	const char *const where[] = {"%s/splq-init", "%s/../libexec/splq/splq-init"};
-	for (size_t i = 0; i < 2; i++) {
-		char path[PATH_MAX + 64];
-		snprintf(path, sizeof(path), where[i], exe);
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0)
-			return fd;
-	}
-	return splq_fail(err, SPLQ_E_INTERNAL, "splq-init is missing beside %s", exe);
-}
-
-/* Become root of the qube for good: its user namespace's root, with the
- * reduced capabilities and the seccomp filter.  Everything started in the
- * qube descends from this. */
-static int become_qube_root(int userns_fd, const void *prog, size_t len, struct splq_error *err)
-{
-	static const gid_t root_group = 0;
-	if (setns(userns_fd, CLONE_NEWUSER) < 0)
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
-				       "join the qube's user namespace");
-	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0 || setgroups(1, &root_group) < 0)
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "become root of the qube");
-	if (splq_caps_reduce(err) < 0)
-		return -1;
-	return splq_seccomp_load(prog, len, err);
-}
-
-/* TERM, LANG and LC_ALL of the caller reach commands in qubes; nothing
- * else of splq's environment does.  Fills env (NULL-terminated). */
-static int passed_env(char **env, int max)
-{
-	static const char *const keep[] = {"TERM", "LANG", "LC_ALL"};
-	int n = 0;
-	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]) && n < max - 1; i++)
-		for (char **e = environ; e && *e; e++)
-			if (strncmp(*e, keep[i], strlen(keep[i])) == 0 && (*e)[strlen(keep[i])] == '=' &&
-			    strlen(*e) < 256) {
-				env[n++] = *e;
-				break;
-			}
-	env[n] = NULL;
-	return n;
-}
-
-/* The control socket's path, reached through an O_PATH descriptor of the
- * runtime folder so that a long SPLQ_RUN never overflows sun_path. */
-static int control_addr(struct splq_backend *b, const char *name, struct sockaddr_un *addr,
-			int *dirfd, struct splq_error *err)
-{
-	cleanup_free char *dir = rundir(b, name);
-	*dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (*dirfd < 0)
-		return splq_fail(err, SPLQ_E_STATE, "qube '%s' is not running", name);
-	memset(addr, 0, sizeof(*addr));
-	addr->sun_family = AF_UNIX;
-	snprintf(addr->sun_path, sizeof(addr->sun_path), "/proc/self/fd/%d/control", *dirfd);
-	return 0;
-}
-
-static int lo_up(struct splq_error *err)
-{
-	cleanup_close int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	struct ifreq ifr = {0};
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
-	if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "read the flags of lo");
-	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "bring up lo");
-	return 0;
-}
-
-/* Everything a start prepares before its processes exist. */
-struct start_plan {
-	const struct splq_vm_config *cfg;
-	const struct splq_exec *first;
-	struct splq_rootfs fs;
-	struct splq_cgroup_entry cg;
-	void *prog;
-	size_t prog_len;
-	int init_fd;
-	int report_fd; /* write end */
-	char *commit;  /* TemplateVM: the generation its supervisor makes current */
-};
-
-/* The control socket, bound on the host before the qube's root is
- * entered (control.h). */
-static int control_listen(struct splq_backend *b, const char *name, struct splq_error *err)
-{
-	struct sockaddr_un addr;
-	cleanup_close int dirfd = -1;
-	if (control_addr(b, name, &addr, &dirfd, err) < 0)
-		return -1;
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "socket");
-	cleanup_free char *path = runfile(b, name, "control");
-	mode_t old = umask(0077);
-	int r = bind(fd, (struct sockaddr *)&addr, sizeof(addr));
-	umask(old);
-	if (r < 0 || listen(fd, 64) < 0) {
-		close(fd);
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "listen on %s", path);
-	}
-	return fd;
-}
-
-/* Pid 1 of the qube: never returns. */
-static void qube_init(struct splq_backend *b, struct start_plan *p)
-{
-	struct splq_error err = {0};
-	const struct splq_vm_config *cfg = p->cfg;
-	int control = -1;
-	if (splq_cgroup_enter_thread(&p->cg, &err) < 0)
-		goto fail;
-	if (unshare(CLONE_NEWCGROUP) < 0) {
-		splq_fail_errno(&err, SPLQ_E_UNSUPPORTED, errno, "cgroup namespace");
-		goto fail;
-	}
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
-		splq_fail_errno(&err, SPLQ_E_INTERNAL, errno, "make mounts private");
-		goto fail;
-	}
-	if (splq_rootfs_mount(&p->fs, &err) < 0)
-		goto fail;
-	if (sethostname(cfg->name, strlen(cfg->name)) < 0) {
-		splq_fail_errno(&err, SPLQ_E_INTERNAL, errno, "sethostname");
-		goto fail;
-	}
-	if (lo_up(&err) < 0 || (control = control_listen(b, cfg->name, &err)) < 0 ||
-	    splq_rootfs_pivot(p->fs.stage, &err) < 0 ||
-	    become_qube_root(p->fs.userns_fd, p->prog, p->prog_len, &err) < 0)
-		goto fail;
-
-	char *argv[64 + 8];
-	int n = 0;
-	argv[n++] = "splq-init", argv[n++] = "--control", argv[n++] = "3";
-	if (p->first) {
-		argv[n++] = "--user", argv[n++] = (char *)p->first->user, argv[n++] = "--";
-		for (int i = 0; p->first->argv[i]; i++) {
-			if (n >= 64 + 7) {
-				splq_fail(&err, SPLQ_E_USAGE, "too many arguments (at most 64)");
-				goto fail;
-			}
-			argv[n++] = p->first->argv[i];
-		}
-	}
-	argv[n] = NULL;
-	char *env[4];
-	passed_env(env, 4);
-	/* fds: 3 the control socket (kept), 4 splq-init, 5 the report pipe */
-	int c = fcntl(control, F_DUPFD_CLOEXEC, 10), i = fcntl(p->init_fd, F_DUPFD_CLOEXEC, 10),
-	    r = fcntl(p->report_fd, F_DUPFD_CLOEXEC, 10);
-	if (c < 0 || i < 0 || r < 0 || dup3(c, 3, 0) < 0 || dup3(i, 4, O_CLOEXEC) < 0 ||
-	    dup3(r, 5, O_CLOEXEC) < 0) {
-		splq_fail_errno(&err, SPLQ_E_INTERNAL, errno, "arrange descriptors");
-		goto fail;
-	}
-	p->report_fd = 5;
-	syscall(SYS_close_range, 6, ~0U, 0);
-	syscall(SYS_execveat, 4, "", argv, env, AT_EMPTY_PATH);
-	splq_fail_errno(&err, SPLQ_E_INTERNAL, errno, "exec splq-init");
-fail:
-	report_error(p->report_fd, &err);
-	_exit(1);
-}
-
-/* The supervisor-to-be: clones pid 1, records the pids, becomes
- * splq-init --supervise.  Never returns. */
-static void qube_supervisor(struct splq_backend *b, struct start_plan *p, int lock_fd)
-{
-	struct splq_error err = {0};
-	const struct splq_vm_config *cfg = p->cfg;
-	if (p->first) {
-		for (int i = 0; i < 3; i++)
-			if (p->first->fds[i] != i && dup2(p->first->fds[i], i) < 0)
-				_exit(1);
-	} else {
-		setsid();
-		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-		for (int i = 0; i < 3 && null >= 0; i++)
-			dup2(null, i);
-	}
-	struct clone_args args = {
-		.flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
-			 (p->cg.dir_fd >= 0 ? CLONE_INTO_CGROUP : 0),
-		.exit_signal = SIGCHLD,
-		.cgroup = p->cg.dir_fd >= 0 ? (uint64_t)p->cg.dir_fd : 0,
-	};
-	pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
-	if (pid == 0)
-		qube_init(b, p);
-	if (pid < 0) {
-		splq_fail_errno(&err, SPLQ_E_UNSUPPORTED, errno, "create the namespaces of '%s'",
-				cfg->name);
-		report_error(p->report_fd, &err);
-		_exit(1);
-	}
-	cleanup_free char *initpid = runfile(b, cfg->name, "init.pid");
-	cleanup_free char *suppid = runfile(b, cfg->name, "supervisor.pid");
-	char text[32];
-	int len = snprintf(text, sizeof(text), "%d\n", (int)pid);
-	if (write_runtime(initpid, text, len, &err) < 0)
-		report_error(p->report_fd, &err);
-	len = snprintf(text, sizeof(text), "%d\n", (int)getpid());
-	if (write_runtime(suppid, text, len, &err) < 0)
-		report_error(p->report_fd, &err);
-	report_pid(p->report_fd, pid);
-
-	cleanup_free char *dir = rundir(b, cfg->name);
-	char pidtext[16], timeout[16];
-	snprintf(pidtext, sizeof(pidtext), "%d", (int)pid);
-	snprintf(timeout, sizeof(timeout), "%ld", cfg->shutdown_timeout_s);
-	cleanup_free char *link = p->commit ? splq_volume_root_link(b->home, cfg->name) : NULL;
-	cleanup_free char *target = p->commit ? splq_strdup_printf("roots/%s", p->commit) : NULL;
-	char *argv[] = {"splq-init", "--supervise", (char *)cfg->name, dir, pidtext, timeout,
-			link, target, NULL};
-	fcntl(lock_fd, F_SETFD, 0); /* the lock lives as long as the supervisor */
-	syscall(SYS_close_range, 3, lock_fd - 1, 0);
-	syscall(SYS_close_range, lock_fd + 1, ~0U, CLOSE_RANGE_CLOEXEC);
-	int init_fd = open_init_binary(&err);
-	if (init_fd >= 0)
-		syscall(SYS_execveat, init_fd, "", argv, environ, AT_EMPTY_PATH);
-	/* no supervisor: clean up here, as it would have */
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	splq_cgroup_destroy(cfg->name, 10000, &err);
-	splq_rm_rf(dir, &err);
-	_exit(1);
-}
-
-static int make_owned_dir(const char *path, mode_t mode, long uid, struct splq_error *err)
-{
-	if (mkdir(path, mode) < 0)
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "mkdir %s", path);
-	if (chmod(path, mode) < 0 || chown(path, uid, uid) < 0)
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "chown %s", path);
-	return 0;
-}
-
-/* An overlay's upper directory takes the owner and mode of the lower's
- * top, shifted into the qube's range. */
-static int make_upper(const char *path, const char *lower, long shift, struct splq_error *err)
-{
-	struct stat st;
-	if (stat(lower, &st) < 0)
-		return splq_fail_errno(err, SPLQ_E_NOTFOUND, errno, "volume %s", lower);
-	if (make_owned_dir(path, st.st_mode & 07777, 0, err) < 0)
-		return -1;
-	if (chown(path, st.st_uid + shift, st.st_gid + shift) < 0)
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "chown %s", path);
-	return 0;
-}
-
-/* The runtime folder's layers and the mount plan. */
-/* The seccomp program: the same for every qube, built once per splq
- * binary and kept in SPLQ_RUN (building it costs more than loading). */
-static int seccomp_program(struct splq_backend *b, struct start_plan *p, struct splq_error *err)
-{
-	struct stat st;
-	if (stat("/proc/self/exe", &st) < 0)
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "stat /proc/self/exe");
-	cleanup_free char *path = splq_strdup_printf("%s/seccomp-%lx-%lx.bpf", b->run,
-						     (unsigned long)st.st_ino,
-						     (unsigned long)st.st_mtime);
-	size_t len = 0;
-	struct splq_error ignored;
-	if (splq_read_file(path, (char **)&p->prog, &len, &ignored) == 0 && len && len % 8 == 0) {
-		p->prog_len = len / 8;
-		return 0;
-	}
-	free(p->prog);
-	p->prog = NULL;
-	if (splq_seccomp_build(&p->prog, &p->prog_len, err) < 0)
-		return -1;
-	write_runtime(path, p->prog, p->prog_len * 8, &ignored);
-	return 0;
-}
-
-/* The root this start mounts: a TemplateVM works on a new generation of
- * its root (committed by its supervisor when it stops); everything else
- * takes the current one.  Recorded in rootsrc, so that no generation a
- * running qube uses is removed. */
-static int pick_root(struct splq_backend *b, struct start_plan *p, char **root,
-		     struct splq_error *err)
-{
-	const struct splq_vm_config *cfg = p->cfg;
-	if (cfg->klass == SPLQ_CLASS_TEMPLATEVM) {
-		char **used;
-		int n;
-		roots_in_use(b, &used, &n);
-		int r = splq_volume_template_next(b->home, cfg->name, used, n, root, err);
-		splq_strv_free(used, n);
-		if (r < 0)
-			return -1;
-		p->commit = splq_xstrdup(strrchr(*root, '/') + 1);
-	} else {
-		/* the template's lock keeps its generations still meanwhile */
-		cleanup_close int lock = cfg->klass == SPLQ_CLASS_STANDALONEVM
-						 ? -1
-						 : lock_qube(b, cfg->root_of, LOCK_SH, err);
-		if (cfg->klass != SPLQ_CLASS_STANDALONEVM && lock < 0)
-			return -1;
-		*root = splq_volume_root(b->home, cfg);
-		if (!splq_path_exists(*root))
-			return splq_fail(err, SPLQ_E_NOTFOUND, "the root volume of '%s' is missing: %s",
-					 cfg->name, *root);
-	}
-	cleanup_free char *rootsrc = runfile(b, cfg->name, "rootsrc");
-	return write_runtime(rootsrc, *root, strlen(*root), err);
-}
-
-/* The runtime folder's layers and the mount plan. */
-static int prepare(struct splq_backend *b, struct start_plan *p, char **paths,
-		   struct splq_error *err)
-{
-	const struct splq_vm_config *cfg = p->cfg;
-	long base = splq_slot_base(cfg->slot);
-	/* paths: 0 stage, 1 lower, 2 upper, 3 work, 4 private, 5 the root, 6 dvm private */
-	const char *names[] = {"root", "lower", "upper", "work", "private"};
-	for (int i = 0; i < 5; i++)
-		paths[i] = runfile(b, cfg->name, names[i]);
-	if (pick_root(b, p, &paths[5], err) < 0)
-		return -1;
-	struct splq_rootfs *fs = &p->fs;
-	fs->stage = paths[0];
-	fs->root_src = paths[5];
-	fs->root_rw = cfg->klass == SPLQ_CLASS_TEMPLATEVM || cfg->klass == SPLQ_CLASS_STANDALONEVM;
-	fs->host_usr = cfg->root_base && strcmp(cfg->root_base, "host") == 0;
-	fs->base = base;
-	if (make_owned_dir(paths[0], 0755, 0, err) < 0)
-		return -1;
-	if (!fs->root_rw) {
-		fs->lower = paths[1], fs->upper = paths[2], fs->work = paths[3];
-		if (make_owned_dir(paths[1], 0755, 0, err) < 0 ||
-		    make_upper(paths[2], paths[5], base, err) < 0 ||
-		    make_owned_dir(paths[3], 0700, 0, err) < 0)
-			return -1;
-	}
-	if (cfg->klass != SPLQ_CLASS_DISPVM) {
-		paths[6] = splq_volume_private(b->home, cfg->name);
-		fs->private_src = paths[6];
-		if (!splq_path_exists(paths[6]))
-			return splq_fail(err, SPLQ_E_NOTFOUND,
-					 "the private volume of '%s' is missing: %s", cfg->name,
-					 paths[6]);
-	} else if (cfg->private_of) {
-		/* a snapshot of the dvm's private volume, in the disposable's range */
-		paths[6] = splq_volume_private(b->home, cfg->private_of);
-		fs->private_src = paths[4];
-		if (splq_copy_tree(paths[6], paths[4], base - splq_slot_base(cfg->private_of_slot),
-				   err) < 0)
-			return -1;
-	} else {
-		fs->private_src = paths[4];
-		if (splq_volume_new_private(paths[4], base, err) < 0)
-			return -1;
-	}
-	if (splq_userns_open(0, base, SPLQ_UID_RANGE, &fs->userns_fd, err) < 0 ||
-	    seccomp_program(b, p, err) < 0)
-		return -1;
-	struct splq_cgroup_limits lim = {.memory_mib = cfg->memory_mib, .vcpus = cfg->vcpus};
-	if (splq_cgroup_create(cfg->name, &lim, err) < 0 ||
-	    splq_cgroup_open_entry(cfg->name, &p->cg, err) < 0)
-		return -1;
-	p->init_fd = open_init_binary(err);
-	return p->init_fd < 0 ? -1 : 0;
-}
-
-static void block_stop_signals(sigset_t *old)
-{
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, old);
-}
-
-static int native_start(struct splq_backend *b, const struct splq_vm_config *cfg,
-			const struct splq_exec *first, struct splq_error *err)
-{
-	cleanup_close int oplock = op_lock(b, cfg->name, err);
-	if (oplock < 0)
-		return -1;
-	enum splq_power st = native_state(b, cfg->name);
-	if (st != SPLQ_HALTED)
-		return splq_fail(err, SPLQ_E_STATE, "qube '%s' is already running", cfg->name);
-	cleanup_free char *dir = rundir(b, cfg->name);
-	struct splq_error ignored;
-	/* leftovers of a supervisor that did not finish */
-	splq_cgroup_destroy(cfg->name, 2000, &ignored);
-	if (splq_rm_rf(dir, err) < 0)
-		return -1;
-	cleanup_free char *parent = splq_strdup_printf("%s/qubes", b->run);
-	if (splq_mkdir_p(parent, 0700, err) < 0)
-		return -1;
-	if (mkdir(dir, 0700) < 0)
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "mkdir %s", dir);
-	cleanup_free char *lockpath = runfile(b, cfg->name, "lock");
-	cleanup_close int lock = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (lock < 0 || flock(lock, LOCK_EX) < 0) {
-		splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "lock %s", lockpath);
-		splq_rm_rf(dir, &ignored);
-		return -1;
-	}
-
-	struct start_plan p = {.cfg = cfg, .first = first, .init_fd = -1, .cg = {.dir_fd = -1}};
-	p.fs.userns_fd = -1;
-	char *paths[7] = {0};
-	int pipefd[2] = {-1, -1};
-	sigset_t old;
-	int r = -1;
-	if (prepare(b, &p, paths, err) < 0)
-		goto out;
-	if (pipe2(pipefd, O_CLOEXEC) < 0) {
-		splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "pipe");
-		goto out;
-	}
-	p.report_fd = pipefd[1];
-	if (first)
-		block_stop_signals(&old);
-	pid_t sup = fork();
-	if (sup == 0)
-		qube_supervisor(b, &p, lock);
-	if (sup < 0) {
-		splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "fork");
-		goto out;
-	}
-	close(pipefd[1]);
-	pipefd[1] = -1;
-	pid_t init = -1;
-	if (read_reports(pipefd[0], &init, err) < 0) {
-		if (init > 0)
-			kill(init, SIGKILL);
-		waitpid(sup, NULL, 0); /* its supervisor cleans up */
-		goto out;
-	}
-	r = 0;
-out:
-	if (r < 0 && first)
-		sigprocmask(SIG_SETMASK, &old, NULL);
-	if (r < 0) {
-		splq_cgroup_destroy(cfg->name, 2000, &ignored);
-		splq_rm_rf(dir, &ignored);
-	}
-	for (int i = 0; i < 7; i++)
-		free(paths[i]);
-	splq_cgroup_entry_close(&p.cg);
-	for (int i = 0; i < 2; i++)
-		if (pipefd[i] >= 0)
-			close(pipefd[i]);
-	if (p.fs.userns_fd >= 0)
-		close(p.fs.userns_fd);
-	if (p.init_fd >= 0)
-		close(p.init_fd);
-	free(p.prog);
-	free(p.commit);
-	return r;
-}
-
-static int status_code(int status)
-{
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return 1;
+	return splq_rt_pid(b, name, "init.pid") > 0 ? SPLQ_RUNNING : SPLQ_TRANSIENT;
 }
 
 /* Send a run request: user, argv and the passed environment, with the
@@ -726,8 +53,8 @@ static int send_request(int sock, const struct splq_exec *x, struct splq_error *
 {
 	char *env[4];
 	struct splq_ctl_request req = {.magic = SPLQ_CTL_MAGIC,
-				       .flags = x->no_wait ? SPLQ_CTL_NO_WAIT : 0,
-				       .envc = (uint32_t)passed_env(env, 4)};
+	                               .flags = x->no_wait ? SPLQ_CTL_NO_WAIT : 0,
+	                               .envc = (uint32_t)splq_rt_passed_env(env, 4)};
 	const char *strs[1 + 64 + 4];
 	int n = 0;
 	strs[n++] = x->user ? x->user : "user";
@@ -750,8 +77,8 @@ static int send_request(int sock, const struct splq_exec *x, struct splq_error *
 	memcpy(buf, &req, sizeof(req));
 	char cbuf[CMSG_SPACE(sizeof(x->fds))] = {0};
 	struct iovec iov = {.iov_base = buf, .iov_len = len};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			    .msg_controllen = sizeof(cbuf)};
+	struct msghdr mh = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
 	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
@@ -763,11 +90,11 @@ static int send_request(int sock, const struct splq_exec *x, struct splq_error *
 }
 
 static int native_run(struct splq_backend *b, const struct splq_vm_config *cfg,
-		      const struct splq_exec *x, int *status, struct splq_error *err)
+                      const struct splq_exec *x, int *status, struct splq_error *err)
 {
 	struct sockaddr_un addr;
 	cleanup_close int dirfd = -1;
-	if (control_addr(b, cfg->name, &addr, &dirfd, err) < 0)
+	if (splq_rt_control_addr(b, cfg->name, &addr, &dirfd, err) < 0)
 		return -1;
 	cleanup_close int sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (sock < 0)
@@ -786,7 +113,8 @@ static int native_run(struct splq_backend *b, const struct splq_vm_config *cfg,
 	cleanup_close int sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	int r = 1; /* 1: waiting */
 	while (r == 1) {
-		struct pollfd fds[2] = {{.fd = sock, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
+		struct pollfd fds[2] = {{.fd = sock, .events = POLLIN},
+		                        {.fd = sfd, .events = POLLIN}};
 		if (poll(fds, 2, -1) < 0)
 			continue;
 		if (fds[1].revents) {
@@ -812,10 +140,10 @@ static int native_run(struct splq_backend *b, const struct splq_vm_config *cfg,
 			r = 0;
 		} else if (m.type == SPLQ_CTL_FAILED) {
 			m.msg[sizeof(m.msg) - 1] = 0;
-			int code = m.value == 127	      ? SPLQ_E_NOCMD
-				   : m.value == 126	      ? SPLQ_E_CANNOT_EXEC
-				   : m.value == SPLQ_E_NOTFOUND ? SPLQ_E_NOTFOUND
-							      : SPLQ_E_INTERNAL;
+			int code = m.value == 127               ? SPLQ_E_NOCMD
+			           : m.value == 126             ? SPLQ_E_CANNOT_EXEC
+			           : m.value == SPLQ_E_NOTFOUND ? SPLQ_E_NOTFOUND
+			                                        : SPLQ_E_INTERNAL;
 			r = splq_fail(err, code, "qube '%s': %s", cfg->name, m.msg);
 		}
 	}
@@ -824,11 +152,11 @@ static int native_run(struct splq_backend *b, const struct splq_vm_config *cfg,
 }
 
 static int native_wait(struct splq_backend *b, const char *name, long timeout_ms, int *status,
-		       int *signo, struct splq_error *err)
+                       int *signo, struct splq_error *err)
 {
 	*signo = 0;
-	pid_t sup = read_pid(b, name, "supervisor.pid");
-	pid_t init = read_pid(b, name, "init.pid");
+	pid_t sup = splq_rt_pid(b, name, "supervisor.pid");
+	pid_t init = splq_rt_pid(b, name, "init.pid");
 	if (sup <= 0)
 		return splq_fail(err, SPLQ_E_STATE, "qube '%s' is not running", name);
 	sigset_t set, old;
@@ -842,7 +170,8 @@ static int native_wait(struct splq_backend *b, const char *name, long timeout_ms
 	long long deadline = timeout_ms >= 0 ? splq_now_ms() + timeout_ms : -1;
 	bool killed = false, timed_out = false;
 	while (pfd >= 0) {
-		struct pollfd fds[2] = {{.fd = pfd, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
+		struct pollfd fds[2] = {{.fd = pfd, .events = POLLIN},
+		                        {.fd = sfd, .events = POLLIN}};
 		int wait = -1;
 		if (deadline >= 0 && !killed) {
 			long long left = deadline - splq_now_ms();
@@ -868,68 +197,68 @@ static int native_wait(struct splq_backend *b, const char *name, long timeout_ms
 	int st = 0;
 	while (waitpid(sup, &st, 0) < 0 && errno == EINTR)
 		;
-	wait_halted(b, name);
+	splq_rt_wait_halted(b, name);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (*signo)
 		return splq_fail(err, 128 + *signo, "interrupted by signal %d", *signo);
 	if (timed_out)
 		return splq_fail(err, SPLQ_E_TIMEOUT, "timed out after %ld ms", timeout_ms);
-	*status = status_code(st);
+	*status = splq_rt_exit_code(st);
 	return 0;
 }
 
 static int native_shutdown(struct splq_backend *b, const struct splq_vm_config *cfg, bool force,
-			   bool wait, struct splq_error *err)
+                           bool wait, struct splq_error *err)
 {
-	cleanup_close int oplock = op_lock(b, cfg->name, err);
+	cleanup_close int oplock = splq_rt_op_lock(b, cfg->name, err);
 	if (oplock < 0)
 		return -1;
-	cleanup_close int init = open_init(b, cfg->name, err);
+	cleanup_close int init = splq_rt_open_init(b, cfg->name, err);
 	if (init < 0)
 		return -1;
-	pid_t sup = read_pid(b, cfg->name, "supervisor.pid");
+	pid_t sup = splq_rt_pid(b, cfg->name, "supervisor.pid");
 	if (force || sup <= 0) {
 		syscall(SYS_pidfd_send_signal, init, SIGKILL, NULL, 0);
 	} else if (kill(sup, SIGUSR1) < 0) {
 		return splq_fail_errno(err, SPLQ_E_STATE, errno,
-				       "cannot reach the supervisor of '%s'", cfg->name);
+		                       "cannot reach the supervisor of '%s'", cfg->name);
 	}
 	if (wait)
-		wait_halted(b, cfg->name);
+		splq_rt_wait_halted(b, cfg->name);
 	return 0;
 }
 
 static int native_kill(struct splq_backend *b, const char *name, struct splq_error *err)
 {
-	cleanup_close int oplock = op_lock(b, name, err);
+	cleanup_close int oplock = splq_rt_op_lock(b, name, err);
 	if (oplock < 0)
 		return -1;
-	cleanup_close int init = open_init(b, name, err);
+	cleanup_close int init = splq_rt_open_init(b, name, err);
 	if (init < 0)
 		return -1;
 	if (syscall(SYS_pidfd_send_signal, init, SIGKILL, NULL, 0) < 0 && errno != ESRCH)
 		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "kill '%s'", name);
-	wait_halted(b, name);
+	splq_rt_wait_halted(b, name);
 	return 0;
 }
 
 static int native_volumes_create(struct splq_backend *b, const struct splq_vm_config *cfg,
-				 struct splq_error *err)
+                                 struct splq_error *err)
 {
 	return splq_volume_create(b->home, cfg, err);
 }
 
 static int native_volumes_clone(struct splq_backend *b, const struct splq_vm_config *src,
-				const struct splq_vm_config *dst, struct splq_error *err)
+                                const struct splq_vm_config *dst, struct splq_error *err)
 {
 	return splq_volume_clone(b->home, src, dst, err);
 }
 
 static int native_volumes_remove(struct splq_backend *b, const struct splq_vm_config *cfg,
-				 struct splq_error *err)
+                                 struct splq_error *err)
 {
-	cleanup_free char *dir = rundir(b, cfg->name);
-	if (lock_held(b, cfg->name))
+	cleanup_free char *dir = splq_rt_dir(b, cfg->name);
+	if (splq_rt_locked(b, cfg->name))
 		return splq_fail(err, SPLQ_E_STATE, "qube '%s' is running", cfg->name);
 	struct splq_error ignored;
 	splq_cgroup_destroy(cfg->name, 2000, &ignored);
@@ -950,21 +279,21 @@ static void native_free(struct splq_backend *b)
 }
 
 static const struct splq_backend_ops native_ops = {
-	.name = "native",
-	.volumes_create = native_volumes_create,
-	.volumes_clone = native_volumes_clone,
-	.volumes_remove = native_volumes_remove,
-	.state = native_state,
-	.start = native_start,
-	.run = native_run,
-	.wait = native_wait,
-	.shutdown = native_shutdown,
-	.kill = native_kill,
-	.free = native_free,
+    .name = "native",
+    .volumes_create = native_volumes_create,
+    .volumes_clone = native_volumes_clone,
+    .volumes_remove = native_volumes_remove,
+    .state = native_state,
+    .start = splq_native_start,
+    .run = native_run,
+    .wait = native_wait,
+    .shutdown = native_shutdown,
+    .kill = native_kill,
+    .free = native_free,
 };
 
 int splq_backend_native_new(const char *home, const char *run, struct splq_backend **out,
-			    struct splq_error *err)
+                            struct splq_error *err)
 {
 	struct splq_backend *b = splq_xcalloc(1, sizeof(*b));
 	b->ops = &native_ops;

@@ -13,38 +13,38 @@
 #include "../util.h"
 
 static int do_mount(const char *src, const char *target, const char *type, unsigned long flags,
-		    const char *data, struct splq_error *err)
+                    const char *data, struct splq_error *err)
 {
 	if (mount(src, target, type, flags, data) < 0)
 		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "mount %s on %s",
-				       type ? type : src, target);
+		                       type ? type : src, target);
 	return 0;
 }
 
 /* Attach src at target, idmapped through userns_fd. */
 static int idmapped_bind(const char *src, const char *target, int userns_fd, bool ro,
-			 bool recursive, struct splq_error *err)
+                         bool recursive, struct splq_error *err)
 {
 	unsigned tflags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0);
 	cleanup_close int fd = open_tree(AT_FDCWD, src, tflags);
 	if (fd < 0)
 		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "open_tree %s", src);
 	struct mount_attr attr = {
-		.attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
-			    (ro ? MOUNT_ATTR_RDONLY : 0),
-		.userns_fd = (unsigned long long)userns_fd,
+	    .attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+	                (ro ? MOUNT_ATTR_RDONLY : 0),
+	    .userns_fd = (unsigned long long)userns_fd,
 	};
 	if (mount_setattr(fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr,
-			  sizeof(attr)) < 0) {
+	                  sizeof(attr)) < 0) {
 		int e = errno;
 		return splq_fail_errno(err, e == EINVAL ? SPLQ_E_UNSUPPORTED : SPLQ_E_INTERNAL, e,
-				       "idmapped mount of %s (the file system must support "
-				       "idmapped mounts)",
-				       src);
+		                       "idmapped mount of %s (the file system must support "
+		                       "idmapped mounts)",
+		                       src);
 	}
 	if (move_mount(fd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
 		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "move_mount %s to %s", src,
-				       target);
+		                       target);
 	return 0;
 }
 
@@ -73,7 +73,8 @@ static int mount_dev(const char *stage, long base, struct splq_error *err)
 {
 	static const char *const nodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
 	cleanup_free char *dev = at(stage, "dev");
-	cleanup_free char *opts = splq_strdup_printf("mode=755,size=64k,uid=%ld,gid=%ld", base, base);
+	cleanup_free char *opts =
+	    splq_strdup_printf("mode=755,size=64k,uid=%ld,gid=%ld", base, base);
 	if (mountpoint(dev, false, err) < 0 ||
 	    do_mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, opts, err) < 0)
 		return -1;
@@ -86,7 +87,7 @@ static int mount_dev(const char *stage, long base, struct splq_error *err)
 	}
 	cleanup_free char *pts = splq_strdup_printf("%s/pts", dev);
 	cleanup_free char *ptsopts =
-		splq_strdup_printf("newinstance,ptmxmode=0666,mode=620,gid=%ld", base + 5);
+	    splq_strdup_printf("newinstance,ptmxmode=0666,mode=620,gid=%ld", base + 5);
 	cleanup_free char *shm = splq_strdup_printf("%s/shm", dev);
 	cleanup_free char *shmopts = splq_strdup_printf("mode=1777,uid=%ld,gid=%ld", base, base);
 	if (mountpoint(pts, false, err) < 0 ||
@@ -94,9 +95,11 @@ static int mount_dev(const char *stage, long base, struct splq_error *err)
 	    mountpoint(shm, false, err) < 0 ||
 	    do_mount("tmpfs", shm, "tmpfs", MS_NOSUID | MS_NODEV, shmopts, err) < 0)
 		return -1;
-	static const char *const links[][2] = {{"pts/ptmx", "ptmx"},	 {"/proc/self/fd", "fd"},
-					       {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"},
-					       {"/proc/self/fd/2", "stderr"}};
+	static const char *const links[][2] = {{"pts/ptmx", "ptmx"},
+	                                       {"/proc/self/fd", "fd"},
+	                                       {"/proc/self/fd/0", "stdin"},
+	                                       {"/proc/self/fd/1", "stdout"},
+	                                       {"/proc/self/fd/2", "stderr"}};
 	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
 		cleanup_free char *l = splq_strdup_printf("%s/%s", dev, links[i][1]);
 		if (symlink(links[i][0], l) < 0)
@@ -112,7 +115,7 @@ int splq_rootfs_mount(const struct splq_rootfs *r, struct splq_error *err)
 			return -1;
 	} else {
 		cleanup_free char *opts = splq_strdup_printf("lowerdir=%s,upperdir=%s,workdir=%s",
-							     r->lower, r->upper, r->work);
+		                                             r->lower, r->upper, r->work);
 		if (idmapped_bind(r->root_src, r->lower, r->userns_fd, true, false, err) < 0 ||
 		    do_mount("overlay", r->stage, "overlay", MS_NOSUID | MS_NODEV, opts, err) < 0)
 			return -1;
@@ -129,7 +132,7 @@ int splq_rootfs_mount(const struct splq_rootfs *r, struct splq_error *err)
 	if (r->private_src) {
 		if (mountpoint(home, false, err) < 0 ||
 		    do_mount(r->private_src, home, NULL, MS_BIND | MS_NOSUID | MS_NODEV, NULL,
-			     err) < 0)
+		             err) < 0)
 			return -1;
 	}
 
@@ -137,9 +140,9 @@ int splq_rootfs_mount(const struct splq_rootfs *r, struct splq_error *err)
 		return -1;
 
 	cleanup_free char *tmpopts =
-		splq_strdup_printf("mode=1777,uid=%ld,gid=%ld", r->base, r->base);
+	    splq_strdup_printf("mode=1777,uid=%ld,gid=%ld", r->base, r->base);
 	cleanup_free char *runopts =
-		splq_strdup_printf("mode=755,uid=%ld,gid=%ld", r->base, r->base);
+	    splq_strdup_printf("mode=755,uid=%ld,gid=%ld", r->base, r->base);
 	cleanup_free char *tmp = at(r->stage, "tmp");
 	cleanup_free char *run = at(r->stage, "run");
 	cleanup_free char *proc = at(r->stage, "proc");

@@ -17,15 +17,15 @@
 #include "../error.h"
 
 struct splq_rootfs {
-	const char *stage;	   /* empty directory that becomes / */
-	const char *root_src;	   /* the root volume on disk */
-	bool root_rw;		   /* own root: no overlay */
-	const char *lower;	   /* empty directory to attach the idmapped root at */
-	const char *upper, *work;  /* volatile overlay directories */
-	bool host_usr;		   /* bind the host's /usr */
-	const char *private_src;   /* bound at /home (NULL: none) */
-	int userns_fd;		   /* idmap: template ids -> qube range */
-	long base;		   /* host id of root in the qube */
+	const char *stage;        /* empty directory that becomes / */
+	const char *root_src;     /* the root volume on disk */
+	bool root_rw;             /* own root: no overlay */
+	const char *lower;        /* empty directory to attach the idmapped root at */
+	const char *upper, *work; /* volatile overlay directories */
+	bool host_usr;            /* bind the host's /usr */
+	const char *private_src;  /* bound at /home (NULL: none) */
+	int userns_fd;            /* idmap: template ids -> qube range */
+	long base;                /* host id of root in the qube */
 };
 
 /* Mount everything under r->stage, including /proc (the caller must be

@@ -25,8 +25,7 @@ static int write_map(pid_t pid, const char *file, const char *map, struct splq_e
 	return splq_write_string(path, map, err);
 }
 
-int splq_userns_open(long ns_first, long host_first, long count, int *fd,
-		     struct splq_error *err)
+int splq_userns_open(long ns_first, long host_first, long count, int *fd, struct splq_error *err)
 {
 	int ready[2], done[2];
 	if (pipe2(ready, O_CLOEXEC) < 0)
@@ -59,7 +58,7 @@ int splq_userns_open(long ns_first, long host_first, long count, int *fd,
 	int r = -1;
 	if (read(ready[0], &c, 1) != 1 || c != 'y') {
 		splq_fail(err, SPLQ_E_UNSUPPORTED,
-			  "cannot create a user namespace (is user.max_user_namespaces 0?)");
+		          "cannot create a user namespace (is user.max_user_namespaces 0?)");
 		goto out;
 	}
 	char map[96];

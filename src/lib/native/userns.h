@@ -9,8 +9,7 @@
 
 /* A new user namespace whose ids ns_first..ns_first+count-1 are the host's
  * host_first..; *fd is an open namespace descriptor (O_CLOEXEC). */
-int splq_userns_open(long ns_first, long host_first, long count, int *fd,
-		     struct splq_error *err);
+int splq_userns_open(long ns_first, long host_first, long count, int *fd, struct splq_error *err);
 
 /* The first host id of a slot's range. */
 long splq_slot_base(int slot);

@@ -46,7 +46,7 @@ static char *first_generation(const char *home, const char *template, struct spl
 }
 
 int splq_volume_template_next(const char *home, const char *template, char **used, int n,
-			      char **next, struct splq_error *err)
+                              char **next, struct splq_error *err)
 {
 	cleanup_free char *link = splq_volume_root_link(home, template);
 	cleanup_free char *roots = splq_strdup_printf("%s/templates/%s/roots", home, template);
@@ -54,7 +54,7 @@ int splq_volume_template_next(const char *home, const char *template, char **use
 	ssize_t len = readlink(link, current, sizeof(current) - 1);
 	if (len < 0)
 		return splq_fail_errno(err, SPLQ_E_NOTFOUND, errno, "the root of template '%s'",
-				       template);
+		                       template);
 	current[len] = 0;
 	cleanup_dir DIR *d = opendir(roots);
 	if (!d)
@@ -113,26 +113,31 @@ int splq_volume_new_private(const char *path, long base, struct splq_error *err)
 /* The host's /etc entries a "--base host" template starts from: none of
  * them holds a secret (no shadow, keys, ssh, sudoers, credentials). */
 static const char *const host_etc[] = {
-	"alternatives", "bash.bashrc", "ca-certificates.conf", "debian_version", "environment",
-	"host.conf",	"inputrc",     "ld.so.cache",	       "ld.so.conf",	 "ld.so.conf.d",
-	"localtime",	"login.defs",  "mime.types",	       "os-release",	 "profile",
-	"profile.d",	"protocols",   "rpc",		       "services",	 "shells",
-	"skel",		"ssl/certs",   "ssl/openssl.cnf",      "terminfo",	 "timezone",
+    "alternatives",   "bash.bashrc",     "ca-certificates.conf",
+    "debian_version", "environment",     "host.conf",
+    "inputrc",        "ld.so.cache",     "ld.so.conf",
+    "ld.so.conf.d",   "localtime",       "login.defs",
+    "mime.types",     "os-release",      "profile",
+    "profile.d",      "protocols",       "rpc",
+    "services",       "shells",          "skel",
+    "ssl/certs",      "ssl/openssl.cnf", "terminfo",
+    "timezone",
 };
 
 /* What splq writes itself. */
 static const char *const own_etc[][2] = {
-	{"passwd", "root:x:0:0:root:/root:/bin/bash\n"
-		   "user:x:1000:1000:user:/home/user:/bin/bash\n"
-		   "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"},
-	{"group", "root:x:0:\ntty:x:5:\nusers:x:100:user\nuser:x:1000:\nnogroup:x:65534:\n"},
-	{"shadow", "root:*:20000:0:99999:7:::\nuser:!:20000:0:99999:7:::\nnobody:*:20000:0:99999:7:::\n"},
-	{"gshadow", "root:*::\ntty:*::\nusers:*::user\nuser:!::\nnogroup:*::\n"},
-	{"hosts", "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"},
-	{"resolv.conf", "# this qube has no network\n"},
-	{"nsswitch.conf", "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\n"
-			  "networks: files\nprotocols: files\nservices: files\nethers: files\n"
-			  "rpc: files\n"},
+    {"passwd", "root:x:0:0:root:/root:/bin/bash\n"
+               "user:x:1000:1000:user:/home/user:/bin/bash\n"
+               "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"},
+    {"group", "root:x:0:\ntty:x:5:\nusers:x:100:user\nuser:x:1000:\nnogroup:x:65534:\n"},
+    {"shadow",
+     "root:*:20000:0:99999:7:::\nuser:!:20000:0:99999:7:::\nnobody:*:20000:0:99999:7:::\n"},
+    {"gshadow", "root:*::\ntty:*::\nusers:*::user\nuser:!::\nnogroup:*::\n"},
+    {"hosts", "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"},
+    {"resolv.conf", "# this qube has no network\n"},
+    {"nsswitch.conf", "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\n"
+                      "networks: files\nprotocols: files\nservices: files\nethers: files\n"
+                      "rpc: files\n"},
 };
 
 /* Copy one host entry (file, symlink or directory) to dst. */
@@ -140,7 +145,8 @@ static int copy_entry(const char *src, const char *dst, struct splq_error *err)
 {
 	struct stat st;
 	if (lstat(src, &st) < 0)
-		return errno == ENOENT ? 0 : splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "%s", src);
+		return errno == ENOENT ? 0
+		                       : splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "%s", src);
 	if (S_ISDIR(st.st_mode))
 		return splq_copy_tree(src, dst, 0, err);
 	if (S_ISLNK(st.st_mode)) {
@@ -169,11 +175,11 @@ static int make_host_root(const char *root, struct splq_error *err)
 	static const struct {
 		const char *path;
 		mode_t mode;
-	} dirs[] = {{"", 0755},	       {"etc", 0755},	  {"etc/ssl", 0755},  {"root", 0700},
-		    {"home", 0755},    {"tmp", 01777},	  {"var", 0755},      {"var/tmp", 01777},
-		    {"var/lib", 0755}, {"var/log", 0755}, {"var/cache", 0755}, {"opt", 0755},
-		    {"srv", 0755},     {"mnt", 0755},	  {"media", 0755},    {"run", 0755},
-		    {"proc", 0555},    {"dev", 0755},	  {"sys", 0555},      {"usr", 0755}};
+	} dirs[] = {{"", 0755},        {"etc", 0755},     {"etc/ssl", 0755},   {"root", 0700},
+	            {"home", 0755},    {"tmp", 01777},    {"var", 0755},       {"var/tmp", 01777},
+	            {"var/lib", 0755}, {"var/log", 0755}, {"var/cache", 0755}, {"opt", 0755},
+	            {"srv", 0755},     {"mnt", 0755},     {"media", 0755},     {"run", 0755},
+	            {"proc", 0555},    {"dev", 0755},     {"sys", 0555},       {"usr", 0755}};
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		cleanup_free char *p = splq_strdup_printf("%s/%s", root, dirs[i].path);
 		if (make_dir(p, dirs[i].mode, 0, err) < 0)
@@ -245,8 +251,9 @@ static int create(const char *home, const struct splq_vm_config *cfg, struct spl
 		cleanup_free char *root = first_generation(home, cfg->name, err);
 		if (!root)
 			return -1;
-		if (strcmp(cfg->root_base, "host") == 0 ? make_host_root(root, err) < 0
-							 : make_dir_root(cfg->root_base, root, err) < 0)
+		if (strcmp(cfg->root_base, "host") == 0
+		        ? make_host_root(root, err) < 0
+		        : make_dir_root(cfg->root_base, root, err) < 0)
 			return -1;
 	} else if (cfg->klass == SPLQ_CLASS_STANDALONEVM) {
 		/* root_of names the template to copy from */
@@ -263,8 +270,7 @@ static int create(const char *home, const struct splq_vm_config *cfg, struct spl
 	return 0;
 }
 
-int splq_volume_create(const char *home, const struct splq_vm_config *cfg,
-		       struct splq_error *err)
+int splq_volume_create(const char *home, const struct splq_vm_config *cfg, struct splq_error *err)
 {
 	cleanup_free char *priv = splq_volume_private(home, cfg->name);
 	if (splq_path_exists(priv))
@@ -280,17 +286,18 @@ int splq_volume_create(const char *home, const struct splq_vm_config *cfg,
 }
 
 int splq_volume_clone(const char *home, const struct splq_vm_config *src,
-		      const struct splq_vm_config *dst, struct splq_error *err)
+                      const struct splq_vm_config *dst, struct splq_error *err)
 {
 	cleanup_free char *spriv = splq_volume_private(home, src->name);
 	cleanup_free char *dpriv = splq_volume_private(home, dst->name);
 	long shift = splq_slot_base(dst->slot) - splq_slot_base(src->slot);
 	int r = make_parent(dpriv, err);
-	if (r == 0 && (src->klass == SPLQ_CLASS_TEMPLATEVM || src->klass == SPLQ_CLASS_STANDALONEVM)) {
+	if (r == 0 &&
+	    (src->klass == SPLQ_CLASS_TEMPLATEVM || src->klass == SPLQ_CLASS_STANDALONEVM)) {
 		cleanup_free char *sroot = splq_volume_root(home, src);
 		cleanup_free char *droot = src->klass == SPLQ_CLASS_TEMPLATEVM
-						   ? first_generation(home, dst->name, err)
-						   : splq_volume_root(home, dst);
+		                               ? first_generation(home, dst->name, err)
+		                               : splq_volume_root(home, dst);
 		r = droot ? make_parent(droot, err) : -1;
 		if (r == 0)
 			r = splq_copy_tree(sroot, droot, 0, err);
@@ -304,8 +311,7 @@ int splq_volume_clone(const char *home, const struct splq_vm_config *src,
 	return r;
 }
 
-int splq_volume_remove(const char *home, const struct splq_vm_config *cfg,
-		       struct splq_error *err)
+int splq_volume_remove(const char *home, const struct splq_vm_config *cfg, struct splq_error *err)
 {
 	cleanup_free char *qdir = splq_strdup_printf("%s/qubes/%s", home, cfg->name);
 	if (splq_rm_rf(qdir, err) < 0)

@@ -27,15 +27,13 @@ char *splq_volume_root_link(const char *home, const char *template);
  * running TemplateVM to work on; *next gets its path.  Generations that
  * are neither current nor listed in used[] (n paths) are removed first. */
 int splq_volume_template_next(const char *home, const char *template, char **used, int n,
-			      char **next, struct splq_error *err);
+                              char **next, struct splq_error *err);
 char *splq_volume_private(const char *home, const char *qube);
 
-int splq_volume_create(const char *home, const struct splq_vm_config *cfg,
-		       struct splq_error *err);
+int splq_volume_create(const char *home, const struct splq_vm_config *cfg, struct splq_error *err);
 int splq_volume_clone(const char *home, const struct splq_vm_config *src,
-		      const struct splq_vm_config *dst, struct splq_error *err);
-int splq_volume_remove(const char *home, const struct splq_vm_config *cfg,
-		       struct splq_error *err);
+                      const struct splq_vm_config *dst, struct splq_error *err);
+int splq_volume_remove(const char *home, const struct splq_vm_config *cfg, struct splq_error *err);
 
 /* Make a fresh private volume at path for a qube whose root is host id
  * base: /home with user/ (uid 1000 in the qube). */

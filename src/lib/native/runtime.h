@@ -1,0 +1,56 @@
+/* splq native: a running qube's runtime folder, $SPLQ_RUN/qubes/<name>/,
+ * and the locks that order starts and stops.
+ *
+ *   lock           held (flock) by the qube's supervisor for its whole life:
+ *                  this lock, not a pid, says whether a qube runs
+ *   init.pid, supervisor.pid   host pids of its pid 1 and supervisor
+ *   control        pid 1's control socket (control.h)
+ *   rootsrc        the root generation it mounted (volume.h)
+ *   root/ lower/ upper/ work/ private/   its layers (start.c)
+ * $SPLQ_RUN/locks/<name> orders start, shutdown and kill of one qube. */
+#ifndef SPLQ_NATIVE_RUNTIME_H
+#define SPLQ_NATIVE_RUNTIME_H
+
+#include <sys/types.h>
+#include <sys/un.h>
+
+#include "../backend.h"
+
+/* Write a runtime file: no fsync (it describes processes, which a crash
+ * ends too), through a rename so that a reader never sees half of it. */
+int splq_rt_write(const char *path, const void *data, size_t len, struct splq_error *err);
+/* malloc'ed paths of the runtime folder and of a file in it */
+char *splq_rt_dir(struct splq_backend *b, const char *name);
+char *splq_rt_file(struct splq_backend *b, const char *name, const char *file);
+/* A pid file's pid, or -1. */
+pid_t splq_rt_pid(struct splq_backend *b, const char *name, const char *file);
+/* Is the qube's lock held by its supervisor?  1 yes, 0 no. */
+int splq_rt_locked(struct splq_backend *b, const char *name);
+/* Wait until the supervisor is gone (its lock released). */
+void splq_rt_wait_halted(struct splq_backend *b, const char *name);
+/* A pidfd of a running qube's pid 1 (SPLQ_E_STATE when not running). */
+int splq_rt_open_init(struct splq_backend *b, const char *name, struct splq_error *err);
+/* $SPLQ_RUN/locks/<name>, flock'ed with mode (LOCK_SH, LOCK_EX); op_lock
+ * is LOCK_EX.  Returns the descriptor to close. */
+int splq_rt_lock(struct splq_backend *b, const char *name, int mode, struct splq_error *err);
+int splq_rt_op_lock(struct splq_backend *b, const char *name, struct splq_error *err);
+/* The root generations running qubes use (their rootsrc files). */
+int splq_rt_roots_in_use(struct splq_backend *b, char ***out, int *n);
+/* TERM, LANG and LC_ALL of the caller, the only parts of splq's
+ * environment that reach commands in qubes; env gets at most max-1 and a
+ * NULL.  Returns how many. */
+int splq_rt_passed_env(char **env, int max);
+/* The control socket's address, through an O_PATH descriptor of the
+ * runtime folder (*dirfd, to close) so a long SPLQ_RUN never overflows
+ * sun_path. */
+int splq_rt_control_addr(struct splq_backend *b, const char *name, struct sockaddr_un *addr,
+                         int *dirfd, struct splq_error *err);
+
+/* A wait status as an exit code: 128+N for a signal N. */
+int splq_rt_exit_code(int status);
+
+/* start.c */
+int splq_native_start(struct splq_backend *b, const struct splq_vm_config *cfg,
+                      const struct splq_exec *first, struct splq_error *err);
+
+#endif
