@@ -10,7 +10,7 @@
  *                    outside the qube: waits for its pid 1, then removes its
  *                    cgroup and runtime folder and exits with pid 1's code;
  *                    SIGUSR1 asks for a graceful stop: SIGTERM to pid 1,
- *                    SIGKILL after TIMEOUT seconds.  For a TemplateVM, LINK
+ *                    SIGKILL after TIMEOUT seconds; SIGUSR2 kills it now.  For a TemplateVM, LINK
  *                    (its root's symlink) then points at TARGET, the root
  *                    generation it worked on.
  *
@@ -77,6 +77,7 @@ static int supervise(const char *name, const char *rundir, pid_t pid, unsigned t
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
 	sigaddset(&set, SIGALRM);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	int status = 1 << 8;
@@ -88,7 +89,7 @@ static int supervise(const char *name, const char *rundir, pid_t pid, unsigned t
 		if (sig == SIGUSR1) {
 			kill(pid, SIGTERM);
 			alarm(timeout);
-		} else if (sig == SIGALRM) {
+		} else if (sig == SIGALRM || sig == SIGUSR2) {
 			kill(pid, SIGKILL);
 		}
 	}

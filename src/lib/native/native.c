@@ -154,11 +154,14 @@ static int native_run(struct splq_backend *b, const struct splq_vm_config *cfg,
 static int native_wait(struct splq_backend *b, const char *name, long timeout_ms, int *status,
                        int *signo, struct splq_error *err)
 {
+	struct splq_native *n = (struct splq_native *)b;
 	*signo = 0;
-	pid_t sup = splq_rt_pid(b, name, "supervisor.pid");
-	pid_t init = splq_rt_pid(b, name, "init.pid");
+	/* Not the pid files: a quick command's qube may be gone already. */
+	pid_t sup = strcmp(n->first_name, name) == 0 ? n->first_sup : -1;
 	if (sup <= 0)
-		return splq_fail(err, SPLQ_E_STATE, "qube '%s' is not running", name);
+		return splq_fail(err, SPLQ_E_STATE, "qube '%s' was not started with a command here",
+		                 name);
+	n->first_sup = -1;
 	sigset_t set, old;
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
@@ -177,20 +180,20 @@ static int native_wait(struct splq_backend *b, const char *name, long timeout_ms
 			long long left = deadline - splq_now_ms();
 			wait = left > 0 ? (int)left : 0;
 		}
-		int n = poll(fds, sfd >= 0 ? 2 : 1, wait);
-		if (n < 0 && errno == EINTR)
+		int ready = poll(fds, sfd >= 0 ? 2 : 1, wait);
+		if (ready < 0 && errno == EINTR)
 			continue;
 		if (fds[0].revents)
 			break;
-		if (n > 0 && fds[1].revents) {
+		if (ready > 0 && fds[1].revents) {
 			struct signalfd_siginfo si;
 			if (read(sfd, &si, sizeof(si)) == sizeof(si) && !*signo)
 				*signo = (int)si.ssi_signo;
-		} else if (n == 0) {
+		} else if (ready == 0) {
 			timed_out = true;
 		}
-		if ((*signo || timed_out) && !killed && init > 0) {
-			kill(init, SIGKILL);
+		if ((*signo || timed_out) && !killed) {
+			kill(sup, SIGUSR2); /* its supervisor kills pid 1 */
 			killed = true;
 		}
 	}
@@ -295,11 +298,12 @@ static const struct splq_backend_ops native_ops = {
 int splq_backend_native_new(const char *home, const char *run, struct splq_backend **out,
                             struct splq_error *err)
 {
-	struct splq_backend *b = splq_xcalloc(1, sizeof(*b));
-	b->ops = &native_ops;
-	b->home = splq_xstrdup(home);
-	b->run = splq_xstrdup(run);
-	*out = b;
+	struct splq_native *n = splq_xcalloc(1, sizeof(*n));
+	n->base.ops = &native_ops;
+	n->base.home = splq_xstrdup(home);
+	n->base.run = splq_xstrdup(run);
+	n->first_sup = -1;
+	*out = &n->base;
 	return 0;
 }
 

@@ -16,6 +16,14 @@
 
 #include "../backend.h"
 
+/* The native backend: the interface, plus the supervisor this process
+ * started for a first command (a disposable), which only it can wait for. */
+struct splq_native {
+	struct splq_backend base;
+	char first_name[SPLQ_NAME_MAX + 1];
+	pid_t first_sup;
+};
+
 /* Write a runtime file: no fsync (it describes processes, which a crash
  * ends too), through a rename so that a reader never sees half of it. */
 int splq_rt_write(const char *path, const void *data, size_t len, struct splq_error *err);

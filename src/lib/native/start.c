@@ -44,11 +44,10 @@
 #include "userns.h"
 #include "volume.h"
 
-/* One message from the processes of a start or run to the splq that made
- * them: a pid, or an error.  EOF on the pipe means "exec'd". */
+/* What the supervisor-to-be and pid 1 tell the splq that starts them
+ * when they fail; EOF on the pipe means both exec'd. */
 struct report {
-	int code; /* 0: pid report */
-	pid_t pid;
+	int code;
 	char msg[SPLQ_ERROR_MAX];
 };
 
@@ -59,14 +58,8 @@ static void report_error(int fd, const struct splq_error *err)
 	(void)!write(fd, &r, sizeof(r));
 }
 
-static void report_pid(int fd, pid_t pid)
-{
-	struct report r = {.pid = pid};
-	(void)!write(fd, &r, sizeof(r));
-}
-
-/* Read reports until EOF; the first error wins, pids are handed out. */
-static int read_reports(int fd, pid_t *pid, struct splq_error *err)
+/* Read reports until EOF; the first error wins. */
+static int read_reports(int fd, struct splq_error *err)
 {
 	struct report r;
 	int failed = 0;
@@ -78,9 +71,7 @@ static int read_reports(int fd, pid_t *pid, struct splq_error *err)
 			break;
 		if (n != sizeof(r))
 			continue;
-		if (r.code == 0 && pid)
-			*pid = r.pid;
-		else if (r.code && !failed) {
+		if (r.code && !failed) {
 			r.msg[sizeof(r.msg) - 1] = 0;
 			failed = splq_fail(err, r.code, "%s", r.msg);
 		}
@@ -274,7 +265,6 @@ static void qube_supervisor(struct splq_backend *b, struct start_plan *p, int lo
 	len = snprintf(text, sizeof(text), "%d\n", (int)getpid());
 	if (splq_rt_write(suppid, text, len, &err) < 0)
 		report_error(p->report_fd, &err);
-	report_pid(p->report_fd, pid);
 
 	cleanup_free char *dir = splq_rt_dir(b, cfg->name);
 	char pidtext[16], timeout[16];
@@ -497,12 +487,15 @@ int splq_native_start(struct splq_backend *b, const struct splq_vm_config *cfg,
 	}
 	close(pipefd[1]);
 	pipefd[1] = -1;
-	pid_t init = -1;
-	if (read_reports(pipefd[0], &init, err) < 0) {
-		if (init > 0)
-			kill(init, SIGKILL);
-		waitpid(sup, NULL, 0); /* its supervisor cleans up */
+	if (read_reports(pipefd[0], err) < 0) {
+		kill(sup, SIGUSR2);    /* pid 1, if it was made, dies */
+		waitpid(sup, NULL, 0); /* and its supervisor cleans up */
 		goto out;
+	}
+	if (first) {
+		struct splq_native *n = (struct splq_native *)b;
+		snprintf(n->first_name, sizeof(n->first_name), "%s", cfg->name);
+		n->first_sup = sup;
 	}
 	r = 0;
 out:
