@@ -43,6 +43,9 @@ SPLQ_HOME=$(mktemp -d /tmp/splq-bench-home.XXXXXX)
 SPLQ_RUN=$(mktemp -d /tmp/splq-bench-run.XXXXXX)
 SPLQ_CGROUP=splq-bench-$$
 export SPLQ_HOME SPLQ_RUN SPLQ_CGROUP
+# Runtime state lives on a tmpfs, as /run (splq's default SPLQ_RUN) does on
+# a standard Debian system; the store stays on disk.
+mount -t tmpfs -o mode=0700,size=256m splq-bench-run "$SPLQ_RUN"
 
 cleanup() {
 	"$SPLQ" kill bench-q >/dev/null 2>&1 || true
