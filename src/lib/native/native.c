@@ -267,8 +267,11 @@ static int native_volumes_remove(struct splq_backend *b, const struct splq_vm_co
 	splq_cgroup_destroy(cfg->name, 2000, &ignored);
 	if (splq_rm_rf(dir, err) < 0 || splq_volume_remove(b->home, cfg, err) < 0)
 		return -1;
+	/* the qube is gone: no start or stop can want its locks */
 	cleanup_free char *lock = splq_strdup_printf("%s/locks/%s", b->run, cfg->name);
-	unlink(lock); /* the qube is gone: no start or stop can want it */
+	cleanup_free char *life = splq_rt_life_lock(b, cfg->name);
+	unlink(lock);
+	unlink(life);
 	return 0;
 }
 

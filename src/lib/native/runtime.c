@@ -65,11 +65,14 @@ pid_t splq_rt_pid(struct splq_backend *b, const char *name, const char *file)
 	return v > 0 ? (pid_t)v : -1;
 }
 
-/* Is the qube's lock held (by its supervisor)?  1 yes, 0 no (also when
- * there is no runtime folder). */
+char *splq_rt_life_lock(struct splq_backend *b, const char *name)
+{
+	return splq_strdup_printf("%s/qubes/%s.lock", b->run, name);
+}
+
 int splq_rt_locked(struct splq_backend *b, const char *name)
 {
-	cleanup_free char *path = splq_rt_file(b, name, "lock");
+	cleanup_free char *path = splq_rt_life_lock(b, name);
 	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
@@ -78,10 +81,9 @@ int splq_rt_locked(struct splq_backend *b, const char *name)
 	return 0;
 }
 
-/* Wait until the supervisor is gone (its lock released). */
 void splq_rt_wait_halted(struct splq_backend *b, const char *name)
 {
-	cleanup_free char *path = splq_rt_file(b, name, "lock");
+	cleanup_free char *path = splq_rt_life_lock(b, name);
 	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;

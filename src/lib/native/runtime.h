@@ -1,13 +1,14 @@
 /* splq native: a running qube's runtime folder, $SPLQ_RUN/qubes/<name>/,
  * and the locks that order starts and stops.
  *
- *   lock           held (flock) by the qube's supervisor for its whole life:
- *                  this lock, not a pid, says whether a qube runs
  *   init.pid, supervisor.pid   host pids of its pid 1 and supervisor
  *   control        pid 1's control socket (control.h)
  *   rootsrc        the root generation it mounted (volume.h)
  *   root/ lower/ upper/ work/ private/   its layers (start.c)
- * $SPLQ_RUN/locks/<name> orders start, shutdown and kill of one qube. */
+ * Beside it, $SPLQ_RUN/qubes/<name>.lock is held (flock) by the qube's
+ * supervisor for its whole life, clean-up included: this lock, not a pid,
+ * says whether a qube runs.  $SPLQ_RUN/locks/<name> orders start, shutdown
+ * and kill of one qube. */
 #ifndef SPLQ_NATIVE_RUNTIME_H
 #define SPLQ_NATIVE_RUNTIME_H
 
@@ -32,7 +33,8 @@ char *splq_rt_dir(struct splq_backend *b, const char *name);
 char *splq_rt_file(struct splq_backend *b, const char *name, const char *file);
 /* A pid file's pid, or -1. */
 pid_t splq_rt_pid(struct splq_backend *b, const char *name, const char *file);
-/* Is the qube's lock held by its supervisor?  1 yes, 0 no. */
+/* The life lock's path; is it held (by a supervisor)?  1 yes, 0 no. */
+char *splq_rt_life_lock(struct splq_backend *b, const char *name);
 int splq_rt_locked(struct splq_backend *b, const char *name);
 /* Wait until the supervisor is gone (its lock released). */
 void splq_rt_wait_halted(struct splq_backend *b, const char *name);

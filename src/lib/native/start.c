@@ -442,26 +442,38 @@ int splq_native_start(struct splq_backend *b, const struct splq_vm_config *cfg,
 	cleanup_close int oplock = splq_rt_op_lock(b, cfg->name, err);
 	if (oplock < 0)
 		return -1;
-	if (splq_rt_locked(b, cfg->name))
-		return splq_fail(err, SPLQ_E_STATE, "qube '%s' is already running", cfg->name);
+	cleanup_free char *parent = splq_strdup_printf("%s/qubes", b->run);
+	if (splq_mkdir_p(parent, 0700, err) < 0)
+		return -1;
+	cleanup_free char *lockpath = splq_rt_life_lock(b, cfg->name);
+	cleanup_close int lock = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lock < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "open %s", lockpath);
+	if (flock(lock, LOCK_EX | LOCK_NB) < 0) {
+		/* a supervisor: of a running qube, or of one still cleaning up
+		 * after its stop, which the start waits for */
+		struct splq_error ignored;
+		int init = splq_rt_open_init(b, cfg->name, &ignored);
+		if (init >= 0 && syscall(SYS_pidfd_send_signal, init, 0, NULL, 0) == 0) {
+			close(init);
+			return splq_fail(err, SPLQ_E_STATE, "qube '%s' is already running",
+			                 cfg->name);
+		}
+		if (init >= 0)
+			close(init);
+		while (flock(lock, LOCK_EX) < 0)
+			if (errno != EINTR)
+				return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "lock %s",
+				                       lockpath);
+	}
 	cleanup_free char *dir = splq_rt_dir(b, cfg->name);
 	struct splq_error ignored;
 	/* leftovers of a supervisor that did not finish */
 	splq_cgroup_destroy(cfg->name, 2000, &ignored);
 	if (splq_rm_rf(dir, err) < 0)
 		return -1;
-	cleanup_free char *parent = splq_strdup_printf("%s/qubes", b->run);
-	if (splq_mkdir_p(parent, 0700, err) < 0)
-		return -1;
 	if (mkdir(dir, 0700) < 0)
 		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "mkdir %s", dir);
-	cleanup_free char *lockpath = splq_rt_file(b, cfg->name, "lock");
-	cleanup_close int lock = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (lock < 0 || flock(lock, LOCK_EX) < 0) {
-		splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "lock %s", lockpath);
-		splq_rm_rf(dir, &ignored);
-		return -1;
-	}
 
 	struct start_plan p = {.cfg = cfg, .first = first, .init_fd = -1, .cg = {.dir_fd = -1}};
 	p.fs.userns_fd = -1;
