@@ -1,7 +1,7 @@
 # splq: build, test, demo, benchmark, fuzz.
 #   make            build build/splq and build/splq-init
-#   make check      every test (installs missing Debian packages first)
-#   make check SANITIZE=1   the same under ASan and UBSan (build-san/)
+#   make check      every test, on the plain build and under ASan and UBSan
+#                   (build-san/); installs missing Debian packages first
 #   make demo       a short tour on a scratch SPLQ_HOME
 #   make bench      splq beside bwrap, unshare, cp+sha256sum (hyperfine)
 #   make fuzz       libFuzzer targets for the parsers (clang)
@@ -62,9 +62,11 @@ deps:
 
 unit: $(UNIT_BIN)
 
+# Every test, twice: on the plain build and on the one under ASan and UBSan.
 check: deps
 	$(MAKE) all unit
-	BUILD=$(BUILD) tests/run-all.sh
+	$(MAKE) SANITIZE=1 all unit
+	tests/run-all.sh build build-san
 
 demo: deps
 	$(MAKE) all

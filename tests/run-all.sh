@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # splq: run every test, unit (cmocka) and command line (bats), and end with
-# one line "N passed, N failed".  Called by `make check` with BUILD set.
+# one line "N passed, N failed".  Called by `make check` with the build
+# folders to test as arguments (build, build-san: the plain build and the
+# one under ASan and UBSan); with none, $BUILD (default build).
 # Exit status 0 only when nothing failed.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-BUILD=${BUILD:-build}
+if [ "$#" -eq 0 ]; then
+	set -- "${BUILD:-build}"
+fi
 
 passed=0
 failed=0
@@ -124,46 +128,54 @@ parse_tap() {
 	fi
 }
 
-echo "== unit tests ($BUILD/tests)"
-shopt -s nullglob
-units=("$BUILD"/tests/test_*)
-shopt -u nullglob
-if [ "${#units[@]}" -eq 0 ]; then
-	echo "  (no unit test binaries in $BUILD/tests)"
-fi
-for bin in "${units[@]}"; do
-	if [ ! -f "$bin" ] || [ ! -x "$bin" ]; then continue; fi
-	parse_tap "unit/$(basename "$bin")" unit < <(
-		set +e
-		CMOCKA_MESSAGE_OUTPUT=TAP "$bin" </dev/null 2>&1
-		printf '\n__SPLQ_EXIT__ %d\n' "$?"
-	)
-done
+# Every test of one build folder.
+run_build() {
+	local BUILD=$1 label=$1
+	echo "== unit tests ($BUILD/tests)"
+	shopt -s nullglob
+	units=("$BUILD"/tests/test_*)
+	shopt -u nullglob
+	if [ "${#units[@]}" -eq 0 ]; then
+		echo "  (no unit test binaries in $BUILD/tests)"
+	fi
+	for bin in "${units[@]}"; do
+		if [ ! -f "$bin" ] || [ ! -x "$bin" ]; then continue; fi
+		parse_tap "$label/unit/$(basename "$bin")" unit < <(
+			set +e
+			CMOCKA_MESSAGE_OUTPUT=TAP "$bin" </dev/null 2>&1
+			printf '\n__SPLQ_EXIT__ %d\n' "$?"
+		)
+	done
 
-echo "== command-line tests (tests/cli)"
-shopt -s nullglob
-bats_files=(tests/cli/*.bats)
-shopt -u nullglob
-if [ "${#bats_files[@]}" -gt 0 ]; then
 	case $BUILD in
 	/*) SPLQ=$BUILD/splq ;;
 	*) SPLQ=$PWD/$BUILD/splq ;;
 	esac
 	export SPLQ
-	if [ ! -x "$SPLQ" ]; then
-		failed=$((failed + 1))
-		failures+=("cli: $SPLQ is missing; run make first")
-		echo "  FAIL     cli: $SPLQ is missing; run make first"
+	echo "== command-line tests (tests/cli, $SPLQ)"
+	shopt -s nullglob
+	bats_files=(tests/cli/*.bats)
+	shopt -u nullglob
+	if [ "${#bats_files[@]}" -gt 0 ]; then
+		if [ ! -x "$SPLQ" ]; then
+			failed=$((failed + 1))
+			failures+=("$label/cli: $SPLQ is missing; run make first")
+			echo "  FAIL     $label/cli: $SPLQ is missing; run make first"
+		else
+			parse_tap "$label/cli" bats < <(
+				set +e
+				bats --tap "${bats_files[@]}" </dev/null 2>&1
+				printf '\n__SPLQ_EXIT__ %d\n' "$?"
+			)
+		fi
 	else
-		parse_tap cli bats < <(
-			set +e
-			bats --tap "${bats_files[@]}" </dev/null 2>&1
-			printf '\n__SPLQ_EXIT__ %d\n' "$?"
-		)
+		echo "  (no .bats files)"
 	fi
-else
-	echo "  (no .bats files)"
-fi
+}
+
+for b in "$@"; do
+	run_build "$b"
+done
 
 echo
 if [ "${#failures[@]}" -gt 0 ]; then

@@ -67,7 +67,7 @@ pid_t splq_rt_pid(struct splq_backend *b, const char *name, const char *file)
 
 char *splq_rt_life_lock(struct splq_backend *b, const char *name)
 {
-	return splq_strdup_printf("%s/qubes/%s.lock", b->run, name);
+	return splq_strdup_printf("%s/locks/%s.life", b->run, name);
 }
 
 int splq_rt_locked(struct splq_backend *b, const char *name)

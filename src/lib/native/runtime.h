@@ -5,10 +5,10 @@
  *   control        pid 1's control socket (control.h)
  *   rootsrc        the root generation it mounted (volume.h)
  *   root/ lower/ upper/ work/ private/   its layers (start.c)
- * Beside it, $SPLQ_RUN/qubes/<name>.lock is held (flock) by the qube's
+ * Apart from it, $SPLQ_RUN/locks/<name>.life is held (flock) by the qube's
  * supervisor for its whole life, clean-up included: this lock, not a pid,
  * says whether a qube runs.  $SPLQ_RUN/locks/<name> orders start, shutdown
- * and kill of one qube. */
+ * and kill of one qube.  Both go when the qube is removed. */
 #ifndef SPLQ_NATIVE_RUNTIME_H
 #define SPLQ_NATIVE_RUNTIME_H
 
