@@ -3,11 +3,11 @@
 
 #include <errno.h>
 #include <sqlite3.h>
-#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,10 +17,20 @@
 #define SPLQ_SCHEMA_VERSION     1
 #define DEFAULT_BUSY_TIMEOUT_MS 10000
 
+/* Prepared statements, kept for the connection's life: parsing SQL is
+ * most of what a short splq command spends in SQLite.  Keyed by the SQL
+ * text's address (every statement is a literal in this file). */
+#define STMT_CACHE 48
+
 struct splq_store {
 	sqlite3 *db;
 	char *path;
 	int depth; /* nesting of splq_store_begin */
+	struct {
+		const char *sql;
+		sqlite3_stmt *st;
+	} cache[STMT_CACHE];
+	int ncache;
 };
 
 static const char schema_sql[] = "CREATE TABLE qubes ("
@@ -90,16 +100,38 @@ static void finalizep(sqlite3_stmt **st)
 }
 #define cleanup_stmt __attribute__((cleanup(finalizep)))
 
-/* Prepare sql and bind the text arguments (NULL binds NULL), in order. */
+/* Hand a statement from prep back to the cache. */
+static void release(sqlite3_stmt **st)
+{
+	if (*st) {
+		sqlite3_reset(*st);
+		sqlite3_clear_bindings(*st);
+		*st = NULL;
+	}
+}
+#define cleanup_release __attribute__((cleanup(release)))
+
+/* Prepare sql (or take it from the cache) and bind the text arguments
+ * (NULL binds NULL), in order.  Give it back with release(). */
 static int prep(struct splq_store *s, sqlite3_stmt **st, const char *sql, const char *what,
                 struct splq_error *err, int nargs, ...)
 {
 	va_list ap;
-	int rc;
+	int rc, i;
 
-	rc = sqlite3_prepare_v2(s->db, sql, -1, st, NULL);
-	if (rc != SQLITE_OK)
-		return db_fail_rc(s, rc, what, err);
+	for (i = 0; i < s->ncache && s->cache[i].sql != sql; i++)
+		;
+	if (i == s->ncache) {
+		if (i == STMT_CACHE)
+			return splq_fail(err, SPLQ_E_INTERNAL, "store: more than %d statements",
+			                 STMT_CACHE);
+		rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
+		if (rc != SQLITE_OK)
+			return db_fail_rc(s, rc, what, err);
+		s->cache[s->ncache].sql = sql;
+		s->cache[s->ncache++].st = *st;
+	}
+	*st = s->cache[i].st;
 	va_start(ap, nargs);
 	for (int i = 1; i <= nargs; i++) {
 		const char *a = va_arg(ap, const char *);
@@ -131,7 +163,7 @@ static int step(struct splq_store *s, sqlite3_stmt *st, const char *what, struct
 static int exec1(struct splq_store *s, const char *sql, const char *what, struct splq_error *err,
                  int nargs, const char *a1, const char *a2, const char *a3)
 {
-	cleanup_stmt sqlite3_stmt *st = NULL;
+	cleanup_release sqlite3_stmt *st = NULL;
 
 	if (prep(s, &st, sql, what, err, nargs, a1, a2, a3) < 0)
 		return -1;
@@ -158,7 +190,7 @@ static char *col_dup(sqlite3_stmt *st, int i)
 /* 1 if the qube exists, 0 if not, -1 on error. */
 static int qube_exists(struct splq_store *s, const char *name, struct splq_error *err)
 {
-	cleanup_stmt sqlite3_stmt *st = NULL;
+	cleanup_release sqlite3_stmt *st = NULL;
 
 	if (prep(s, &st, "SELECT 1 FROM qubes WHERE name = ?", "looking up a qube", err, 1, name) <
 	    0)
@@ -285,7 +317,7 @@ static int busy_timeout_ms(void)
 
 static int pragma_int(struct splq_store *s, const char *sql, long long *out, struct splq_error *err)
 {
-	cleanup_stmt sqlite3_stmt *st = NULL;
+	cleanup_release sqlite3_stmt *st = NULL;
 	int r;
 
 	if (prep(s, &st, sql, "reading the store's header", err, 0) < 0)
@@ -497,11 +529,14 @@ void splq_store_close(struct splq_store *s)
 	if (!s)
 		return;
 	if (s->db) {
+		for (int i = 0; i < s->ncache; i++)
+			sqlite3_finalize(s->cache[i].st);
 		splq_store_rollback(s);
 		cleanup_free char *wal = splq_strdup_printf("%s-wal", s->path);
 		struct stat st;
 		if (stat(wal, &st) == 0 && st.st_size > SPLQ_WAL_BYTES)
-			sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+			sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL,
+			                          NULL);
 		sqlite3_close_v2(s->db);
 	}
 	free(s->path);
@@ -555,7 +590,7 @@ static int row_to_qube(struct splq_store *s, sqlite3_stmt *st, struct splq_qube 
 
 int splq_store_qube_add(struct splq_store *s, struct splq_qube *q, struct splq_error *err)
 {
-	cleanup_stmt sqlite3_stmt *st = NULL;
+	cleanup_release sqlite3_stmt *st = NULL;
 	char slot[16], created[32], uuid[37];
 	long long free_slot;
 	int r;
@@ -585,7 +620,7 @@ int splq_store_qube_add(struct splq_store *s, struct splq_qube *q, struct splq_e
 	if (r < 0)
 		goto fail;
 	free_slot = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(splq_steal(st));
+	release(&st);
 	if (free_slot < 1 || free_slot > SPLQ_SLOT_MAX) {
 		splq_fail(err, SPLQ_E_NOSPACE, "no free uid range for qube '%s' (all %d are taken)",
 		          q->name, SPLQ_SLOT_MAX);
@@ -622,7 +657,7 @@ fail:
 int splq_store_qube_get(struct splq_store *s, const char *name, struct splq_qube *out,
                         struct splq_error *err)
 {
-	cleanup_stmt sqlite3_stmt *st = NULL;
+	cleanup_release sqlite3_stmt *st = NULL;
 	int r;
 
 	memset(out, 0, sizeof(*out));
@@ -639,7 +674,7 @@ int splq_store_qube_get(struct splq_store *s, const char *name, struct splq_qube
 
 int splq_store_qube_remove(struct splq_store *s, const char *name, struct splq_error *err)
 {
-	cleanup_stmt sqlite3_stmt *st = NULL;
+	cleanup_release sqlite3_stmt *st = NULL;
 
 	if (prep(s, &st, "DELETE FROM qubes WHERE name = ? AND slot <> 0", "removing a qube", err,
 	         1, name) < 0)
@@ -662,7 +697,7 @@ int splq_store_qube_remove(struct splq_store *s, const char *name, struct splq_e
 int splq_store_qube_list(struct splq_store *s, struct splq_qube **out, int *n,
                          struct splq_error *err)
 {
-	cleanup_stmt sqlite3_stmt *st = NULL;
+	cleanup_release sqlite3_stmt *st = NULL;
 	struct splq_qube *v = NULL;
 	int count = 0, cap = 0, r;
 
@@ -709,7 +744,7 @@ static const struct splq_prop_def *need_prop(const char *prop, struct splq_error
 int splq_store_prop_get(struct splq_store *s, const struct splq_qube *q, const char *prop,
                         char **value, bool *is_default, struct splq_error *err)
 {
-	cleanup_stmt sqlite3_stmt *st = NULL;
+	cleanup_release sqlite3_stmt *st = NULL;
 	const struct splq_prop_def *def;
 	bool dflt = true;
 	int r;
@@ -792,7 +827,7 @@ int splq_store_prop_reset(struct splq_store *s, const char *qube, const char *pr
 int splq_store_prop_users(struct splq_store *s, const char *prop, const char *value, char ***out,
                           int *n, struct splq_error *err)
 {
-	cleanup_stmt sqlite3_stmt *st = NULL;
+	cleanup_release sqlite3_stmt *st = NULL;
 
 	*out = NULL;
 	*n = 0;
@@ -807,7 +842,7 @@ int splq_store_prop_users(struct splq_store *s, const char *prop, const char *va
 int splq_store_tag_list(struct splq_store *s, const char *qube, char ***out, int *n,
                         struct splq_error *err)
 {
-	cleanup_stmt sqlite3_stmt *st = NULL;
+	cleanup_release sqlite3_stmt *st = NULL;
 
 	*out = NULL;
 	*n = 0;
@@ -845,7 +880,7 @@ int splq_store_tag_remove(struct splq_store *s, const char *qube, const char *ta
 
 bool splq_store_tag_has(struct splq_store *s, const char *qube, const char *tag)
 {
-	cleanup_stmt sqlite3_stmt *st = NULL;
+	cleanup_release sqlite3_stmt *st = NULL;
 
 	if (prep(s, &st, "SELECT 1 FROM tags WHERE qube = ? AND tag = ?", "reading a tag", NULL, 2,
 	         qube, tag) < 0)
@@ -858,7 +893,7 @@ bool splq_store_tag_has(struct splq_store *s, const char *qube, const char *tag)
 int splq_store_feature_list(struct splq_store *s, const char *qube, char ***names, char ***values,
                             int *n, struct splq_error *err)
 {
-	cleanup_stmt sqlite3_stmt *st = NULL;
+	cleanup_release sqlite3_stmt *st = NULL;
 
 	*names = NULL;
 	*values = NULL;
@@ -874,7 +909,7 @@ int splq_store_feature_list(struct splq_store *s, const char *qube, char ***name
 int splq_store_feature_get(struct splq_store *s, const char *qube, const char *name, char **value,
                            struct splq_error *err)
 {
-	cleanup_stmt sqlite3_stmt *st = NULL;
+	cleanup_release sqlite3_stmt *st = NULL;
 	int r;
 
 	*value = NULL;
@@ -933,7 +968,7 @@ static bool is_hex64(const char *h)
 int splq_store_audit_head(struct splq_store *s, long long *seq, char hash[65],
                           struct splq_error *err)
 {
-	cleanup_stmt sqlite3_stmt *st = NULL;
+	cleanup_release sqlite3_stmt *st = NULL;
 	const char *h;
 	int r;
 
