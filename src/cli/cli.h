@@ -49,7 +49,8 @@ void cli_print_usage(FILE *f, const struct cli_command *c);
 void cli_print_group_usage(FILE *f, const char *group);
 void cli_print_main_usage(FILE *f);
 
-/* args.c (and cli_parse_end in output.c): option parsing.  Every command's option table ends with
+/* args.c (and cli_parse_end, cli_parse_common and cli_no_operands in
+ * output.c): option parsing.  Every command's option table ends with
  * CLI_COMMON_OPTIONS and its short option string starts with ":" (or "+:")
  * and holds "h".  cli_getopt() handles --json, --help and mistakes itself
  * (the first mistake is kept in cli->usage and parsing goes on, so that a
@@ -80,6 +81,12 @@ void cli_arg_error(struct cli *cli, const char *fmt, ...) __attribute__((format(
 /* After the option loop: with --help print the usage and return 0; after a
  * mistake report it and return 64; otherwise return -1 (go on). */
 int cli_parse_end(struct cli *cli);
+/* The option loop and cli_parse_end of a command without options of its
+ * own. */
+int cli_parse_common(struct cli *cli, int argc, char **argv);
+/* For a command that takes no operands: with one left after the options,
+ * report it and return 64; otherwise return -1 (go on). */
+int cli_no_operands(struct cli *cli, int argc, char **argv);
 
 /* Pure helpers (unit-tested): SPLQ_E_USAGE with a message on bad input. */
 /* A whole positive number of seconds, 1 .. 31536000 (a year). */

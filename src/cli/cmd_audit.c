@@ -80,10 +80,8 @@ int cmd_audit_log(struct cli *cli, int argc, char **argv)
 				              err.msg);
 		}
 	}
-	if ((rc = cli_parse_end(cli)) >= 0)
+	if ((rc = cli_parse_end(cli)) >= 0 || (rc = cli_no_operands(cli, argc, argv)) >= 0)
 		return rc;
-	if (optind < argc)
-		return cli_usage(cli, "audit log takes no arguments, not '%s'", argv[optind]);
 
 	if ((rc = cli_open(cli, &ctx)))
 		return rc;
@@ -109,18 +107,14 @@ int cmd_audit_log(struct cli *cli, int argc, char **argv)
 
 int cmd_audit_verify(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {CLI_COMMON_OPTIONS, {0}};
 	long long entries = 0, bad = 0;
 	struct splq_ctx ctx;
 	struct splq_error err = {0};
 	int rc;
 
-	while (cli_getopt(cli, argc, argv, ":h", opts) != -1)
-		;
-	if ((rc = cli_parse_end(cli)) >= 0)
+	if ((rc = cli_parse_common(cli, argc, argv)) >= 0 ||
+	    (rc = cli_no_operands(cli, argc, argv)) >= 0)
 		return rc;
-	if (optind < argc)
-		return cli_usage(cli, "audit verify takes no arguments, not '%s'", argv[optind]);
 
 	if ((rc = cli_open(cli, &ctx)))
 		return rc;

@@ -73,33 +73,47 @@ static int prefs_show(struct cli *cli, struct splq_ctx *ctx, const char *qube, c
 	return cli_ok(cli, o);
 }
 
-int cmd_prefs(struct cli *cli, int argc, char **argv)
+/* The command line of prefs and features: QUBE [KEY [VALUE]], or with
+ * --<flag> (-D) QUBE KEY.  -1 to go on with *args and *n, else the exit
+ * code. */
+static int key_value_args(struct cli *cli, int argc, char **argv, const char *flag, const char *key,
+                          bool *flagged, char ***args, int *n)
 {
-	static const struct option opts[] = {
-	    {"default", no_argument, NULL, 'D'},
+	const struct option opts[] = {
+	    {flag, no_argument, NULL, 'D'},
 	    CLI_COMMON_OPTIONS,
 	    {0},
 	};
-	bool reset = false;
-	struct splq_ctx ctx;
-	struct splq_error err = {0};
-	int c, rc, n;
-	char **args;
+	int c, rc;
 
+	*flagged = false;
 	while ((c = cli_getopt(cli, argc, argv, ":hD", opts)) != -1)
 		if (c == 'D')
-			reset = true;
+			*flagged = true;
 	if ((rc = cli_parse_end(cli)) >= 0)
 		return rc;
-	n = argc - optind;
-	args = argv + optind;
-	if (n == 0)
-		return cli_usage(cli, "prefs needs a QUBE");
-	if (reset && n != 2)
-		return cli_usage(cli, "prefs --default needs QUBE and PROPERTY");
-	if (n > 3)
-		return cli_usage(cli, "prefs takes QUBE [PROPERTY [VALUE]], not also '%s'",
-		                 args[3]);
+	*n = argc - optind;
+	*args = argv + optind;
+	if (*n == 0)
+		return cli_usage(cli, "%s needs a QUBE", cli->cmd);
+	if (*flagged && *n != 2)
+		return cli_usage(cli, "%s --%s needs QUBE and %s", cli->cmd, flag, key);
+	if (*n > 3)
+		return cli_usage(cli, "%s takes QUBE [%s [VALUE]], not also '%s'", cli->cmd, key,
+		                 (*args)[3]);
+	return -1;
+}
+
+int cmd_prefs(struct cli *cli, int argc, char **argv)
+{
+	bool reset;
+	struct splq_ctx ctx;
+	struct splq_error err = {0};
+	int rc, n;
+	char **args;
+
+	if ((rc = key_value_args(cli, argc, argv, "default", "PROPERTY", &reset, &args, &n)) >= 0)
+		return rc;
 
 	if ((rc = cli_open(cli, &ctx)))
 		return rc;
@@ -155,7 +169,6 @@ static int tags_show(struct cli *cli, struct splq_ctx *ctx, const char *qube, bo
 
 int cmd_tags(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {CLI_COMMON_OPTIONS, {0}};
 	struct splq_ctx ctx;
 	struct splq_error err = {0};
 	const char *qube, *verb;
@@ -163,9 +176,7 @@ int cmd_tags(struct cli *cli, int argc, char **argv)
 	int rc, n;
 	char **args;
 
-	while (cli_getopt(cli, argc, argv, ":h", opts) != -1)
-		;
-	if ((rc = cli_parse_end(cli)) >= 0)
+	if ((rc = cli_parse_common(cli, argc, argv)) >= 0)
 		return rc;
 	n = argc - optind;
 	args = argv + optind;
@@ -243,30 +254,14 @@ static json_t *feature_json(const char *qube, const char *name, const char *valu
 
 int cmd_features(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"unset", no_argument, NULL, 'D'},
-	    CLI_COMMON_OPTIONS,
-	    {0},
-	};
-	bool unset = false;
+	bool unset;
 	struct splq_ctx ctx;
 	struct splq_error err = {0};
-	int c, rc, n;
+	int rc, n;
 	char **args;
 
-	while ((c = cli_getopt(cli, argc, argv, ":hD", opts)) != -1)
-		if (c == 'D')
-			unset = true;
-	if ((rc = cli_parse_end(cli)) >= 0)
+	if ((rc = key_value_args(cli, argc, argv, "unset", "NAME", &unset, &args, &n)) >= 0)
 		return rc;
-	n = argc - optind;
-	args = argv + optind;
-	if (n == 0)
-		return cli_usage(cli, "features needs a QUBE");
-	if (unset && n != 2)
-		return cli_usage(cli, "features --unset needs QUBE and NAME");
-	if (n > 3)
-		return cli_usage(cli, "features takes QUBE [NAME [VALUE]], not also '%s'", args[3]);
 
 	if ((rc = cli_open(cli, &ctx)))
 		return rc;

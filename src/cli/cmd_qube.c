@@ -6,6 +6,18 @@
 
 #include "util.h"
 
+/* template create and create: exactly one NAME after the options.  -1 to
+ * go on, else the exit code. */
+static int one_name(struct cli *cli, int argc, char **argv)
+{
+	if (optind >= argc)
+		return cli_usage(cli, "%s needs a NAME", cli->cmd);
+	if (argc - optind > 1)
+		return cli_usage(cli, "%s takes one NAME, not also '%s'", cli->cmd,
+		                 argv[optind + 1]);
+	return -1;
+}
+
 int cmd_template_create(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -25,13 +37,8 @@ int cmd_template_create(struct cli *cli, int argc, char **argv)
 		else if (c == 'l')
 			label = optarg;
 	}
-	if ((rc = cli_parse_end(cli)) >= 0)
+	if ((rc = cli_parse_end(cli)) >= 0 || (rc = one_name(cli, argc, argv)) >= 0)
 		return rc;
-	if (optind >= argc)
-		return cli_usage(cli, "template create needs a NAME");
-	if (argc - optind > 1)
-		return cli_usage(cli, "template create takes one NAME, not also '%s'",
-		                 argv[optind + 1]);
 	if (!base)
 		return cli_usage(cli, "template create needs --base host or --base DIR");
 	if (!*base)
@@ -93,12 +100,8 @@ int cmd_create(struct cli *cli, int argc, char **argv)
 			break;
 		}
 	}
-	if ((rc = cli_parse_end(cli)) >= 0)
+	if ((rc = cli_parse_end(cli)) >= 0 || (rc = one_name(cli, argc, argv)) >= 0)
 		return rc;
-	if (optind >= argc)
-		return cli_usage(cli, "create needs a NAME");
-	if (argc - optind > 1)
-		return cli_usage(cli, "create takes one NAME, not also '%s'", argv[optind + 1]);
 	if (!template)
 		return cli_usage(cli, "create needs --template");
 
@@ -114,14 +117,11 @@ int cmd_create(struct cli *cli, int argc, char **argv)
 
 int cmd_clone(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {CLI_COMMON_OPTIONS, {0}};
 	struct splq_ctx ctx;
 	struct splq_error err = {0};
 	int rc;
 
-	while (cli_getopt(cli, argc, argv, ":h", opts) != -1)
-		;
-	if ((rc = cli_parse_end(cli)) >= 0)
+	if ((rc = cli_parse_common(cli, argc, argv)) >= 0)
 		return rc;
 	if (argc - optind != 2)
 		return cli_usage(cli, "clone needs SRC and DST");
@@ -189,12 +189,9 @@ static int each_qube(struct cli *cli, enum each_op op, bool force, bool wait, in
 /* remove, start, kill: NAME... and no options of their own. */
 static int names_command(struct cli *cli, enum each_op op, int argc, char **argv)
 {
-	static const struct option opts[] = {CLI_COMMON_OPTIONS, {0}};
 	int rc;
 
-	while (cli_getopt(cli, argc, argv, ":h", opts) != -1)
-		;
-	if ((rc = cli_parse_end(cli)) >= 0)
+	if ((rc = cli_parse_common(cli, argc, argv)) >= 0)
 		return rc;
 	if (optind >= argc)
 		return cli_usage(cli, "%s needs at least one qube NAME", cli->cmd);
@@ -307,19 +304,15 @@ static json_t *ls_json(const struct splq_qube_info *v, const int *order, int n)
 
 int cmd_ls(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {CLI_COMMON_OPTIONS, {0}};
 	struct splq_qube_info *v = NULL;
 	cleanup_free int *order = NULL;
 	struct splq_ctx ctx;
 	struct splq_error err = {0};
 	int n = 0, k = 0, rc;
 
-	while (cli_getopt(cli, argc, argv, ":h", opts) != -1)
-		;
-	if ((rc = cli_parse_end(cli)) >= 0)
+	if ((rc = cli_parse_common(cli, argc, argv)) >= 0 ||
+	    (rc = cli_no_operands(cli, argc, argv)) >= 0)
 		return rc;
-	if (optind < argc)
-		return cli_usage(cli, "ls takes no arguments, not '%s'", argv[optind]);
 
 	if ((rc = cli_open(cli, &ctx)))
 		return rc;

@@ -112,6 +112,46 @@ static int report(struct cli *cli, struct capture *cap, const char *qube, int st
 	return status;
 }
 
+/* Run x in the qube named qube, or with qube NULL in a new disposable made
+ * from dvm (NULL: the default) and killed after timeout seconds (0: never),
+ * with the output captured in JSON mode; then report it. */
+static int run_command(struct cli *cli, const char *qube, const char *dvm, long timeout,
+                       struct splq_exec *x)
+{
+	char disp[SPLQ_NAME_MAX + 1] = "";
+	struct capture cap;
+	struct splq_ctx ctx;
+	struct splq_error err = {0};
+	long long t0, t1;
+	int rc, status = 0;
+
+	if ((rc = cli_open(cli, &ctx)))
+		return rc;
+	if (capture_open(&cap, cli->json, &err) < 0) {
+		splq_ctx_close(&ctx);
+		return cli_fail(cli, &err, NULL);
+	}
+	memcpy(x->fds, cap.fds, sizeof(x->fds));
+	t0 = splq_now_ms();
+	if (qube) {
+		rc = splq_op_run(&ctx, qube, x, &status, &err);
+	} else {
+		rc = splq_op_dispvm(&ctx, dvm, x, timeout, &status, disp, &err);
+		qube = disp[0] ? disp : NULL;
+	}
+	if (rc < 0) {
+		capture_close(&cap);
+		splq_ctx_close(&ctx);
+		/* For a disposable, a timeout or a signal (128+N) is an error of
+		 * splq's, with its own exit code. */
+		return cli_fail(cli, &err,
+		                qube ? json_pack("{s:o}", "qube", cli_jstr(qube)) : NULL);
+	}
+	t1 = splq_now_ms();
+	splq_ctx_close(&ctx);
+	return report(cli, &cap, qube, status, t1 - t0);
+}
+
 int cmd_run(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -121,12 +161,8 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	    {0},
 	};
 	struct splq_exec x = {0};
-	struct capture cap;
-	struct splq_ctx ctx;
-	struct splq_error err = {0};
 	const char *name;
-	long long t0, t1;
-	int c, rc, status = 0, i;
+	int c, rc, i;
 
 	/* "+": options end at the qube's name; the rest is the command. */
 	while ((c = cli_getopt(cli, argc, argv, "+:hu:", opts)) != -1) {
@@ -148,23 +184,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	if (i >= argc)
 		return cli_usage(cli, "run needs a COMMAND to run in '%s'", name);
 	x.argv = argv + i; /* argv[argc] is NULL */
-
-	if ((rc = cli_open(cli, &ctx)))
-		return rc;
-	if (capture_open(&cap, cli->json, &err) < 0) {
-		splq_ctx_close(&ctx);
-		return cli_fail(cli, &err, NULL);
-	}
-	memcpy(x.fds, cap.fds, sizeof(x.fds));
-	t0 = splq_now_ms();
-	if (splq_op_run(&ctx, name, &x, &status, &err) < 0) {
-		capture_close(&cap);
-		splq_ctx_close(&ctx);
-		return cli_fail(cli, &err, json_pack("{s:o}", "qube", cli_jstr(name)));
-	}
-	t1 = splq_now_ms();
-	splq_ctx_close(&ctx);
-	return report(cli, &cap, name, status, t1 - t0);
+	return run_command(cli, name, NULL, 0, &x);
 }
 
 int cmd_dispvm(struct cli *cli, int argc, char **argv)
@@ -177,14 +197,10 @@ int cmd_dispvm(struct cli *cli, int argc, char **argv)
 	    {0},
 	};
 	struct splq_exec x = {0};
-	struct capture cap;
-	struct splq_ctx ctx;
 	struct splq_error err = {0};
-	char name[SPLQ_NAME_MAX + 1] = "";
 	const char *dvm = NULL;
 	long timeout = 0;
-	long long t0, t1;
-	int c, rc, status = 0;
+	int c, rc;
 
 	/* "+": options end where the command begins. */
 	while ((c = cli_getopt(cli, argc, argv, "+:ht:u:", opts)) != -1) {
@@ -210,24 +226,5 @@ int cmd_dispvm(struct cli *cli, int argc, char **argv)
 	if (dvm && !*dvm)
 		return cli_usage(cli, "--template needs a qube name, not ''");
 	x.argv = argv + optind; /* argv[argc] is NULL */
-
-	if ((rc = cli_open(cli, &ctx)))
-		return rc;
-	if (capture_open(&cap, cli->json, &err) < 0) {
-		splq_ctx_close(&ctx);
-		return cli_fail(cli, &err, NULL);
-	}
-	memcpy(x.fds, cap.fds, sizeof(x.fds));
-	t0 = splq_now_ms();
-	if (splq_op_dispvm(&ctx, dvm, &x, timeout, &status, name, &err) < 0) {
-		capture_close(&cap);
-		splq_ctx_close(&ctx);
-		/* A timeout or a signal (128+N) is an error of splq's, with its
-		 * own exit code. */
-		return cli_fail(cli, &err,
-		                name[0] ? json_pack("{s:o}", "qube", cli_jstr(name)) : NULL);
-	}
-	t1 = splq_now_ms();
-	splq_ctx_close(&ctx);
-	return report(cli, &cap, name, status, t1 - t0);
+	return run_command(cli, NULL, dvm, timeout, &x);
 }

@@ -127,6 +127,22 @@ int cli_parse_end(struct cli *cli)
 	return -1;
 }
 
+int cli_parse_common(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {CLI_COMMON_OPTIONS, {0}};
+
+	while (cli_getopt(cli, argc, argv, ":h", opts) != -1)
+		;
+	return cli_parse_end(cli);
+}
+
+int cli_no_operands(struct cli *cli, int argc, char **argv)
+{
+	if (optind < argc)
+		return cli_usage(cli, "%s takes no arguments, not '%s'", cli->cmd, argv[optind]);
+	return -1;
+}
+
 int cli_open(struct cli *cli, struct splq_ctx *ctx)
 {
 	struct splq_error err = {0};

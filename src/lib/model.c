@@ -323,47 +323,39 @@ int splq_prop_parse(const struct splq_prop_def *def, const char *value, char **o
 
 /* ---- tags, features, users ---- */
 
-int splq_tag_check(const char *tag, struct splq_error *err)
+/* A tag or a feature name: 1 to 255 letters, digits, '_', '.', '-' and
+ * the characters in extra.  what: "tag"; allowed: the allowed characters
+ * after "letters, digits, " for the message. */
+static int word_check(const char *s, const char *what, const char *extra, const char *allowed,
+                      struct splq_error *err)
 {
-	size_t len = tag ? strlen(tag) : 0;
+	size_t len = s ? strlen(s) : 0;
 
 	if (len == 0)
-		return splq_fail(err, SPLQ_E_VALUE, "a tag may not be empty");
+		return splq_fail(err, SPLQ_E_VALUE, "a %s may not be empty", what);
 	if (len > 255)
-		return splq_fail(err, SPLQ_E_VALUE, "tag '%s' is too long (%zu bytes; at most 255)",
-		                 SHOWN(tag), len);
+		return splq_fail(err, SPLQ_E_VALUE, "%s '%s' is too long (%zu bytes; at most 255)",
+		                 what, SHOWN(s), len);
 	for (size_t i = 0; i < len; i++) {
-		char c = tag[i];
+		char c = s[i];
 
-		if (!(is_alpha(c) || is_digit(c) || c == '_' || c == '.' || c == ':' || c == '-'))
+		if (!(is_alpha(c) || is_digit(c) || c == '_' || c == '.' || c == '-' ||
+		      strchr(extra, c)))
 			return splq_fail(err, SPLQ_E_VALUE,
-			                 "tag '%s' may hold only letters, digits, '_', '.', ':' "
-			                 "and '-'",
-			                 SHOWN(tag));
+			                 "%s '%s' may hold only letters, digits, %s", what,
+			                 SHOWN(s), allowed);
 	}
 	return 0;
 }
 
+int splq_tag_check(const char *tag, struct splq_error *err)
+{
+	return word_check(tag, "tag", ":", "'_', '.', ':' and '-'", err);
+}
+
 int splq_feature_name_check(const char *name, struct splq_error *err)
 {
-	size_t len = name ? strlen(name) : 0;
-
-	if (len == 0)
-		return splq_fail(err, SPLQ_E_VALUE, "a feature name may not be empty");
-	if (len > 255)
-		return splq_fail(err, SPLQ_E_VALUE,
-		                 "feature name '%s' is too long (%zu bytes; at most 255)",
-		                 SHOWN(name), len);
-	for (size_t i = 0; i < len; i++) {
-		char c = name[i];
-
-		if (!(is_alpha(c) || is_digit(c) || c == '_' || c == '.' || c == '-'))
-			return splq_fail(err, SPLQ_E_VALUE,
-			                 "feature name '%s' may hold only letters, digits, '_', "
-			                 "'.' and '-'",
-			                 SHOWN(name));
-	}
-	return 0;
+	return word_check(name, "feature name", "", "'_', '.' and '-'", err);
 }
 
 int splq_feature_value_check(const char *value, struct splq_error *err)

@@ -431,6 +431,25 @@ static int base_resolve(const char *base, char **out, struct splq_error *err)
 	return 0;
 }
 
+/* The last step of making a qube whose rows are written in the open
+ * transaction: its volumes (a copy of src's when src is given), then the
+ * commit.  On failure the volumes go, what was made of them included, and
+ * the transaction is rolled back. */
+static int volumes_commit(struct splq_ctx *ctx, const struct splq_vm_config *src,
+                          const struct splq_vm_config *c, struct splq_error *err)
+{
+	const struct splq_backend_ops *ops = ctx->backend->ops;
+	int rc = src ? ops->volumes_clone(ctx->backend, src, c, err)
+	             : ops->volumes_create(ctx->backend, c, err);
+
+	if (rc < 0 || splq_store_commit(ctx->store, err) < 0) {
+		ops->volumes_remove(ctx->backend, c, NULL);
+		splq_store_rollback(ctx->store);
+		return -1;
+	}
+	return 0;
+}
+
 int splq_op_template_create(struct splq_ctx *ctx, const char *name, const char *base,
                             const char *label, struct splq_error *err)
 {
@@ -439,7 +458,6 @@ int splq_op_template_create(struct splq_ctx *ctx, const char *name, const char *
 	cleanup_vmcfg struct splq_ops_vmcfg v = {0};
 	struct splq_qube q = {0};
 	const char *lname;
-	bool volumes = false;
 	int rc = -1;
 
 	ERR_GUARD(err);
@@ -466,16 +484,9 @@ int splq_op_template_create(struct splq_ctx *ctx, const char *name, const char *
 		goto rollback;
 	if (splq_ops_vmcfg_build(ctx, &q, &v, err) < 0)
 		goto rollback;
-	volumes = true;
-	if (ctx->backend->ops->volumes_create(ctx->backend, &v.c, err) < 0)
-		goto rollback;
-	if (splq_store_commit(ctx->store, err) < 0)
-		goto rollback;
-	rc = 0;
+	rc = volumes_commit(ctx, NULL, &v.c, err);
 	goto out;
 rollback:
-	if (volumes)
-		ctx->backend->ops->volumes_remove(ctx->backend, &v.c, NULL);
 	splq_store_rollback(ctx->store);
 out:
 	return splq_ops_audit_done(ctx, "template-create", name, args, NULL, rc, err);
@@ -492,7 +503,6 @@ int splq_op_create(struct splq_ctx *ctx, const char *name, enum splq_class klass
 	char **canon = NULL;
 	struct splq_qube q = {0};
 	const char *lname;
-	bool volumes = false;
 	size_t alen;
 	int rc = -1, i;
 
@@ -585,16 +595,9 @@ int splq_op_create(struct splq_ctx *ctx, const char *name, enum splq_class klass
 		v.c.root_of = v.root_of;
 		v.c.root_base = v.root_base;
 	}
-	volumes = true;
-	if (ctx->backend->ops->volumes_create(ctx->backend, &v.c, err) < 0)
-		goto rollback;
-	if (splq_store_commit(ctx->store, err) < 0)
-		goto rollback;
-	rc = 0;
+	rc = volumes_commit(ctx, NULL, &v.c, err);
 	goto out;
 rollback:
-	if (volumes)
-		ctx->backend->ops->volumes_remove(ctx->backend, &v.c, NULL);
 	splq_store_rollback(ctx->store);
 out:
 	if (canon)
@@ -662,7 +665,6 @@ int splq_op_clone(struct splq_ctx *ctx, const char *src, const char *dst, struct
 	cleanup_free char *args = NULL;
 	cleanup_free char *dbase = NULL;
 	struct splq_qube d = {0};
-	bool volumes = false;
 	int rc = -1;
 
 	ERR_GUARD(err);
@@ -702,16 +704,9 @@ int splq_op_clone(struct splq_ctx *ctx, const char *src, const char *dst, struct
 		goto rollback;
 	if (splq_ops_vmcfg_build(ctx, &d, &vd, err) < 0)
 		goto rollback;
-	volumes = true;
-	if (ctx->backend->ops->volumes_clone(ctx->backend, &vs.c, &vd.c, err) < 0)
-		goto rollback;
-	if (splq_store_commit(ctx->store, err) < 0)
-		goto rollback;
-	rc = 0;
+	rc = volumes_commit(ctx, &vs.c, &vd.c, err);
 	goto out;
 rollback:
-	if (volumes)
-		ctx->backend->ops->volumes_remove(ctx->backend, &vd.c, NULL);
 	splq_store_rollback(ctx->store);
 out:
 	return splq_ops_audit_done(ctx, "clone", dst, args, NULL, rc, err);

@@ -220,135 +220,147 @@ int splq_op_prefs_get(struct splq_ctx *ctx, const char *qube, const char *prop,
 	return pref_read(ctx, &q, def, out, err);
 }
 
-int splq_op_prefs_set(struct splq_ctx *ctx, const char *qube, const char *prop, const char *value,
-                      struct splq_error *err)
+/* ---------- changes: prefs, tags and features ---------- */
+
+/* A change to qube q, with key and value as the op was given them. */
+typedef int (*qube_change_fn)(struct splq_ctx *ctx, const struct splq_qube *q, const char *key,
+                              const char *value, struct splq_error *err);
+
+/* Find qube, make the change and log it as op, whatever the outcome (a
+ * qube that does not exist gets no entry).  The entry's args: "verb key",
+ * or "key=value" without a verb. */
+static int qube_change(struct splq_ctx *ctx, const char *qube, const char *op, const char *verb,
+                       qube_change_fn change, const char *key, const char *value,
+                       struct splq_error *err)
 {
 	cleanup_qube struct splq_qube q = {0};
 	cleanup_free char *args = NULL;
-	cleanup_free char *canon = NULL;
-	const struct splq_prop_def *def;
-	int rc = -1;
+	int rc;
 
 	ERR_GUARD(err);
 	if (splq_ops_qube_get(ctx, qube, &q, err) < 0)
 		return -1;
-	args = splq_strdup_printf("%s=%s", prop ? prop : "", value ? value : "");
-	def = splq_ops_prop_def(prop, err);
+	if (verb)
+		args = splq_strdup_printf("%s %s", verb, key ? key : "");
+	else
+		args = splq_strdup_printf("%s=%s", key ? key : "", value ? value : "");
+	rc = change(ctx, &q, key, value, err);
+	return splq_ops_audit_done(ctx, op, q.name, args, NULL, rc, err);
+}
+
+/* The property prop of q, when it may change now; NULL when not. */
+static const struct splq_prop_def *pref_changeable(struct splq_ctx *ctx, const struct splq_qube *q,
+                                                   const char *prop, struct splq_error *err)
+{
+	const struct splq_prop_def *def = splq_ops_prop_def(prop, err);
+	bool running;
+
 	if (!def)
-		goto out;
-	if (splq_ops_prop_changeable(q.name, q.klass, splq_ops_power_of(ctx, &q) != SPLQ_HALTED,
-	                             def, err) < 0)
-		goto out;
+		return NULL;
+	running = splq_ops_power_of(ctx, q) != SPLQ_HALTED;
+	if (splq_ops_prop_changeable(q->name, q->klass, running, def, err) < 0)
+		return NULL;
+	return def;
+}
+
+static int pref_set(struct splq_ctx *ctx, const struct splq_qube *q, const char *prop,
+                    const char *value, struct splq_error *err)
+{
+	const struct splq_prop_def *def = pref_changeable(ctx, q, prop, err);
+	cleanup_free char *canon = NULL;
+
+	if (!def)
+		return -1;
 	if (splq_prop_parse(def, value ? value : "", &canon, err) < 0)
-		goto out;
-	if (splq_ops_prop_value_check(ctx, q.klass, def, canon, err) < 0)
-		goto out;
-	rc = splq_store_prop_set(ctx->store, q.name, def->name, canon, err);
-out:
-	return splq_ops_audit_done(ctx, "prefs", q.name, args, NULL, rc, err);
+		return -1;
+	if (splq_ops_prop_value_check(ctx, q->klass, def, canon, err) < 0)
+		return -1;
+	return splq_store_prop_set(ctx->store, q->name, def->name, canon, err);
+}
+
+static int pref_reset(struct splq_ctx *ctx, const struct splq_qube *q, const char *prop,
+                      const char *unused, struct splq_error *err)
+{
+	const struct splq_prop_def *def = pref_changeable(ctx, q, prop, err);
+
+	if (!def)
+		return -1;
+	if (splq_ops_streq(def->name, "template"))
+		return splq_fail(
+		    err, SPLQ_E_VALUE,
+		    "property 'template' has no default; set another template instead");
+	return splq_store_prop_reset(ctx->store, q->name, def->name, err);
+}
+
+static int tag_add(struct splq_ctx *ctx, const struct splq_qube *q, const char *tag,
+                   const char *unused, struct splq_error *err)
+{
+	if (splq_tag_check(tag ? tag : "", err) < 0)
+		return -1;
+	return splq_store_tag_add(ctx->store, q->name, tag, err);
+}
+
+static int tag_remove(struct splq_ctx *ctx, const struct splq_qube *q, const char *tag,
+                      const char *unused, struct splq_error *err)
+{
+	if (splq_tag_check(tag ? tag : "", err) < 0)
+		return -1;
+	return splq_store_tag_remove(ctx->store, q->name, tag, err);
+}
+
+static int feature_set(struct splq_ctx *ctx, const struct splq_qube *q, const char *name,
+                       const char *value, struct splq_error *err)
+{
+	if (splq_feature_name_check(name ? name : "", err) < 0 ||
+	    splq_feature_value_check(value ? value : "", err) < 0)
+		return -1;
+	return splq_store_feature_set(ctx->store, q->name, name, value, err);
+}
+
+static int feature_remove(struct splq_ctx *ctx, const struct splq_qube *q, const char *name,
+                          const char *unused, struct splq_error *err)
+{
+	if (splq_feature_name_check(name ? name : "", err) < 0)
+		return -1;
+	return splq_store_feature_remove(ctx->store, q->name, name, err);
+}
+
+int splq_op_prefs_set(struct splq_ctx *ctx, const char *qube, const char *prop, const char *value,
+                      struct splq_error *err)
+{
+	return qube_change(ctx, qube, "prefs", NULL, pref_set, prop, value, err);
 }
 
 int splq_op_prefs_reset(struct splq_ctx *ctx, const char *qube, const char *prop,
                         struct splq_error *err)
 {
-	cleanup_qube struct splq_qube q = {0};
-	cleanup_free char *args = NULL;
-	const struct splq_prop_def *def;
-	int rc = -1;
-
-	ERR_GUARD(err);
-	if (splq_ops_qube_get(ctx, qube, &q, err) < 0)
-		return -1;
-	args = splq_strdup_printf("reset %s", prop ? prop : "");
-	def = splq_ops_prop_def(prop, err);
-	if (!def)
-		goto out;
-	if (splq_ops_prop_changeable(q.name, q.klass, splq_ops_power_of(ctx, &q) != SPLQ_HALTED,
-	                             def, err) < 0)
-		goto out;
-	if (splq_ops_streq(def->name, "template")) {
-		splq_fail(err, SPLQ_E_VALUE,
-		          "property 'template' has no default; set another template instead");
-		goto out;
-	}
-	rc = splq_store_prop_reset(ctx->store, q.name, def->name, err);
-out:
-	return splq_ops_audit_done(ctx, "prefs", q.name, args, NULL, rc, err);
+	return qube_change(ctx, qube, "prefs", "reset", pref_reset, prop, NULL, err);
 }
-
-/* ---------- tags and features ---------- */
 
 int splq_op_tag_add(struct splq_ctx *ctx, const char *qube, const char *tag, struct splq_error *err)
 {
-	cleanup_qube struct splq_qube q = {0};
-	cleanup_free char *args = NULL;
-	int rc = -1;
-
-	ERR_GUARD(err);
-	if (splq_ops_qube_get(ctx, qube, &q, err) < 0)
-		return -1;
-	args = splq_strdup_printf("add %s", tag ? tag : "");
-	if (splq_tag_check(tag ? tag : "", err) < 0)
-		goto out;
-	rc = splq_store_tag_add(ctx->store, q.name, tag, err);
-out:
-	return splq_ops_audit_done(ctx, "tags", q.name, args, NULL, rc, err);
+	return qube_change(ctx, qube, "tags", "add", tag_add, tag, NULL, err);
 }
 
 int splq_op_tag_remove(struct splq_ctx *ctx, const char *qube, const char *tag,
                        struct splq_error *err)
 {
-	cleanup_qube struct splq_qube q = {0};
-	cleanup_free char *args = NULL;
-	int rc = -1;
-
-	ERR_GUARD(err);
-	if (splq_ops_qube_get(ctx, qube, &q, err) < 0)
-		return -1;
-	args = splq_strdup_printf("del %s", tag ? tag : "");
-	if (splq_tag_check(tag ? tag : "", err) < 0)
-		goto out;
-	rc = splq_store_tag_remove(ctx->store, q.name, tag, err);
-out:
-	return splq_ops_audit_done(ctx, "tags", q.name, args, NULL, rc, err);
+	return qube_change(ctx, qube, "tags", "del", tag_remove, tag, NULL, err);
 }
 
 int splq_op_feature_set(struct splq_ctx *ctx, const char *qube, const char *name, const char *value,
                         struct splq_error *err)
 {
-	cleanup_qube struct splq_qube q = {0};
-	cleanup_free char *args = NULL;
-	int rc = -1;
-
-	ERR_GUARD(err);
-	if (splq_ops_qube_get(ctx, qube, &q, err) < 0)
-		return -1;
-	args = splq_strdup_printf("%s=%s", name ? name : "", value ? value : "");
-	if (splq_feature_name_check(name ? name : "", err) < 0 ||
-	    splq_feature_value_check(value ? value : "", err) < 0)
-		goto out;
-	rc = splq_store_feature_set(ctx->store, q.name, name, value, err);
-out:
-	return splq_ops_audit_done(ctx, "features", q.name, args, NULL, rc, err);
+	return qube_change(ctx, qube, "features", NULL, feature_set, name, value, err);
 }
 
 int splq_op_feature_remove(struct splq_ctx *ctx, const char *qube, const char *name,
                            struct splq_error *err)
 {
-	cleanup_qube struct splq_qube q = {0};
-	cleanup_free char *args = NULL;
-	int rc = -1;
-
-	ERR_GUARD(err);
-	if (splq_ops_qube_get(ctx, qube, &q, err) < 0)
-		return -1;
-	args = splq_strdup_printf("unset %s", name ? name : "");
-	if (splq_feature_name_check(name ? name : "", err) < 0)
-		goto out;
-	rc = splq_store_feature_remove(ctx->store, q.name, name, err);
-out:
-	return splq_ops_audit_done(ctx, "features", q.name, args, NULL, rc, err);
+	return qube_change(ctx, qube, "features", "unset", feature_remove, name, NULL, err);
 }
+
+/* ---------- tags and features ---------- */
 
 /* A qube named qube exists: the store's own "no such qube" when not. */
 static int qube_exists(struct splq_ctx *ctx, const char *qube, struct splq_error *err)

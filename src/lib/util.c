@@ -158,11 +158,65 @@ static bool dot_or_dotdot(const char *n)
 	return n[0] == '.' && (n[1] == '\0' || (n[1] == '.' && n[2] == '\0'));
 }
 
+/* ---- walking a tree ---- */
+
+/* What a walk down a tree hands from a directory to its entries. */
+struct walk {
+	dev_t dev;  /* rm, shift: the file system the walk stays on */
+	bool top;   /* rm, shift: the entry is where the walk began */
+	long shift; /* shift, copy: added to owners */
+	int dstfd;  /* copy: the directory the entries are copied into */
+};
+
+typedef int (*walk_fn)(int dfd, const char *name, const char *path, const struct walk *w,
+                       struct splq_error *err);
+
+/* A stream on the directory open at fd, which it takes (closed on
+ * failure too).  Messages name the directory as "<what> '<path>'". */
+static DIR *dir_open(int fd, const char *path, const char *what, struct splq_error *err)
+{
+	DIR *d = fdopendir(fd);
+
+	if (!d) {
+		int e = errno;
+
+		close(fd);
+		splq_fail_errno(err, SPLQ_E_INTERNAL, e, "cannot read %s '%s'", what, path);
+	}
+	return d;
+}
+
+/* fn on each entry of d but . and .., named path/entry; stops at the first
+ * failure. */
+static int each_entry(DIR *d, const char *path, const char *what, walk_fn fn, const struct walk *w,
+                      struct splq_error *err)
+{
+	for (;;) {
+		cleanup_free char *child = NULL;
+		struct dirent *de;
+
+		errno = 0;
+		de = readdir(d);
+		if (!de) {
+			if (errno)
+				return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
+				                       "cannot read %s '%s'", what, path);
+			return 0;
+		}
+		if (dot_or_dotdot(de->d_name))
+			continue;
+		child = splq_strdup_printf("%s/%s", path, de->d_name);
+		if (fn(dirfd(d), de->d_name, child, w, err) < 0)
+			return -1;
+	}
+}
+
 /* ---- rm -rf ---- */
 
-static int rm_at(int pfd, const char *name, const char *path, dev_t dev, bool top,
+static int rm_at(int pfd, const char *name, const char *path, const struct walk *w,
                  struct splq_error *err)
 {
+	struct walk sub = {0};
 	struct stat st, st2;
 
 	if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
@@ -170,16 +224,14 @@ static int rm_at(int pfd, const char *name, const char *path, dev_t dev, bool to
 			return 0;
 		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot stat '%s'", path);
 	}
-	if (top)
-		dev = st.st_dev;
-	if (st.st_dev != dev)
+	sub.dev = w->top ? st.st_dev : w->dev;
+	if (st.st_dev != sub.dev)
 		return splq_fail(err, SPLQ_E_STATE,
 		                 "cannot remove '%s': another file system is mounted there", path);
 
 	if (S_ISDIR(st.st_mode)) {
+		cleanup_close int fd = -1;
 		cleanup_dir DIR *d = NULL;
-		struct dirent *de;
-		int fd;
 
 		fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0) {
@@ -189,37 +241,13 @@ static int rm_at(int pfd, const char *name, const char *path, dev_t dev, bool to
 			                       "cannot open directory '%s'", path);
 		}
 		/* The entry may have been swapped since fstatat. */
-		if (fstat(fd, &st2) < 0 || st2.st_dev != st.st_dev || st2.st_ino != st.st_ino) {
-			close(fd);
+		if (fstat(fd, &st2) < 0 || st2.st_dev != st.st_dev || st2.st_ino != st.st_ino)
 			return splq_fail(err, SPLQ_E_STATE,
 			                 "cannot remove '%s': it changed while being removed",
 			                 path);
-		}
-		d = fdopendir(fd);
-		if (!d) {
-			int e = errno;
-
-			close(fd);
-			return splq_fail_errno(err, SPLQ_E_INTERNAL, e,
-			                       "cannot read directory '%s'", path);
-		}
-		for (;;) {
-			cleanup_free char *child = NULL;
-
-			errno = 0;
-			de = readdir(d);
-			if (!de) {
-				if (errno)
-					return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
-					                       "cannot read directory '%s'", path);
-				break;
-			}
-			if (dot_or_dotdot(de->d_name))
-				continue;
-			child = splq_strdup_printf("%s/%s", path, de->d_name);
-			if (rm_at(dirfd(d), de->d_name, child, dev, false, err) < 0)
-				return -1;
-		}
+		d = dir_open(splq_steal_fd(&fd), path, "directory", err);
+		if (!d || each_entry(d, path, "directory", rm_at, &sub, err) < 0)
+			return -1;
 		if (unlinkat(pfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
 			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
 			                       "cannot remove directory '%s'", path);
@@ -246,7 +274,7 @@ int splq_rm_rf(const char *path, struct splq_error *err)
 	default:
 		return -1;
 	}
-	return rm_at(pfd, base, path, 0, true, err);
+	return rm_at(pfd, base, path, &(struct walk){.top = true}, err);
 }
 
 /* ---- copy and shift ---- */
@@ -348,9 +376,10 @@ static int clear_slot(int dstfd, const char *name, const char *path, struct splq
 
 static int copy_dir(int srcfd, int dstfd, const char *dpath, long shift, struct splq_error *err);
 
-/* Owner, mode and times of a directory (set once its contents are in). */
-static int finish_dir(int fd, const struct stat *st, const char *path, long shift,
-                      struct splq_error *err)
+/* Owner, mode and times of a copy open at fd (a directory's once its
+ * contents are in). */
+static int set_attrs(int fd, const struct stat *st, const char *path, long shift,
+                     struct splq_error *err)
 {
 	struct timespec ts[2] = {st->st_atim, st->st_mtim};
 	uid_t uid;
@@ -358,6 +387,7 @@ static int finish_dir(int fd, const struct stat *st, const char *path, long shif
 
 	if (shifted_owner(st, shift, path, &uid, &gid, err) < 0)
 		return -1;
+	/* chown before chmod: chown clears set-id bits. */
 	if (fchown(fd, uid, gid) < 0 && !chown_error_ok(errno, shift))
 		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot set the owner of '%s'",
 		                       path);
@@ -370,9 +400,11 @@ static int finish_dir(int fd, const struct stat *st, const char *path, long shif
 	return 0;
 }
 
-static int copy_entry(int srcfd, int dstfd, const char *name, const char *dpath, long shift,
+static int copy_entry(int srcfd, const char *name, const char *dpath, const struct walk *w,
                       struct splq_error *err)
 {
+	int dstfd = w->dstfd;
+	long shift = w->shift;
 	struct timespec ts[2];
 	struct stat st;
 	uid_t uid;
@@ -415,7 +447,7 @@ static int copy_entry(int srcfd, int dstfd, const char *name, const char *dpath,
 			                       "cannot open directory '%s'", dpath);
 		if (copy_dir(sfd, dfd, dpath, shift, err) < 0)
 			return -1;
-		return finish_dir(dfd, &st, dpath, shift, err);
+		return set_attrs(dfd, &st, dpath, shift, err);
 	}
 
 	if (clear_slot(dstfd, name, dpath, err) < 0)
@@ -436,17 +468,7 @@ static int copy_entry(int srcfd, int dstfd, const char *name, const char *dpath,
 			                       dpath);
 		if (copy_data(in, out, dpath, err) < 0)
 			return -1;
-		/* chown before chmod: chown clears set-id bits. */
-		if (fchown(out, uid, gid) < 0 && !chown_error_ok(errno, shift))
-			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
-			                       "cannot set the owner of '%s'", dpath);
-		if (fchmod(out, st.st_mode & 07777) < 0)
-			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
-			                       "cannot set the mode of '%s'", dpath);
-		if (futimens(out, ts) < 0)
-			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
-			                       "cannot set the times of '%s'", dpath);
-		return 0;
+		return set_attrs(out, &st, dpath, shift, err);
 	}
 
 	if (S_ISLNK(st.st_mode)) {
@@ -496,39 +518,18 @@ static int copy_entry(int srcfd, int dstfd, const char *name, const char *dpath,
 
 static int copy_dir(int srcfd, int dstfd, const char *dpath, long shift, struct splq_error *err)
 {
+	const struct walk w = {.shift = shift, .dstfd = dstfd};
 	cleanup_dir DIR *d = NULL;
-	struct dirent *de;
 	int fd;
 
 	fd = dup(srcfd);
 	if (fd < 0)
 		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
 		                       "cannot read the source of '%s'", dpath);
-	d = fdopendir(fd);
-	if (!d) {
-		int e = errno;
-
-		close(fd);
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, e, "cannot read the source of '%s'",
-		                       dpath);
-	}
-	for (;;) {
-		cleanup_free char *child = NULL;
-
-		errno = 0;
-		de = readdir(d);
-		if (!de) {
-			if (errno)
-				return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
-				                       "cannot read the source of '%s'", dpath);
-			return 0;
-		}
-		if (dot_or_dotdot(de->d_name))
-			continue;
-		child = splq_strdup_printf("%s/%s", dpath, de->d_name);
-		if (copy_entry(dirfd(d), dstfd, de->d_name, child, shift, err) < 0)
-			return -1;
-	}
+	d = dir_open(fd, dpath, "the source of", err);
+	if (!d)
+		return -1;
+	return each_entry(d, dpath, "the source of", copy_entry, &w, err);
 }
 
 int splq_copy_tree(const char *src, const char *dst, long shift, struct splq_error *err)
@@ -552,12 +553,13 @@ int splq_copy_tree(const char *src, const char *dst, long shift, struct splq_err
 		                       dst);
 	if (copy_dir(sfd, dfd, dst, shift, err) < 0)
 		return -1;
-	return finish_dir(dfd, &st, dst, shift, err);
+	return set_attrs(dfd, &st, dst, shift, err);
 }
 
-static int shift_at(int pfd, const char *name, const char *path, dev_t dev, bool top, long shift,
+static int shift_at(int pfd, const char *name, const char *path, const struct walk *w,
                     struct splq_error *err)
 {
+	struct walk sub = {.shift = w->shift};
 	struct stat st;
 	uid_t uid;
 	gid_t gid;
@@ -565,50 +567,26 @@ static int shift_at(int pfd, const char *name, const char *path, dev_t dev, bool
 	if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return splq_fail_errno(err, errno == ENOENT ? SPLQ_E_NOTFOUND : SPLQ_E_INTERNAL,
 		                       errno, "cannot stat '%s'", path);
-	if (top)
-		dev = st.st_dev;
-	if (st.st_dev != dev)
+	sub.dev = w->top ? st.st_dev : w->dev;
+	if (st.st_dev != sub.dev)
 		return splq_fail(err, SPLQ_E_STATE,
 		                 "cannot change owners under '%s': another file system is "
 		                 "mounted there",
 		                 path);
-	if (shifted_owner(&st, shift, path, &uid, &gid, err) < 0)
+	if (shifted_owner(&st, w->shift, path, &uid, &gid, err) < 0)
 		return -1;
 
 	if (S_ISDIR(st.st_mode)) {
 		cleanup_dir DIR *d = NULL;
-		struct dirent *de;
 		int fd;
 
 		fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0)
 			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
 			                       "cannot open directory '%s'", path);
-		d = fdopendir(fd);
-		if (!d) {
-			int e = errno;
-
-			close(fd);
-			return splq_fail_errno(err, SPLQ_E_INTERNAL, e,
-			                       "cannot read directory '%s'", path);
-		}
-		for (;;) {
-			cleanup_free char *child = NULL;
-
-			errno = 0;
-			de = readdir(d);
-			if (!de) {
-				if (errno)
-					return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
-					                       "cannot read directory '%s'", path);
-				break;
-			}
-			if (dot_or_dotdot(de->d_name))
-				continue;
-			child = splq_strdup_printf("%s/%s", path, de->d_name);
-			if (shift_at(dirfd(d), de->d_name, child, dev, false, shift, err) < 0)
-				return -1;
-		}
+		d = dir_open(fd, path, "directory", err);
+		if (!d || each_entry(d, path, "directory", shift_at, &sub, err) < 0)
+			return -1;
 		if (fchown(dirfd(d), uid, gid) < 0)
 			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
 			                       "cannot set the owner of '%s'", path);
@@ -640,7 +618,7 @@ int splq_shift_tree(const char *path, long shift, struct splq_error *err)
 		return -1;
 	if (shift == 0)
 		return 0;
-	return shift_at(pfd, base, path, 0, true, shift, err);
+	return shift_at(pfd, base, path, &(struct walk){.top = true, .shift = shift}, err);
 }
 
 /* ---- whole files ---- */
