@@ -9,7 +9,7 @@ packages=(
 	libcmocka-dev bats
 	hyperfine bubblewrap
 	clang libclang-rt-14-dev
-	iproute2 util-linux procps
+	iproute2 util-linux procps python3
 )
 
 # One dpkg-query for all of them: a package is present when any of its
