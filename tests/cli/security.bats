@@ -799,3 +799,46 @@ print(libc.sethostname(b"x", 1), ctypes.get_errno())'
 	[[ $output != *key* ]]
 	[[ $output != *rmark* && $output != *hmark* ]]
 }
+
+# A process holding the caller's terminal could type into the host's shell
+# with TIOCSTI; commands in a qube have no controlling terminal (pid 1
+# starts each in a session of its own) and no CAP_SYS_ADMIN on the host.
+TIOCSTI_PY='
+import os, pty, sys
+code = """
+import fcntl, termios
+try:
+    fcntl.ioctl(0, termios.TIOCSTI, b"x")
+    print("injected")
+except OSError as e:
+    print("refused", e.errno)
+"""
+pid, fd = pty.fork()
+if pid == 0:
+    # run --user USER QUBE, or dispvm --user USER --template TEMPLATE
+    os.execv(sys.argv[1], [sys.argv[1]] + sys.argv[2:] + ["--", "python3", "-c", code])
+out = b""
+while True:
+    try:
+        d = os.read(fd, 1024)
+    except OSError:
+        break
+    if not d:
+        break
+    out += d
+os.waitpid(pid, 0)
+print(out.decode().strip())
+'
+
+@test "inside a qube: TIOCSTI on the caller's terminal cannot type into the host" {
+	make_qube q
+	local user
+	for user in root user; do
+		run python3 -c "$TIOCSTI_PY" "$SPLQ" run --user "$user" q
+		assert_status 0
+		[ "$output" = "refused 1" ]
+		run python3 -c "$TIOCSTI_PY" "$SPLQ" dispvm --user "$user" --template t
+		assert_status 0
+		[ "$output" = "refused 1" ]
+	done
+}
