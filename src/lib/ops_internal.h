@@ -85,5 +85,10 @@ int splq_ops_prop_value_check(struct splq_ctx *ctx, enum splq_class klass,
  * checked for, for the message ("a default_dispvm"). */
 int splq_ops_dvm_check(struct splq_ctx *ctx, const struct splq_qube *d, const char *what,
                        struct splq_error *err);
+/* ops_dispvm.c: remove the halted disposables whose splq ended without
+ * removing them (killed by SIGKILL, a crash): each names the splq that
+ * made it in its feature splq.owner. */
+#define DISP_OWNER "splq.owner"
+int splq_ops_reap_disposables(struct splq_ctx *ctx);
 
 #endif

@@ -106,6 +106,7 @@ int splq_op_list(struct splq_ctx *ctx, struct splq_qube_info **out, int *n, stru
 	ERR_GUARD(err);
 	*out = NULL;
 	*n = 0;
+	splq_ops_reap_disposables(ctx);
 	if (splq_store_qube_list(ctx->store, &list, &nq, err) < 0)
 		return -1;
 	info = splq_xcalloc(nq ? nq : 1, sizeof(*info));
