@@ -36,15 +36,6 @@
 
 #define MAX_CLIENTS 128
 
-static int status_code(int status)
-{
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return 1;
-}
-
 static long number(const char *s)
 {
 	char *end;
@@ -98,7 +89,7 @@ static int supervise(const char *name, const char *rundir, pid_t pid, unsigned t
 	if (link)
 		commit(link, target);
 	splq_rm_rf(rundir, &err);
-	return status_code(status);
+	return splq_exit_code(status);
 }
 
 /* A user of the qube, from its own /etc/passwd and /etc/group. */
@@ -363,11 +354,11 @@ static int init_main(int control, const char *user, char **cmd)
 				pid_t pid;
 				while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 					if (pid == main_pid)
-						return status_code(status);
+						return splq_exit_code(status);
 					for (int i = 0; i < ncl; i++)
 						if (cl[i].pid == pid) {
 							reply(cl[i].fd, SPLQ_CTL_EXITED,
-							      status_code(status), NULL);
+							      splq_exit_code(status), NULL);
 							drop_client(cl, &ncl, i);
 							break;
 						}

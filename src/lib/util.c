@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <time.h>
 
 /* ---- allocation ---- */
@@ -745,4 +746,13 @@ int splq_write_string(const char *path, const char *s, struct splq_error *err)
 		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot write '%s' to '%s'", s,
 		                       path);
 	return 0;
+}
+
+int splq_exit_code(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return 1;
 }

@@ -76,6 +76,9 @@ int splq_write_string(const char *path, const char *s, struct splq_error *err);
 
 bool splq_path_exists(const char *path);
 
+/* A wait status as an exit code, as shells give it: 128+N for signal N. */
+int splq_exit_code(int status);
+
 /* Milliseconds on the monotonic clock. */
 long long splq_now_ms(void);
 

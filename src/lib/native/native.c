@@ -206,7 +206,7 @@ static int native_wait(struct splq_backend *b, const char *name, long timeout_ms
 		return splq_fail(err, 128 + *signo, "interrupted by signal %d", *signo);
 	if (timed_out)
 		return splq_fail(err, SPLQ_E_TIMEOUT, "timed out after %ld ms", timeout_ms);
-	*status = splq_rt_exit_code(st);
+	*status = splq_exit_code(st);
 	return 0;
 }
 

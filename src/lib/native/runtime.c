@@ -185,12 +185,3 @@ int splq_rt_control_addr(struct splq_backend *b, const char *name, struct sockad
 	snprintf(addr->sun_path, sizeof(addr->sun_path), "/proc/self/fd/%d/control", *dirfd);
 	return 0;
 }
-
-int splq_rt_exit_code(int status)
-{
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return 1;
-}

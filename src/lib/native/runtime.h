@@ -56,9 +56,6 @@ int splq_rt_passed_env(char **env, int max);
 int splq_rt_control_addr(struct splq_backend *b, const char *name, struct sockaddr_un *addr,
                          int *dirfd, struct splq_error *err);
 
-/* A wait status as an exit code: 128+N for a signal N. */
-int splq_rt_exit_code(int status);
-
 /* start.c */
 int splq_native_start(struct splq_backend *b, const struct splq_vm_config *cfg,
                       const struct splq_exec *first, struct splq_error *err);
