@@ -32,6 +32,7 @@
 
 #include "../lib/native/cgroup.h"
 #include "../lib/native/control.h"
+#include "../lib/native/supervise.h"
 #include "../lib/util.h"
 
 #define MAX_CLIENTS 128
@@ -46,50 +47,6 @@ static long number(const char *s)
 		exit(2);
 	}
 	return v;
-}
-
-/* Make link point at target, atomically. */
-static void commit(const char *link, const char *target)
-{
-	char tmp[4096];
-	snprintf(tmp, sizeof(tmp), "%s.new", link);
-	unlink(tmp);
-	if (symlink(target, tmp) == 0 && rename(tmp, link) < 0)
-		unlink(tmp);
-}
-
-static int supervise(const char *name, const char *rundir, pid_t pid, unsigned timeout,
-                     const char *link, const char *target)
-{
-	signal(SIGINT, SIG_IGN);
-	signal(SIGTERM, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGUSR1);
-	sigaddset(&set, SIGUSR2);
-	sigaddset(&set, SIGALRM);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	int status = 1 << 8;
-	for (;;) {
-		pid_t r = waitpid(pid, &status, WNOHANG);
-		if (r == pid || (r < 0 && errno != EINTR))
-			break;
-		int sig = sigwaitinfo(&set, NULL);
-		if (sig == SIGUSR1) {
-			kill(pid, SIGTERM);
-			alarm(timeout);
-		} else if (sig == SIGALRM || sig == SIGUSR2) {
-			kill(pid, SIGKILL);
-		}
-	}
-	struct splq_error err;
-	splq_cgroup_destroy(name, 10000, &err);
-	if (link)
-		commit(link, target);
-	splq_rm_rf(rundir, &err);
-	return splq_exit_code(status);
 }
 
 /* A user of the qube, from its own /etc/passwd and /etc/group. */
@@ -409,9 +366,9 @@ static int init_main(int control, const char *user, char **cmd)
 int main(int argc, char **argv)
 {
 	if ((argc == 6 || argc == 8) && strcmp(argv[1], "--supervise") == 0)
-		return supervise(argv[2], argv[3], (pid_t)number(argv[4]),
-		                 (unsigned)number(argv[5]), argc == 8 ? argv[6] : NULL,
-		                 argc == 8 ? argv[7] : NULL);
+		return splq_supervise(argv[2], argv[3], (pid_t)number(argv[4]),
+		                      (unsigned)number(argv[5]), argc == 8 ? argv[6] : NULL,
+		                      argc == 8 ? argv[7] : NULL);
 	/* Nothing in the qube may ptrace its pid 1 (which holds the control
 	 * socket) or read its memory. */
 	prctl(PR_SET_DUMPABLE, 0);

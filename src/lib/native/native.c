@@ -1,11 +1,11 @@
 /* splq native: the backend that builds qubes out of kernel isolation.
  *
  * A running qube is two processes: its pid 1 (splq-init, inside every
- * namespace of the qube) and a supervisor outside (splq-init --supervise)
- * that waits for it and then removes its cgroup and runtime folder
- * (runtime.h).  start.c starts one; commands run in it through its pid 1's
- * control socket (control.h): each is forked by pid 1, so it is born inside
- * every namespace, cgroup and seccomp filter of the qube. */
+ * namespace of the qube) and a supervisor outside (supervise.h) that waits
+ * for it and then removes its cgroup and runtime folder (runtime.h).
+ * start.c starts one; commands run in it through its pid 1's control
+ * socket (control.h): each is forked by pid 1, so it is born inside every
+ * namespace, cgroup and seccomp filter of the qube. */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>

@@ -41,6 +41,7 @@
 #include "rootfs.h"
 #include "runtime.h"
 #include "seccomp.h"
+#include "supervise.h"
 #include "userns.h"
 #include "volume.h"
 
@@ -276,16 +277,13 @@ static void qube_supervisor(struct splq_backend *b, struct start_plan *p, int lo
 	                target,      NULL};
 	fcntl(lock_fd, F_SETFD, 0); /* the lock lives as long as the supervisor */
 	syscall(SYS_close_range, 3, lock_fd - 1, 0);
-	syscall(SYS_close_range, lock_fd + 1, ~0U, CLOSE_RANGE_CLOEXEC);
-	int init_fd = open_init_binary(&err);
+	/* A disposable's splq waits for this process: it supervises as it
+	 * is.  A lasting qube's supervisor becomes the small splq-init. */
+	int init_fd = p->first ? -1 : open_init_binary(&err);
+	syscall(SYS_close_range, lock_fd + 1, ~0U, init_fd >= 0 ? CLOSE_RANGE_CLOEXEC : 0);
 	if (init_fd >= 0)
 		syscall(SYS_execveat, init_fd, "", argv, environ, AT_EMPTY_PATH);
-	/* no supervisor: clean up here, as it would have */
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	splq_cgroup_destroy(cfg->name, 10000, &err);
-	splq_rm_rf(dir, &err);
-	_exit(1);
+	_exit(splq_supervise(cfg->name, dir, pid, (unsigned)cfg->shutdown_timeout_s, link, target));
 }
 
 static int make_owned_dir(const char *path, mode_t mode, long uid, struct splq_error *err)
