@@ -25,42 +25,27 @@ static int write_map(pid_t pid, const char *file, const char *map, struct splq_e
 	return splq_write_string(path, map, err);
 }
 
+/* The holder of a new user namespace: it only has to exist until its
+ * maps are written and the namespace is opened, then it is killed. */
+static int hold(void *arg)
+{
+	(void)arg;
+	for (;;)
+		pause();
+	return 0;
+}
+
 int splq_userns_open(long ns_first, long host_first, long count, int *fd, struct splq_error *err)
 {
-	int ready[2], done[2];
-	if (pipe2(ready, O_CLOEXEC) < 0)
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "pipe");
-	if (pipe2(done, O_CLOEXEC) < 0) {
-		close(ready[0]);
-		close(ready[1]);
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "pipe");
-	}
-	pid_t pid = fork();
-	if (pid < 0) {
-		int e = errno;
-		close(ready[0]), close(ready[1]), close(done[0]), close(done[1]);
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, e, "fork");
-	}
-	if (pid == 0) {
-		/* The child only holds the namespace until the parent has
-		 * written the maps and opened it. */
-		close(ready[0]);
-		close(done[1]);
-		char c = unshare(CLONE_NEWUSER) == 0 ? 'y' : 'n';
-		if (write(ready[1], &c, 1) != 1)
-			_exit(1);
-		(void)!read(done[0], &c, 1);
-		_exit(0);
-	}
-	close(ready[1]);
-	close(done[0]);
-	char c = 0;
+	/* Born in the new namespace, sharing our memory (no page tables to
+	 * copy, which a fork of splq would): the holder runs on this stack. */
+	char stack[16384] __attribute__((aligned(16)));
+	pid_t pid = clone(hold, stack + sizeof(stack), CLONE_NEWUSER | CLONE_VM | SIGCHLD, NULL);
+	if (pid < 0)
+		return splq_fail_errno(
+		    err, errno == EINVAL || errno == ENOSPC ? SPLQ_E_UNSUPPORTED : SPLQ_E_INTERNAL,
+		    errno, "cannot create a user namespace");
 	int r = -1;
-	if (read(ready[0], &c, 1) != 1 || c != 'y') {
-		splq_fail(err, SPLQ_E_UNSUPPORTED,
-		          "cannot create a user namespace (is user.max_user_namespaces 0?)");
-		goto out;
-	}
 	char map[96];
 	snprintf(map, sizeof(map), "%ld %ld %ld\n", ns_first, host_first, count);
 	if (write_map(pid, "uid_map", map, err) < 0 || write_map(pid, "gid_map", map, err) < 0)
@@ -74,8 +59,7 @@ int splq_userns_open(long ns_first, long host_first, long count, int *fd, struct
 	}
 	r = 0;
 out:
-	close(done[1]); /* lets the child end */
-	close(ready[0]);
+	kill(pid, SIGKILL);
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
 	return r;
