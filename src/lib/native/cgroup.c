@@ -221,21 +221,39 @@ static int check_qube(const char *qube, struct splq_error *err)
 	return 0;
 }
 
+static int read_layout(struct cg_layout *l, struct splq_error *err);
+
+/* The host's cgroup mounts do not change under a running splq, and a start
+ * asks for them several times: they are read once per process (the only
+ * state this file keeps; forked children inherit it). */
 static int load_layout(struct cg_layout *l, struct splq_error *err)
 {
-	cleanup_fclose FILE *f = NULL;
-	cleanup_free char *line = NULL;
-	size_t cap = 0;
-	char unified[PATH_MAX] = "";
+	static struct cg_layout cached;
+	static bool have;
 	const char *env = getenv("SPLQ_CGROUP");
 
-	memset(l, 0, sizeof(*l));
+	if (!have) {
+		if (read_layout(&cached, err) < 0)
+			return -1;
+		have = true;
+	}
+	*l = cached;
 	if (!env || !*env)
 		env = CG_DEFAULT_PARENT;
 	if (check_parent(env, err) < 0)
 		return -1;
 	strcpy(l->parent, env);
+	return 0;
+}
 
+static int read_layout(struct cg_layout *l, struct splq_error *err)
+{
+	cleanup_fclose FILE *f = NULL;
+	cleanup_free char *line = NULL;
+	size_t cap = 0;
+	char unified[PATH_MAX] = "";
+
+	memset(l, 0, sizeof(*l));
 	f = fopen("/proc/self/mountinfo", "re");
 	if (!f)
 		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,

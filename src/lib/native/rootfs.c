@@ -8,6 +8,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "../util.h"
@@ -69,9 +70,16 @@ static int mountpoint(const char *path, bool file, struct splq_error *err)
 	return 0;
 }
 
+/* /dev: a small tmpfs with the six character devices a program expects,
+ * made here by host root (the qube's root may not make device nodes: that
+ * takes CAP_MKNOD on the host), a pts instance and shm of its own. */
 static int mount_dev(const char *stage, long base, struct splq_error *err)
 {
-	static const char *const nodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
+	static const struct {
+		const char *name;
+		unsigned major, minor;
+	} nodes[] = {{"null", 1, 3},   {"zero", 1, 5},    {"full", 1, 7},
+	             {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}};
 	cleanup_free char *dev = at(stage, "dev");
 	cleanup_free char *opts =
 	    splq_strdup_printf("mode=755,size=64k,uid=%ld,gid=%ld", base, base);
@@ -79,11 +87,10 @@ static int mount_dev(const char *stage, long base, struct splq_error *err)
 	    do_mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, opts, err) < 0)
 		return -1;
 	for (size_t i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
-		cleanup_free char *host = splq_strdup_printf("/dev/%s", nodes[i]);
-		cleanup_free char *node = splq_strdup_printf("%s/%s", dev, nodes[i]);
-		if (mountpoint(node, true, err) < 0 ||
-		    do_mount(host, node, NULL, MS_BIND, NULL, err) < 0)
-			return -1;
+		cleanup_free char *node = splq_strdup_printf("%s/%s", dev, nodes[i].name);
+		if (mknod(node, S_IFCHR | 0666, makedev(nodes[i].major, nodes[i].minor)) < 0 ||
+		    chmod(node, 0666) < 0)
+			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "mknod %s", node);
 	}
 	cleanup_free char *pts = splq_strdup_printf("%s/pts", dev);
 	cleanup_free char *ptsopts =
@@ -139,18 +146,24 @@ int splq_rootfs_mount(const struct splq_rootfs *r, struct splq_error *err)
 	if (mount_dev(r->stage, r->base, err) < 0)
 		return -1;
 
-	cleanup_free char *tmpopts =
-	    splq_strdup_printf("mode=1777,uid=%ld,gid=%ld", r->base, r->base);
-	cleanup_free char *runopts =
-	    splq_strdup_printf("mode=755,uid=%ld,gid=%ld", r->base, r->base);
-	cleanup_free char *tmp = at(r->stage, "tmp");
-	cleanup_free char *run = at(r->stage, "run");
+	/* /tmp and /run start empty at every start: an overlay's are already
+	 * in its volatile layer; a root of its own (TemplateVM, StandaloneVM)
+	 * gets a tmpfs for each. */
+	if (r->root_rw) {
+		cleanup_free char *tmpopts =
+		    splq_strdup_printf("mode=1777,uid=%ld,gid=%ld", r->base, r->base);
+		cleanup_free char *runopts =
+		    splq_strdup_printf("mode=755,uid=%ld,gid=%ld", r->base, r->base);
+		cleanup_free char *tmp = at(r->stage, "tmp");
+		cleanup_free char *run = at(r->stage, "run");
+		if (mountpoint(tmp, false, err) < 0 ||
+		    do_mount("tmpfs", tmp, "tmpfs", MS_NOSUID | MS_NODEV, tmpopts, err) < 0 ||
+		    mountpoint(run, false, err) < 0 ||
+		    do_mount("tmpfs", run, "tmpfs", MS_NOSUID | MS_NODEV, runopts, err) < 0)
+			return -1;
+	}
 	cleanup_free char *proc = at(r->stage, "proc");
-	if (mountpoint(tmp, false, err) < 0 ||
-	    do_mount("tmpfs", tmp, "tmpfs", MS_NOSUID | MS_NODEV, tmpopts, err) < 0 ||
-	    mountpoint(run, false, err) < 0 ||
-	    do_mount("tmpfs", run, "tmpfs", MS_NOSUID | MS_NODEV, runopts, err) < 0 ||
-	    mountpoint(proc, false, err) < 0 ||
+	if (mountpoint(proc, false, err) < 0 ||
 	    do_mount("proc", proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err) < 0)
 		return -1;
 	return 0;

@@ -221,13 +221,17 @@ static int make_dir_root(const char *base, const char *root, struct splq_error *
 {
 	if (splq_copy_tree(base, root, 0, err) < 0)
 		return -1;
-	static const char *const need[] = {"proc", "dev", "tmp", "home", "run", "root"};
+	static const struct {
+		const char *path;
+		mode_t mode;
+	} need[] = {{"proc", 0555}, {"dev", 0755}, {"tmp", 01777},
+	            {"home", 0755}, {"run", 0755}, {"root", 0700}};
 	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
-		cleanup_free char *p = splq_strdup_printf("%s/%s", root, need[i]);
+		cleanup_free char *p = splq_strdup_printf("%s/%s", root, need[i].path);
 		struct stat st;
 		if (lstat(p, &st) == 0)
 			continue;
-		if (make_dir(p, strcmp(need[i], "root") == 0 ? 0700 : 0755, 0, err) < 0)
+		if (make_dir(p, need[i].mode, 0, err) < 0)
 			return -1;
 	}
 	return 0;
