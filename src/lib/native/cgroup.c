@@ -688,6 +688,9 @@ int splq_cgroup_create(const char *qube, const struct splq_cgroup_limits *lim,
 
 	for (i = 0; i < n; i++) {
 		first[i] = parent_depth(l.parent) + 1;
+		/* no quota: the v1 cpu hierarchy has nothing to hold */
+		if (d[i].kind == CG_V1_CPU && lim->vcpus == 0)
+			continue;
 		if (make_dir(&d[i], &l, &first[i], &made[i], err) < 0 ||
 		    set_limits(&d[i], lim, err) < 0)
 			goto fail;
@@ -749,6 +752,8 @@ int splq_cgroup_open_entry(const char *qube, struct splq_cgroup_entry *e, struct
 		bool v2 = d[i].kind == CG_V2 || d[i].kind == CG_UNIFIED;
 		int fd;
 
+		if (d[i].kind == CG_V1_CPU && !is_dir(d[i].path))
+			continue; /* made without a cpu quota */
 		if (snprintf(path, sizeof(path), "%s%s", d[i].path, v2 ? "" : "/tasks") >=
 		    (int)sizeof(path))
 			fd = -1, errno = ENAMETOOLONG;
@@ -881,7 +886,7 @@ int splq_cgroup_paths(const char *qube, char *buf, size_t max)
 	struct cg_layout l;
 	struct cg_dir d[CG_MAX_DIRS];
 	size_t off = 0;
-	int n;
+	int n, listed = 0;
 
 	if (!buf || max == 0)
 		return -1;
@@ -889,6 +894,8 @@ int splq_cgroup_paths(const char *qube, char *buf, size_t max)
 	if (load_layout(&l, NULL) < 0 || qube_dirs(&l, qube, d, &n, NULL) < 0)
 		return -1;
 	for (int i = 0; i < n; i++) {
+		if (d[i].kind == CG_V1_CPU && !is_dir(d[i].path))
+			continue; /* made without a cpu quota */
 		int w = snprintf(buf + off, max - off, "%s\n", d[i].path);
 
 		if (w < 0 || (size_t)w >= max - off) {
@@ -896,6 +903,7 @@ int splq_cgroup_paths(const char *qube, char *buf, size_t max)
 			return -1;
 		}
 		off += (size_t)w;
+		listed++;
 	}
-	return n;
+	return listed;
 }

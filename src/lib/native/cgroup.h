@@ -13,7 +13,7 @@
 
 struct splq_cgroup_limits {
 	long memory_mib; /* memory limit (and no swap beyond it) */
-	long vcpus;	 /* cpu quota in cpus; 0 = none */
+	long vcpus;	 /* cpu quota in cpus; 0 = none (and no v1 cpu cgroup) */
 	long pids_max;	 /* 0 = SPLQ_CGROUP_PIDS_MAX */
 };
 
