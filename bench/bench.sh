@@ -10,12 +10,8 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-BUILD=${BUILD:-build}
-case $BUILD in
-/*) SPLQ=$BUILD/splq ;;
-*) SPLQ=$PWD/$BUILD/splq ;;
-esac
-export SPLQ
+# shellcheck source=tests/cli/helpers.bash
+. tests/cli/helpers.bash # SPLQ from BUILD, and the clean-up functions
 
 WARMUP=${BENCH_WARMUP:-5}
 RUNS=${BENCH_RUNS:-50}
@@ -35,8 +31,6 @@ for tool in hyperfine bwrap unshare python3; do
 	fi
 done
 
-# shellcheck source=tests/cli/helpers.bash
-. tests/cli/helpers.bash
 
 SCRATCH=$(mktemp -d /tmp/splq-bench.XXXXXX)
 SPLQ_HOME=$(mktemp -d /tmp/splq-bench-home.XXXXXX)

@@ -6,12 +6,8 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-BUILD=${BUILD:-build}
-case $BUILD in
-/*) SPLQ=$BUILD/splq ;;
-*) SPLQ=$PWD/$BUILD/splq ;;
-esac
-export SPLQ
+# shellcheck source=tests/cli/helpers.bash
+. tests/cli/helpers.bash # SPLQ from BUILD, and the clean-up functions
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "demo: run as root (splq runs only as root)" >&2
@@ -22,8 +18,6 @@ if [ ! -x "$SPLQ" ]; then
 	exit 1
 fi
 
-# shellcheck source=tests/cli/helpers.bash
-. tests/cli/helpers.bash
 
 SPLQ_HOME=$(mktemp -d /tmp/splq-demo-home.XXXXXX)
 SPLQ_RUN=$(mktemp -d /tmp/splq-demo-run.XXXXXX)

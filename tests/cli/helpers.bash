@@ -10,8 +10,13 @@
 # The cleanup functions (splq_scratch_cleanup, splq_cgroup_dirs) are plain
 # bash, so the demo and the benchmark use them too.
 
+# The splq under test: $SPLQ, or the one in the build folder $BUILD
+# (default build; relative to the repository).
 if [ -z "${SPLQ:-}" ]; then
-	SPLQ=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/splq
+	case ${BUILD:=build} in
+	/*) SPLQ=$BUILD/splq ;;
+	*) SPLQ=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/$BUILD/splq ;;
+	esac
 fi
 export SPLQ
 

@@ -54,17 +54,9 @@ static char *at(const char *stage, const char *rel)
 	return splq_strdup_printf("%s/%s", stage, rel);
 }
 
-/* A mount point under stage: a directory (or an empty file for a device
- * node), made if missing. */
-static int mountpoint(const char *path, bool file, struct splq_error *err)
+/* A mount point under stage: a directory, made if missing. */
+static int mountpoint(const char *path, struct splq_error *err)
 {
-	if (file) {
-		int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd < 0)
-			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "create %s", path);
-		close(fd);
-		return 0;
-	}
 	if (mkdir(path, 0755) < 0 && errno != EEXIST)
 		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "mkdir %s", path);
 	return 0;
@@ -83,7 +75,7 @@ static int mount_dev(const char *stage, long base, struct splq_error *err)
 	cleanup_free char *dev = at(stage, "dev");
 	cleanup_free char *opts =
 	    splq_strdup_printf("mode=755,size=64k,uid=%ld,gid=%ld", base, base);
-	if (mountpoint(dev, false, err) < 0 ||
+	if (mountpoint(dev, err) < 0 ||
 	    do_mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, opts, err) < 0)
 		return -1;
 	for (size_t i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
@@ -97,9 +89,9 @@ static int mount_dev(const char *stage, long base, struct splq_error *err)
 	    splq_strdup_printf("newinstance,ptmxmode=0666,mode=620,gid=%ld", base + 5);
 	cleanup_free char *shm = splq_strdup_printf("%s/shm", dev);
 	cleanup_free char *shmopts = splq_strdup_printf("mode=1777,uid=%ld,gid=%ld", base, base);
-	if (mountpoint(pts, false, err) < 0 ||
+	if (mountpoint(pts, err) < 0 ||
 	    do_mount("devpts", pts, "devpts", MS_NOSUID | MS_NOEXEC, ptsopts, err) < 0 ||
-	    mountpoint(shm, false, err) < 0 ||
+	    mountpoint(shm, err) < 0 ||
 	    do_mount("tmpfs", shm, "tmpfs", MS_NOSUID | MS_NODEV, shmopts, err) < 0)
 		return -1;
 	static const char *const links[][2] = {{"pts/ptmx", "ptmx"},
@@ -130,14 +122,14 @@ int splq_rootfs_mount(const struct splq_rootfs *r, struct splq_error *err)
 
 	if (r->host_usr) {
 		cleanup_free char *usr = at(r->stage, "usr");
-		if (mountpoint(usr, false, err) < 0 ||
+		if (mountpoint(usr, err) < 0 ||
 		    idmapped_bind("/usr", usr, r->userns_fd, true, true, err) < 0)
 			return -1;
 	}
 
 	cleanup_free char *home = at(r->stage, "home");
 	if (r->private_src) {
-		if (mountpoint(home, false, err) < 0 ||
+		if (mountpoint(home, err) < 0 ||
 		    do_mount(r->private_src, home, NULL, MS_BIND | MS_NOSUID | MS_NODEV, NULL,
 		             err) < 0)
 			return -1;
@@ -156,14 +148,14 @@ int splq_rootfs_mount(const struct splq_rootfs *r, struct splq_error *err)
 		    splq_strdup_printf("mode=755,uid=%ld,gid=%ld", r->base, r->base);
 		cleanup_free char *tmp = at(r->stage, "tmp");
 		cleanup_free char *run = at(r->stage, "run");
-		if (mountpoint(tmp, false, err) < 0 ||
+		if (mountpoint(tmp, err) < 0 ||
 		    do_mount("tmpfs", tmp, "tmpfs", MS_NOSUID | MS_NODEV, tmpopts, err) < 0 ||
-		    mountpoint(run, false, err) < 0 ||
+		    mountpoint(run, err) < 0 ||
 		    do_mount("tmpfs", run, "tmpfs", MS_NOSUID | MS_NODEV, runopts, err) < 0)
 			return -1;
 	}
 	cleanup_free char *proc = at(r->stage, "proc");
-	if (mountpoint(proc, false, err) < 0 ||
+	if (mountpoint(proc, err) < 0 ||
 	    do_mount("proc", proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err) < 0)
 		return -1;
 	return 0;

@@ -286,15 +286,6 @@ static void qube_supervisor(struct splq_backend *b, struct start_plan *p, int lo
 	_exit(splq_supervise(cfg->name, dir, pid, (unsigned)cfg->shutdown_timeout_s, link, target));
 }
 
-static int make_owned_dir(const char *path, mode_t mode, long uid, struct splq_error *err)
-{
-	if (mkdir(path, mode) < 0)
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "mkdir %s", path);
-	if (chmod(path, mode) < 0 || chown(path, uid, uid) < 0)
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "chown %s", path);
-	return 0;
-}
-
 /* An overlay's upper directory takes the owner and mode of the lower's
  * top, shifted into the qube's range. */
 static int make_upper(const char *path, const char *lower, long shift, struct splq_error *err)
@@ -302,7 +293,7 @@ static int make_upper(const char *path, const char *lower, long shift, struct sp
 	struct stat st;
 	if (stat(lower, &st) < 0)
 		return splq_fail_errno(err, SPLQ_E_NOTFOUND, errno, "volume %s", lower);
-	if (make_owned_dir(path, st.st_mode & 07777, 0, err) < 0)
+	if (splq_volume_mkdir(path, st.st_mode & 07777, 0, err) < 0)
 		return -1;
 	if (chown(path, st.st_uid + shift, st.st_gid + shift) < 0)
 		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "chown %s", path);
@@ -385,13 +376,13 @@ static int prepare(struct splq_backend *b, struct start_plan *p, char **paths,
 	fs->root_rw = cfg->klass == SPLQ_CLASS_TEMPLATEVM || cfg->klass == SPLQ_CLASS_STANDALONEVM;
 	fs->host_usr = cfg->root_base && strcmp(cfg->root_base, "host") == 0;
 	fs->base = base;
-	if (make_owned_dir(paths[0], 0755, 0, err) < 0)
+	if (splq_volume_mkdir(paths[0], 0755, 0, err) < 0)
 		return -1;
 	if (!fs->root_rw) {
 		fs->lower = paths[1], fs->upper = paths[2], fs->work = paths[3];
-		if (make_owned_dir(paths[1], 0755, 0, err) < 0 ||
+		if (splq_volume_mkdir(paths[1], 0755, 0, err) < 0 ||
 		    make_upper(paths[2], paths[5], base, err) < 0 ||
-		    make_owned_dir(paths[3], 0700, 0, err) < 0)
+		    splq_volume_mkdir(paths[3], 0700, 0, err) < 0)
 			return -1;
 	}
 	if (cfg->klass != SPLQ_CLASS_DISPVM) {

@@ -92,7 +92,7 @@ char *splq_volume_private(const char *home, const char *qube)
 	return splq_strdup_printf("%s/qubes/%s/private", home, qube);
 }
 
-static int make_dir(const char *path, mode_t mode, long uid, struct splq_error *err)
+int splq_volume_mkdir(const char *path, mode_t mode, long uid, struct splq_error *err)
 {
 	if (mkdir(path, mode) < 0)
 		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "mkdir %s", path);
@@ -105,7 +105,8 @@ static int make_dir(const char *path, mode_t mode, long uid, struct splq_error *
 int splq_volume_new_private(const char *path, long base, struct splq_error *err)
 {
 	cleanup_free char *user = splq_strdup_printf("%s/user", path);
-	if (make_dir(path, 0755, base, err) < 0 || make_dir(user, 0700, base + 1000, err) < 0)
+	if (splq_volume_mkdir(path, 0755, base, err) < 0 ||
+	    splq_volume_mkdir(user, 0700, base + 1000, err) < 0)
 		return -1;
 	return 0;
 }
@@ -182,7 +183,7 @@ static int make_host_root(const char *root, struct splq_error *err)
 	            {"proc", 0555},    {"dev", 0755},     {"sys", 0555},       {"usr", 0755}};
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		cleanup_free char *p = splq_strdup_printf("%s/%s", root, dirs[i].path);
-		if (make_dir(p, dirs[i].mode, 0, err) < 0)
+		if (splq_volume_mkdir(p, dirs[i].mode, 0, err) < 0)
 			return -1;
 	}
 	/* merged /usr: the top-level links the host has */
@@ -231,7 +232,7 @@ static int make_dir_root(const char *base, const char *root, struct splq_error *
 		struct stat st;
 		if (lstat(p, &st) == 0)
 			continue;
-		if (make_dir(p, need[i].mode, 0, err) < 0)
+		if (splq_volume_mkdir(p, need[i].mode, 0, err) < 0)
 			return -1;
 	}
 	return 0;

@@ -17,6 +17,8 @@
 #ifndef SPLQ_NATIVE_VOLUME_H
 #define SPLQ_NATIVE_VOLUME_H
 
+#include <sys/types.h>
+
 #include "../backend.h"
 
 /* malloc'ed paths; the root is the current generation's real path */
@@ -34,6 +36,9 @@ int splq_volume_create(const char *home, const struct splq_vm_config *cfg, struc
 int splq_volume_clone(const char *home, const struct splq_vm_config *src,
                       const struct splq_vm_config *dst, struct splq_error *err);
 int splq_volume_remove(const char *home, const struct splq_vm_config *cfg, struct splq_error *err);
+
+/* mkdir with exactly this mode (no umask) and owner uid:uid. */
+int splq_volume_mkdir(const char *path, mode_t mode, long uid, struct splq_error *err);
 
 /* Make a fresh private volume at path for a qube whose root is host id
  * base: /home with user/ (uid 1000 in the qube). */
