@@ -67,6 +67,10 @@ enum {
 	CLI_OPT_UNSET,
 	CLI_OPT_QUBE,
 	CLI_OPT_SINCE,
+	CLI_OPT_TEMPLATE,
+	CLI_OPT_FILTER,
+	CLI_OPT_NO_FILTER,
+	CLI_OPT_MAX_OUTPUT,
 };
 #define CLI_COMMON_OPTIONS                                                                         \
 	{"json", no_argument, NULL, CLI_OPT_JSON},                                                 \
@@ -91,6 +95,9 @@ int cli_no_operands(struct cli *cli, int argc, char **argv);
 /* Pure helpers (unit-tested): SPLQ_E_USAGE with a message on bad input. */
 /* A whole positive number of seconds, 1 .. 31536000 (a year). */
 int cli_parse_seconds(const char *opt, const char *s, long *out, struct splq_error *err);
+/* A size in bytes: digits with an optional K, M, G or T (powers of 1024;
+ * KiB, MiB, ... and k, m, g also do).  At least 1 byte. */
+int cli_parse_size(const char *opt, const char *s, long long *out, struct splq_error *err);
 /* "NAME=VALUE" split in place (s is changed); an empty value is allowed. */
 int cli_parse_assign(const char *opt, char *s, struct splq_prop_assign *out,
                      struct splq_error *err);

@@ -1,8 +1,10 @@
-/* splq command line: run and dispvm.  Without --json the command's stdin,
- * stdout and stderr are splq's own and splq exits with the command's exit
- * code.  With --json stdin still passes through while stdout and stderr go
- * to two memory files, read back when the command has ended and returned
- * as strings with exitCode and duration. */
+/* splq command line: run and dispvm.  The command's stdin, stdout and
+ * stderr never enter the qube: the backend relays bytes between splq's
+ * own and the qube's pipes (or, with -t, a pseudo-terminal of the
+ * qube's), and splq exits with the command's exit code.  With --json
+ * stdin still passes through while stdout and stderr go to two memory
+ * files of splq's, at most --max-output bytes each, read back when the
+ * command has ended and returned as strings with exitCode and duration. */
 #include "cli.h"
 
 #include <errno.h>
@@ -12,6 +14,7 @@
 
 #include "util.h"
 
+#define DEFAULT_MAX_OUTPUT (16LL << 20) /* --json: per stream */
 /* Where the command's output goes. */
 struct capture {
 	int fds[3];
@@ -125,6 +128,10 @@ static int run_command(struct cli *cli, const char *qube, const char *dvm, long 
 	long long t0, t1;
 	int rc, status = 0;
 
+	if (cli->json && x->tty)
+		return cli_usage(cli, "--tty cannot be used with --json");
+	if (cli->json && !x->max_output)
+		x->max_output = DEFAULT_MAX_OUTPUT;
 	if ((rc = cli_open(cli, &ctx)))
 		return rc;
 	if (capture_open(&cap, cli->json, &err) < 0) {
@@ -152,37 +159,86 @@ static int run_command(struct cli *cli, const char *qube, const char *dvm, long 
 	return report(cli, &cap, qube, status, t1 - t0);
 }
 
+/* The options run and dispvm share; 0 when c was one of them. */
+static int exec_option(struct cli *cli, int c, struct splq_exec *x)
+{
+	struct splq_error err = {0};
+
+	switch (c) {
+	case 'u':
+		x->user = optarg;
+		break;
+	case 't':
+		x->tty = true;
+		break;
+	case 'i': /* stdin always passes: accepted for podman's -it */
+		break;
+	case CLI_OPT_FILTER:
+		x->filter = 1;
+		break;
+	case CLI_OPT_NO_FILTER:
+		x->filter = 0;
+		break;
+	case CLI_OPT_MAX_OUTPUT:
+		if (cli_parse_size("--max-output", optarg, &x->max_output, &err) < 0)
+			cli_arg_error(cli, "%s", err.msg);
+		break;
+	default:
+		return -1;
+	}
+	return 0;
+}
+
+#define EXEC_OPTIONS                                                                               \
+	{"user", required_argument, NULL, 'u'}, {"tty", no_argument, NULL, 't'},                  \
+	    {"interactive", no_argument, NULL, 'i'},                                               \
+	    {"filter-escape-chars", no_argument, NULL, CLI_OPT_FILTER},                            \
+	    {"no-filter-escape-chars", no_argument, NULL, CLI_OPT_NO_FILTER},                      \
+	{                                                                                          \
+		"max-output", required_argument, NULL, CLI_OPT_MAX_OUTPUT                          \
+	}
+
+static int exec_check(struct cli *cli, const struct splq_exec *x)
+{
+	if (x->user && !*x->user)
+		return cli_usage(cli, "--user needs a user name, not ''");
+	if (x->tty && x->no_wait)
+		return cli_usage(cli, "--tty and --no-wait cannot be used together");
+	return -1;
+}
+
 int cmd_run(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"user", required_argument, NULL, 'u'},
+	    EXEC_OPTIONS,
 	    {"no-wait", no_argument, NULL, CLI_OPT_NO_WAIT},
 	    CLI_COMMON_OPTIONS,
 	    {0},
 	};
-	struct splq_exec x = {0};
+	struct splq_exec x = {.filter = -1};
 	const char *name;
 	int c, rc, i;
 
 	/* "+": options end at the qube's name; the rest is the command. */
-	while ((c = cli_getopt(cli, argc, argv, "+:hu:", opts)) != -1) {
-		if (c == 'u')
-			x.user = optarg;
-		else if (c == CLI_OPT_NO_WAIT)
+	while ((c = cli_getopt(cli, argc, argv, "+:hu:ti", opts)) != -1) {
+		if (c == CLI_OPT_NO_WAIT)
 			x.no_wait = true;
+		else
+			exec_option(cli, c, &x);
 	}
 	if ((rc = cli_parse_end(cli)) >= 0)
 		return rc;
 	if (optind >= argc)
 		return cli_usage(cli, "run needs a qube NAME and a COMMAND");
-	if (x.user && !*x.user)
-		return cli_usage(cli, "--user needs a user name, not ''");
+	if ((rc = exec_check(cli, &x)) >= 0)
+		return rc;
 	name = argv[optind];
 	i = optind + 1;
 	if (i < argc && strcmp(argv[i], "--") == 0)
 		i++;
-	if (i >= argc)
-		return cli_usage(cli, "run needs a COMMAND to run in '%s'", name);
+	if (i >= argc && !x.tty)
+		return cli_usage(cli, "run needs a COMMAND to run in '%s' (or -t for a shell)",
+		                 name);
 	x.argv = argv + i; /* argv[argc] is NULL */
 	return run_command(cli, name, NULL, 0, &x);
 }
@@ -190,39 +246,35 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 int cmd_dispvm(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"template", required_argument, NULL, 't'},
+	    EXEC_OPTIONS,
+	    {"template", required_argument, NULL, CLI_OPT_TEMPLATE},
 	    {"timeout", required_argument, NULL, CLI_OPT_TIMEOUT},
-	    {"user", required_argument, NULL, 'u'},
 	    CLI_COMMON_OPTIONS,
 	    {0},
 	};
-	struct splq_exec x = {0};
+	struct splq_exec x = {.filter = -1};
 	struct splq_error err = {0};
 	const char *dvm = NULL;
 	long timeout = 0;
 	int c, rc;
 
 	/* "+": options end where the command begins. */
-	while ((c = cli_getopt(cli, argc, argv, "+:ht:u:", opts)) != -1) {
-		switch (c) {
-		case 't':
+	while ((c = cli_getopt(cli, argc, argv, "+:hu:ti", opts)) != -1) {
+		if (c == CLI_OPT_TEMPLATE) {
 			dvm = optarg;
-			break;
-		case 'u':
-			x.user = optarg;
-			break;
-		case CLI_OPT_TIMEOUT:
+		} else if (c == CLI_OPT_TIMEOUT) {
 			if (cli_parse_seconds("--timeout", optarg, &timeout, &err) < 0)
 				cli_arg_error(cli, "%s", err.msg);
-			break;
+		} else {
+			exec_option(cli, c, &x);
 		}
 	}
 	if ((rc = cli_parse_end(cli)) >= 0)
 		return rc;
-	if (optind >= argc)
-		return cli_usage(cli, "dispvm needs a COMMAND");
-	if (x.user && !*x.user)
-		return cli_usage(cli, "--user needs a user name, not ''");
+	if (optind >= argc && !x.tty)
+		return cli_usage(cli, "dispvm needs a COMMAND (or -t for a shell)");
+	if ((rc = exec_check(cli, &x)) >= 0)
+		return rc;
 	if (dvm && !*dvm)
 		return cli_usage(cli, "--template needs a qube name, not ''");
 	x.argv = argv + optind; /* argv[argc] is NULL */

@@ -1,18 +1,25 @@
 /* splq-init: the two small processes of a running native qube.
  *
- *   splq-init --control FD [--user NAME -- CMD...]
- *                    pid 1 of a qube: reaps orphans, starts the commands
- *                    that `splq run` asks for on the control socket FD
- *                    (control.h); SIGTERM ends every process of the qube,
- *                    then itself.  With CMD (a disposable) it runs CMD as
- *                    NAME first and exits with CMD's exit code.
+ *   splq-init --control FD [--once FD2]
+ *                    pid 1 of a qube: reaps orphans and starts the
+ *                    commands that `splq run` asks for on the control
+ *                    socket FD (control.h).  SIGTERM from the host ends
+ *                    every process of the qube, then itself.  With --once
+ *                    (a disposable), FD2 is a connection made at birth: the
+ *                    qube ends with the exit code of the command asked for
+ *                    on it.
  *   splq-init --supervise NAME RUNDIR PID TIMEOUT [LINK TARGET]
  *                    outside the qube: waits for its pid 1, then removes its
  *                    cgroup and runtime folder and exits with pid 1's code;
  *                    SIGUSR1 asks for a graceful stop: SIGTERM to pid 1,
- *                    SIGKILL after TIMEOUT seconds; SIGUSR2 kills it now.  For a TemplateVM, LINK
- *                    (its root's symlink) then points at TARGET, the root
- *                    generation it worked on.
+ *                    SIGKILL after TIMEOUT seconds; SIGUSR2 kills it now.
+ *                    For a TemplateVM, LINK (its root's symlink) then points
+ *                    at TARGET, the root generation it worked on.
+ *
+ * Pid 1 never blocks on anything the qube controls: a command is forked
+ * and its start reported through a pipe that the event loop watches, the
+ * devpts and /dev/null it hands out were opened before anything in the
+ * qube ran, and signals from inside the qube are ignored.
  *
  * Static and small, so that a running qube costs little beyond its own
  * processes.  splq starts it; it is not meant to be run by hand. */
@@ -24,10 +31,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "../lib/native/cgroup.h"
@@ -56,11 +66,30 @@ struct user {
 	gid_t groups[32];
 	int ngroups;
 	char home[256];
+	char shell[256];
 };
+
+/* A file of the qube's /etc, read by the command's child only: the qube
+ * may have made it anything, so a FIFO or device reads as empty. */
+static FILE *open_etc(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	struct stat st;
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return NULL;
+	}
+	FILE *f = fdopen(fd, "r");
+	if (!f)
+		close(fd);
+	return f;
+}
 
 static int lookup_user(const char *name, struct user *u)
 {
-	FILE *f = fopen("/etc/passwd", "re");
+	FILE *f = open_etc("/etc/passwd");
 	if (!f)
 		return -1;
 	char line[1024];
@@ -81,6 +110,7 @@ static int lookup_user(const char *name, struct user *u)
 		u->uid = (uid_t)uid;
 		u->gid = (gid_t)gid;
 		snprintf(u->home, sizeof(u->home), "%s", fields[5][0] ? fields[5] : "/");
+		snprintf(u->shell, sizeof(u->shell), "%s", fields[6][0] ? fields[6] : "/bin/sh");
 		found = true;
 	}
 	fclose(f);
@@ -88,7 +118,7 @@ static int lookup_user(const char *name, struct user *u)
 		return -1;
 	u->groups[0] = u->gid;
 	u->ngroups = 1;
-	FILE *g = fopen("/etc/group", "re");
+	FILE *g = open_etc("/etc/group");
 	while (g && fgets(line, sizeof(line), g) && u->ngroups < 32) {
 		char *p = line;
 		strsep(&p, ":");
@@ -109,256 +139,431 @@ static int lookup_user(const char *name, struct user *u)
 
 /* What a started command gets: a fresh environment plus what the caller
  * passed (TERM, LANG).  In the child only. */
-static char **command_env(const char *user, const char *home, char **extra, int nextra)
+static char **command_env(const struct user *u, const char *user, char **extra, int nextra)
 {
 	static char *env[32];
 	int n = 0;
 	char *s;
-	if (asprintf(&s, "HOME=%s", home) > 0)
+	if (asprintf(&s, "HOME=%s", u->home) > 0)
 		env[n++] = s;
 	if (asprintf(&s, "USER=%s", user) > 0)
 		env[n++] = s;
 	if (asprintf(&s, "LOGNAME=%s", user) > 0)
 		env[n++] = s;
+	if (asprintf(&s, "SHELL=%s", u->shell) > 0)
+		env[n++] = s;
 	env[n++] = strcmp(user, "root") == 0
 	               ? "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 	               : "PATH=/usr/local/bin:/usr/bin:/bin";
-	env[n++] = "SHELL=/bin/sh";
 	for (int i = 0; i < nextra && n < 31; i++)
 		env[n++] = extra[i];
 	env[n] = NULL;
 	return env;
 }
 
-/* Start argv as user with the given stdio (fds NULL: keep ours).  Returns
- * the pid, or -1 with *code (127 not found, 126 not executable,
- * SPLQ_E_NOTFOUND no such user, 1 otherwise) and msg filled. */
-static pid_t spawn(const char *user, char **argv, char **extra, int nextra, const int *fds,
-                   int *code, char *msg, size_t msglen)
+/* What one request asks for. */
+struct job {
+	const char *user;
+	char **argv; /* NULL: the user's login shell */
+	char **env;
+	int nenv;
+	int stdio[3]; /* the command's stdin, stdout, stderr */
+	bool tty;     /* stdio[0] is the slave of a pty: make it the ctty */
+};
+
+/* In the child: become the user and exec.  On failure, write the code and
+ * the reason to report and exit. */
+static void child(const struct job *j, int report)
+{
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	setsid();
+	if (j->tty && ioctl(j->stdio[0], TIOCSCTTY, 0) < 0)
+		_exit(1);
+	for (int i = 0; i < 3; i++)
+		if (dup2(j->stdio[i], i) < 0)
+			_exit(1);
+	struct user u = {0};
+	int e = 0, rc = 1;
+	const char *what = "", *prog = j->argv ? j->argv[0] : "";
+	if (lookup_user(j->user, &u) < 0) {
+		rc = SPLQ_E_NOTFOUND;
+	} else if (setgroups(u.ngroups, u.groups) < 0 || setresgid(u.gid, u.gid, u.gid) < 0 ||
+	           setresuid(u.uid, u.uid, u.uid) < 0) {
+		what = "cannot switch user", e = errno, rc = 126;
+	} else {
+		if (chdir(u.home) < 0 && chdir("/") < 0)
+			_exit(1);
+		environ = command_env(&u, j->user, j->env, j->nenv);
+		char *login[2] = {NULL, NULL}, dash[260];
+		char **argv = j->argv;
+		if (!argv) { /* a login shell: argv[0] is "-" and its base name */
+			const char *base = strrchr(u.shell, '/');
+			snprintf(dash, sizeof(dash), "-%s", base ? base + 1 : u.shell);
+			login[0] = dash;
+			argv = login;
+			prog = u.shell;
+		}
+		if (j->argv)
+			execvp(prog, argv);
+		else
+			execv(prog, argv);
+		e = errno, rc = e == ENOENT ? 127 : 126;
+		what = "cannot run";
+	}
+	char buf[256];
+	int n = rc == SPLQ_E_NOTFOUND
+	            ? snprintf(buf, sizeof(buf), "%cuser '%s' does not exist", rc, j->user)
+	            : snprintf(buf, sizeof(buf), "%c%s '%s': %s", rc, what, prog, strerror(e));
+	(void)!write(report, buf, n > 0 ? (size_t)n : 0);
+	_exit(rc);
+}
+
+/* Fork the command.  Returns its pid, and in *report the read end of a
+ * pipe that gives EOF once it exec'd or the code and reason why it did
+ * not; -1 if the fork failed (msg says why). */
+static pid_t spawn(const struct job *j, int *report, char *msg, size_t msglen)
 {
 	int pipefd[2];
-	if (pipe2(pipefd, O_CLOEXEC) < 0) {
-		*code = 1;
+	if (pipe2(pipefd, O_CLOEXEC | O_NONBLOCK) < 0) {
 		snprintf(msg, msglen, "pipe: %s", strerror(errno));
 		return -1;
 	}
 	pid_t pid = fork();
 	if (pid == 0) {
 		close(pipefd[0]);
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		setsid();
-		for (int i = 0; fds && i < 3; i++)
-			if (dup2(fds[i], i) < 0)
-				_exit(1);
-		struct user u = {0};
-		int e = 0, rc = 1;
-		const char *what = "";
-		if (lookup_user(user, &u) < 0) {
-			rc = SPLQ_E_NOTFOUND;
-		} else if (setgroups(u.ngroups, u.groups) < 0 ||
-		           setresgid(u.gid, u.gid, u.gid) < 0 ||
-		           setresuid(u.uid, u.uid, u.uid) < 0) {
-			what = "cannot switch user", e = errno, rc = 126;
-		} else {
-			if (chdir(u.home) < 0 && chdir("/") < 0)
-				_exit(1);
-			environ = command_env(user, u.home, extra, nextra);
-			execvp(argv[0], argv);
-			e = errno, rc = e == ENOENT ? 127 : 126;
-			what = "cannot run";
-		}
-		char buf[256];
-		int n = rc == SPLQ_E_NOTFOUND
-		            ? snprintf(buf, sizeof(buf), "%cuser '%s' does not exist", rc, user)
-		            : snprintf(buf, sizeof(buf), "%c%s '%s': %s", rc, what, argv[0],
-		                       strerror(e));
-		(void)!write(pipefd[1], buf, n > 0 ? (size_t)n : 0);
-		_exit(rc);
+		child(j, pipefd[1]);
 	}
 	close(pipefd[1]);
 	if (pid < 0) {
 		close(pipefd[0]);
-		*code = 1;
 		snprintf(msg, msglen, "fork: %s", strerror(errno));
 		return -1;
 	}
-	char buf[256];
-	ssize_t n;
-	while ((n = read(pipefd[0], buf, sizeof(buf) - 1)) < 0 && errno == EINTR)
-		;
-	close(pipefd[0]);
-	if (n <= 0)
-		return pid; /* exec'd */
-	buf[n] = 0;
-	*code = (unsigned char)buf[0];
-	snprintf(msg, msglen, "%s", buf + 1);
-	waitpid(pid, NULL, 0);
-	return -1;
+	*report = pipefd[0];
+	return pid;
 }
+
+/* One connection from the host.  state: a request is awaited, the
+ * command is starting (its report pipe open), or running. */
+enum state { AWAITING, STARTING, RUNNING };
 
 struct client {
 	int fd;
+	enum state state;
 	pid_t pid;
+	int report; /* STARTING: the report pipe */
+	int master; /* STARTING with a pty: its master, for STARTED */
+	bool no_wait;
+	bool failed; /* FAILED was sent: the child's exit is not news */
 };
 
-static void reply(int fd, int type, int value, const char *msg)
+/* What pid 1 holds from its start. */
+struct init {
+	int sfd, control, null, pts;
+	struct client cl[MAX_CLIENTS];
+	int ncl;
+	int once;       /* the --once connection until its request came */
+	pid_t once_pid; /* the command asked for on it */
+	bool stopping;
+};
+
+static void reply_fd(int fd, int type, int value, const char *msg, int pass)
 {
 	struct splq_ctl_reply r = {.type = type, .value = value};
 	if (msg)
 		snprintf(r.msg, sizeof(r.msg), "%s", msg);
-	(void)!send(fd, &r, sizeof(r), MSG_NOSIGNAL);
+	struct iovec iov = {.iov_base = &r, .iov_len = sizeof(r)};
+	char cbuf[CMSG_SPACE(sizeof(int))] = {0};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	if (pass >= 0) {
+		mh.msg_control = cbuf;
+		mh.msg_controllen = sizeof(cbuf);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &pass, sizeof(int));
+	}
+	(void)!sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
-/* One request from a client: spawn its command.  Returns the pid or -1. */
-static pid_t serve(int fd, bool *no_wait)
+static void reply(int fd, int type, int value, const char *msg)
+{
+	reply_fd(fd, type, value, msg, -1);
+}
+
+/* A pseudo-terminal of the qube's devpts, rows x cols: the master, and in
+ * *slave the other side. */
+static int open_pty(struct init *in, unsigned rows, unsigned cols, int *slave, char *msg,
+                    size_t msglen)
+{
+	int m = in->pts < 0 ? -1
+	                    : openat(in->pts, "ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW);
+	int unlock = 0;
+	if (m < 0 || ioctl(m, TIOCSPTLCK, &unlock) < 0 ||
+	    (*slave = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {
+		snprintf(msg, msglen, "cannot allocate a pseudo-terminal: %s", strerror(errno));
+		if (m >= 0)
+			close(m);
+		return -1;
+	}
+	struct winsize ws = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols};
+	if (rows && cols)
+		ioctl(m, TIOCSWINSZ, &ws);
+	return m;
+}
+
+/* A request on client c: start its command. */
+static void serve(struct init *in, struct client *c)
 {
 	static char buf[SPLQ_CTL_MAX];
-	int fds[3] = {-1, -1, -1};
+	int fds[3] = {-1, -1, -1}, slave = -1;
 	char cbuf[CMSG_SPACE(sizeof(fds))];
 	struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf) - 1};
 	struct msghdr mh = {
 	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
-	ssize_t n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+	ssize_t n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	if (n < 0 && errno == EAGAIN)
+		return;
+	c->state = RUNNING; /* whatever happens, one request only */
+	c->failed = true;
 	if (n <= 0)
-		return -1;
+		return;
 	buf[n] = 0;
-	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
-	    c->cmsg_len == CMSG_LEN(sizeof(fds)))
-		memcpy(fds, CMSG_DATA(c), sizeof(fds));
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	int nfds = 0;
+	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+		nfds = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		memcpy(fds, CMSG_DATA(cm), (nfds > 3 ? 3 : nfds) * sizeof(int));
+	}
 	struct splq_ctl_request req;
-	pid_t pid = -1;
-	char *strs[130];
+	char *strs[1 + 64 + 16];
 	int nstr = 0;
-	if ((size_t)n < sizeof(req) || fds[2] < 0 || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
-		goto bad;
+	char msg[256] = "malformed request";
+	int code = 1;
+	if ((size_t)n < sizeof(req) || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
+		goto fail;
 	memcpy(&req, buf, sizeof(req));
-	if (req.magic != SPLQ_CTL_MAGIC || req.argc < 1 || req.argc > 64 || req.envc > 16)
-		goto bad;
-	for (char *p = buf + sizeof(req); p < buf + n && nstr < 130; p += strlen(p) + 1)
+	bool tty = req.flags & SPLQ_CTL_TTY, no_wait = req.flags & SPLQ_CTL_NO_WAIT,
+	     login = req.flags & SPLQ_CTL_LOGIN;
+	if (req.magic != SPLQ_CTL_MAGIC || req.argc > 64 || req.envc > 16 ||
+	    (req.argc == 0) != login || (tty && no_wait) || nfds != (tty || no_wait ? 0 : 3))
+		goto fail;
+	for (char *p = buf + sizeof(req); p < buf + n && nstr < 1 + 64 + 16; p += strlen(p) + 1)
 		strs[nstr++] = p;
 	if ((uint32_t)nstr != 1 + req.argc + req.envc)
-		goto bad;
+		goto fail;
 	char *argv[65];
 	memcpy(argv, strs + 1, req.argc * sizeof(char *));
 	argv[req.argc] = NULL;
-	int code = 0;
-	char msg[256];
-	pid =
-	    spawn(strs[0], argv, strs + 1 + req.argc, (int)req.envc, fds, &code, msg, sizeof(msg));
-	if (pid < 0)
-		reply(fd, SPLQ_CTL_FAILED, code, msg);
-	else
-		reply(fd, SPLQ_CTL_STARTED, pid, NULL);
-	*no_wait = req.flags & SPLQ_CTL_NO_WAIT;
+	struct job j = {.user = strs[0],
+	                .argv = login ? NULL : argv,
+	                .env = strs + 1 + req.argc,
+	                .nenv = (int)req.envc,
+	                .tty = tty};
+	int master = -1;
+	if (tty) {
+		if ((master = open_pty(in, req.rows, req.cols, &slave, msg, sizeof(msg))) < 0)
+			goto fail;
+		j.stdio[0] = j.stdio[1] = j.stdio[2] = slave;
+	} else if (no_wait) {
+		j.stdio[0] = j.stdio[1] = j.stdio[2] = in->null;
+	} else {
+		memcpy(j.stdio, fds, sizeof(fds));
+	}
+	c->pid = spawn(&j, &c->report, msg, sizeof(msg));
+	if (c->pid < 0) {
+		if (master >= 0)
+			close(master);
+		goto fail;
+	}
+	c->state = STARTING;
+	c->failed = false;
+	c->master = master;
+	c->no_wait = no_wait;
 	goto out;
-bad:
-	reply(fd, SPLQ_CTL_FAILED, 1, "malformed request");
+fail:
+	reply(c->fd, SPLQ_CTL_FAILED, code, msg);
 out:
+	if (slave >= 0)
+		close(slave);
 	for (int i = 0; i < 3; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
-	return pid;
 }
 
-static void drop_client(struct client *cl, int *n, int i)
+/* The start of c's command is known: the report pipe is readable or its
+ * child exited.  FAILED, or STARTED (with the pty master). */
+static void started(struct client *c)
 {
-	close(cl[i].fd);
-	cl[i] = cl[--*n];
-}
-
-/* Pid 1: the event loop. */
-static int init_main(int control, const char *user, char **cmd)
-{
-	sigset_t set;
-	sigfillset(&set);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
-	if (control >= 0)
-		fcntl(control, F_SETFD, FD_CLOEXEC);
-	pid_t main_pid = 0;
-	if (cmd) {
-		int code = 0;
-		char msg[256];
-		int nenv = 0;
-		while (environ && environ[nenv])
-			nenv++;
-		main_pid = spawn(user, cmd, environ, nenv, NULL, &code, msg, sizeof(msg));
-		if (main_pid < 0) {
-			fprintf(stderr, "splq: %s\n", msg);
-			return code;
-		}
+	char buf[256];
+	ssize_t n = read(c->report, buf, sizeof(buf) - 1);
+	if (n < 0 && errno == EAGAIN)
+		return; /* not yet */
+	close(c->report);
+	c->report = -1;
+	if (n > 0) {
+		buf[n] = 0;
+		reply(c->fd, SPLQ_CTL_FAILED, (unsigned char)buf[0], buf + 1);
+		c->failed = true;
+	} else {
+		reply_fd(c->fd, SPLQ_CTL_STARTED, c->pid, NULL, c->master);
 	}
-	struct client cl[MAX_CLIENTS];
-	int ncl = 0;
-	bool stopping = false;
+	if (c->master >= 0)
+		close(c->master);
+	c->master = -1;
+	c->state = RUNNING;
+}
+
+static void drop_client(struct init *in, int i)
+{
+	struct client *c = &in->cl[i];
+	close(c->fd);
+	if (c->report >= 0)
+		close(c->report);
+	if (c->master >= 0)
+		close(c->master);
+	in->cl[i] = in->cl[--in->ncl];
+}
+
+static void add_client(struct init *in, int fd)
+{
+	if (in->ncl >= MAX_CLIENTS) {
+		close(fd);
+		return;
+	}
+	in->cl[in->ncl++] = (struct client){.fd = fd, .report = -1, .master = -1};
+}
+
+/* Reap; returns -1, or the exit code with which pid 1 ends (the --once
+ * command has exited, or the stop is complete). */
+static int reap(struct init *in)
+{
+	int status;
+	pid_t pid;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (int i = 0; i < in->ncl; i++) {
+			struct client *c = &in->cl[i];
+			if (c->pid != pid)
+				continue;
+			if (c->state == STARTING)
+				started(c);
+			if (!c->failed && !c->no_wait)
+				reply(c->fd, SPLQ_CTL_EXITED, splq_exit_code(status), NULL);
+			drop_client(in, i);
+			break;
+		}
+		if (pid == in->once_pid)
+			return splq_exit_code(status);
+	}
+	if (in->stopping && pid < 0 && errno == ECHILD)
+		return 0;
+	return -1;
+}
+
+/* A message from the host on a client with a command. */
+static void client_message(struct init *in, int i)
+{
+	struct client *c = &in->cl[i];
+	struct splq_ctl_reply m;
+	ssize_t n = recv(c->fd, &m, sizeof(m), MSG_DONTWAIT);
+	if (n < 0 && errno == EAGAIN)
+		return;
+	if (n == sizeof(m) && m.type == SPLQ_CTL_SIGNAL && m.value > 0 && m.value < 65) {
+		if (c->pid > 0 && kill(-c->pid, m.value) < 0)
+			kill(c->pid, m.value);
+		return;
+	}
+	if (n > 0)
+		return; /* not a message of the protocol: ignored */
+	/* the caller went away: hang the command up (one not yet started
+	 * is killed, as no one waits for it) */
+	if (c->pid > 0)
+		kill(-c->pid, c->state == STARTING ? SIGKILL : SIGHUP);
+	c->failed = true;
+	drop_client(in, i);
+}
+
+static int init_main(struct init *in)
+{
 	for (;;) {
-		struct pollfd pfd[MAX_CLIENTS + 2];
-		pfd[0] = (struct pollfd){.fd = sfd, .events = POLLIN};
-		pfd[1] = (struct pollfd){.fd = stopping ? -1 : control, .events = POLLIN};
-		for (int i = 0; i < ncl; i++)
-			pfd[2 + i] = (struct pollfd){.fd = cl[i].fd, .events = POLLIN};
-		if (poll(pfd, 2 + ncl, -1) < 0)
+		struct pollfd pfd[2 + 2 * MAX_CLIENTS];
+		int np = 2;
+		pfd[0] = (struct pollfd){.fd = in->sfd, .events = POLLIN};
+		pfd[1] = (struct pollfd){.fd = in->stopping ? -1 : in->control, .events = POLLIN};
+		for (int i = 0; i < in->ncl; i++) {
+			pfd[np++] = (struct pollfd){.fd = in->cl[i].fd, .events = POLLIN};
+			pfd[np++] = (struct pollfd){.fd = in->cl[i].report, .events = POLLIN};
+		}
+		if (poll(pfd, np, -1) < 0)
 			continue;
 		if (pfd[0].revents) {
 			struct signalfd_siginfo si;
-			if (read(sfd, &si, sizeof(si)) != sizeof(si))
+			if (read(in->sfd, &si, sizeof(si)) != sizeof(si))
 				continue;
 			if (si.ssi_signo == SIGCHLD) {
-				int status;
-				pid_t pid;
-				while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-					if (pid == main_pid)
-						return splq_exit_code(status);
-					for (int i = 0; i < ncl; i++)
-						if (cl[i].pid == pid) {
-							reply(cl[i].fd, SPLQ_CTL_EXITED,
-							      splq_exit_code(status), NULL);
-							drop_client(cl, &ncl, i);
-							break;
-						}
-				}
-				if (stopping && pid < 0 && errno == ECHILD)
-					return 0;
-			} else if (main_pid > 0) {
-				kill(main_pid, (int)si.ssi_signo);
-			} else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT ||
-			           si.ssi_signo == SIGPWR) {
-				stopping = true;
+				int r = reap(in);
+				if (r >= 0)
+					return r;
+				continue; /* the client list changed */
+			}
+			/* Only the host (outside this pid namespace: pid 0)
+			 * may stop the qube. */
+			bool host = si.ssi_pid == 0 && si.ssi_code == SI_USER;
+			if (host && (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT ||
+			             si.ssi_signo == SIGPWR)) {
+				in->stopping = true;
 				kill(-1, SIGTERM);
 				kill(-1, SIGCONT);
-				if (waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD)
-					return 0;
+				int r = reap(in);
+				if (r >= 0)
+					return r;
 			}
 		}
-		if (pfd[1].revents && ncl < MAX_CLIENTS) {
-			int fd = accept4(control, NULL, NULL, SOCK_CLOEXEC);
+		if (pfd[1].revents) {
+			int fd = accept4(in->control, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 			if (fd >= 0)
-				cl[ncl++] = (struct client){.fd = fd};
+				add_client(in, fd);
 		}
-		for (int i = ncl - 1; i >= 0; i--) {
-			if (!pfd[2 + i].revents || pfd[2 + i].fd != cl[i].fd)
-				continue;
-			if (cl[i].pid == 0) {
-				bool no_wait = false;
-				pid_t pid = serve(cl[i].fd, &no_wait);
-				if (pid < 0 || no_wait)
-					drop_client(cl, &ncl, i);
-				else
-					cl[i].pid = pid;
-				continue;
+		for (int i = in->ncl - 1; i >= 0; i--) {
+			struct client *c = &in->cl[i];
+			short ev = pfd[2 + 2 * i].fd == c->fd ? pfd[2 + 2 * i].revents : 0;
+			short rev = pfd[3 + 2 * i].fd == c->report && c->report >= 0
+			                ? pfd[3 + 2 * i].revents
+			                : 0;
+			if (c->state == STARTING && rev) {
+				started(c);
+				if (c->no_wait && !c->failed) {
+					c->pid = 0; /* forgotten: an orphan to reap */
+					drop_client(in, i);
+					continue;
+				}
 			}
-			struct splq_ctl_reply m;
-			ssize_t n = recv(cl[i].fd, &m, sizeof(m), 0);
-			if (n == sizeof(m) && m.type == SPLQ_CTL_SIGNAL && m.value > 0 &&
-			    m.value < 65)
-				kill(cl[i].pid, m.value);
-			else if (n <= 0) { /* the caller went away: hang up */
-				kill(cl[i].pid, SIGHUP);
-				drop_client(cl, &ncl, i);
+			if (!ev)
+				continue;
+			if (c->state == AWAITING) {
+				bool once = c->fd == in->once;
+				serve(in, c);
+				if (once && c->state != AWAITING) {
+					in->once = -1;
+					in->once_pid = c->failed ? 0 : c->pid;
+					if (c->failed)
+						return 127; /* nothing to run */
+				}
+				if (c->failed)
+					drop_client(in, i);
+			} else {
+				client_message(in, i);
 			}
+		}
+		if (in->once >= 0) {
+			bool there = false;
+			for (int i = 0; i < in->ncl; i++)
+				there = there || in->cl[i].fd == in->once;
+			if (!there) /* its splq went away before asking */
+				return 1;
 		}
 	}
 }
@@ -372,21 +577,35 @@ int main(int argc, char **argv)
 	/* Nothing in the qube may ptrace its pid 1 (which holds the control
 	 * socket) or read its memory. */
 	prctl(PR_SET_DUMPABLE, 0);
-	int control = -1;
-	const char *user = NULL;
-	char **cmd = NULL;
+	struct init in = {.control = -1, .once = -1};
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--control") == 0 && i + 1 < argc)
-			control = (int)number(argv[++i]);
-		else if (strcmp(argv[i], "--user") == 0 && i + 1 < argc)
-			user = argv[++i];
-		else if (strcmp(argv[i], "--") == 0 && user && i + 1 < argc) {
-			cmd = argv + i + 1;
-			break;
+		if (strcmp(argv[i], "--control") == 0 && i + 1 < argc) {
+			in.control = (int)number(argv[++i]);
+		} else if (strcmp(argv[i], "--once") == 0 && i + 1 < argc) {
+			in.once = (int)number(argv[++i]);
 		} else {
-			fprintf(stderr, "usage: splq-init --control FD [--user NAME -- CMD...]\n");
+			fprintf(stderr, "usage: splq-init --control FD [--once FD]\n");
 			return 2;
 		}
 	}
-	return init_main(control, user, cmd);
+	if (in.control < 0) {
+		fprintf(stderr, "usage: splq-init --control FD [--once FD]\n");
+		return 2;
+	}
+	sigset_t set;
+	sigfillset(&set);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	in.sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	fcntl(in.control, F_SETFD, FD_CLOEXEC);
+	fcntl(in.control, F_SETFL, O_NONBLOCK);
+	/* opened before anything of the qube runs: what the qube later does
+	 * to /dev cannot change what these are */
+	in.null = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	in.pts = open("/dev/pts", O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (in.once >= 0) {
+		fcntl(in.once, F_SETFD, FD_CLOEXEC);
+		fcntl(in.once, F_SETFL, O_NONBLOCK);
+		add_client(&in, in.once);
+	}
+	return init_main(&in);
 }

@@ -28,15 +28,27 @@ struct splq_vm_config {
 	long memory_mib;	 /* cgroup memory limit */
 	long vcpus;		 /* cpu quota, in cpus */
 	long shutdown_timeout_s; /* graceful stop before the kill */
+	long qrexec_timeout_s;	 /* how long pid 1 may take to answer */
 };
 
-/* A command to run in a qube.  fds[0..2] become its stdin, stdout and
- * stderr.  user is a name in the qube's /etc/passwd ("root", "user"). */
+/* A command to run in a qube.  fds[0..2] are the caller's stdin, stdout
+ * and stderr: they never enter the qube; the backend relays bytes between
+ * them and pipes (or a pseudo-terminal) of the qube's own.  user is a name
+ * in the qube's /etc/passwd ("root", "user"). */
 struct splq_exec {
-	char *const *argv;
+	char *const *argv; /* with tty, may be empty: the user's login shell */
 	const char *user;
 	int fds[3];
-	bool no_wait; /* start it and return (status 0) */
+	bool no_wait;	 /* start it and return (status 0); no stdio */
+	bool tty;	 /* a pseudo-terminal in the qube, the caller's terminal
+			  * (fds[0], if one) raw meanwhile */
+	int filter;	 /* bytes to fds[1], fds[2] that are not printable
+			  * ASCII become '_' (qvm-run's filter): 1 always,
+			  * 0 never, -1 where that fd is a terminal and
+			  * without tty */
+	long long max_output; /* bytes at most to each of fds[1], fds[2]
+			       * (0: no bound): past it the command is
+			       * killed and SPLQ_E_TOOBIG returned */
 };
 
 struct splq_backend;

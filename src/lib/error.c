@@ -74,6 +74,10 @@ const char *splq_code_name(int code)
 		return "not-root";
 	case SPLQ_E_AUDIT:
 		return "audit";
+	case SPLQ_E_TOOBIG:
+		return "output-too-big";
+	case SPLQ_E_NOANSWER:
+		return "no-answer";
 	case SPLQ_E_TIMEOUT:
 		return "timeout";
 	case SPLQ_E_CANNOT_EXEC:

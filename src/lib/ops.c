@@ -316,6 +316,9 @@ int splq_ops_vmcfg_build(struct splq_ctx *ctx, const struct splq_qube *q, struct
 	if (splq_ops_prop_long(ctx, q, "shutdown_timeout", 60, &n, err) < 0)
 		return -1;
 	v->c.shutdown_timeout_s = n;
+	if (splq_ops_prop_long(ctx, q, "qrexec_timeout", 60, &n, err) < 0)
+		return -1;
+	v->c.qrexec_timeout_s = n;
 	return 0;
 }
 
@@ -937,7 +940,7 @@ int splq_op_run(struct splq_ctx *ctx, const char *name, struct splq_exec *x, int
 	ERR_GUARD(err);
 	if (status)
 		*status = 0;
-	if (!x || !x->argv || !x->argv[0])
+	if (!x || !x->argv || (!x->argv[0] && !x->tty))
 		return splq_fail(err, SPLQ_E_USAGE, "no command given");
 	if (splq_ops_qube_get(ctx, name, &q, err) < 0)
 		return -1;

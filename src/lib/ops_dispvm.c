@@ -203,7 +203,7 @@ int splq_op_dispvm(struct splq_ctx *ctx, const char *dvm, struct splq_exec *x, l
 		*status = 0;
 	if (name)
 		name[0] = '\0';
-	if (!x || !x->argv || !x->argv[0])
+	if (!x || !x->argv || (!x->argv[0] && !x->tty))
 		return splq_fail(err, SPLQ_E_USAGE, "no command given");
 	if (timeout_s < 0)
 		return splq_fail(err, SPLQ_E_USAGE, "a timeout cannot be negative");

@@ -439,7 +439,7 @@ home" ]
 	assert_status 7
 	run splq dispvm --template t -- sh -c 'kill -TERM $$'
 	assert_status 143
-	run -127 --separate-stderr splq dispvm -t t -- no-such-command-xyz
+	run -127 --separate-stderr splq dispvm --template t -- no-such-command-xyz
 	assert_status 127
 	[[ $stderr == *no-such-command-xyz* ]]
 	# only the template is left

@@ -453,17 +453,17 @@ assert isinstance(d["duration"], int) and d["duration"] >= 0, d'
 	json_err 127 run q -- no-such-command-xyz
 
 	# dispvm
-	json_ok dispvm -t t -- hostname
+	json_ok dispvm --template t -- hostname
 	json_check 'import re
 assert re.fullmatch(r"disp[0-9]+", d["qube"]), d
 assert d["stdout"] == d["qube"] + "\n" and d["exitCode"] == 0, d'
-	run --separate-stderr splq --json dispvm -t t -- sh -c 'exit 5'
+	run --separate-stderr splq --json dispvm --template t -- sh -c 'exit 5'
 	assert_status 5
 	assert_json
 	json_check 'assert d["success"] is False and d["code"] == 0 and d["exitCode"] == 5, d'
-	json_err 66 dispvm -t nosuch -- true
+	json_err 66 dispvm --template nosuch -- true
 	json_err 66 dispvm -- true
-	json_err 64 dispvm --timeout 0 -t t -- true
+	json_err 64 dispvm --timeout 0 --template t -- true
 
 	# shutdown, clone, kill, remove
 	json_ok shutdown --wait q

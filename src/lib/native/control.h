@@ -3,35 +3,66 @@
  * Pid 1 of a qube (splq-init) listens on $SPLQ_RUN/qubes/<name>/control,
  * a SOCK_SEQPACKET socket bound on the host before the qube's root was
  * entered, owned by host root with mode 0600: only host root reaches it,
- * and nothing inside the qube sees it.  `splq run` sends one request per
- * connection: the command, its user, and its stdin, stdout and stderr as
- * SCM_RIGHTS.  Pid 1 forks the command, which is born inside every
- * namespace, cgroup and seccomp filter of the qube (nothing is joined from
- * outside), and answers STARTED, then EXITED; or FAILED.  While it runs,
- * the caller may send SIGNAL messages. */
+ * and nothing inside the qube sees it.  A disposable's pid 1 also gets one
+ * connection ready-made at its birth (splq-init --once FD), on which the
+ * disposable's splq sends its command without connecting.
+ *
+ * One request per connection.  The caller sends a request (below); pid 1
+ * forks the command, which is born inside every namespace, cgroup and
+ * seccomp filter of the qube (nothing is joined from outside), and
+ * answers STARTED, then EXITED; or FAILED.  While it runs, the caller may
+ * send SIGNAL messages; closing the connection hangs the command up.
+ *
+ * No descriptor of the caller's enters the qube.  The command's stdio is
+ * one of:
+ *   - three pipes made by splq for this request, passed as SCM_RIGHTS with
+ *     the request (stdin, stdout, stderr); splq relays the bytes between
+ *     them and its own stdio (session.h);
+ *   - SPLQ_CTL_TTY: a pseudo-terminal that pid 1 allocates in the qube's
+ *     own devpts, the controlling terminal of the command's session, sized
+ *     rows x cols; its master comes back to the caller as SCM_RIGHTS with
+ *     STARTED (the only descriptor that ever leaves a qube: the caller
+ *     checks that it is a pty master before using it);
+ *   - SPLQ_CTL_NO_WAIT: the qube's /dev/null for all three (the caller
+ *     does not stay to relay); pid 1 answers STARTED and forgets it.
+ * The command leads a session and a process group of its own: SIGNAL
+ * reaches the whole group.
+ *
+ * Pid 1 acts on signals only from outside its pid namespace (the host's
+ * supervisor): SIGTERM, SIGINT or SIGPWR from the host stop the qube;
+ * the same signals from a process of the qube are ignored, so nothing
+ * inside can make pid 1 stop serving. */
 #ifndef SPLQ_NATIVE_CONTROL_H
 #define SPLQ_NATIVE_CONTROL_H
 
 #include <stdint.h>
 
-#define SPLQ_CTL_MAGIC   0x73706c31u /* "spl1" */
-#define SPLQ_CTL_MAX     65536       /* one request: header + strings */
-#define SPLQ_CTL_NO_WAIT 1u
+#define SPLQ_CTL_MAGIC 0x73706c32u /* "spl2" */
+#define SPLQ_CTL_MAX   65536       /* one request: header + strings */
 
-/* A request: this header, then argc + envc NUL-terminated strings after
- * the user name: "user\0argv0\0argv1\0...\0TERM=xterm\0". */
+/* request flags */
+#define SPLQ_CTL_NO_WAIT 1u /* no stdio, no EXITED: STARTED ends the request */
+#define SPLQ_CTL_TTY     2u /* a pseudo-terminal instead of pipes */
+#define SPLQ_CTL_LOGIN   4u /* argc is 0: run the user's login shell */
+
+/* A request: this header, then 1 + argc + envc NUL-terminated strings:
+ * "user\0argv0\0argv1\0...\0TERM=xterm\0". */
 struct splq_ctl_request {
 	uint32_t magic;
 	uint32_t flags;
-	uint32_t argc;
-	uint32_t envc;
+	uint32_t argc; /* 1..64; 0 with SPLQ_CTL_LOGIN */
+	uint32_t envc; /* 0..16 */
+	uint16_t rows, cols; /* SPLQ_CTL_TTY: the terminal's size (0: unknown) */
+	uint32_t reserved;
 };
 
 enum splq_ctl_type {
 	SPLQ_CTL_STARTED = 1, /* value: the command's pid in the qube */
 	SPLQ_CTL_EXITED,      /* value: exit code, 128+N for signal N */
-	SPLQ_CTL_FAILED,      /* value: 126 or 127 or 1, msg says why */
-	SPLQ_CTL_SIGNAL,      /* caller to pid 1: value is a signal */
+	SPLQ_CTL_FAILED,      /* value: 126 or 127, SPLQ_E_NOTFOUND (no such
+	                       * user) or 1; msg says why */
+	SPLQ_CTL_SIGNAL,      /* caller to pid 1: value is a signal for the
+	                       * command's process group */
 };
 
 struct splq_ctl_reply {

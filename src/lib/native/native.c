@@ -37,6 +37,7 @@
 #include "rootfs.h"
 #include "runtime.h"
 #include "seccomp.h"
+#include "session.h"
 #include "userns.h"
 #include "volume.h"
 
@@ -47,108 +48,45 @@ static enum splq_power native_state(struct splq_backend *b, const char *name)
 	return splq_rt_pid(b, name, "init.pid") > 0 ? SPLQ_RUNNING : SPLQ_TRANSIENT;
 }
 
-/* Send a run request: user, argv and the passed environment, with the
- * command's stdin, stdout and stderr. */
-static int send_request(int sock, const struct splq_exec *x, struct splq_error *err)
-{
-	char *env[4];
-	struct splq_ctl_request req = {.magic = SPLQ_CTL_MAGIC,
-	                               .flags = x->no_wait ? SPLQ_CTL_NO_WAIT : 0,
-	                               .envc = (uint32_t)splq_rt_passed_env(env, 4)};
-	const char *strs[1 + 64 + 4];
-	int n = 0;
-	strs[n++] = x->user ? x->user : "user";
-	for (; x->argv[req.argc]; req.argc++) {
-		if (req.argc >= 64)
-			return splq_fail(err, SPLQ_E_USAGE, "too many arguments (at most 64)");
-		strs[n++] = x->argv[req.argc];
-	}
-	for (uint32_t i = 0; i < req.envc; i++)
-		strs[n++] = env[i];
-	cleanup_free char *buf = splq_xmalloc(SPLQ_CTL_MAX);
-	size_t len = sizeof(req);
-	for (int i = 0; i < n; i++) {
-		size_t l = strlen(strs[i]) + 1;
-		if (len + l > SPLQ_CTL_MAX)
-			return splq_fail(err, SPLQ_E_USAGE, "the command is longer than 64 KiB");
-		memcpy(buf + len, strs[i], l);
-		len += l;
-	}
-	memcpy(buf, &req, sizeof(req));
-	char cbuf[CMSG_SPACE(sizeof(x->fds))] = {0};
-	struct iovec iov = {.iov_base = buf, .iov_len = len};
-	struct msghdr mh = {
-	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(x->fds));
-	memcpy(CMSG_DATA(c), x->fds, sizeof(x->fds));
-	if (sendmsg(sock, &mh, MSG_NOSIGNAL) != (ssize_t)len)
-		return splq_fail_errno(err, SPLQ_E_STATE, errno, "send the command");
-	return 0;
-}
-
-static int native_run(struct splq_backend *b, const struct splq_vm_config *cfg,
-                      const struct splq_exec *x, int *status, struct splq_error *err)
+/* Connect to a running qube's pid 1, waiting at most answer_s for a
+ * place in its queue. */
+static int control_connect(struct splq_backend *b, const struct splq_vm_config *cfg,
+                           struct splq_error *err)
 {
 	struct sockaddr_un addr;
 	cleanup_close int dirfd = -1;
 	if (splq_rt_control_addr(b, cfg->name, &addr, &dirfd, err) < 0)
 		return -1;
-	cleanup_close int sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	cleanup_close int sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (sock < 0)
 		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "socket");
-	if (connect(sock, (struct sockaddr *)&addr, sizeof(addr)) < 0)
-		return splq_fail(err, SPLQ_E_STATE, "qube '%s' is not running", cfg->name);
-	if (send_request(sock, x, err) < 0)
-		return -1;
-
-	sigset_t set, old;
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, &old);
-	cleanup_close int sfd = signalfd(-1, &set, SFD_CLOEXEC);
-	int r = 1; /* 1: waiting */
-	while (r == 1) {
-		struct pollfd fds[2] = {{.fd = sock, .events = POLLIN},
-		                        {.fd = sfd, .events = POLLIN}};
-		if (poll(fds, 2, -1) < 0)
-			continue;
-		if (fds[1].revents) {
-			struct signalfd_siginfo si;
-			struct splq_ctl_reply m = {.type = SPLQ_CTL_SIGNAL};
-			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-				m.value = (int32_t)si.ssi_signo;
-				(void)!send(sock, &m, sizeof(m), MSG_NOSIGNAL);
-			}
-		}
-		if (!fds[0].revents)
-			continue;
-		struct splq_ctl_reply m;
-		ssize_t n = recv(sock, &m, sizeof(m), 0);
-		if (n != sizeof(m)) { /* the qube went away with the command */
-			*status = 128 + SIGKILL;
-			r = 0;
-		} else if (m.type == SPLQ_CTL_STARTED && x->no_wait) {
-			*status = 0;
-			r = 0;
-		} else if (m.type == SPLQ_CTL_EXITED) {
-			*status = m.value;
-			r = 0;
-		} else if (m.type == SPLQ_CTL_FAILED) {
-			m.msg[sizeof(m.msg) - 1] = 0;
-			int code = m.value == 127               ? SPLQ_E_NOCMD
-			           : m.value == 126             ? SPLQ_E_CANNOT_EXEC
-			           : m.value == SPLQ_E_NOTFOUND ? SPLQ_E_NOTFOUND
-			                                        : SPLQ_E_INTERNAL;
-			r = splq_fail(err, code, "qube '%s': %s", cfg->name, m.msg);
-		}
+	long long until = splq_now_ms() + cfg->qrexec_timeout_s * 1000;
+	while (connect(sock, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			return splq_fail(err, SPLQ_E_STATE, "qube '%s' is not running", cfg->name);
+		if (splq_now_ms() >= until)
+			return splq_fail(err, SPLQ_E_NOANSWER,
+			                 "qube '%s' did not answer within %ld s (its "
+			                 "qrexec_timeout); 'splq kill %s' stops it",
+			                 cfg->name, cfg->qrexec_timeout_s, cfg->name);
+		poll(NULL, 0, 5); /* its queue is full */
 	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	return r;
+	return splq_steal_fd(&sock);
+}
+
+static int native_run(struct splq_backend *b, const struct splq_vm_config *cfg,
+                      const struct splq_exec *x, int *status, struct splq_error *err)
+{
+	struct splq_session s;
+	int signo;
+	int sock = control_connect(b, cfg, err);
+	if (sock < 0)
+		return -1;
+	if (splq_session_send(&s, sock, cfg->name, x, cfg->qrexec_timeout_s, err) < 0) {
+		close(sock);
+		return -1;
+	}
+	return splq_session_run(&s, NULL, status, &signo, err);
 }
 
 static int native_wait(struct splq_backend *b, const char *name, long timeout_ms, int *status,
@@ -162,52 +100,16 @@ static int native_wait(struct splq_backend *b, const char *name, long timeout_ms
 		return splq_fail(err, SPLQ_E_STATE, "qube '%s' was not started with a command here",
 		                 name);
 	n->first_sup = -1;
-	sigset_t set, old;
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, &old);
-	cleanup_close int sfd = signalfd(-1, &set, SFD_CLOEXEC);
-	cleanup_close int pfd = (int)syscall(SYS_pidfd_open, sup, 0);
-	long long deadline = timeout_ms >= 0 ? splq_now_ms() + timeout_ms : -1;
-	bool killed = false, timed_out = false;
-	while (pfd >= 0) {
-		struct pollfd fds[2] = {{.fd = pfd, .events = POLLIN},
-		                        {.fd = sfd, .events = POLLIN}};
-		int wait = -1;
-		if (deadline >= 0 && !killed) {
-			long long left = deadline - splq_now_ms();
-			wait = left > 0 ? (int)left : 0;
-		}
-		int ready = poll(fds, sfd >= 0 ? 2 : 1, wait);
-		if (ready < 0 && errno == EINTR)
-			continue;
-		if (fds[0].revents)
-			break;
-		if (ready > 0 && fds[1].revents) {
-			struct signalfd_siginfo si;
-			if (read(sfd, &si, sizeof(si)) == sizeof(si) && !*signo)
-				*signo = (int)si.ssi_signo;
-		} else if (ready == 0) {
-			timed_out = true;
-		}
-		if ((*signo || timed_out) && !killed) {
-			kill(sup, SIGUSR2); /* its supervisor kills pid 1 */
-			killed = true;
-		}
-	}
-	int st = 0;
-	while (waitpid(sup, &st, 0) < 0 && errno == EINTR)
+	struct splq_session_end end = {
+	    .supervisor = sup, .deadline = timeout_ms >= 0 ? splq_now_ms() + timeout_ms : -1};
+	int r = splq_session_run(&n->first, &end, status, signo, err);
+	/* the session is over: the qube ends with its command, or was told to */
+	if (r < 0 && !*signo && err->code != SPLQ_E_TIMEOUT)
+		kill(sup, SIGUSR2);
+	while (waitpid(sup, NULL, 0) < 0 && errno == EINTR)
 		;
 	splq_rt_wait_halted(b, name);
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	if (*signo)
-		return splq_fail(err, 128 + *signo, "interrupted by signal %d", *signo);
-	if (timed_out)
-		return splq_fail(err, SPLQ_E_TIMEOUT, "timed out after %ld ms", timeout_ms);
-	*status = splq_exit_code(st);
-	return 0;
+	return r;
 }
 
 static int native_shutdown(struct splq_backend *b, const struct splq_vm_config *cfg, bool force,

@@ -16,13 +16,16 @@
 #include <sys/un.h>
 
 #include "../backend.h"
+#include "session.h"
 
 /* The native backend: the interface, plus the supervisor this process
- * started for a first command (a disposable), which only it can wait for. */
+ * started for a first command (a disposable), which only it can wait for,
+ * and that command's session. */
 struct splq_native {
 	struct splq_backend base;
 	char first_name[SPLQ_NAME_MAX + 1];
 	pid_t first_sup;
+	struct splq_session first;
 };
 
 /* Write a runtime file: no fsync (it describes processes, which a crash

@@ -141,6 +141,7 @@ struct start_plan {
 	size_t prog_len;
 	int init_fd;
 	int report_fd; /* write end */
+	int once_fd;   /* a disposable's first connection, pid 1's end */
 	char *commit;  /* TemplateVM: the generation its supervisor makes current */
 };
 
@@ -193,32 +194,22 @@ static void qube_init(struct splq_backend *b, struct start_plan *p)
 	    become_qube_root(p->fs.userns_fd, p->prog, p->prog_len, &err) < 0)
 		goto fail;
 
-	char *argv[64 + 8];
-	int n = 0;
-	argv[n++] = "splq-init", argv[n++] = "--control", argv[n++] = "3";
-	if (p->first) {
-		argv[n++] = "--user", argv[n++] = (char *)p->first->user, argv[n++] = "--";
-		for (int i = 0; p->first->argv[i]; i++) {
-			if (n >= 64 + 7) {
-				splq_fail(&err, SPLQ_E_USAGE, "too many arguments (at most 64)");
-				goto fail;
-			}
-			argv[n++] = p->first->argv[i];
-		}
-	}
-	argv[n] = NULL;
+	char *argv[] = {"splq-init", "--control", "3", p->once_fd >= 0 ? "--once" : NULL, "6",
+	                NULL};
 	char *env[4];
 	splq_rt_passed_env(env, 4);
-	/* fds: 3 the control socket (kept), 4 splq-init, 5 the report pipe */
+	/* fds: 3 the control socket (kept), 4 splq-init, 5 the report pipe,
+	 * 6 a disposable's first connection (kept) */
 	int c = fcntl(control, F_DUPFD_CLOEXEC, 10), i = fcntl(p->init_fd, F_DUPFD_CLOEXEC, 10),
-	    r = fcntl(p->report_fd, F_DUPFD_CLOEXEC, 10);
-	if (c < 0 || i < 0 || r < 0 || dup3(c, 3, 0) < 0 || dup3(i, 4, O_CLOEXEC) < 0 ||
-	    dup3(r, 5, O_CLOEXEC) < 0) {
+	    r = fcntl(p->report_fd, F_DUPFD_CLOEXEC, 10),
+	    o = p->once_fd >= 0 ? fcntl(p->once_fd, F_DUPFD_CLOEXEC, 10) : 0;
+	if (c < 0 || i < 0 || r < 0 || o < 0 || dup3(c, 3, 0) < 0 || dup3(i, 4, O_CLOEXEC) < 0 ||
+	    dup3(r, 5, O_CLOEXEC) < 0 || (p->once_fd >= 0 && dup3(o, 6, 0) < 0)) {
 		splq_fail_errno(&err, SPLQ_E_INTERNAL, errno, "arrange descriptors");
 		goto fail;
 	}
 	p->report_fd = 5;
-	syscall(SYS_close_range, 6, ~0U, 0);
+	syscall(SYS_close_range, p->once_fd >= 0 ? 7 : 6, ~0U, 0);
 	syscall(SYS_execveat, 4, "", argv, env, AT_EMPTY_PATH);
 	splq_fail_errno(&err, SPLQ_E_INTERNAL, errno, "exec splq-init");
 fail:
@@ -232,16 +223,12 @@ static void qube_supervisor(struct splq_backend *b, struct start_plan *p, int lo
 {
 	struct splq_error err = {0};
 	const struct splq_vm_config *cfg = p->cfg;
-	if (p->first) {
-		for (int i = 0; i < 3; i++)
-			if (p->first->fds[i] != i && dup2(p->first->fds[i], i) < 0)
-				_exit(1);
-	} else {
-		setsid();
-		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-		for (int i = 0; i < 3 && null >= 0; i++)
-			dup2(null, i);
-	}
+	/* no descriptor of the caller's, and not in its terminal's session:
+	 * nothing of the qube is reached by the caller's terminal signals */
+	setsid();
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	for (int i = 0; i < 3 && null >= 0; i++)
+		dup2(null, i);
 	struct clone_args args = {
 	    .flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
 	             (p->cg.dir_fd >= 0 ? CLONE_INTO_CGROUP : 0),
@@ -464,7 +451,9 @@ int splq_native_start(struct splq_backend *b, const struct splq_vm_config *cfg,
 	if (mkdir(dir, 0700) < 0)
 		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "mkdir %s", dir);
 
-	struct start_plan p = {.cfg = cfg, .first = first, .init_fd = -1, .cg = {.dir_fd = -1}};
+	struct start_plan p = {
+	    .cfg = cfg, .first = first, .init_fd = -1, .once_fd = -1, .cg = {.dir_fd = -1}};
+	int once[2] = {-1, -1};
 	p.fs.userns_fd = -1;
 	char *paths[7] = {0};
 	int pipefd[2] = {-1, -1};
@@ -477,8 +466,14 @@ int splq_native_start(struct splq_backend *b, const struct splq_vm_config *cfg,
 		goto out;
 	}
 	p.report_fd = pipefd[1];
-	if (first)
+	if (first) {
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, once) < 0) {
+			splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "socketpair");
+			goto out;
+		}
+		p.once_fd = once[1];
 		block_stop_signals(&old);
+	}
 	pid_t sup = fork();
 	if (sup == 0)
 		qube_supervisor(b, &p, lock);
@@ -495,6 +490,13 @@ int splq_native_start(struct splq_backend *b, const struct splq_vm_config *cfg,
 	}
 	if (first) {
 		struct splq_native *n = (struct splq_native *)b;
+		if (splq_session_send(&n->first, once[0], cfg->name, first, cfg->qrexec_timeout_s,
+		                      err) < 0) {
+			kill(sup, SIGUSR2);
+			waitpid(sup, NULL, 0);
+			goto out;
+		}
+		once[0] = -1; /* the session's */
 		snprintf(n->first_name, sizeof(n->first_name), "%s", cfg->name);
 		n->first_sup = sup;
 	}
@@ -509,9 +511,12 @@ out:
 	for (int i = 0; i < 7; i++)
 		free(paths[i]);
 	splq_cgroup_entry_close(&p.cg);
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 2; i++) {
 		if (pipefd[i] >= 0)
 			close(pipefd[i]);
+		if (once[i] >= 0)
+			close(once[i]);
+	}
 	if (p.fs.userns_fd >= 0)
 		close(p.fs.userns_fd);
 	if (p.init_fd >= 0)
