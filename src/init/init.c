@@ -175,6 +175,10 @@ struct job {
  * the reason to report and exit. */
 static void child(const struct job *j, int report)
 {
+	/* a fresh start: no signal ignored that splq's caller ignored (a
+	 * background job's SIGINT, say), none blocked */
+	for (int sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL);
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);

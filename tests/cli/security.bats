@@ -801,8 +801,9 @@ print(libc.sethostname(b"x", 1), ctypes.get_errno())'
 }
 
 # A process holding the caller's terminal could type into the host's shell
-# with TIOCSTI; commands in a qube have no controlling terminal (pid 1
-# starts each in a session of its own) and no CAP_SYS_ADMIN on the host.
+# with TIOCSTI; commands in a qube never hold it (their stdio are pipes
+# that splq relays: ENOTTY), have no controlling terminal (pid 1 starts
+# each in a session of its own) and no CAP_SYS_ADMIN on the host.
 TIOCSTI_PY='
 import os, pty, sys
 code = """
@@ -836,9 +837,9 @@ print(out.decode().strip())
 	for user in root user; do
 		run python3 -c "$TIOCSTI_PY" "$SPLQ" run --user "$user" q
 		assert_status 0
-		[ "$output" = "refused 1" ]
+		[[ $output == "refused "* ]]
 		run python3 -c "$TIOCSTI_PY" "$SPLQ" dispvm --user "$user" --template t
 		assert_status 0
-		[ "$output" = "refused 1" ]
+		[[ $output == "refused "* ]]
 	done
 }
