@@ -15,7 +15,8 @@ its controlling terminal.  Steps, one JSON list, run in order:
 At the end (the command exits, or 30 s after the last step) prints one
 JSON object: exit (its exit code, 128+N for a signal), output (all it
 wrote), attrs_same (the terminal's settings are what they were before),
-rdev ("major:minor" of the slave), failed (the step that did not match,
+rdev ("major:minor" of the slave), dev (st_dev of the slave: its devpts
+instance), failed (the step that did not match,
 or null).
 """
 import argparse
@@ -47,6 +48,7 @@ def main():
     before = termios.tcgetattr(slave)
     st = os.fstat(slave)
     rdev = "%d:%d" % (os.major(st.st_rdev), os.minor(st.st_rdev))
+    dev = st.st_dev
 
     pid = os.fork()
     if pid == 0:
@@ -129,6 +131,7 @@ def main():
         "output": out.decode("utf-8", "replace"),
         "attrs_same": before == after,
         "rdev": rdev,
+        "dev": dev,
         "failed": failed,
     }))
 
