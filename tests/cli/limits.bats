@@ -1,0 +1,271 @@
+#!/usr/bin/env bats
+# shellcheck disable=SC2154  # status, output, lines: set by run
+# shellcheck disable=SC2030,SC2031  # bats runs a test and its teardown in one shell
+# shellcheck disable=SC2016  # the $ in single quotes is for the qube's shell
+# splq: a qube's share of the kernel's per-user limits, the io_uring switch
+# and the modes of the store's files.  The attacks run INSIDE a qube, as its
+# root: a qube that exhausts a per-user limit (inotify instances and
+# watches, POSIX message queue bytes) exhausts its own share, never the
+# host root's nor another qube's.
+
+bats_require_minimum_version 1.5.0
+
+load helpers
+
+setup() {
+	require_root
+	setup_splq
+	BG_PIDS=()
+	SYSCTL_RESTORE=()
+}
+
+teardown() {
+	local p s
+	for p in "${BG_PIDS[@]}"; do
+		kill -KILL "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	teardown_splq
+	# after the qubes are gone, so that their watches no longer count
+	for s in "${SYSCTL_RESTORE[@]}"; do
+		printf '%s\n' "${s#*=}" >"${s%%=*}"
+	done
+}
+
+# A host template t and an AppVM Q on it.
+make_qube() {
+	if [ ! -d "$SPLQ_HOME/templates/t" ]; then
+		make_host_template t || return 1
+	fi
+	local out
+	if ! out=$("$SPLQ" create "$1" --template t "${@:2}" 2>&1); then
+		printf 'splq create %s failed: %s\n' "$1" "$out" >&2
+		return 1
+	fi
+}
+
+# Run CMD inside qube Q as the qube's root.
+in_root() {
+	local q=$1
+	shift
+	"$SPLQ" run --user root "$q" -- "$@"
+}
+
+# The attack: exhaust one per-user limit, print "WHAT COUNT ERRNO" (how
+# many it got before the kernel refused, and the refusal), then hold what
+# it got for $2 seconds.
+#   inotify   inotify_init1 until it fails (EMFILE)
+#   watches   inotify_add_watch on files of its own until it fails (ENOSPC)
+#   mqueue    mq_open of default-sized queues until it fails (EMFILE)
+ATTACK_PY='
+import ctypes, os, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+what, hold = sys.argv[1], float(sys.argv[2])
+held, n, err = [], 0, 0
+if what == "inotify":
+    while n < 100000:
+        fd = libc.inotify_init1(0o2000000)
+        if fd < 0:
+            err = ctypes.get_errno()
+            break
+        held.append(fd)
+        n += 1
+elif what == "watches":
+    os.makedirs("/tmp/w", exist_ok=True)
+    files = []
+    for i in range(int(sys.argv[3])):
+        p = "/tmp/w/%d" % i
+        open(p, "w").close()
+        files.append(p.encode())
+    while not err and n < 10000000:
+        fd = libc.inotify_init1(0o2000000)
+        if fd < 0:
+            err = ctypes.get_errno()
+            break
+        held.append(fd)
+        for p in files:
+            if libc.inotify_add_watch(fd, p, 2) < 0:
+                err = ctypes.get_errno()
+                break
+            n += 1
+elif what == "mqueue":
+    libc.mq_open.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_uint, ctypes.c_void_p]
+    while n < 10000:
+        fd = libc.mq_open(b"/splq-attack-%d" % n, os.O_CREAT | os.O_RDWR, 0o600, None)
+        if fd < 0:
+            err = ctypes.get_errno()
+            break
+        held.append(fd)
+        n += 1
+print(what, n, err, flush=True)
+time.sleep(hold)
+'
+
+# One try at what the attack exhausts: prints "ok" or "errno N".
+PROBE_PY='
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+what = sys.argv[1]
+r = -1
+if what == "inotify":
+    r = libc.inotify_init1(0o2000000)
+elif what == "watches":
+    fd = libc.inotify_init1(0o2000000)
+    r = fd if fd < 0 else libc.inotify_add_watch(fd, b"/", 2)
+elif what == "mqueue":
+    libc.mq_open.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_uint, ctypes.c_void_p]
+    name = b"/splq-probe-%d" % os.getpid()
+    r = libc.mq_open(name, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600, None)
+    if r >= 0:
+        libc.mq_unlink(name)
+print("ok" if r >= 0 else "errno %d" % ctypes.get_errno())
+'
+
+# Start the attack WHAT [ARGS] in running qube Q in the background (its
+# splq run killed by pid in teardown, the qube killed by the test) and
+# wait for its report; ATTACK holds the report.
+start_attack() {
+	local q=$1 what=$2 out="$BATS_TEST_TMPDIR/attack-$2" i
+	shift 2
+	"$SPLQ" run --user root "$q" -- python3 -c "$ATTACK_PY" "$what" 120 "$@" \
+		>"$out" 2>&1 </dev/null &
+	BG_PIDS+=("$!")
+	for ((i = 0; i < 300; i++)); do
+		if [ -s "$out" ] && grep -q "^$what " "$out"; then
+			ATTACK=$(grep "^$what " "$out")
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "the attack did not report: $(cat "$out")" >&2
+	return 1
+}
+
+# The attack exhausted the limit in qube Q ($1), with errno $2; then the
+# host root, a host user and another running qube ($3) are untouched.
+check_untouched() {
+	local q=$1 want=$2 q2=$3 what
+	read -r what _ e <<<"$ATTACK"
+	if [ "$e" != "$want" ]; then
+		echo "the attack ended with errno $e, not $want: $ATTACK"
+		return 1
+	fi
+	# the attacker's own qube: its share is gone, for every user in it
+	run --separate-stderr in_root "$q" python3 -c "$PROBE_PY" "$what"
+	assert_status 0
+	[ "$output" = "errno $want" ]
+	# the host's root
+	run python3 -c "$PROBE_PY" "$what"
+	if [ "$output" != ok ]; then
+		echo "host root: $what: $output (exhausted by qube $q)"
+		return 1
+	fi
+	# a host user (the system python3: a root-only one may be first in PATH)
+	run setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 -c "$PROBE_PY" "$what"
+	[ "$output" = ok ]
+	# another qube, its root and its user
+	run --separate-stderr in_root "$q2" python3 -c "$PROBE_PY" "$what"
+	if [ "$output" != ok ]; then
+		echo "qube $q2: $what: $output (exhausted by qube $q)"
+		return 1
+	fi
+	run --separate-stderr "$SPLQ" run "$q2" -- python3 -c "$PROBE_PY" "$what"
+	[ "$output" = ok ]
+}
+
+# ---------------------------------------------------------------- per-user limits
+
+@test "a qube that exhausts inotify instances leaves the host root and other qubes theirs" {
+	make_qube q
+	make_qube q2
+	run splq start q
+	assert_status 0
+	run splq start q2
+	assert_status 0
+	start_attack q inotify
+	# the host's limit per user (128 by default) bounds the whole qube
+	read -r _ n _ <<<"$ATTACK"
+	[ "$n" -ge 1 ]
+	[ "$n" -le "$(cat /proc/sys/fs/inotify/max_user_instances)" ]
+	check_untouched q 24 q2
+	run splq kill q
+	assert_status 0
+}
+
+@test "a qube that exhausts inotify watches leaves the host root and other qubes theirs" {
+	make_qube q
+	make_qube q2
+	run splq start q
+	assert_status 0
+	run splq start q2
+	assert_status 0
+	# a limit a qube reaches quickly: the watches root holds now plus 3000
+	local f=/proc/sys/fs/inotify/max_user_watches old used
+	old=$(cat "$f")
+	used=$(cat /proc/[0-9]*/fdinfo/* 2>/dev/null | grep -c '^inotify wd' || true)
+	SYSCTL_RESTORE+=("$f=$old")
+	echo $((used + 3000)) >"$f"
+	start_attack q watches 1000
+	check_untouched q 28 q2
+	run splq kill q
+	assert_status 0
+}
+
+@test "a qube that exhausts POSIX message queue bytes leaves the host root and other qubes theirs" {
+	make_qube q
+	make_qube q2
+	run splq start q
+	assert_status 0
+	run splq start q2
+	assert_status 0
+	start_attack q mqueue
+	read -r _ n _ <<<"$ATTACK"
+	[ "$n" -ge 1 ]
+	check_untouched q 24 q2
+	run splq kill q
+	assert_status 0
+}
+
+@test "a qube's user namespace is owned by its base uid, and makes no namespaces of its own" {
+	make_qube q
+	run splq start q
+	assert_status 0
+	local init base
+	init=$(cat "$SPLQ_RUN/qubes/q/init.pid")
+	[[ $init =~ ^[0-9]+$ ]]
+	base=$(awk '$1 == 0 { print $2 }' "/proc/$init/uid_map")
+	[ "$base" -ge 1000000000 ]
+	# NS_GET_OWNER_UID on the namespace of the qube's pid 1
+	run python3 -c '
+import ctypes, fcntl, os, sys
+fd = os.open("/proc/%s/ns/user" % sys.argv[1], os.O_RDONLY)
+uid = ctypes.c_uint(0)
+fcntl.ioctl(fd, 0xb704, uid)
+print(uid.value)' "$init"
+	assert_status 0
+	[ "$output" = "$base" ]
+	# owning it grants a process of the host's user namespace with that
+	# effective uid every capability in it: there is none (every process
+	# that has the uid runs in a qube's user namespace)
+	local p u hostns
+	hostns=$(readlink /proc/self/ns/user)
+	[ "$(readlink "/proc/$init/ns/user")" != "$hostns" ]
+	for p in /proc/[0-9]*; do
+		u=$(awk '/^Uid:/ { print $3 }' "$p/status" 2>/dev/null) || continue
+		[ "$u" = "$base" ] || continue
+		if [ "$(readlink "$p/ns/user" 2>/dev/null)" = "$hostns" ]; then
+			echo "host process ${p#/proc/} runs as $base in the host's user namespace"
+			return 1
+		fi
+	done
+	# its own limits: no namespaces, and its root cannot raise that
+	run --separate-stderr in_root q sh -c 'cat /proc/sys/user/max_user_namespaces /proc/sys/user/max_mnt_namespaces /proc/sys/user/max_net_namespaces'
+	assert_status 0
+	[ "$output" = $'0\n0\n0' ]
+	run in_root q sh -c 'echo 100 > /proc/sys/user/max_user_namespaces'
+	[ "$status" -ne 0 ]
+	run --separate-stderr in_root q cat /proc/sys/user/max_user_namespaces
+	[ "$output" = 0 ]
+	# the host's are untouched
+	[ "$(cat /proc/sys/user/max_user_namespaces)" -gt 0 ]
+}
