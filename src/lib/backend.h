@@ -28,6 +28,7 @@ struct splq_vm_config {
 	long memory_mib;	 /* cgroup memory limit */
 	long vcpus;		 /* cpu quota, in cpus */
 	long shutdown_timeout_s; /* graceful stop before the kill */
+	bool allow_io_uring;	 /* the feature splq.allow-io_uring */
 };
 
 /* A command to run in a qube.  fds[0..2] become its stdin, stdout and

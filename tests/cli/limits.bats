@@ -269,3 +269,116 @@ print(uid.value)' "$init"
 	# the host's are untouched
 	[ "$(cat /proc/sys/user/max_user_namespaces)" -gt 0 ]
 }
+
+# ---------------------------------------------------------------- io_uring
+
+# io_uring_setup(4, params): prints "fd 0" when the kernel made a ring,
+# "-1 ERRNO" when not.
+IO_URING_PY='
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+params = ctypes.create_string_buffer(120)
+ctypes.set_errno(0)
+r = libc.syscall(ctypes.c_long(425), ctypes.c_long(4), params)
+print("fd" if r >= 0 else r, ctypes.get_errno())
+'
+
+# A raw system call: prints "RET ERRNO".
+SYSCALL_PY='
+import ctypes, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+args = [ctypes.c_long(int(a)) for a in sys.argv[1:]]
+ctypes.set_errno(0)
+print(libc.syscall(*args), ctypes.get_errno())
+'
+
+require_io_uring() {
+	[ "$(uname -m)" = x86_64 ] || skip "raw system call numbers are x86_64 ones"
+	local v
+	v=$(cat /proc/sys/kernel/io_uring_disabled 2>/dev/null || echo 0)
+	[ "$v" = 0 ] || skip "io_uring is disabled on this host (kernel.io_uring_disabled=$v)"
+	run python3 -c "$IO_URING_PY"
+	[ "$output" = "fd 0" ] || skip "the host's kernel makes no io_uring: $output"
+}
+
+@test "inside a qube: io_uring is refused with EPERM; the feature splq.allow-io_uring allows it, audited" {
+	require_io_uring
+	make_qube q
+	# refused, for root and for user, and io_uring_enter/register too
+	run --separate-stderr in_root q python3 -c "$IO_URING_PY"
+	assert_status 0
+	[ "$output" = "-1 1" ]
+	run --separate-stderr "$SPLQ" run q -- python3 -c "$IO_URING_PY"
+	assert_status 0
+	[ "$output" = "-1 1" ]
+	run --separate-stderr in_root q python3 -c "$SYSCALL_PY" 426 -1 0 0 0 0 0
+	[ "$output" = "-1 1" ]
+	run --separate-stderr in_root q python3 -c "$SYSCALL_PY" 427 -1 0 0 0
+	[ "$output" = "-1 1" ]
+	run --separate-stderr "$SPLQ" dispvm --template t --user root -- python3 -c "$IO_URING_PY"
+	assert_status 0
+	[ "$output" = "-1 1" ]
+
+	# a bad value is refused
+	run --separate-stderr splq features q splq.allow-io_uring maybe
+	assert_status 69
+	[[ $stderr == *"feature 'splq.allow-io_uring' takes 1 or 0 (True or False), not 'maybe'"* ]]
+
+	# the feature takes effect at the next start (q runs since the first
+	# in_root)
+	run splq features q splq.allow-io_uring 1
+	assert_status 0
+	run --separate-stderr in_root q python3 -c "$IO_URING_PY"
+	[ "$output" = "-1 1" ]
+	run splq shutdown --wait q
+	assert_status 0
+	run --separate-stderr in_root q python3 -c "$IO_URING_PY"
+	assert_status 0
+	[ "$output" = "fd 0" ]
+	run --separate-stderr "$SPLQ" run q -- python3 -c "$IO_URING_PY"
+	[ "$output" = "fd 0" ]
+	# bad parameters reach the kernel now: EBADF, not EPERM
+	run --separate-stderr in_root q python3 -c "$SYSCALL_PY" 426 -1 0 0 0 0 0
+	[ "$output" = "-1 9" ]
+	# the rest of the filter stays: a new user namespace is still refused
+	run --separate-stderr in_root q python3 -c "$SYSCALL_PY" 272 $((0x10000000))
+	[ "$output" = "-1 1" ]
+
+	# the audit log has the feature and the start that allowed it
+	run --separate-stderr splq audit log --qube q
+	assert_status 0
+	grep -q ' features q ok splq.allow-io_uring=1$' <<<"$output"
+	grep -q ' start q ok .*splq.allow-io_uring=1$' <<<"$output"
+
+	# another qube is not affected; 0 turns it off again
+	make_qube q2
+	run --separate-stderr in_root q2 python3 -c "$IO_URING_PY"
+	[ "$output" = "-1 1" ]
+	run splq kill q
+	assert_status 0
+	run splq features q splq.allow-io_uring 0
+	assert_status 0
+	run --separate-stderr in_root q python3 -c "$IO_URING_PY"
+	[ "$output" = "-1 1" ]
+	run splq kill q
+	run splq kill q2
+}
+
+@test "a disposable takes splq.allow-io_uring from the qube it is made from, unless it has its own" {
+	require_io_uring
+	make_qube dvm --prop template_for_dispvms=True
+	run splq features dvm splq.allow-io_uring True
+	assert_status 0
+	run --separate-stderr "$SPLQ" dispvm --template dvm --user root -- python3 -c "$IO_URING_PY"
+	assert_status 0
+	[ "$output" = "fd 0" ]
+	run --separate-stderr splq audit log
+	grep -q ' dispvm disp[0-9]* "exit 0" splq.allow-io_uring=1 --template dvm ' <<<"$output"
+	run splq features --unset dvm splq.allow-io_uring
+	assert_status 0
+	run --separate-stderr "$SPLQ" dispvm --template dvm --user root -- python3 -c "$IO_URING_PY"
+	assert_status 0
+	[ "$output" = "-1 1" ]
+}
