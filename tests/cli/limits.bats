@@ -382,3 +382,67 @@ require_io_uring() {
 	assert_status 0
 	[ "$output" = "-1 1" ]
 }
+
+# ---------------------------------------------------------------- store modes
+
+# Every file and folder of the store and of the runtime state under $1
+# whose mode is not 0600 (files) or 0700 (folders, sockets), one
+# "MODE PATH" a line.  Left out: the volumes' contents (the qubes' own
+# files, with the modes the qubes see: a template's root generations, a
+# private volume, a running qube's layers and mount points) and symbolic
+# links (which have no mode of their own).
+loose_modes() {
+	find "$@" \
+		\( -path "$SPLQ_HOME/templates/*/roots/*" -o -path "$SPLQ_HOME/qubes/*/private" \
+		-o -path "$SPLQ_RUN/qubes/*/root" -o -path "$SPLQ_RUN/qubes/*/lower" \
+		-o -path "$SPLQ_RUN/qubes/*/upper" -o -path "$SPLQ_RUN/qubes/*/work" \
+		-o -path "$SPLQ_RUN/qubes/*/private" \) -prune -o \
+		\( -type f ! -perm 0600 -printf '%m %p\n' \) -o \
+		\( -type d ! -perm 0700 -printf '%m %p\n' \) -o \
+		\( -type s ! -perm 0700 ! -perm 0600 -printf '%m %p\n' \)
+}
+
+@test "every file of the store is 0600 and every folder 0700, whatever the umask" {
+	# splq makes both folders itself
+	rmdir "$SPLQ_HOME" "$SPLQ_RUN"
+	(
+		umask 000
+		make_host_template t
+		"$SPLQ" create q --template t
+		"$SPLQ" create dvm --template t --prop template_for_dispvms=True
+		"$SPLQ" features q splq.allow-io_uring 1
+		"$SPLQ" start q
+		"$SPLQ" run q -- true
+		"$SPLQ" dispvm --template dvm -- true
+		"$SPLQ" dispvm --template t -- true
+		"$SPLQ" audit verify
+	) >"$BATS_TEST_TMPDIR/out" 2>&1 || {
+		cat "$BATS_TEST_TMPDIR/out"
+		return 1
+	}
+	[ -f "$SPLQ_HOME/splq.db" ]
+	[ -f "$SPLQ_HOME/splq.db-wal" ]
+	[ -f "$SPLQ_HOME/audit.log" ]
+	[ -f "$SPLQ_RUN/qubes/q/init.pid" ]
+	run loose_modes "$SPLQ_HOME" "$SPLQ_RUN"
+	if [ -n "$output" ]; then
+		echo "not 0600/0700:"
+		echo "$output"
+		return 1
+	fi
+	run splq kill q
+	assert_status 0
+	run loose_modes "$SPLQ_HOME" "$SPLQ_RUN"
+	[ -z "$output" ]
+}
+
+@test "a store made before this rule is tightened when splq opens it" {
+	run splq ls
+	assert_status 0
+	chmod 0644 "$SPLQ_HOME/splq.db" "$SPLQ_HOME/splq.db-wal" "$SPLQ_HOME/splq.db-shm"
+	run splq ls
+	assert_status 0
+	[ "$(stat -c %a "$SPLQ_HOME/splq.db")" = 600 ]
+	[ "$(stat -c %a "$SPLQ_HOME/splq.db-wal")" = 600 ]
+	[ "$(stat -c %a "$SPLQ_HOME/splq.db-shm")" = 600 ]
+}
