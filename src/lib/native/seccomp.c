@@ -273,12 +273,13 @@ static int build_rules(scmp_filter_ctx ctx, unsigned flags, struct splq_error *e
 		return splq_fail_errno(err, SPLQ_E_INTERNAL, -r,
 		                       "cannot make foreign system calls kill the process");
 
-	if (deny_calls(ctx, denied_calls, sizeof(denied_calls) / sizeof(denied_calls[0]), err) <
-	        0 ||
-	    (!(flags & SPLQ_SECCOMP_IO_URING) &&
-	     deny_calls(ctx, io_uring_calls, sizeof(io_uring_calls) / sizeof(io_uring_calls[0]),
-	                err) < 0))
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+	if (deny_calls(ctx, denied_calls, COUNT(denied_calls), err) < 0)
 		return -1;
+	if (!(flags & SPLQ_SECCOMP_IO_URING) &&
+	    deny_calls(ctx, io_uring_calls, COUNT(io_uring_calls), err) < 0)
+		return -1;
+#undef COUNT
 	if (deny_ns_flags(ctx, SCMP_ACT_ERRNO(EPERM), "unshare", 0, err) < 0 ||
 	    deny_ns_flags(ctx, SCMP_ACT_ERRNO(EPERM), "clone", clone_flags_arg, err) < 0 ||
 	    deny_personality(ctx, err) < 0)
