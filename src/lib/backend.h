@@ -29,6 +29,7 @@ struct splq_vm_config {
 	long vcpus;		 /* cpu quota, in cpus */
 	long shutdown_timeout_s; /* graceful stop before the kill */
 	long qrexec_timeout_s;	 /* how long pid 1 may take to answer */
+	bool allow_io_uring;	 /* the feature splq.allow-io_uring */
 };
 
 /* A command to run in a qube.  fds[0..2] are the caller's stdin, stdout

@@ -376,6 +376,34 @@ int splq_feature_value_check(const char *value, struct splq_error *err)
 	return 0;
 }
 
+static const char *const feature_on_values[] = {"1", "True", "true", "yes"};
+static const char *const feature_off_values[] = {"", "0", "False", "false", "no"};
+
+static bool in_list(const char *const *list, size_t n, const char *value)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(list[i], value) == 0)
+			return true;
+	return false;
+}
+
+int splq_feature_check(const char *name, const char *value, struct splq_error *err)
+{
+	if (splq_feature_name_check(name, err) < 0 || splq_feature_value_check(value, err) < 0)
+		return -1;
+	if (strcmp(name, SPLQ_FEATURE_ALLOW_IO_URING) != 0)
+		return 0;
+	if (in_list(feature_on_values, 4, value) || in_list(feature_off_values, 5, value))
+		return 0;
+	return splq_fail(err, SPLQ_E_VALUE, "feature '%s' takes 1 or 0 (True or False), not '%s'",
+	                 name, SHOWN(value));
+}
+
+bool splq_feature_on(const char *value)
+{
+	return value && in_list(feature_on_values, 4, value);
+}
+
 int splq_user_name_check(const char *name, struct splq_error *err)
 {
 	size_t len = name ? strlen(name) : 0;

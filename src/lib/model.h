@@ -72,6 +72,15 @@ int splq_tag_check(const char *tag, struct splq_error *err);
 int splq_feature_name_check(const char *name, struct splq_error *err);
 int splq_feature_value_check(const char *value, struct splq_error *err);
 
+/* Features splq itself reads (docs/commands.md). */
+#define SPLQ_FEATURE_ALLOW_IO_URING "splq.allow-io_uring" /* boolean */
+/* Check a feature before it is set: name and value as above, and a
+ * boolean feature's value one of 1/True/true/yes (on) or 0/False/false/no
+ * or empty (off, as an empty feature is in Qubes OS). */
+int splq_feature_check(const char *name, const char *value, struct splq_error *err);
+/* Is a boolean feature's value on?  Anything but an "on" value is off. */
+bool splq_feature_on(const char *value);
+
 /* Unix user names for default_user and run --user: [a-z_][a-z0-9_-]*, <= 32. */
 int splq_user_name_check(const char *name, struct splq_error *err);
 

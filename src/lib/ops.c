@@ -251,6 +251,24 @@ static int vmcfg_set_root(struct splq_ctx *ctx, struct splq_ops_vmcfg *v, const 
 	return 0;
 }
 
+/* A boolean feature of qube: *on, and *set when the qube has it at all. */
+static int vmcfg_feature(struct splq_ctx *ctx, const char *qube, const char *name, bool *set,
+                         bool *on, struct splq_error *err)
+{
+	cleanup_free char *value = NULL;
+	struct splq_error e = {0};
+
+	*set = *on = false;
+	if (splq_store_feature_get(ctx->store, qube, name, &value, &e) < 0) {
+		if (e.code == SPLQ_E_NOTFOUND)
+			return 0;
+		return splq_fail(err, e.code, "%s", e.msg);
+	}
+	*set = true;
+	*on = splq_feature_on(value);
+	return 0;
+}
+
 int splq_ops_vmcfg_build(struct splq_ctx *ctx, const struct splq_qube *q, struct splq_ops_vmcfg *v,
                          struct splq_error *err)
 {
@@ -319,6 +337,16 @@ int splq_ops_vmcfg_build(struct splq_ctx *ctx, const struct splq_qube *q, struct
 	if (splq_ops_prop_long(ctx, q, "qrexec_timeout", 60, &n, err) < 0)
 		return -1;
 	v->c.qrexec_timeout_s = n;
+
+	/* io_uring: the qube's own feature; a disposable without one takes
+	 * that of the qube it is made from (it has no time to be given one) */
+	bool set, on;
+	if (vmcfg_feature(ctx, q->name, SPLQ_FEATURE_ALLOW_IO_URING, &set, &on, err) < 0)
+		return -1;
+	if (!set && q->klass == SPLQ_CLASS_DISPVM &&
+	    vmcfg_feature(ctx, tmpl, SPLQ_FEATURE_ALLOW_IO_URING, &set, &on, err) < 0)
+		return -1;
+	v->c.allow_io_uring = on;
 	return 0;
 }
 
@@ -827,6 +855,7 @@ static int start_qube(struct splq_ctx *ctx, const struct splq_qube *q, const cha
                       struct splq_error *err)
 {
 	cleanup_vmcfg struct splq_ops_vmcfg v = {0};
+	cleanup_free char *with = NULL;
 	int rc = -1;
 
 	if (q->klass == SPLQ_CLASS_ADMINVM) {
@@ -839,9 +868,13 @@ static int start_qube(struct splq_ctx *ctx, const struct splq_qube *q, const cha
 	}
 	if (splq_ops_vmcfg_build(ctx, q, &v, err) < 0)
 		goto out;
+	/* the audit entry says what the filter lets through */
+	if (v.c.allow_io_uring)
+		with = splq_strdup_printf("%s%s%s=1", args ? args : "", args ? " " : "",
+		                          SPLQ_FEATURE_ALLOW_IO_URING);
 	rc = ctx->backend->ops->start(ctx->backend, &v.c, NULL, err);
 out:
-	return splq_ops_audit_done(ctx, "start", q->name, args, NULL, rc, err);
+	return splq_ops_audit_done(ctx, "start", q->name, with ? with : args, NULL, rc, err);
 }
 
 int splq_op_start(struct splq_ctx *ctx, const char *name, struct splq_error *err)

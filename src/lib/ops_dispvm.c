@@ -236,6 +236,11 @@ int splq_op_dispvm(struct splq_ctx *ctx, const char *dvm, struct splq_exec *x, l
 		snprintf(name, SPLQ_NAME_MAX + 1, "%s", q.name);
 	if (splq_ops_vmcfg_build(ctx, &q, &v, err) < 0)
 		goto out;
+	if (v.c.allow_io_uring) { /* the audit entry says what the filter lets through */
+		char *a = splq_strdup_printf("%s=1 %s", SPLQ_FEATURE_ALLOW_IO_URING, args);
+		free(args);
+		args = a;
+	}
 	built = true;
 	if (x->user)
 		user = splq_xstrdup(x->user);

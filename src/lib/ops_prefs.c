@@ -312,8 +312,7 @@ static int tag_remove(struct splq_ctx *ctx, const struct splq_qube *q, const cha
 static int feature_set(struct splq_ctx *ctx, const struct splq_qube *q, const char *name,
                        const char *value, struct splq_error *err)
 {
-	if (splq_feature_name_check(name ? name : "", err) < 0 ||
-	    splq_feature_value_check(value ? value : "", err) < 0)
+	if (splq_feature_check(name ? name : "", value ? value : "", err) < 0)
 		return -1;
 	return splq_store_feature_set(ctx->store, q->name, name, value, err);
 }

@@ -2,6 +2,7 @@
 #include "store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -472,6 +473,50 @@ fail:
 	return -1;
 }
 
+/* The store's files are root's alone, 0600 whatever the caller's umask:
+ * splq.db is made here, empty, before SQLite opens it, and SQLite gives
+ * the files it makes beside it (-wal, -shm, -journal) the database's mode
+ * (it sets that mode itself, past the umask).  No umask change: that
+ * would be the whole process's.  A store made before this rule is
+ * tightened here.  Only paths: a descriptor of a database file opened and
+ * closed here would drop the POSIX locks that another connection of this
+ * process holds on it. */
+static int store_files_private(const char *db, struct splq_error *err)
+{
+	static const char *const side[] = {"", "-wal", "-shm", "-journal"};
+
+	for (size_t i = 0; i < sizeof(side) / sizeof(side[0]); i++) {
+		cleanup_free char *path = splq_strdup_printf("%s%s", db, side[i]);
+		struct stat st;
+
+		if (i == 0) {
+			int fd =
+			    open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+			if (fd >= 0) {
+				close(fd);
+				if (chmod(path, 0600) < 0) /* the umask may have taken bits */
+					return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
+					                       "chmod %s", path);
+				continue;
+			}
+			if (errno != EEXIST)
+				return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
+				                       "cannot create store '%s'", path);
+		}
+		if (lstat(path, &st) < 0) {
+			if (errno == ENOENT)
+				continue;
+			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "stat %s", path);
+		}
+		if (S_ISREG(st.st_mode) && (st.st_mode & 07777) != 0600 &&
+		    fchmodat(AT_FDCWD, path, 0600, AT_SYMLINK_NOFOLLOW) < 0 &&
+		    errno != EROFS) /* a store on a read-only mount stays as it is */
+			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
+			                       "cannot make store file %s private (0600)", path);
+	}
+	return 0;
+}
+
 int splq_store_open(const char *home, struct splq_store **out, struct splq_error *err)
 {
 	struct splq_store *s;
@@ -485,6 +530,11 @@ int splq_store_open(const char *home, struct splq_store **out, struct splq_error
 		return -1;
 	s = splq_xcalloc(1, sizeof(*s));
 	s->path = splq_strdup_printf("%s/splq.db", home);
+	if (store_files_private(s->path, err) < 0) {
+		free(s->path);
+		free(s);
+		return -1;
+	}
 
 	rc =
 	    sqlite3_open_v2(s->path, &s->db,

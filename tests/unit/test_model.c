@@ -433,6 +433,32 @@ static void test_features(void **state)
 	fails(splq_feature_value_check(big, &err), &err, SPLQ_E_VALUE, "too long");
 }
 
+static void test_features_splq_reads(void **state)
+{
+	struct splq_error err;
+	const char *on[] = {"1", "True", "true", "yes"};
+	const char *off[] = {"", "0", "False", "false", "no"};
+
+	for (size_t i = 0; i < 4; i++) {
+		assert_int_equal(splq_feature_check("splq.allow-io_uring", on[i], &err), 0);
+		assert_true(splq_feature_on(on[i]));
+	}
+	for (size_t i = 0; i < 5; i++) {
+		assert_int_equal(splq_feature_check("splq.allow-io_uring", off[i], &err), 0);
+		assert_false(splq_feature_on(off[i]));
+	}
+	fails(splq_feature_check("splq.allow-io_uring", "maybe", &err), &err, SPLQ_E_VALUE,
+	      "feature 'splq.allow-io_uring' takes 1 or 0 (True or False), not 'maybe'");
+	fails(splq_feature_check("splq.allow-io_uring", "on", &err), &err, SPLQ_E_VALUE,
+	      "takes 1 or 0");
+	assert_false(splq_feature_on("maybe"));
+	assert_false(splq_feature_on(NULL));
+	/* other features: any value */
+	assert_int_equal(splq_feature_check("service.cups", "maybe", &err), 0);
+	fails(splq_feature_check("a b", "1", &err), &err, SPLQ_E_VALUE, "feature name 'a b'");
+	fails(splq_feature_check("x", "a\nb", &err), &err, SPLQ_E_VALUE, "printable");
+}
+
 static void test_user_names(void **state)
 {
 	struct splq_error err;
@@ -475,6 +501,7 @@ int main(void)
 	    cmocka_unit_test(test_parse_readonly),
 	    cmocka_unit_test(test_tags),
 	    cmocka_unit_test(test_features),
+	    cmocka_unit_test(test_features_splq_reads),
 	    cmocka_unit_test(test_user_names),
 	};
 

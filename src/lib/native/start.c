@@ -288,15 +288,18 @@ static int make_upper(const char *path, const char *lower, long shift, struct sp
 }
 
 /* The runtime folder's layers and the mount plan. */
-/* The seccomp program: the same for every qube, built once per splq
- * binary and kept in SPLQ_RUN (building it costs more than loading). */
+/* The seccomp program: one per variant (io_uring refused or allowed),
+ * built once per splq binary and kept in SPLQ_RUN (building it costs more
+ * than loading). */
 static int seccomp_program(struct splq_backend *b, struct start_plan *p, struct splq_error *err)
 {
 	struct stat st;
 	if (stat("/proc/self/exe", &st) < 0)
 		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "stat /proc/self/exe");
-	cleanup_free char *path = splq_strdup_printf(
-	    "%s/seccomp-%lx-%lx.bpf", b->run, (unsigned long)st.st_ino, (unsigned long)st.st_mtime);
+	unsigned flags = p->cfg->allow_io_uring ? SPLQ_SECCOMP_IO_URING : 0;
+	cleanup_free char *path =
+	    splq_strdup_printf("%s/seccomp-%lx-%lx-%x.bpf", b->run, (unsigned long)st.st_ino,
+	                       (unsigned long)st.st_mtime, flags);
 	size_t len = 0;
 	struct splq_error ignored;
 	if (splq_read_file(path, (char **)&p->prog, &len, &ignored) == 0 && len && len % 8 == 0) {
@@ -305,7 +308,7 @@ static int seccomp_program(struct splq_backend *b, struct start_plan *p, struct 
 	}
 	free(p->prog);
 	p->prog = NULL;
-	if (splq_seccomp_build(&p->prog, &p->prog_len, err) < 0)
+	if (splq_seccomp_build(flags, &p->prog, &p->prog_len, err) < 0)
 		return -1;
 	splq_rt_write(path, p->prog, p->prog_len * 8, &ignored);
 	return 0;
