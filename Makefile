@@ -56,7 +56,7 @@ $(BUILD)/splq-init: $(INIT_SRC) $(wildcard src/lib/*.h src/lib/native/*.h)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libsplq.a
 	@mkdir -p $(dir $@)
-	$(CC) $(BASEFLAGS) $(SANFLAGS) -o $@ $< $(BUILD)/libsplq.a $(LIBS) -lcmocka
+	$(CC) $(BASEFLAGS) $(SANFLAGS) -o $@ $< $(BUILD)/libsplq.a $(LIBS) -lcmocka -lpthread
 
 deps:
 	scripts/deps.sh

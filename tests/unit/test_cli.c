@@ -100,6 +100,46 @@ static void test_one_line(void **state)
 
 /* ---------- argument checks ---------- */
 
+static void size_is(const char *s, long long want)
+{
+	struct splq_error err = {0};
+	long long v = -1;
+
+	assert_int_equal(cli_parse_size("--max-output", s, &v, &err), 0);
+	assert_true(v == want);
+}
+
+static void size_bad(const char *s, const char *msg)
+{
+	struct splq_error err = {0};
+	long long v = -1;
+
+	assert_int_equal(cli_parse_size("--max-output", s, &v, &err), -1);
+	assert_int_equal(err.code, SPLQ_E_USAGE);
+	assert_non_null(strstr(err.msg, msg));
+	assert_true(v == -1);
+}
+
+static void test_parse_size(void **state)
+{
+	(void)state;
+	size_is("1", 1);
+	size_is("4096", 4096);
+	size_is("512K", 512 << 10);
+	size_is("16M", 16LL << 20);
+	size_is("16MiB", 16LL << 20);
+	size_is("2g", 2LL << 30);
+	size_is("3TB", 3LL << 40);
+	size_bad("0", "at least 1 byte");
+	size_bad("", "needs a size");
+	size_bad("-1", "needs a size");
+	size_bad("12X", "needs a size");
+	size_bad("1Kb", "needs a size");
+	size_bad("1M ", "needs a size");
+	size_bad("99999999999999999999", "too big");
+	size_bad("9999999T", "too big");
+}
+
 static void test_parse_seconds(void **state)
 {
 	struct splq_error err = {0};
@@ -266,6 +306,7 @@ int main(void)
 	    cmocka_unit_test(test_utf8_random_bytes_make_json),
 	    cmocka_unit_test(test_one_line),
 	    cmocka_unit_test(test_parse_seconds),
+	    cmocka_unit_test(test_parse_size),
 	    cmocka_unit_test(test_parse_assign),
 	    cmocka_unit_test(test_parse_class),
 	    cmocka_unit_test(test_getopt_anywhere),
