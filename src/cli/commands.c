@@ -53,27 +53,44 @@ const struct cli_command cli_commands[] = {
     {"kill", NULL, cmd_kill, "stop qubes at once", "kill NAME...", OPTS(JSON_OPT HELP_OPT),
      "Kills every process in each qube NAME at once (SIGKILL) and cleans up after it."},
     {"run", NULL, cmd_run, "run a command in a qube",
-     "run [--user USER] [--no-wait] NAME [--] COMMAND [ARG...]",
-     OPTS("-u, --user USER", "run it as USER (default: the qube's default_user)", "    --no-wait",
-          "start the command and return at once (exit code 0)", "    --json",
-          "capture the command's stdout and stderr into one JSON object", HELP_OPT),
+     "run [-t] [--user USER] [--no-wait] [--max-output SIZE] [--[no-]filter-escape-chars] "
+     "NAME [--] COMMAND [ARG...]",
+     OPTS("-u, --user USER", "run it as USER (default: the qube's default_user)",
+          "-t, --tty", "a pseudo-terminal of the qube's own; without COMMAND, a login shell",
+          "-i, --interactive", "accepted for podman's -it (stdin always passes)",
+          "    --no-wait", "start the command and return at once (exit code 0)",
+          "    --max-output SIZE",
+          "kill the command past SIZE bytes (512K, 16M, ...) of stdout or stderr (exit 77; "
+          "16M with --json)",
+          "    --filter-escape-chars", "replace bytes that are not printable ASCII by '_'",
+          "    --no-filter-escape-chars", "pass them to a terminal as they are",
+          "    --json", "capture the command's stdout and stderr into one JSON object",
+          HELP_OPT),
      "Runs COMMAND in the qube NAME, starting the qube first if it is halted.  Options come "
-     "before NAME: everything after NAME (or after '--') is the command.  The command's "
-     "stdin, stdout and stderr are splq's own, and splq exits with the command's exit code "
-     "(128+N when signal N ended it).  With --json, stdout and stderr are captured and "
-     "returned as strings."},
+     "before NAME: everything after NAME (or after '--') is the command.  No descriptor of "
+     "splq's enters the qube: splq relays the bytes between its stdin, stdout and stderr and "
+     "pipes of the command's, filters what goes to a terminal as qvm-run does, and exits "
+     "with the command's exit code (128+N when signal N ended it).  SIGINT, SIGTERM and "
+     "SIGHUP go to the command's process group.  With --json, stdout and stderr are "
+     "captured and returned as strings."},
     {"dispvm", NULL, cmd_dispvm, "run a command in a new disposable qube",
-     "dispvm [--template DVM] [--timeout SECONDS] [--user USER] [--] COMMAND [ARG...]",
-     OPTS("-t, --template DVM",
+     "dispvm [-t] [--template DVM] [--timeout SECONDS] [--user USER] [--max-output SIZE] "
+     "[--] COMMAND [ARG...]",
+     OPTS("    --template DVM",
           "make the disposable from DVM (a TemplateVM, or an AppVM with "
           "template_for_dispvms=True); default: dom0's default_dispvm",
           "    --timeout SECONDS", "kill it after SECONDS (1-31536000) and exit with 124",
-          "-u, --user USER", "run it as USER (default: the qube's default_user)", "    --json",
-          "capture the command's stdout and stderr into one JSON object", HELP_OPT),
-     "Makes a disposable qube dispN, runs COMMAND in it, and removes the qube and everything "
-     "it wrote when the command ends, or on --timeout, Ctrl-C, SIGTERM or SIGHUP (then splq "
-     "exits with 124 or 128+N).  Options come before COMMAND.  splq exits with the command's "
-     "exit code, as run does."},
+          "-u, --user USER", "run it as USER (default: the qube's default_user)",
+          "-t, --tty", "a pseudo-terminal of the disposable's own; without COMMAND, a shell",
+          "-i, --interactive", "accepted for podman's -it",
+          "    --max-output SIZE", "as for run",
+          "    --[no-]filter-escape-chars", "as for run",
+          "    --json", "capture the command's stdout and stderr into one JSON object",
+          HELP_OPT),
+     "Makes a disposable qube dispN, runs COMMAND in it as run does, and removes the qube and "
+     "everything it wrote when the command ends, on --timeout (exit 124) or on SIGTERM (exit "
+     "143).  Options come before COMMAND.  SIGINT and SIGHUP go to the command.  splq exits "
+     "with the command's exit code, as run does."},
     {"ls", NULL, cmd_ls, "list qubes", "ls", OPTS(JSON_OPT HELP_OPT),
      "Lists every qube, dom0 first, with its class, power state, label, template and memory "
      "(MiB), in aligned columns under a header line."},
