@@ -104,6 +104,18 @@ fi
 echo "# same SHA-256 on both sides"
 echo
 
+echo "# The qube never gets a descriptor of the host's: splq relays its bytes."
+echo "# Escape sequences bound for a terminal become '_' (as qvm-run filters them)."
+# shellcheck disable=SC2016  # expanded in the qube
+step splq run --filter-escape-chars spl-dev-core -- sh -c 'printf "\033]0;a new title\007\033[2J"; echo; readlink /proc/self/fd/0 /proc/self/fd/1'
+echo "# --json captures the output, bounded by --max-output (exit code 77 past it)."
+show splq --json run --max-output 1K spl-dev-core -- head -c 5000 /dev/zero
+echo
+splq --json run --max-output 1K spl-dev-core -- head -c 5000 /dev/zero && fail_step 0
+printf '\n\n'
+echo "# 'splq run -t spl-dev-core' gives a login shell on a terminal of the qube's own."
+echo
+
 echo "# Every qube, dom0 first."
 step splq ls
 

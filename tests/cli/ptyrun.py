@@ -10,6 +10,7 @@ its controlling terminal.  Steps, one JSON list, run in order:
     {"expect": "regex", "timeout": S}   wait until the output matches
     {"resize": [rows, cols]}     change the window size (SIGWINCH)
     {"sleep": S}
+    {"raw": true|false}          the terminal is (not) in raw mode now
     {"kill": SIGNAL}             signal the command (by its pid)
     {"killfile": PATH, "signal": N}  signal the pid written in PATH
 At the end (the command exits, or 30 s after the last step) prints one
@@ -101,6 +102,12 @@ def main():
             end = time.time() + step["sleep"]
             while time.time() < end:
                 pump(0.05)
+        elif "raw" in step:
+            # the terminal is (or is not) in raw mode now
+            lflag = termios.tcgetattr(slave)[3]
+            if bool(lflag & termios.ICANON) == bool(step["raw"]):
+                failed = {"step": i, "raw": step["raw"]}
+                break
         elif "kill" in step:
             os.kill(pid, step["kill"])
         elif "killfile" in step:

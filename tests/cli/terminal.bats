@@ -224,10 +224,21 @@ sys.stdout.write("small")'
 }
 
 @test "terminal: the host terminal is restored when the qube is killed under run -t" {
-	ptyrun '[{"expect":"\\$ ","timeout":20},{"send":"sleep 100\r"},{"sleep":0.5}]' \
-		sh -c "'$SPLQ' run -t q & sleep 3; '$SPLQ' kill q; wait"
+	# (an explicit stdin: sh gives a background job /dev/null otherwise)
+	ptyrun '[{"expect":"\\$ ","timeout":20},{"raw":true},{"send":"sleep 100\r"},{"sleep":0.5}]' \
+		sh -c "'$SPLQ' run -t q </dev/tty & sleep 3; '$SPLQ' kill q; wait"
+	assert_pty_steps
 	[ "$(pty_get attrs_same)" = true ]
 	[ "$(pty_get exit)" = 0 ]
+	# and when splq itself gets SIGTERM or SIGHUP
+	local sig
+	for sig in TERM HUP; do
+		ptyrun '[{"expect":"\\$ ","timeout":20},{"raw":true},{"send":"sleep 100\r"},{"sleep":0.5}]' \
+			sh -c "'$SPLQ' run -t q </dev/tty & p=\$!; sleep 3; kill -$sig \$p; wait \$p; echo splq-ended=\$?"
+		assert_pty_steps
+		[ "$(pty_get attrs_same)" = true ]
+		[[ $(pty_get output) == *splq-ended=* ]]
+	done
 }
 
 @test "terminal: without -t, SIGINT to splq reaches the command's whole process group" {

@@ -139,6 +139,8 @@ int splq_session_send(struct splq_session *s, int sock, const char *qube,
 		d->cap = out ? x->max_output : 0;
 		d->filter = out && (x->filter > 0 || (x->filter < 0 && !x->tty &&
 		                                      x->fds[i] >= 0 && isatty(x->fds[i])));
+		/* one end is a pipe of splq's: unfiltered bytes need no copy */
+		d->splice = !x->tty && !d->filter;
 	}
 	r = send_request(s, x, theirs, nfds, err);
 out:
@@ -283,12 +285,44 @@ static void dir_end(struct splq_session *s, int i)
 		d->src = -1;
 }
 
+/* Move bytes of direction i by splice(2), both ends ready: 1 moved (or
+ * nothing to do), 0 when splice cannot serve these ends (then buf does). */
+static int splice_dir(struct splq_session *s, int i)
+{
+	struct splq_relay_dir *d = &s->dir[i];
+	size_t want = 1 << 20;
+	if (d->cap && d->cap - d->total < (long long)want)
+		want = (size_t)(d->cap - d->total);
+	if (want == 0)
+		return 0; /* at the cap: one more byte through buf says so */
+	ssize_t n = splice(d->src, NULL, d->dst, NULL, want, SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+	if (n > 0)
+		d->total += n;
+	else if (n < 0 && errno == EAGAIN)
+		d->dst_ready = false; /* ask dst again first */
+	else if (n == 0)
+		dir_end(s, i);
+	else if (errno == EPIPE)
+		dir_end(s, i); /* its reader is gone */
+	else if (errno != EAGAIN && errno != EINTR)
+		return (d->splice = false), 0;
+	return 1;
+}
+
 /* Move bytes of direction i as far as its ends allow without waiting;
  * readable/writable: what poll said.  -1 past the cap. */
 static int pump(struct splq_session *s, int i, bool readable, bool writable,
                 struct splq_error *err)
 {
 	struct splq_relay_dir *d = &s->dir[i];
+	if (d->splice && d->len == 0 && d->open) {
+		if (writable)
+			d->dst_ready = true;
+		if (!readable || !d->dst_ready)
+			return 0;
+		if (splice_dir(s, i))
+			return 0;
+	}
 	if (d->len == 0 && readable && d->open) {
 		ssize_t n = read(d->src, d->buf, sizeof(d->buf));
 		if (n > 0) {
@@ -385,11 +419,14 @@ int splq_session_run(struct splq_session *s, const struct splq_session_end *end,
 			at[i][0] = at[i][1] = -1;
 			if (!s->started)
 				continue;
-			if (d->len == 0 && d->open && d->src >= 0) {
+			/* splice: first a dst that takes bytes, then a src that
+			 * has some (asking both at once would spin on a full dst) */
+			bool sp = d->splice && d->len == 0 && d->open && d->src >= 0 && d->dst >= 0;
+			if (d->len == 0 && d->open && d->src >= 0 && (!sp || d->dst_ready)) {
 				at[i][0] = np;
 				p[np++] = (struct pollfd){.fd = d->src, .events = POLLIN};
 			}
-			if (d->len > 0 && d->dst >= 0) {
+			if ((d->len > 0 || (sp && !d->dst_ready)) && d->dst >= 0) {
 				at[i][1] = np;
 				p[np++] = (struct pollfd){.fd = d->dst, .events = POLLOUT};
 			}

@@ -33,6 +33,8 @@ struct splq_relay_dir {
 	int src, dst;
 	bool open;	   /* src still gives bytes */
 	bool filter;	   /* splq_filter_escapes on the way */
+	bool splice;	   /* bytes may move by splice(2), not through buf */
+	bool dst_ready;	   /* splice: dst took bytes when last asked */
 	long long total;   /* bytes taken from src */
 	long long cap;	   /* at most this many (0: no bound) */
 	size_t len, off;   /* buf[off..len) waits for dst */
