@@ -408,7 +408,7 @@ int splq_session_run(struct splq_session *s, const struct splq_session_end *end,
 	cleanup_close int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	*signo = 0;
 	int r = 1;
-	bool timed_out = false, stopped = false;
+	bool timed_out = false, stopped = false, hung_up = false;
 	while (r == 1) {
 		struct pollfd p[2 + 6];
 		int np = 2, at[3][2];
@@ -474,6 +474,13 @@ int splq_session_run(struct splq_session *s, const struct splq_session_end *end,
 					stopped = true;
 					*signo = sig;
 				}
+				/* a terminal session ends as a terminal would: the
+				 * closed master hangs up the qube's side */
+				if (s->tty && (sig == SIGTERM || sig == SIGHUP)) {
+					*signo = sig;
+					hung_up = true;
+					r = 0;
+				}
 			}
 		}
 		for (int i = 0; i < 3 && r == 1; i++) {
@@ -487,7 +494,7 @@ int splq_session_run(struct splq_session *s, const struct splq_session_end *end,
 		if (r == 1 && p[0].revents)
 			r = on_reply(s, status, err);
 	}
-	if (r == 0 && s->started && !s->no_wait && drain(s, err) < 0)
+	if (r == 0 && s->started && !s->no_wait && !hung_up && drain(s, err) < 0)
 		r = -1;
 	splq_session_close(s);
 	sigset_t pending;
