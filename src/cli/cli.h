@@ -67,6 +67,7 @@ enum {
 	CLI_OPT_UNSET,
 	CLI_OPT_QUBE,
 	CLI_OPT_SINCE,
+	CLI_OPT_SIZE,
 };
 #define CLI_COMMON_OPTIONS                                                                         \
 	{"json", no_argument, NULL, CLI_OPT_JSON},                                                 \
@@ -141,6 +142,9 @@ int cmd_dispvm(struct cli *cli, int argc, char **argv);
 int cmd_prefs(struct cli *cli, int argc, char **argv);
 int cmd_tags(struct cli *cli, int argc, char **argv);
 int cmd_features(struct cli *cli, int argc, char **argv);
+int cmd_volume_list(struct cli *cli, int argc, char **argv);
+int cmd_volume_info(struct cli *cli, int argc, char **argv);
+int cmd_volume_resize(struct cli *cli, int argc, char **argv);
 int cmd_audit_log(struct cli *cli, int argc, char **argv);
 int cmd_audit_verify(struct cli *cli, int argc, char **argv);
 

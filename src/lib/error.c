@@ -74,6 +74,8 @@ const char *splq_code_name(int code)
 		return "not-root";
 	case SPLQ_E_AUDIT:
 		return "audit";
+	case SPLQ_E_SHRINK:
+		return "shrink";
 	case SPLQ_E_TIMEOUT:
 		return "timeout";
 	case SPLQ_E_CANNOT_EXEC:

@@ -24,6 +24,7 @@ enum splq_code {
 	SPLQ_E_UNSUPPORTED = 74, /* the host lacks a kernel feature splq needs */
 	SPLQ_E_PERM = 75,	 /* not root */
 	SPLQ_E_AUDIT = 76,	 /* the audit log failed verification */
+	SPLQ_E_SHRINK = 77,	 /* a volume cannot be made smaller */
 	SPLQ_E_TIMEOUT = 124,	 /* a dispvm --timeout expired */
 	SPLQ_E_CANNOT_EXEC = 126,/* the command in the qube could not be executed */
 	SPLQ_E_NOCMD = 127,	 /* the command in the qube was not found */
