@@ -10,6 +10,7 @@ packages=(
 	hyperfine bubblewrap
 	clang libclang-rt-14-dev
 	iproute2 util-linux procps python3
+	e2fsprogs
 )
 
 # One dpkg-query for all of them: a package is present when any of its

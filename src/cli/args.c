@@ -117,42 +117,14 @@ int cli_parse_seconds(const char *opt, const char *s, long *out, struct splq_err
 
 int cli_parse_size(const char *opt, const char *s, long long *out, struct splq_error *err)
 {
-	static const char units[] = "KMGT";
-	char *end;
 	unsigned long long v;
-	int shift = 0;
 
-	if (!s || *s < '0' || *s > '9')
-		goto bad;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno == ERANGE)
-		goto big;
-	if (*end) {
-		const char *u = strchr(units, end[0] & ~0x20);
-		if (!u || !*u)
-			goto bad;
-		shift = 10 * (int)(u - units + 1);
-		end++;
-		if (*end == 'i' && end[1] == 'B')
-			end += 2;
-		else if (*end == 'B')
-			end++;
-		if (*end)
-			goto bad;
-	}
+	if (splq_bytes_parse(s, &v, err) < 0)
+		return splq_fail(err, SPLQ_E_USAGE, "%s: %s", opt, err->msg);
 	if (v == 0)
 		return splq_fail(err, SPLQ_E_USAGE, "%s must be at least 1 byte, not '%s'", opt, s);
-	if (v > (unsigned long long)(1LL << 62) >> shift)
-		goto big;
-	*out = (long long)(v << shift);
+	*out = (long long)v;
 	return 0;
-bad:
-	return splq_fail(err, SPLQ_E_USAGE,
-	                 "%s needs a size such as 4096, 512K, 16M or 2G, not '%s'", opt,
-	                 s ? s : "");
-big:
-	return splq_fail(err, SPLQ_E_USAGE, "%s: '%s' is too big", opt, s);
 }
 
 int cli_parse_assign(const char *opt, char *s, struct splq_prop_assign *out, struct splq_error *err)

@@ -71,6 +71,7 @@ enum {
 	CLI_OPT_FILTER,
 	CLI_OPT_NO_FILTER,
 	CLI_OPT_MAX_OUTPUT,
+	CLI_OPT_SIZE,
 };
 #define CLI_COMMON_OPTIONS                                                                         \
 	{"json", no_argument, NULL, CLI_OPT_JSON},                                                 \
@@ -95,8 +96,8 @@ int cli_no_operands(struct cli *cli, int argc, char **argv);
 /* Pure helpers (unit-tested): SPLQ_E_USAGE with a message on bad input. */
 /* A whole positive number of seconds, 1 .. 31536000 (a year). */
 int cli_parse_seconds(const char *opt, const char *s, long *out, struct splq_error *err);
-/* A size in bytes: digits with an optional K, M, G or T (powers of 1024;
- * KiB, MiB, ... and k, m, g also do).  At least 1 byte. */
+/* A size in bytes, as splq_size_parse reads it but not rounded: at least
+ * 1 byte. */
 int cli_parse_size(const char *opt, const char *s, long long *out, struct splq_error *err);
 /* "NAME=VALUE" split in place (s is changed); an empty value is allowed. */
 int cli_parse_assign(const char *opt, char *s, struct splq_prop_assign *out,
@@ -148,6 +149,9 @@ int cmd_dispvm(struct cli *cli, int argc, char **argv);
 int cmd_prefs(struct cli *cli, int argc, char **argv);
 int cmd_tags(struct cli *cli, int argc, char **argv);
 int cmd_features(struct cli *cli, int argc, char **argv);
+int cmd_volume_list(struct cli *cli, int argc, char **argv);
+int cmd_volume_info(struct cli *cli, int argc, char **argv);
+int cmd_volume_resize(struct cli *cli, int argc, char **argv);
 int cmd_audit_log(struct cli *cli, int argc, char **argv);
 int cmd_audit_verify(struct cli *cli, int argc, char **argv);
 

@@ -23,19 +23,26 @@ int cmd_template_create(struct cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 	    {"base", required_argument, NULL, 'b'},
 	    {"label", required_argument, NULL, 'l'},
+	    {"size", required_argument, NULL, CLI_OPT_SIZE},
 	    CLI_COMMON_OPTIONS,
 	    {0},
 	};
 	const char *base = NULL, *label = NULL;
+	cleanup_free struct splq_prop_assign *sizes = splq_xcalloc(argc + 1, sizeof(*sizes));
 	struct splq_ctx ctx;
 	struct splq_error err = {0};
-	int c, rc;
+	int c, rc, nsizes = 0;
 
 	while ((c = cli_getopt(cli, argc, argv, ":hb:l:", opts)) != -1) {
 		if (c == 'b')
 			base = optarg;
 		else if (c == 'l')
 			label = optarg;
+		else if (c == CLI_OPT_SIZE &&
+		         cli_parse_assign("--size", optarg, &sizes[nsizes], &err) < 0)
+			cli_arg_error(cli, "%s", err.msg);
+		else if (c == CLI_OPT_SIZE)
+			nsizes++;
 	}
 	if ((rc = cli_parse_end(cli)) >= 0 || (rc = one_name(cli, argc, argv)) >= 0)
 		return rc;
@@ -46,7 +53,7 @@ int cmd_template_create(struct cli *cli, int argc, char **argv)
 
 	if ((rc = cli_open(cli, &ctx)))
 		return rc;
-	if (splq_op_template_create(&ctx, argv[optind], base, label, &err) < 0)
+	if (splq_op_template_create(&ctx, argv[optind], base, label, sizes, nsizes, &err) < 0)
 		rc = cli_fail(cli, &err, NULL);
 	else
 		rc = cli_ok(cli, json_pack("{s:o}", "qube", cli_jstr(argv[optind])));
@@ -63,6 +70,7 @@ int cmd_create(struct cli *cli, int argc, char **argv)
 	    {"memory", required_argument, NULL, CLI_OPT_MEMORY},
 	    {"vcpus", required_argument, NULL, CLI_OPT_VCPUS},
 	    {"prop", required_argument, NULL, 'P'},
+	    {"size", required_argument, NULL, CLI_OPT_SIZE},
 	    CLI_COMMON_OPTIONS,
 	    {0},
 	};
@@ -70,7 +78,8 @@ int cmd_create(struct cli *cli, int argc, char **argv)
 	enum splq_class klass = SPLQ_CLASS_APPVM;
 	/* Every option may be a property: argc bounds their number. */
 	cleanup_free struct splq_prop_assign *props = splq_xcalloc(argc + 1, sizeof(*props));
-	int nprops = 0, c, rc;
+	cleanup_free struct splq_prop_assign *sizes = splq_xcalloc(argc + 1, sizeof(*sizes));
+	int nprops = 0, nsizes = 0, c, rc;
 	struct splq_ctx ctx;
 	struct splq_error err = {0};
 
@@ -98,6 +107,12 @@ int cmd_create(struct cli *cli, int argc, char **argv)
 			else
 				nprops++;
 			break;
+		case CLI_OPT_SIZE:
+			if (cli_parse_assign("--size", optarg, &sizes[nsizes], &err) < 0)
+				cli_arg_error(cli, "%s", err.msg);
+			else
+				nsizes++;
+			break;
 		}
 	}
 	if ((rc = cli_parse_end(cli)) >= 0 || (rc = one_name(cli, argc, argv)) >= 0)
@@ -107,7 +122,8 @@ int cmd_create(struct cli *cli, int argc, char **argv)
 
 	if ((rc = cli_open(cli, &ctx)))
 		return rc;
-	if (splq_op_create(&ctx, argv[optind], klass, template, label, props, nprops, &err) < 0)
+	if (splq_op_create(&ctx, argv[optind], klass, template, label, props, nprops, sizes, nsizes,
+	                   &err) < 0)
 		rc = cli_fail(cli, &err, NULL);
 	else
 		rc = cli_ok(cli, json_pack("{s:o}", "qube", cli_jstr(argv[optind])));

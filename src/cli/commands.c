@@ -11,24 +11,30 @@
 const struct cli_command cli_commands[] = {
     {"template create", NULL, cmd_template_create,
      "make a TemplateVM from the host or from a root file system directory",
-     "template create NAME --base host|DIR [--label LABEL]",
+     "template create NAME --base host|DIR [--label LABEL] [--size VOLUME=SIZE]...",
      OPTS("-b, --base host|DIR",
           "'host': the host's /usr, read-only, with an /etc of the template's own; "
           "DIR: a copy of that root file system directory (required)",
           "-l, --label LABEL",
           "red, orange, yellow, green, gray, blue, purple, black, or 1-8 (default red)",
+          "    --size VOLUME=SIZE",
+          "the size of a volume (root, private, volatile) instead of its default (10 GiB, 2 "
+          "GiB, 10 GiB); may be given more than once",
           JSON_OPT HELP_OPT),
      "Makes the TemplateVM NAME.  AppVMs made from it see its root file system read-only and "
      "pick up changes to it at their next start; a StandaloneVM gets a copy of it."},
     {"create", NULL, cmd_create, "make an AppVM or a StandaloneVM from a template",
      "create NAME --template TEMPLATE [--class AppVM|StandaloneVM] [--label LABEL]\n"
-     "       [--memory MIB] [--vcpus N] [--prop NAME=VALUE]...",
+     "       [--memory MIB] [--vcpus N] [--prop NAME=VALUE]... [--size VOLUME=SIZE]...",
      OPTS("-t, --template TEMPLATE", "the TemplateVM to make it from (required)",
           "-C, --class CLASS", "AppVM (the default) or StandaloneVM", "-l, --label LABEL",
           "red, orange, yellow, green, gray, blue, purple, black, or 1-8 (default red)",
           "    --memory MIB", "memory limit in MiB (the 'memory' property)", "    --vcpus N",
           "number of CPUs (the 'vcpus' property)", "-P, --prop NAME=VALUE",
-          "set a property; may be given more than once", JSON_OPT HELP_OPT),
+          "set a property; may be given more than once", "    --size VOLUME=SIZE",
+          "the size of the private or volatile volume (a StandaloneVM's root too) instead of "
+          "its default (2 GiB, 10 GiB; root 10 GiB); may be given more than once",
+          JSON_OPT HELP_OPT),
      "Makes the qube NAME.  An AppVM shares its template's root file system (read-only, fresh "
      "at every start) and keeps only its own private volume (/home); a StandaloneVM starts "
      "with a copy of the template's root and keeps all of it.  Nothing is left behind when "
@@ -115,6 +121,23 @@ const struct cli_command cli_commands[] = {
      OPTS("-D, --unset", "remove the feature NAME", JSON_OPT HELP_OPT),
      "With QUBE alone, lists its features as NAME VALUE.  With NAME, prints that feature's "
      "value; with VALUE too, sets it (printable ASCII, up to 4096 characters)."},
+    {"volume list", "volume ls", cmd_volume_list, "list the volumes of one qube or of all",
+     "volume list [QUBE]", OPTS(JSON_OPT HELP_OPT),
+     "A table of every volume (root, private, volatile) of QUBE, or of every qube but dom0: "
+     "QUBE, VOLUME, POOL (image: an ext4 image file; tmpfs: memory, made at each start; dir: "
+     "a directory), SIZE, USAGE (bytes of the host's disk it takes, - when not known) and "
+     "KEPT (whether it survives a shutdown)."},
+    {"volume info", NULL, cmd_volume_info, "show the facts of one volume",
+     "volume info QUBE:VOLUME", OPTS(JSON_OPT HELP_OPT),
+     "Prints one fact a line, as qvm-volume info does: pool, path, rw, source, save_on_stop, "
+     "snap_on_start, ephemeral, bounded (writes past its size fail), size and usage in "
+     "bytes, and size_of when the size is another qube's (a disposable's are its dvm's)."},
+    {"volume resize", NULL, cmd_volume_resize, "grow a volume", "volume resize QUBE:VOLUME SIZE",
+     OPTS(JSON_OPT HELP_OPT),
+     "Grows the volume to SIZE: bytes, or a number with K, M, G, T, KiB, MiB, GiB, TiB "
+     "(1024) or KB, MB, GB, TB (1000), rounded up to a whole MiB; at least 16 MiB.  A running "
+     "qube's private volume grows at once; a volatile volume takes its size at the qube's "
+     "next start.  A smaller size is refused (exit 77)."},
     {"audit log", NULL, cmd_audit_log, "print the audit log",
      "audit log [--qube QUBE] [--since TIME]",
      OPTS("-q, --qube QUBE", "only entries about QUBE", "-s, --since TIME",
@@ -140,10 +163,15 @@ const struct cli_command *cli_command_find(const char *w1, const char *w2, int *
 		const char *space = strchr(c->name, ' ');
 
 		if (space) {
-			if ((size_t)(space - c->name) == n1 && strncmp(c->name, w1, n1) == 0 &&
-			    w2 && strcmp(space + 1, w2) == 0) {
-				*used = 2;
-				return c;
+			for (int k = 0; k < 2; k++) {
+				const char *name = k ? c->alias : c->name;
+				const char *sp = name ? strchr(name, ' ') : NULL;
+
+				if (sp && (size_t)(sp - name) == n1 && strncmp(name, w1, n1) == 0 &&
+				    w2 && strcmp(sp + 1, w2) == 0) {
+					*used = 2;
+					return c;
+				}
 			}
 			continue;
 		}

@@ -30,6 +30,8 @@ struct splq_vm_config {
 	long shutdown_timeout_s; /* graceful stop before the kill */
 	long qrexec_timeout_s;	 /* how long pid 1 may take to answer */
 	bool allow_io_uring;	 /* the feature splq.allow-io_uring */
+	/* volume sizes in bytes (a disposable's are its dvm's) */
+	unsigned long long private_size, volatile_size, root_size;
 };
 
 /* A command to run in a qube.  fds[0..2] are the caller's stdin, stdout
@@ -67,6 +69,16 @@ struct splq_backend_ops {
 	 * volume is not an error. */
 	int (*volumes_remove)(struct splq_backend *b, const struct splq_vm_config *cfg,
 			      struct splq_error *err);
+
+	/* Bytes of the host's disk that volume v (an index of
+	 * splq_volume_names) takes, or -1 when that is not known (a tmpfs, a
+	 * directory). */
+	long long (*volume_usage)(struct splq_backend *b, const struct splq_vm_config *cfg, int v);
+	/* Grow volume v of a qube that keeps it to size bytes (never
+	 * smaller).  A running qube's private volume grows at once (*live);
+	 * the others at the qube's next start. */
+	int (*volume_grow)(struct splq_backend *b, const struct splq_vm_config *cfg, int v,
+	                   unsigned long long size, bool *live, struct splq_error *err);
 
 	enum splq_power (*state)(struct splq_backend *b, const char *name);
 	/* Start; with first != NULL the qube's init runs that command and the

@@ -78,6 +78,8 @@ const char *splq_code_name(int code)
 		return "output-too-big";
 	case SPLQ_E_NOANSWER:
 		return "no-answer";
+	case SPLQ_E_SHRINK:
+		return "shrink";
 	case SPLQ_E_TIMEOUT:
 		return "timeout";
 	case SPLQ_E_CANNOT_EXEC:

@@ -429,3 +429,111 @@ int splq_user_name_check(const char *name, struct splq_error *err)
 	}
 	return 0;
 }
+
+/* ---------- volumes ---------- */
+
+const char *const splq_volume_names[3] = {"root", "private", "volatile"};
+
+int splq_volume_index(const char *name)
+{
+	for (int i = 0; i < 3; i++)
+		if (name && strcmp(name, splq_volume_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+unsigned long long splq_volume_default_size(int index)
+{
+	return index == 1   ? SPLQ_PRIVATE_SIZE_DEFAULT
+	       : index == 0 ? SPLQ_ROOT_SIZE_DEFAULT
+	                    : SPLQ_VOLATILE_SIZE_DEFAULT;
+}
+
+int splq_bytes_parse(const char *text, unsigned long long *out, struct splq_error *err)
+{
+	static const struct {
+		const char *unit;
+		unsigned long long factor;
+	} units[] = {
+	    {"", 1},
+	    {"B", 1},
+	    {"K", 1024ULL},
+	    {"Ki", 1024ULL},
+	    {"KiB", 1024ULL},
+	    {"KB", 1000ULL},
+	    {"M", SPLQ_MIB},
+	    {"Mi", SPLQ_MIB},
+	    {"MiB", SPLQ_MIB},
+	    {"MB", 1000ULL * 1000},
+	    {"G", SPLQ_GIB},
+	    {"Gi", SPLQ_GIB},
+	    {"GiB", SPLQ_GIB},
+	    {"GB", 1000ULL * 1000 * 1000},
+	    {"T", 1024ULL * SPLQ_GIB},
+	    {"Ti", 1024ULL * SPLQ_GIB},
+	    {"TiB", 1024ULL * SPLQ_GIB},
+	    {"TB", 1000ULL * 1000 * 1000 * 1000},
+	};
+	const char *p = text ? text : "";
+	unsigned long long n = 0;
+	char limit[32];
+
+	splq_size_format(SPLQ_SIZE_MAX, limit, sizeof(limit));
+	if (*p < '0' || *p > '9')
+		return splq_fail(err, SPLQ_E_VALUE,
+		                 "size '%s' must be a whole number with an optional unit (B, K, M, "
+		                 "G, T, KiB, MiB, GiB, TiB, KB, MB, GB, TB): 4G, 512MiB",
+		                 p);
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (n > (ULLONG_MAX - 9) / 10)
+			return splq_fail(err, SPLQ_E_VALUE, "size '%s' is too large (at most %s)",
+			                 text, limit);
+		n = n * 10 + (unsigned long long)(*p - '0');
+	}
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(p, units[i].unit) != 0)
+			continue;
+		if (n > SPLQ_SIZE_MAX / units[i].factor + 1)
+			return splq_fail(err, SPLQ_E_VALUE, "size '%s' is too large (at most %s)",
+			                 text, limit);
+		n *= units[i].factor;
+		if (n > SPLQ_SIZE_MAX)
+			return splq_fail(err, SPLQ_E_VALUE, "size '%s' is too large (at most %s)",
+			                 text, limit);
+		*out = n;
+		return 0;
+	}
+	return splq_fail(err, SPLQ_E_VALUE,
+	                 "size '%s' has an unknown unit '%s' (B, K, M, G, T, KiB, MiB, GiB, TiB, "
+	                 "KB, MB, GB, TB)",
+	                 text, p);
+}
+
+int splq_size_parse(const char *text, unsigned long long *out, struct splq_error *err)
+{
+	unsigned long long n;
+	char least[32];
+
+	if (splq_bytes_parse(text, &n, err) < 0)
+		return -1;
+	n = (n + SPLQ_MIB - 1) / SPLQ_MIB * SPLQ_MIB;
+	if (n < SPLQ_SIZE_MIN) {
+		splq_size_format(SPLQ_SIZE_MIN, least, sizeof(least));
+		return splq_fail(err, SPLQ_E_VALUE, "size '%s' is too small (at least %s)", text,
+		                 least);
+	}
+	*out = n;
+	return 0;
+}
+
+void splq_size_format(unsigned long long bytes, char *buf, unsigned long len)
+{
+	static const char *const names[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	int u = 0;
+
+	while (u < 4 && bytes && bytes % 1024 == 0) {
+		bytes /= 1024;
+		u++;
+	}
+	snprintf(buf, len, "%llu %s", bytes, names[u]);
+}

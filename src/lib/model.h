@@ -84,4 +84,27 @@ bool splq_feature_on(const char *value);
 /* Unix user names for default_user and run --user: [a-z_][a-z0-9_-]*, <= 32. */
 int splq_user_name_check(const char *name, struct splq_error *err);
 
+/* Volumes (reference/qubes.md §7): every qube but dom0 has root, private
+ * and volatile; sizes are bytes. */
+#define SPLQ_MIB                   (1024ULL * 1024)
+#define SPLQ_GIB                   (1024ULL * SPLQ_MIB)
+#define SPLQ_SIZE_MIN              (16 * SPLQ_MIB)
+#define SPLQ_SIZE_MAX              (16ULL * 1024 * SPLQ_GIB)
+#define SPLQ_PRIVATE_SIZE_DEFAULT  (2 * SPLQ_GIB)
+#define SPLQ_ROOT_SIZE_DEFAULT     (10 * SPLQ_GIB)
+#define SPLQ_VOLATILE_SIZE_DEFAULT (10 * SPLQ_GIB)
+extern const char *const splq_volume_names[3]; /* "root", "private", "volatile" */
+/* The index of a volume name in splq_volume_names, or -1. */
+int splq_volume_index(const char *name);
+unsigned long long splq_volume_default_size(int index);
+/* A size as qvm-volume takes it: digits, then nothing or B (bytes), K, M,
+ * G, T or Ki, Mi, Gi, Ti, with or without a B (KiB...: binary, 1024), or
+ * KB, MB, GB, TB (decimal, 1000).  Rounded up to a whole MiB, then checked
+ * against SPLQ_SIZE_MIN..SPLQ_SIZE_MAX.  SPLQ_E_VALUE on bad input. */
+int splq_size_parse(const char *text, unsigned long long *out, struct splq_error *err);
+/* The same units, exactly, unrounded, at most SPLQ_SIZE_MAX. */
+int splq_bytes_parse(const char *text, unsigned long long *out, struct splq_error *err);
+/* "2 GiB", "512 MiB", "17 B": the largest binary unit that divides it. */
+void splq_size_format(unsigned long long bytes, char *buf, unsigned long len);
+
 #endif

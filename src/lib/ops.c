@@ -347,6 +347,52 @@ int splq_ops_vmcfg_build(struct splq_ctx *ctx, const struct splq_qube *q, struct
 	    vmcfg_feature(ctx, tmpl, SPLQ_FEATURE_ALLOW_IO_URING, &set, &on, err) < 0)
 		return -1;
 	v->c.allow_io_uring = on;
+	unsigned long long *sizes[3] = {&v->c.root_size, &v->c.private_size, &v->c.volatile_size};
+	for (int i = 0; i < 3; i++) {
+		bool is_default;
+
+		if (splq_ops_volume_size(ctx, q, i, sizes[i], &is_default, NULL, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int splq_ops_volume_size(struct splq_ctx *ctx, const struct splq_qube *q, int vol,
+                         unsigned long long *size, bool *is_default, char *owner,
+                         struct splq_error *err)
+{
+	cleanup_qube struct splq_qube o = {0};
+	cleanup_free char *tmpl = NULL;
+	const struct splq_qube *from = q;
+	bool is_set;
+
+	/* a disposable's volumes and an AppVM's root are its template's (a
+	 * disposable's root: its dvm's template's) */
+	for (int hops = 0; hops < 2; hops++) {
+		bool borrowed = from->klass == SPLQ_CLASS_DISPVM ||
+		                (from->klass == SPLQ_CLASS_APPVM && vol == 0);
+
+		if (!borrowed)
+			break;
+		free(tmpl);
+		tmpl = NULL;
+		if (splq_ops_prop_get(ctx, from, "template", &tmpl, err) < 0)
+			return -1;
+		if (!tmpl || !*tmpl)
+			return splq_fail(err, SPLQ_E_CORRUPT, "qube '%s' has no template",
+			                 from->name);
+		splq_qube_clear(&o);
+		if (splq_store_qube_get(ctx->store, tmpl, &o, err) < 0)
+			return -1;
+		from = &o;
+	}
+	if (owner)
+		snprintf(owner, SPLQ_NAME_MAX + 1, "%s", from->name);
+	*size = splq_volume_default_size(vol);
+	if (splq_store_volume_get(ctx->store, from->name, splq_volume_names[vol], size, &is_set,
+	                          err) < 0)
+		return -1;
+	*is_default = !is_set;
 	return 0;
 }
 
@@ -462,6 +508,52 @@ static int base_resolve(const char *base, char **out, struct splq_error *err)
 	return 0;
 }
 
+/* Sizes given at creation (name: a volume, value: a size): checked, then
+ * stored in the open transaction.  An AppVM's root is its template's. */
+static int sizes_check(const char *name, enum splq_class klass,
+                       const struct splq_prop_assign *sizes, int n, unsigned long long *out,
+                       struct splq_error *err)
+{
+	for (int i = 0; i < n; i++) {
+		int v = splq_volume_index(sizes[i].name);
+
+		if (v < 0)
+			return splq_fail(err, SPLQ_E_NOTFOUND,
+			                 "no such volume '%s' (root, private or volatile)",
+			                 sizes[i].name ? sizes[i].name : "");
+		if (v == 0 && klass == SPLQ_CLASS_APPVM)
+			return splq_fail(
+			    err, SPLQ_E_VALUE,
+			    "the root volume of AppVM '%s' is its template's: size the "
+			    "template's root",
+			    name);
+		if (splq_size_parse(sizes[i].value, &out[i], err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int sizes_store(struct splq_ctx *ctx, const char *name, const struct splq_prop_assign *sizes,
+                       int n, const unsigned long long *bytes, struct splq_error *err)
+{
+	for (int i = 0; i < n; i++)
+		if (splq_store_volume_set(ctx->store, name, sizes[i].name, bytes[i], err) < 0)
+			return -1;
+	return 0;
+}
+
+static char *args_with_sizes(char *args, const struct splq_prop_assign *sizes, int n)
+{
+	for (int i = 0; i < n && strlen(args) < 4 * AUDIT_ARGS_MAX; i++) {
+		char *a =
+		    splq_strdup_printf("%s --size %s=%s", args, sizes[i].name ? sizes[i].name : "",
+		                       sizes[i].value ? sizes[i].value : "");
+		free(args);
+		args = a;
+	}
+	return args;
+}
+
 /* The last step of making a qube whose rows are written in the open
  * transaction: its volumes (a copy of src's when src is given), then the
  * commit.  On failure the volumes go, what was made of them included, and
@@ -482,8 +574,10 @@ static int volumes_commit(struct splq_ctx *ctx, const struct splq_vm_config *src
 }
 
 int splq_op_template_create(struct splq_ctx *ctx, const char *name, const char *base,
-                            const char *label, struct splq_error *err)
+                            const char *label, const struct splq_prop_assign *sizes, int nsizes,
+                            struct splq_error *err)
 {
+	cleanup_free unsigned long long *bytes = splq_xcalloc(nsizes + 1, sizeof(*bytes));
 	cleanup_free char *rbase = NULL;
 	cleanup_free char *args = NULL;
 	cleanup_vmcfg struct splq_ops_vmcfg v = {0};
@@ -496,8 +590,11 @@ int splq_op_template_create(struct splq_ctx *ctx, const char *name, const char *
 		return -1;
 	args =
 	    splq_strdup_printf("--base %s --label %s", base ? base : "", label ? label : "black");
+	args = args_with_sizes(args, sizes, nsizes);
 	lname = label_canon(label ? label : "black", err);
 	if (!lname)
+		goto out;
+	if (sizes_check(name, SPLQ_CLASS_TEMPLATEVM, sizes, nsizes, bytes, err) < 0)
 		goto out;
 	if (base_resolve(base, &rbase, err) < 0)
 		goto out;
@@ -513,6 +610,8 @@ int splq_op_template_create(struct splq_ctx *ctx, const char *name, const char *
 		goto rollback;
 	if (splq_store_tag_add(ctx->store, name, "created-by-dom0", err) < 0)
 		goto rollback;
+	if (sizes_store(ctx, name, sizes, nsizes, bytes, err) < 0)
+		goto rollback;
 	if (splq_ops_vmcfg_build(ctx, &q, &v, err) < 0)
 		goto rollback;
 	rc = volumes_commit(ctx, NULL, &v.c, err);
@@ -525,8 +624,10 @@ out:
 
 int splq_op_create(struct splq_ctx *ctx, const char *name, enum splq_class klass,
                    const char *template, const char *label, const struct splq_prop_assign *props,
-                   int nprops, struct splq_error *err)
+                   int nprops, const struct splq_prop_assign *sizes, int nsizes,
+                   struct splq_error *err)
 {
+	cleanup_free unsigned long long *bytes = NULL;
 	cleanup_qube struct splq_qube t = {0};
 	cleanup_vmcfg struct splq_ops_vmcfg v = {0};
 	cleanup_free char *args = NULL;
@@ -549,8 +650,9 @@ int splq_op_create(struct splq_ctx *ctx, const char *name, enum splq_class klass
 		return splq_fail(err, SPLQ_E_USAGE, "cannot create a qube of class %s",
 		                 (unsigned)klass < SPLQ_CLASS_COUNT ? splq_class_name(klass) : "?");
 	}
-	if (nprops < 0 || (nprops > 0 && !props))
+	if (nprops < 0 || (nprops > 0 && !props) || nsizes < 0 || (nsizes > 0 && !sizes))
 		return splq_fail(err, SPLQ_E_USAGE, "bad property list");
+	bytes = splq_xcalloc(nsizes + 1, sizeof(*bytes));
 
 	args = splq_strdup_printf("%s--template %s --label %s",
 	                          klass == SPLQ_CLASS_STANDALONEVM ? "--class StandaloneVM " : "",
@@ -564,6 +666,7 @@ int splq_op_create(struct splq_ctx *ctx, const char *name, enum splq_class klass
 		if (alen > 4 * AUDIT_ARGS_MAX)
 			break;
 	}
+	args = args_with_sizes(args, sizes, nsizes);
 
 	/* everything is checked before anything is written */
 	if (!template || !*template) {
@@ -597,6 +700,8 @@ int splq_op_create(struct splq_ctx *ctx, const char *name, enum splq_class klass
 		if (splq_ops_prop_value_check(ctx, klass, def, canon[i], err) < 0)
 			goto out;
 	}
+	if (sizes_check(name, klass, sizes, nsizes, bytes, err) < 0)
+		goto out;
 
 	if (splq_store_begin(ctx->store, err) < 0)
 		goto out;
@@ -616,6 +721,8 @@ int splq_op_create(struct splq_ctx *ctx, const char *name, enum splq_class klass
 		                        canon[i], err) < 0)
 			goto rollback;
 	if (splq_store_tag_add(ctx->store, name, "created-by-dom0", err) < 0)
+		goto rollback;
+	if (sizes_store(ctx, name, sizes, nsizes, bytes, err) < 0)
 		goto rollback;
 	if (splq_ops_vmcfg_build(ctx, &q, &v, err) < 0)
 		goto rollback;
@@ -730,6 +837,16 @@ int splq_op_clone(struct splq_ctx *ctx, const char *src, const char *dst, struct
 		goto rollback;
 	if (splq_ops_copy_qube_data(ctx, &s, dst, s.klass, NULL, true, err) < 0)
 		goto rollback;
+	for (int i = 0; i < 3; i++) {
+		unsigned long long size;
+		bool is_set;
+
+		if (splq_store_volume_get(ctx->store, s.name, splq_volume_names[i], &size, &is_set,
+		                          err) < 0 ||
+		    (is_set &&
+		     splq_store_volume_set(ctx->store, dst, splq_volume_names[i], size, err) < 0))
+			goto rollback;
+	}
 	if (!splq_store_tag_has(ctx->store, dst, "created-by-dom0") &&
 	    splq_store_tag_add(ctx->store, dst, "created-by-dom0", err) < 0)
 		goto rollback;

@@ -31,16 +31,19 @@ struct splq_prop_assign {
 
 /* Templates: base is "host" or a root file system directory. */
 int splq_op_template_create(struct splq_ctx *ctx, const char *name, const char *base,
-			    const char *label, struct splq_error *err);
+                            const char *label, const struct splq_prop_assign *sizes, int nsizes,
+                            struct splq_error *err);
 
 /* Create a qube of class klass (AppVM, StandaloneVM; TemplateVM goes
  * through template_create; DispVM through dispvm).  template: a
- * TemplateVM (NULL = none given: an error for AppVM/StandaloneVM). */
+ * TemplateVM (NULL = none given: an error for AppVM/StandaloneVM).
+ * sizes (here and for templates): volume=size pairs, "private"="64M",
+ * for volumes that do not take the default size. */
 int splq_op_create(struct splq_ctx *ctx, const char *name, enum splq_class klass,
 		   const char *template, const char *label, const struct splq_prop_assign *props,
-		   int nprops, struct splq_error *err);
-int splq_op_clone(struct splq_ctx *ctx, const char *src, const char *dst,
+                   int nprops, const struct splq_prop_assign *sizes, int nsizes,
 		  struct splq_error *err);
+int splq_op_clone(struct splq_ctx *ctx, const char *src, const char *dst, struct splq_error *err);
 int splq_op_remove(struct splq_ctx *ctx, const char *name, struct splq_error *err);
 
 int splq_op_start(struct splq_ctx *ctx, const char *name, struct splq_error *err);
@@ -66,9 +69,39 @@ struct splq_qube_info {
 	char *template; /* "" when none */
 	long memory;
 };
-int splq_op_list(struct splq_ctx *ctx, struct splq_qube_info **out, int *n,
-		 struct splq_error *err);
+int splq_op_list(struct splq_ctx *ctx, struct splq_qube_info **out, int *n, struct splq_error *err);
 void splq_qube_info_free(struct splq_qube_info *v, int n);
+
+/* volumes (qvm-volume): a qube's root, private and volatile volumes. */
+struct splq_volume_info {
+	char qube[SPLQ_NAME_MAX + 1];
+	const char *name;                /* "root", "private", "volatile" */
+	const char *pool;                /* "image" (an ext4 image file), "tmpfs" (memory,
+	                                  * made at each start), "dir" (a directory) */
+	char *path;                      /* where it lives on the host ("" for a tmpfs) */
+	char *source;                    /* "QUBE:VOLUME" it is made from at start, or "" */
+	unsigned long long size;         /* bytes */
+	bool size_default;               /* the default size (none set) */
+	char size_of[SPLQ_NAME_MAX + 1]; /* the qube whose size it is (a
+	                                  * disposable's are its dvm's) */
+	long long usage;                 /* bytes of the host's disk it takes; -1: not known */
+	bool rw, save_on_stop, snap_on_start, ephemeral;
+	bool bounded; /* writes beyond size fail with ENOSPC */
+	bool running; /* its qube runs */
+};
+void splq_volume_info_clear(struct splq_volume_info *v);
+/* Every volume of qube (NULL: of every qube but dom0), by qube then
+ * volume; free each with splq_volume_info_clear, then the array. */
+int splq_op_volume_list(struct splq_ctx *ctx, const char *qube, struct splq_volume_info **out,
+                        int *n, struct splq_error *err);
+/* spec is "QUBE:VOLUME". */
+int splq_op_volume_info(struct splq_ctx *ctx, const char *spec, struct splq_volume_info *out,
+                        struct splq_error *err);
+/* Grow a volume to size (text, splq_size_parse); SPLQ_E_SHRINK for a
+ * smaller size.  *live: a running qube sees the new size at once (else at
+ * its next start).  out: the volume afterwards. */
+int splq_op_volume_resize(struct splq_ctx *ctx, const char *spec, const char *size, bool *live,
+                          struct splq_volume_info *out, struct splq_error *err);
 
 /* prefs: one property (name, value, is_default) or all of them. */
 struct splq_pref {
@@ -81,8 +114,8 @@ int splq_op_prefs_list(struct splq_ctx *ctx, const char *qube, struct splq_pref 
 void splq_prefs_free(struct splq_pref *v, int n);
 int splq_op_prefs_get(struct splq_ctx *ctx, const char *qube, const char *prop,
 		      struct splq_pref *out, struct splq_error *err);
-int splq_op_prefs_set(struct splq_ctx *ctx, const char *qube, const char *prop,
-		      const char *value, struct splq_error *err);
+int splq_op_prefs_set(struct splq_ctx *ctx, const char *qube, const char *prop, const char *value,
+                      struct splq_error *err);
 int splq_op_prefs_reset(struct splq_ctx *ctx, const char *qube, const char *prop,
 			struct splq_error *err);
 
@@ -99,8 +132,8 @@ int splq_op_feature_list(struct splq_ctx *ctx, const char *qube, char ***names, 
 			 int *n, struct splq_error *err);
 int splq_op_feature_get(struct splq_ctx *ctx, const char *qube, const char *name, char **value,
 			struct splq_error *err);
-int splq_op_feature_set(struct splq_ctx *ctx, const char *qube, const char *name,
-			const char *value, struct splq_error *err);
+int splq_op_feature_set(struct splq_ctx *ctx, const char *qube, const char *name, const char *value,
+                        struct splq_error *err);
 int splq_op_feature_remove(struct splq_ctx *ctx, const char *qube, const char *name,
 			   struct splq_error *err);
 

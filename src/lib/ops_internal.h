@@ -58,6 +58,14 @@ void splq_ops_vmcfg_clear(struct splq_ops_vmcfg *v);
 int splq_ops_vmcfg_build(struct splq_ctx *ctx, const struct splq_qube *q, struct splq_ops_vmcfg *v,
                          struct splq_error *err);
 
+/* The size of volume vol (an index of splq_volume_names) of qube q: set,
+ * or the default.  A disposable's sizes are its dvm's, an AppVM's root is
+ * its template's: owner (SPLQ_NAME_MAX+1, may be NULL) gets the name of
+ * the qube whose size it is. */
+int splq_ops_volume_size(struct splq_ctx *ctx, const struct splq_qube *q, int vol,
+                         unsigned long long *size, bool *is_default, char *owner,
+                         struct splq_error *err);
+
 /* Copy the set (non-default) properties, and with tags_features the tags
  * and features, of src to dst (inside the caller's transaction).  skip:
  * NULL-ended property names not to copy. */

@@ -15,7 +15,7 @@
 #include "util.h"
 
 #define SPLQ_APPLICATION_ID     0x73706c71 /* "splq" */
-#define SPLQ_SCHEMA_VERSION     1
+#define SPLQ_SCHEMA_VERSION     2
 #define DEFAULT_BUSY_TIMEOUT_MS 10000
 
 /* Prepared statements, kept for the connection's life: parsing SQL is
@@ -34,31 +34,40 @@ struct splq_store {
 	int ncache;
 };
 
-static const char schema_sql[] = "CREATE TABLE qubes ("
-                                 " name TEXT PRIMARY KEY,"
-                                 " class TEXT NOT NULL,"
-                                 " slot INTEGER NOT NULL UNIQUE,"
-                                 " uuid TEXT NOT NULL,"
-                                 " created INTEGER NOT NULL,"
-                                 " base TEXT);"
-                                 "CREATE TABLE properties ("
-                                 " qube TEXT NOT NULL REFERENCES qubes(name) ON DELETE CASCADE,"
-                                 " name TEXT NOT NULL,"
-                                 " value TEXT NOT NULL,"
-                                 " PRIMARY KEY (qube, name));"
-                                 "CREATE TABLE tags ("
-                                 " qube TEXT NOT NULL REFERENCES qubes(name) ON DELETE CASCADE,"
-                                 " tag TEXT NOT NULL,"
-                                 " PRIMARY KEY (qube, tag));"
-                                 "CREATE TABLE features ("
-                                 " qube TEXT NOT NULL REFERENCES qubes(name) ON DELETE CASCADE,"
-                                 " name TEXT NOT NULL,"
-                                 " value TEXT NOT NULL,"
-                                 " PRIMARY KEY (qube, name));"
-                                 "CREATE TABLE audit_head ("
-                                 " id INTEGER PRIMARY KEY CHECK (id = 1),"
-                                 " seq INTEGER NOT NULL,"
-                                 " hash TEXT NOT NULL);";
+/* Schema 2 added the volumes table: the sizes set for a qube's volumes
+ * (a volume without a row has its class's default size). */
+#define VOLUMES_SQL                                                                                \
+	"CREATE TABLE volumes ("                                                                   \
+	" qube TEXT NOT NULL REFERENCES qubes(name) ON DELETE CASCADE,"                            \
+	" name TEXT NOT NULL,"                                                                     \
+	" size INTEGER NOT NULL CHECK (size > 0),"                                                 \
+	" PRIMARY KEY (qube, name));"
+
+static const char schema_sql[] =
+    "CREATE TABLE qubes ("
+    " name TEXT PRIMARY KEY,"
+    " class TEXT NOT NULL,"
+    " slot INTEGER NOT NULL UNIQUE,"
+    " uuid TEXT NOT NULL,"
+    " created INTEGER NOT NULL,"
+    " base TEXT);"
+    "CREATE TABLE properties ("
+    " qube TEXT NOT NULL REFERENCES qubes(name) ON DELETE CASCADE,"
+    " name TEXT NOT NULL,"
+    " value TEXT NOT NULL,"
+    " PRIMARY KEY (qube, name));"
+    "CREATE TABLE tags ("
+    " qube TEXT NOT NULL REFERENCES qubes(name) ON DELETE CASCADE,"
+    " tag TEXT NOT NULL,"
+    " PRIMARY KEY (qube, tag));"
+    "CREATE TABLE features ("
+    " qube TEXT NOT NULL REFERENCES qubes(name) ON DELETE CASCADE,"
+    " name TEXT NOT NULL,"
+    " value TEXT NOT NULL,"
+    " PRIMARY KEY (qube, name));" VOLUMES_SQL "CREATE TABLE audit_head ("
+    " id INTEGER PRIMARY KEY CHECK (id = 1),"
+    " seq INTEGER NOT NULL,"
+    " hash TEXT NOT NULL);";
 
 static const char zero_hash[65] =
     "0000000000000000000000000000000000000000000000000000000000000000";
@@ -517,6 +526,32 @@ static int store_files_private(const char *db, struct splq_error *err)
 	return 0;
 }
 
+/* Bring a store of an older schema up to this one, in one transaction. */
+static int migrate(struct splq_store *s, struct splq_error *err)
+{
+	long long version;
+	char sql[64];
+
+	if (pragma_int(s, "PRAGMA user_version", &version, err) < 0)
+		return -1;
+	if (version >= SPLQ_SCHEMA_VERSION)
+		return 0;
+	if (splq_store_begin(s, err) < 0)
+		return -1;
+	/* another process may have migrated it meanwhile */
+	if (pragma_int(s, "PRAGMA user_version", &version, err) < 0)
+		goto fail;
+	if (version < 2 && exec_plain(s, VOLUMES_SQL, "adding the volumes table", err) < 0)
+		goto fail;
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", SPLQ_SCHEMA_VERSION);
+	if (version < SPLQ_SCHEMA_VERSION && exec_plain(s, sql, "marking the store", err) < 0)
+		goto fail;
+	return splq_store_commit(s, err);
+fail:
+	splq_store_rollback(s);
+	return -1;
+}
+
 int splq_store_open(const char *home, struct splq_store **out, struct splq_error *err)
 {
 	struct splq_store *s;
@@ -565,7 +600,7 @@ int splq_store_open(const char *home, struct splq_store **out, struct splq_error
 	    exec_plain(s, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON",
 	               "setting up the connection", err) < 0)
 		goto fail;
-	if (fresh && create_schema(s, err) < 0)
+	if (fresh ? create_schema(s, err) < 0 : migrate(s, err) < 0)
 		goto fail;
 	*out = s;
 	return 0;
@@ -1001,6 +1036,47 @@ int splq_store_feature_remove(struct splq_store *s, const char *qube, const char
 	if (sqlite3_changes(s->db) == 0)
 		return splq_fail(err, SPLQ_E_NOTFOUND, "qube '%s' has no feature '%s'", qube, name);
 	return 0;
+}
+
+/* ---- volumes ---- */
+
+int splq_store_volume_get(struct splq_store *s, const char *qube, const char *volume,
+                          unsigned long long *size, bool *is_set, struct splq_error *err)
+{
+	cleanup_release sqlite3_stmt *st = NULL;
+	int r;
+
+	*is_set = false;
+	if (prep(s, &st, "SELECT size FROM volumes WHERE qube = ? AND name = ?",
+	         "reading a volume's size", err, 2, qube, volume) < 0)
+		return -1;
+	r = step(s, st, "reading a volume's size", err);
+	if (r < 0)
+		return -1;
+	if (r == 1) {
+		sqlite3_int64 v = sqlite3_column_int64(st, 0);
+
+		if (v <= 0)
+			return splq_fail(err, SPLQ_E_CORRUPT, "volume '%s:%s' has a bad size %lld",
+			                 qube, volume, (long long)v);
+		*size = (unsigned long long)v;
+		*is_set = true;
+	}
+	return 0;
+}
+
+int splq_store_volume_set(struct splq_store *s, const char *qube, const char *volume,
+                          unsigned long long size, struct splq_error *err)
+{
+	char text[32];
+
+	if (need_qube(s, qube, err) < 0)
+		return -1;
+	snprintf(text, sizeof(text), "%llu", size);
+	return exec1(s,
+	             "INSERT INTO volumes (qube, name, size) VALUES (?, ?, CAST(? AS INTEGER)) "
+	             "ON CONFLICT (qube, name) DO UPDATE SET size = excluded.size",
+	             "setting a volume's size", err, 3, qube, volume, text);
 }
 
 /* ---- audit head ---- */

@@ -58,8 +58,8 @@ void splq_qube_list_free(struct splq_qube *list, int n);
  * range and references are done by the caller (ops). */
 int splq_store_prop_get(struct splq_store *s, const struct splq_qube *q, const char *prop,
 			char **value, bool *is_default, struct splq_error *err);
-int splq_store_prop_set(struct splq_store *s, const char *qube, const char *prop,
-			const char *value, struct splq_error *err);
+int splq_store_prop_set(struct splq_store *s, const char *qube, const char *prop, const char *value,
+                        struct splq_error *err);
 int splq_store_prop_reset(struct splq_store *s, const char *qube, const char *prop,
 			  struct splq_error *err);
 /* Names of qubes whose property prop is set to value (e.g. who uses a
@@ -76,14 +76,21 @@ int splq_store_tag_remove(struct splq_store *s, const char *qube, const char *ta
 			  struct splq_error *err); /* SPLQ_E_NOTFOUND */
 bool splq_store_tag_has(struct splq_store *s, const char *qube, const char *tag);
 
-int splq_store_feature_list(struct splq_store *s, const char *qube, char ***names,
-			    char ***values, int *n, struct splq_error *err);
-int splq_store_feature_get(struct splq_store *s, const char *qube, const char *name,
-			   char **value, struct splq_error *err); /* SPLQ_E_NOTFOUND */
+int splq_store_feature_list(struct splq_store *s, const char *qube, char ***names, char ***values,
+                            int *n, struct splq_error *err);
+int splq_store_feature_get(struct splq_store *s, const char *qube, const char *name, char **value,
+                           struct splq_error *err); /* SPLQ_E_NOTFOUND */
 int splq_store_feature_set(struct splq_store *s, const char *qube, const char *name,
 			   const char *value, struct splq_error *err);
 int splq_store_feature_remove(struct splq_store *s, const char *qube, const char *name,
 			      struct splq_error *err); /* SPLQ_E_NOTFOUND */
+
+/* Volume sizes in bytes, as set (at creation or by a resize).  get leaves
+ * *size alone and *is_set false when none is set (the default applies). */
+int splq_store_volume_get(struct splq_store *s, const char *qube, const char *volume,
+                          unsigned long long *size, bool *is_set, struct splq_error *err);
+int splq_store_volume_set(struct splq_store *s, const char *qube, const char *volume,
+                          unsigned long long size, struct splq_error *err);
 
 void splq_strv_free(char **v, int n);
 

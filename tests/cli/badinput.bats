@@ -173,7 +173,7 @@ assert_says_full() {
 	run --separate-stderr splq prefs work label
 	assert_status 0
 	[ "$output" = blue ]
-	[ -d "$SPLQ_HOME/qubes/work/private" ]
+	[ -f "$SPLQ_HOME/qubes/work/private.img" ]
 	assert_qubes_exactly T:t work
 }
 
@@ -195,7 +195,7 @@ assert_says_full() {
 	run --separate-stderr splq remove work
 	assert_refused 68 "'work'" "running"
 	[ "$(ls_names | grep -cx work)" -eq 1 ]
-	[ -d "$SPLQ_HOME/qubes/work/private" ]
+	[ -f "$SPLQ_HOME/qubes/work/private.img" ]
 	run --separate-stderr splq kill work
 	assert_status 0
 	assert_leftovers_none

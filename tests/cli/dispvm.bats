@@ -342,12 +342,12 @@ interrupt_dispvm() {
 		assert_status 0
 		[ "$(printf '%s\n' "$output" | awk -v n="same$round" '$1 == n { print $2 }')" \
 			= AppVM ]
-		[ -d "$SPLQ_HOME/qubes/same$round/private" ]
+		[ -f "$SPLQ_HOME/qubes/same$round/private.img" ]
 		run --separate-stderr splq run "same$round" -- \
 			sh -c 'echo won > /home/user/mark; hostname'
 		assert_status 0
 		[ "$output" = "same$round" ]
-		[ "$(cat "$SPLQ_HOME/qubes/same$round/private/user/mark")" = won ]
+		[ "$("$SPLQ" run "same$round" -- cat /home/user/mark)" = won ]
 		run --separate-stderr splq kill "same$round"
 		assert_status 0
 	done

@@ -93,10 +93,27 @@ splq_mounts_under() {
 	done | awk '{ print length($0) "\t" $0 }' | sort -rn | cut -f2- | uniq
 }
 
+# Loop devices whose backing file is under any of the directories given,
+# one "DEVICE FILE" a line.
+splq_loops_under() {
+	local dev file dir
+	{ losetup --list --noheadings --output NAME,BACK-FILE 2>/dev/null || true; } |
+		while read -r dev file; do
+			file=${file% (deleted)}
+			for dir in "$@"; do
+				[ -n "$dir" ] || continue
+				case $file in
+				"$dir"/*) printf '%s %s\n' "$dev" "$file" ;;
+				esac
+			done
+		done
+}
+
 # Remove everything a scratch splq environment left: kill every process in
 # the cgroup parent CGROUP (by pid), remove its cgroup directories (deepest
-# first), unmount whatever is mounted under HOME and RUN, remove HOME and
-# RUN.  Never fails; says on stderr what it could not remove.
+# first), unmount whatever is mounted under HOME and RUN, detach the loop
+# devices of files under them, remove HOME and RUN.  Never fails; says on
+# stderr what it could not remove.
 splq_scratch_cleanup() {
 	local home=$1 run=$2 cgroup=$3
 	local -a dirs pids mnts
@@ -156,6 +173,19 @@ splq_scratch_cleanup() {
 		echo "cleanup: still mounted: ${mnts[*]}" >&2
 	fi
 
+	local -a loops
+	for ((i = 0; i < 10; i++)); do
+		mapfile -t loops < <(splq_loops_under "$home" "$run")
+		[ "${#loops[@]}" -gt 0 ] || break
+		for d in "${loops[@]}"; do
+			losetup -d "${d%% *}" 2>/dev/null || true
+		done
+		sleep 0.1
+	done
+	if [ "${#loops[@]}" -gt 0 ]; then
+		echo "cleanup: loop devices still attached: ${loops[*]}" >&2
+	fi
+
 	for d in "$home" "$run"; do
 		case $d in
 		/tmp/?*)
@@ -183,7 +213,8 @@ _splq_in() {
 # Fail (with a list of what is left) unless the test left nothing behind but
 # the qubes named as arguments (still running ones): no directory under
 # $SPLQ_RUN/qubes, no cgroup below $SPLQ_CGROUP, no process in those
-# cgroups, no mount whose target or source names $SPLQ_HOME or $SPLQ_RUN.
+# cgroups, no mount whose target or source names $SPLQ_HOME or $SPLQ_RUN,
+# no loop device backed by a file under them.
 assert_leftovers_none() {
 	local -a expected=("$@") problems=() dirs children pids
 	local e d c name line ok
@@ -231,6 +262,16 @@ assert_leftovers_none() {
 		    index($4, h) || index($4, r))
 			print $5 " (from " src ")"
 	}' /proc/self/mountinfo)
+
+	while IFS= read -r line; do
+		ok=0
+		for e in "${expected[@]}"; do
+			case $line in
+			*/qubes/"$e"/*) ok=1 ;;
+			esac
+		done
+		[ "$ok" = 1 ] || problems+=("loop device: $line")
+	done < <(splq_loops_under "$SPLQ_HOME" "$SPLQ_RUN")
 
 	if [ "${#problems[@]}" -gt 0 ]; then
 		printf 'left behind: %s\n' "${problems[@]}" >&2

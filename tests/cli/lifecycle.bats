@@ -604,15 +604,18 @@ EOF
 1000 1000
 1000 1000" ]
 
-	# on the host, to the clone's own range
-	local su du
-	su=$(stat -c %u "$SPLQ_HOME/qubes/src/private/user/file")
-	du=$(stat -c %u "$SPLQ_HOME/qubes/dst/private/user/file")
-	[ "$su" != "$du" ]
-	((su >= 1000000000 && du >= 1000000000))
-	(((su - 1000000000) % 65536 == 1000))
-	(((du - 1000000000) % 65536 == 1000))
-	[ "$(stat -c %u "$SPLQ_HOME/qubes/dst/private/user")" = "$du" ]
+	# on the host, the clone's private volume is an image of its own
+	# (owned by qube-local ids, so the copy shifted nothing), in another
+	# uid range
+	local si di
+	si=$(stat -c %i "$SPLQ_HOME/qubes/src/private.img")
+	di=$(stat -c %i "$SPLQ_HOME/qubes/dst/private.img")
+	[ "$si" != "$di" ]
+	run --separate-stderr splq run src -- cat /proc/self/uid_map
+	local sm=$output
+	run --separate-stderr splq run dst -- cat /proc/self/uid_map
+	[ "$output" != "$sm" ]
+	splq kill src dst
 
 	run --separate-stderr splq prefs dst label
 	[ "$output" = green ]

@@ -342,9 +342,12 @@ except Exception as e:
 	[ "$(map_base "$output")" = "$base" ]
 
 	# the qube's root writes /home: the file is the base uid's on the host
+	# (seen through the qube's pid 1: the private volume is mounted in the
+	# qube's mount namespace only)
 	run in_root q sh -c 'echo root > /home/rootfile'
 	assert_status 0
-	local pv="$SPLQ_HOME/qubes/q/private"
+	local pv
+	pv="/proc/$(cat "$SPLQ_RUN/qubes/q/init.pid")/root/home"
 	[ -f "$pv/rootfile" ]
 	[ "$(stat -c %u "$pv/rootfile")" = "$base" ]
 	[ "$(stat -c %g "$pv/rootfile")" = "$base" ]
@@ -369,7 +372,7 @@ except Exception as e:
 	[ "${d#-}" -ge 65536 ]
 	run in_root q2 sh -c 'touch /home/f'
 	assert_status 0
-	[ "$(stat -c %u "$SPLQ_HOME/qubes/q2/private/f")" = "$base2" ]
+	[ "$(stat -c %u "/proc/$(cat "$SPLQ_RUN/qubes/q2/init.pid")/root/home/f")" = "$base2" ]
 }
 
 # ---------------------------------------------------------------- memory

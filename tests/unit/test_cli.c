@@ -128,16 +128,17 @@ static void test_parse_size(void **state)
 	size_is("512K", 512 << 10);
 	size_is("16M", 16LL << 20);
 	size_is("16MiB", 16LL << 20);
-	size_is("2g", 2LL << 30);
-	size_is("3TB", 3LL << 40);
+	size_is("2G", 2LL << 30);
+	size_is("3TB", 3000000000000LL);
+	size_is("100", 100);
 	size_bad("0", "at least 1 byte");
-	size_bad("", "needs a size");
-	size_bad("-1", "needs a size");
-	size_bad("12X", "needs a size");
-	size_bad("1Kb", "needs a size");
-	size_bad("1M ", "needs a size");
-	size_bad("99999999999999999999", "too big");
-	size_bad("9999999T", "too big");
+	size_bad("", "whole number");
+	size_bad("-1", "whole number");
+	size_bad("12X", "unknown unit");
+	size_bad("1Kb", "unknown unit");
+	size_bad("1M ", "unknown unit");
+	size_bad("99999999999999999999", "too large");
+	size_bad("9999999T", "too large");
 }
 
 static void test_parse_seconds(void **state)

@@ -478,6 +478,55 @@ static void test_user_names(void **state)
 	fails(splq_user_name_check("us:er", &err), &err, SPLQ_E_VALUE, "user name 'us:er'");
 }
 
+static void test_sizes(void **state)
+{
+	struct splq_error err;
+	unsigned long long n = 0;
+	char buf[32];
+
+	(void)state;
+	assert_int_equal(splq_size_parse("4G", &n, &err), 0);
+	assert_int_equal(n, 4ULL << 30);
+	assert_int_equal(splq_size_parse("4GiB", &n, &err), 0);
+	assert_int_equal(n, 4ULL << 30);
+	assert_int_equal(splq_size_parse("512M", &n, &err), 0);
+	assert_int_equal(n, 512ULL << 20);
+	assert_int_equal(splq_size_parse("1GB", &n, &err), 0);
+	assert_int_equal(n, 954ULL << 20); /* 10^9 rounded up to a MiB */
+	assert_int_equal(splq_size_parse("16777216", &n, &err), 0);
+	assert_int_equal(n, 16ULL << 20);
+	assert_int_equal(splq_size_parse("16777217", &n, &err), 0);
+	assert_int_equal(n, 17ULL << 20);
+	assert_int_equal(splq_size_parse("16T", &n, &err), 0);
+	const char *bad[] = {"",
+	                     "G",
+	                     "-1G",
+	                     "4X",
+	                     "4 G",
+	                     "4g",
+	                     "1.5G",
+	                     "0",
+	                     "15M",
+	                     "17T",
+	                     "99999999999999999999999",
+	                     "18446744073709551615K"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(splq_size_parse(bad[i], &n, &err), -1);
+		assert_int_equal(err.code, SPLQ_E_VALUE);
+	}
+	splq_size_format(2ULL << 30, buf, sizeof(buf));
+	assert_string_equal(buf, "2 GiB");
+	splq_size_format(1536ULL << 20, buf, sizeof(buf));
+	assert_string_equal(buf, "1536 MiB");
+	splq_size_format(17, buf, sizeof(buf));
+	assert_string_equal(buf, "17 B");
+	assert_int_equal(splq_volume_index("private"), 1);
+	assert_int_equal(splq_volume_index("kernel"), -1);
+	assert_int_equal(splq_volume_default_size(1), 2ULL << 30);
+	assert_int_equal(splq_volume_default_size(0), 10ULL << 30);
+	assert_int_equal(splq_volume_default_size(2), 10ULL << 30);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -503,6 +552,7 @@ int main(void)
 	    cmocka_unit_test(test_features),
 	    cmocka_unit_test(test_features_splq_reads),
 	    cmocka_unit_test(test_user_names),
+	    cmocka_unit_test(test_sizes),
 	};
 
 	return cmocka_run_group_tests_name("model", tests, NULL, NULL);

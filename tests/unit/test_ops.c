@@ -397,12 +397,12 @@ static void assert_audit_verifies(struct T *t)
 
 static void mk_template(struct T *t, const char *name)
 {
-	OK(splq_op_template_create(&t->ctx, name, "host", NULL, &t->err));
+	OK(splq_op_template_create(&t->ctx, name, "host", NULL, NULL, 0, &t->err));
 }
 
 static void mk_appvm(struct T *t, const char *name, const char *tmpl)
 {
-	OK(splq_op_create(&t->ctx, name, SPLQ_CLASS_APPVM, tmpl, NULL, NULL, 0, &t->err));
+	OK(splq_op_create(&t->ctx, name, SPLQ_CLASS_APPVM, tmpl, NULL, NULL, 0, NULL, 0, &t->err));
 }
 
 /* ---------- template create ---------- */
@@ -414,7 +414,7 @@ static void test_template_create_host(void **state)
 	char **tags = NULL;
 	int n = 0;
 
-	OK(splq_op_template_create(&t->ctx, "deb", "host", NULL, &t->err));
+	OK(splq_op_template_create(&t->ctx, "deb", "host", NULL, NULL, 0, &t->err));
 	OK(splq_store_qube_get(t->ctx.store, "deb", &q, &t->err));
 	assert_int_equal(q.klass, SPLQ_CLASS_TEMPLATEVM);
 	assert_string_equal(q.base, "host");
@@ -442,7 +442,7 @@ static void test_template_create_dir(void **state)
 
 	rel = splq_strdup_printf("%s/rootfs/", t->dir);
 	assert_int_equal(mkdir(rel, 0755), 0);
-	OK(splq_op_template_create(&t->ctx, "mini", rel, "blue", &t->err));
+	OK(splq_op_template_create(&t->ctx, "mini", rel, "blue", NULL, 0, &t->err));
 	OK(splq_store_qube_get(t->ctx.store, "mini", &q, &t->err));
 	/* stored as the canonical absolute path */
 	char *want = realpath(rel, NULL);
@@ -456,10 +456,10 @@ static void test_template_create_dir(void **state)
 	FILE *fp = fopen(file, "w");
 	assert_non_null(fp);
 	fclose(fp);
-	FAILS(splq_op_template_create(&t->ctx, "t2", file, NULL, &t->err), SPLQ_E_VALUE,
+	FAILS(splq_op_template_create(&t->ctx, "t2", file, NULL, NULL, 0, &t->err), SPLQ_E_VALUE,
 	      "not a directory");
 	assert_false(exists(t, "t2"));
-	FAILS(splq_op_template_create(&t->ctx, "t2", "/no/such/dir", NULL, &t->err),
+	FAILS(splq_op_template_create(&t->ctx, "t2", "/no/such/dir", NULL, NULL, 0, &t->err),
 	      SPLQ_E_NOTFOUND, "base directory '/no/such/dir' does not exist");
 	assert_false(exists(t, "t2"));
 	assert_last_audit(t, "template-create", "t2", "error: base directory", NULL);
@@ -476,15 +476,19 @@ static void test_template_create_refusals(void **state)
 	mk_template(t, "deb");
 	before = audit_count(t, NULL);
 	/* a bad name is refused before anything, and not audited */
-	FAILS(splq_op_template_create(&t->ctx, "9bad", "host", NULL, &t->err), SPLQ_E_NAME, NULL);
-	FAILS(splq_op_template_create(&t->ctx, "x-dm", "host", NULL, &t->err), SPLQ_E_NAME, NULL);
+	FAILS(splq_op_template_create(&t->ctx, "9bad", "host", NULL, NULL, 0, &t->err), SPLQ_E_NAME,
+	      NULL);
+	FAILS(splq_op_template_create(&t->ctx, "x-dm", "host", NULL, NULL, 0, &t->err), SPLQ_E_NAME,
+	      NULL);
 	assert_int_equal(audit_count(t, NULL), before);
 
-	FAILS(splq_op_template_create(&t->ctx, "deb", "host", NULL, &t->err), SPLQ_E_EXISTS, "deb");
-	FAILS(splq_op_template_create(&t->ctx, "t3", "host", "pink", &t->err), SPLQ_E_VALUE,
-	      "pink");
+	FAILS(splq_op_template_create(&t->ctx, "deb", "host", NULL, NULL, 0, &t->err),
+	      SPLQ_E_EXISTS, "deb");
+	FAILS(splq_op_template_create(&t->ctx, "t3", "host", "pink", NULL, 0, &t->err),
+	      SPLQ_E_VALUE, "pink");
 	assert_false(exists(t, "t3"));
-	FAILS(splq_op_template_create(&t->ctx, "t3", NULL, NULL, &t->err), SPLQ_E_USAGE, NULL);
+	FAILS(splq_op_template_create(&t->ctx, "t3", NULL, NULL, NULL, 0, &t->err), SPLQ_E_USAGE,
+	      NULL);
 	assert_false(exists(t, "t3"));
 	assert_int_equal(t->fake.creates, 1);
 	assert_int_equal(audit_count(t, NULL), before + 3);
@@ -495,8 +499,8 @@ static void test_template_create_volumes_fail(void **state)
 	struct T *t = *state;
 
 	t->fake.fail_create = true;
-	FAILS(splq_op_template_create(&t->ctx, "deb", "host", NULL, &t->err), SPLQ_E_NOSPACE,
-	      "disk full");
+	FAILS(splq_op_template_create(&t->ctx, "deb", "host", NULL, NULL, 0, &t->err),
+	      SPLQ_E_NOSPACE, "disk full");
 	/* nothing half-made: no row, no tags, the partial volumes gone */
 	assert_false(exists(t, "deb"));
 	assert_false(has_volumes(t, "deb"));
@@ -521,7 +525,8 @@ static void test_create_appvm(void **state)
 	struct splq_qube q;
 
 	mk_template(t, "deb");
-	OK(splq_op_create(&t->ctx, "work", SPLQ_CLASS_APPVM, "deb", NULL, props, 3, &t->err));
+	OK(splq_op_create(&t->ctx, "work", SPLQ_CLASS_APPVM, "deb", NULL, props, 3, NULL, 0,
+	                  &t->err));
 	OK(splq_store_qube_get(t->ctx.store, "work", &q, &t->err));
 	assert_int_equal(q.klass, SPLQ_CLASS_APPVM);
 	assert_null(q.base);
@@ -543,7 +548,8 @@ static void test_create_appvm(void **state)
 
 	/* label given, bools canonicalised */
 	struct splq_prop_assign p2[] = {{"template_for_dispvms", "yes"}};
-	OK(splq_op_create(&t->ctx, "dvm", SPLQ_CLASS_APPVM, "deb", "green", p2, 1, &t->err));
+	OK(splq_op_create(&t->ctx, "dvm", SPLQ_CLASS_APPVM, "deb", "green", p2, 1, NULL, 0,
+	                  &t->err));
 	assert_prop(t, "dvm", "label", "green");
 	assert_prop(t, "dvm", "template_for_dispvms", "True");
 }
@@ -557,21 +563,28 @@ static void test_create_refusals(void **state)
 	mk_appvm(t, "work", "deb");
 	creates = t->fake.creates;
 
-	FAILS(splq_op_create(&t->ctx, "a", SPLQ_CLASS_APPVM, "nope", NULL, NULL, 0, &t->err),
-	      SPLQ_E_NOTFOUND, "template 'nope' does not exist");
-	FAILS(splq_op_create(&t->ctx, "a", SPLQ_CLASS_APPVM, "work", NULL, NULL, 0, &t->err),
-	      SPLQ_E_VALUE, "qube 'work' is an AppVM, not a TemplateVM");
-	FAILS(splq_op_create(&t->ctx, "a", SPLQ_CLASS_APPVM, NULL, NULL, NULL, 0, &t->err),
+	FAILS(
+	    splq_op_create(&t->ctx, "a", SPLQ_CLASS_APPVM, "nope", NULL, NULL, 0, NULL, 0, &t->err),
+	    SPLQ_E_NOTFOUND, "template 'nope' does not exist");
+	FAILS(
+	    splq_op_create(&t->ctx, "a", SPLQ_CLASS_APPVM, "work", NULL, NULL, 0, NULL, 0, &t->err),
+	    SPLQ_E_VALUE, "qube 'work' is an AppVM, not a TemplateVM");
+	FAILS(splq_op_create(&t->ctx, "a", SPLQ_CLASS_APPVM, NULL, NULL, NULL, 0, NULL, 0, &t->err),
 	      SPLQ_E_USAGE, NULL);
-	FAILS(splq_op_create(&t->ctx, "a", SPLQ_CLASS_TEMPLATEVM, "deb", NULL, NULL, 0, &t->err),
+	FAILS(splq_op_create(&t->ctx, "a", SPLQ_CLASS_TEMPLATEVM, "deb", NULL, NULL, 0, NULL, 0,
+	                     &t->err),
 	      SPLQ_E_USAGE, NULL);
-	FAILS(splq_op_create(&t->ctx, "a", SPLQ_CLASS_DISPVM, "deb", NULL, NULL, 0, &t->err),
-	      SPLQ_E_USAGE, NULL);
-	FAILS(splq_op_create(&t->ctx, "work", SPLQ_CLASS_APPVM, "deb", NULL, NULL, 0, &t->err),
+	FAILS(
+	    splq_op_create(&t->ctx, "a", SPLQ_CLASS_DISPVM, "deb", NULL, NULL, 0, NULL, 0, &t->err),
+	    SPLQ_E_USAGE, NULL);
+	FAILS(splq_op_create(&t->ctx, "work", SPLQ_CLASS_APPVM, "deb", NULL, NULL, 0, NULL, 0,
+	                     &t->err),
 	      SPLQ_E_EXISTS, NULL);
-	FAILS(splq_op_create(&t->ctx, "Domain-0", SPLQ_CLASS_APPVM, "deb", NULL, NULL, 0, &t->err),
+	FAILS(splq_op_create(&t->ctx, "Domain-0", SPLQ_CLASS_APPVM, "deb", NULL, NULL, 0, NULL, 0,
+	                     &t->err),
 	      SPLQ_E_NAME, NULL);
-	FAILS(splq_op_create(&t->ctx, "a", SPLQ_CLASS_APPVM, "deb", "pink", NULL, 0, &t->err),
+	FAILS(splq_op_create(&t->ctx, "a", SPLQ_CLASS_APPVM, "deb", "pink", NULL, 0, NULL, 0,
+	                     &t->err),
 	      SPLQ_E_VALUE, "pink");
 
 	struct {
@@ -602,7 +615,8 @@ static void test_create_refusals(void **state)
 		struct splq_prop_assign ps[] = {{"memory", "800"}, bad[i].p};
 
 		memset(&t->err, 0, sizeof(t->err));
-		if (splq_op_create(&t->ctx, "a", bad[i].klass, "deb", NULL, ps, 2, &t->err) >= 0)
+		if (splq_op_create(&t->ctx, "a", bad[i].klass, "deb", NULL, ps, 2, NULL, 0,
+		                   &t->err) >= 0)
 			fail_msg("prop %s=%s accepted", bad[i].p.name, bad[i].p.value);
 		if (t->err.code != bad[i].code)
 			fail_msg("prop %s=%s: code %d (%s), expected %d", bad[i].p.name,
@@ -627,7 +641,8 @@ static void test_create_volumes_fail(void **state)
 
 	mk_template(t, "deb");
 	t->fake.fail_create = true;
-	FAILS(splq_op_create(&t->ctx, "work", SPLQ_CLASS_APPVM, "deb", NULL, props, 1, &t->err),
+	FAILS(splq_op_create(&t->ctx, "work", SPLQ_CLASS_APPVM, "deb", NULL, props, 1, NULL, 0,
+	                     &t->err),
 	      SPLQ_E_NOSPACE, NULL);
 	assert_false(exists(t, "work"));
 	assert_false(has_volumes(t, "work"));
@@ -650,8 +665,8 @@ static void test_create_standalone(void **state)
 	struct splq_qube q;
 
 	mk_template(t, "deb");
-	OK(splq_op_create(&t->ctx, "solo", SPLQ_CLASS_STANDALONEVM, "deb", "purple", NULL, 0,
-	                  &t->err));
+	OK(splq_op_create(&t->ctx, "solo", SPLQ_CLASS_STANDALONEVM, "deb", "purple", NULL, 0, NULL,
+	                  0, &t->err));
 	OK(splq_store_qube_get(t->ctx.store, "solo", &q, &t->err));
 	assert_int_equal(q.klass, SPLQ_CLASS_STANDALONEVM);
 	assert_string_equal(q.base, "host");
@@ -679,7 +694,8 @@ static void test_clone(void **state)
 	struct splq_qube q;
 
 	mk_template(t, "deb");
-	OK(splq_op_create(&t->ctx, "work", SPLQ_CLASS_APPVM, "deb", "blue", props, 1, &t->err));
+	OK(splq_op_create(&t->ctx, "work", SPLQ_CLASS_APPVM, "deb", "blue", props, 1, NULL, 0,
+	                  &t->err));
 	OK(splq_op_tag_add(&t->ctx, "work", "dev", &t->err));
 	OK(splq_op_feature_set(&t->ctx, "work", "gui", "1", &t->err));
 
@@ -772,7 +788,8 @@ static void test_start_stop(void **state)
 	struct splq_prop_assign props[] = {{"memory", "700"}, {"vcpus", "3"}};
 
 	mk_template(t, "deb");
-	OK(splq_op_create(&t->ctx, "work", SPLQ_CLASS_APPVM, "deb", NULL, props, 2, &t->err));
+	OK(splq_op_create(&t->ctx, "work", SPLQ_CLASS_APPVM, "deb", NULL, props, 2, NULL, 0,
+	                  &t->err));
 
 	FAILS(splq_op_shutdown(&t->ctx, "work", false, false, &t->err), SPLQ_E_STATE,
 	      "qube 'work' is not running");
@@ -1110,8 +1127,10 @@ static void test_list(void **state)
 	int n = 0;
 
 	mk_template(t, "deb");
-	OK(splq_op_create(&t->ctx, "alpha", SPLQ_CLASS_APPVM, "deb", "green", NULL, 0, &t->err));
-	OK(splq_op_create(&t->ctx, "zed", SPLQ_CLASS_STANDALONEVM, "deb", NULL, NULL, 0, &t->err));
+	OK(splq_op_create(&t->ctx, "alpha", SPLQ_CLASS_APPVM, "deb", "green", NULL, 0, NULL, 0,
+	                  &t->err));
+	OK(splq_op_create(&t->ctx, "zed", SPLQ_CLASS_STANDALONEVM, "deb", NULL, NULL, 0, NULL, 0,
+	                  &t->err));
 	OK(splq_op_prefs_set(&t->ctx, "alpha", "memory", "900", &t->err));
 	OK(splq_op_start(&t->ctx, "alpha", &t->err));
 
@@ -1145,7 +1164,8 @@ static void mk_dvm(struct T *t)
 	struct splq_prop_assign props[] = {{"template_for_dispvms", "True"}, {"memory", "512"}};
 
 	mk_template(t, "deb");
-	OK(splq_op_create(&t->ctx, "dvm", SPLQ_CLASS_APPVM, "deb", "orange", props, 2, &t->err));
+	OK(splq_op_create(&t->ctx, "dvm", SPLQ_CLASS_APPVM, "deb", "orange", props, 2, NULL, 0,
+	                  &t->err));
 }
 
 static int count_qubes(struct T *t)
@@ -1223,7 +1243,8 @@ static void test_dispvm_refusals(void **state)
 
 	mk_dvm(t);
 	mk_appvm(t, "plain", "deb");
-	OK(splq_op_create(&t->ctx, "solo", SPLQ_CLASS_STANDALONEVM, "deb", NULL, NULL, 0, &t->err));
+	OK(splq_op_create(&t->ctx, "solo", SPLQ_CLASS_STANDALONEVM, "deb", NULL, NULL, 0, NULL, 0,
+	                  &t->err));
 	nq = count_qubes(t);
 	FAILS(splq_op_dispvm(&t->ctx, "plain", &x, 0, &status, name, &t->err), SPLQ_E_VALUE,
 	      "template_for_dispvms");

@@ -122,7 +122,7 @@ static void test_open_creates(void **state)
 	assert_int_equal(st.st_mode & 0777, 0700);
 	assert_true(splq_path_exists(f->db));
 	assert_int_equal(sql_int(f->db, "PRAGMA application_id"), 0x73706c71);
-	assert_int_equal(sql_int(f->db, "PRAGMA user_version"), 1);
+	assert_int_equal(sql_int(f->db, "PRAGMA user_version"), 2);
 	assert_int_equal(sql_int(f->db, "SELECT journal_mode = 'wal' FROM pragma_journal_mode"), 1);
 
 	/* dom0 is there from the start. */
@@ -632,9 +632,44 @@ static void test_foreign_db(void **state)
 	assert_int_equal(sql_int(db2, "SELECT journal_mode = 'delete' FROM pragma_journal_mode"),
 	                 1);
 
-	foreign_db(h3, "PRAGMA application_id = 1936747633; PRAGMA user_version = 2; "
+	foreign_db(h3, "PRAGMA application_id = 1936747633; PRAGMA user_version = 3; "
 	               "CREATE TABLE t(x)");
 	fails(splq_store_open(h3, &s, &err), &err, SPLQ_E_CORRUPT, "newer");
+}
+
+/* A store of schema 1 (before volume sizes) gets the volumes table. */
+static void test_migrate_v1(void **state)
+{
+	struct fixture *f = *state;
+	struct splq_store *s = NULL;
+	struct splq_error err;
+	unsigned long long size = 7;
+	bool is_set = true;
+	cleanup_free char *h = splq_strdup_printf("%s/v1", f->dir);
+	cleanup_free char *db = splq_strdup_printf("%s/splq.db", h);
+
+	foreign_db(h, "PRAGMA application_id = 1936747633; PRAGMA user_version = 1; "
+	              "CREATE TABLE qubes (name TEXT PRIMARY KEY, class TEXT NOT NULL, slot "
+	              "INTEGER NOT NULL UNIQUE, uuid TEXT NOT NULL, created INTEGER NOT NULL, "
+	              "base TEXT);"
+	              "INSERT INTO qubes VALUES ('dom0', 'AdminVM', 0, "
+	              "'00000000-0000-0000-0000-000000000000', 0, NULL);"
+	              "INSERT INTO qubes VALUES ('work', 'AppVM', 1, 'u', 0, NULL);");
+	assert_int_equal(splq_store_open(h, &s, &err), 0);
+	assert_int_equal(sql_int(db, "PRAGMA user_version"), 2);
+	assert_int_equal(splq_store_volume_get(s, "work", "private", &size, &is_set, &err), 0);
+	assert_false(is_set);
+	assert_int_equal(size, 7);
+	assert_int_equal(splq_store_volume_set(s, "work", "private", 64ULL << 20, &err), 0);
+	assert_int_equal(splq_store_volume_get(s, "work", "private", &size, &is_set, &err), 0);
+	assert_true(is_set);
+	assert_int_equal(size, 64ULL << 20);
+	fails(splq_store_volume_set(s, "nosuch", "private", 1, &err), &err, SPLQ_E_NOTFOUND,
+	      "nosuch");
+	/* the sizes go with their qube */
+	assert_int_equal(splq_store_qube_remove(s, "work", &err), 0);
+	assert_int_equal(sql_int(db, "SELECT count(*) FROM volumes"), 0);
+	splq_store_close(s);
 }
 
 static void test_locked(void **state)
@@ -734,7 +769,7 @@ int main(void)
 	    T(test_transactions), T(test_props),        T(test_remove_cascades),
 	    T(test_prop_users),   T(test_tags),         T(test_features),
 	    T(test_audit_head),   T(test_garbage_file), T(test_foreign_db),
-	    T(test_locked),       T(test_concurrent),
+	    T(test_migrate_v1),   T(test_locked),       T(test_concurrent),
 	};
 
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);

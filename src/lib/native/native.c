@@ -10,12 +10,14 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <linux/sched.h>
 #include <net/if.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
@@ -34,6 +36,7 @@
 #include "caps.h"
 #include "cgroup.h"
 #include "control.h"
+#include "image.h"
 #include "rootfs.h"
 #include "runtime.h"
 #include "seccomp.h"
@@ -177,6 +180,69 @@ static int native_volumes_remove(struct splq_backend *b, const struct splq_vm_co
 	return 0;
 }
 
+static long long native_volume_usage(struct splq_backend *b, const struct splq_vm_config *cfg,
+                                     int v)
+{
+	cleanup_free char *path = NULL;
+	if (v == 1 && cfg->klass != SPLQ_CLASS_DISPVM)
+		path = splq_volume_private(b->home, cfg->name);
+	else if (v == 1 && cfg->private_of)
+		path = splq_rt_file(b, cfg->name, "private.img");
+	struct stat st;
+	if (!path || lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return -1;
+	return (long long)st.st_blocks * 512;
+}
+
+static int grow_private(struct splq_backend *b, const struct splq_vm_config *cfg,
+                        unsigned long long size, bool *live, struct splq_error *err)
+{
+	cleanup_free char *path = splq_volume_private(b->home, cfg->name);
+	cleanup_close int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return splq_fail_errno(err, SPLQ_E_NOTFOUND, errno,
+		                       "the private volume of '%s' (%s)", cfg->name, path);
+	if ((unsigned long long)st.st_size > size)
+		return splq_fail(
+		    err, SPLQ_E_SHRINK,
+		    "the private volume of '%s' is %lld bytes already; it cannot shrink", cfg->name,
+		    (long long)st.st_size);
+	if (ftruncate(fd, (off_t)size) < 0)
+		return splq_fail_errno(err, SPLQ_E_NOSPACE, errno, "grow %s", path);
+	if (!splq_rt_locked(b, cfg->name))
+		return splq_image_grow_offline(path, err);
+	cleanup_free char *rec = splq_rt_file(b, cfg->name, "private.loop");
+	cleanup_free char *text = NULL;
+	size_t len = 0;
+	struct splq_error ignored;
+	if (splq_read_file(rec, &text, &len, &ignored) < 0)
+		return 0; /* stopped meanwhile: as above */
+	int nr = atoi(text);
+	cleanup_close int home = splq_rt_open_home(b, cfg->name, err);
+	if (home < 0)
+		return err->code == SPLQ_E_STATE && !splq_rt_locked(b, cfg->name) ? 0 : -1;
+	char what[64];
+	snprintf(what, sizeof(what), "the private volume of '%s'", cfg->name);
+	if (splq_image_grow_live(fd, nr, home, size, what, err) < 0)
+		/* the file system grows at the qube's next start (start.c) */
+		return err->code == SPLQ_E_UNSUPPORTED ? 0 : -1;
+	*live = true;
+	return 0;
+}
+
+static int native_volume_grow(struct splq_backend *b, const struct splq_vm_config *cfg, int v,
+                              unsigned long long size, bool *live, struct splq_error *err)
+{
+	*live = false;
+	cleanup_close int oplock = splq_rt_op_lock(b, cfg->name, err);
+	if (oplock < 0)
+		return -1;
+	if (v == 1)
+		return grow_private(b, cfg, size, live, err);
+	return 0; /* a tmpfs, made at each start with its size */
+}
+
 static void native_free(struct splq_backend *b)
 {
 	if (!b)
@@ -191,6 +257,8 @@ static const struct splq_backend_ops native_ops = {
     .volumes_create = native_volumes_create,
     .volumes_clone = native_volumes_clone,
     .volumes_remove = native_volumes_remove,
+    .volume_usage = native_volume_usage,
+    .volume_grow = native_volume_grow,
     .state = native_state,
     .start = splq_native_start,
     .run = native_run,

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../util.h"
+#include "image.h"
 
 static int do_mount(const char *src, const char *target, const char *type, unsigned long flags,
                     const char *data, struct splq_error *err)
@@ -107,16 +108,86 @@ static int mount_dev(const char *stage, long base, struct splq_error *err)
 	return 0;
 }
 
+/* A tmpfs of size bytes at target, its top owned by uid:uid with mode. */
+static int mount_tmpfs(const char *target, unsigned long long size, const char *mode, long uid,
+                       struct splq_error *err)
+{
+	cleanup_free char *opts =
+	    splq_strdup_printf("mode=%s,size=%llu,uid=%ld,gid=%ld", mode, size, uid, uid);
+	return do_mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, opts, err);
+}
+
+static int own_dir(const char *path, mode_t mode, long uid, long gid, struct splq_error *err)
+{
+	if (mkdir(path, mode) < 0 || chmod(path, mode) < 0 || chown(path, uid, gid) < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "mkdir %s", path);
+	return 0;
+}
+
+/* Bind dir (a directory of a nosuid,nodev mount) at target: the bind
+ * keeps those flags. */
+static int bind_dir(const char *dir, const char *target, struct splq_error *err)
+{
+	if (mountpoint(target, err) < 0)
+		return -1;
+	return do_mount(dir, target, NULL, MS_BIND, NULL, err);
+}
+
+/* The private volume's ext4 image on a loop device of its own, idmapped to
+ * the qube's range, at /home.  The loop device's number goes to the file
+ * private.loop (in the runtime folder, the working directory), for a
+ * resize while the qube runs. */
+static int mount_private_image(const struct splq_rootfs *r, const char *home,
+                               struct splq_error *err)
+{
+	int nr;
+	cleanup_close int loop = splq_image_attach(r->private_fd, false, &nr, err);
+	if (loop < 0)
+		return -1;
+	char text[16];
+	int len = snprintf(text, sizeof(text), "%d\n", nr);
+	cleanup_close int rec =
+	    open("private.loop", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (rec < 0 || write(rec, text, len) != len)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
+		                       "record the private volume's device");
+	cleanup_close int mnt = splq_image_mount(nr, false, "the private volume", err);
+	if (mnt < 0)
+		return -1;
+	struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP,
+	                          .userns_fd = (unsigned long long)r->userns_fd};
+	if (mount_setattr(mnt, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+		return splq_fail_errno(err, SPLQ_E_UNSUPPORTED, errno,
+		                       "idmapped mount of the private volume");
+	if (mountpoint(home, err) < 0)
+		return -1;
+	if (move_mount(mnt, "", AT_FDCWD, home, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
+		                       "move_mount the private volume");
+	return 0;
+}
+
 int splq_rootfs_mount(const struct splq_rootfs *r, struct splq_error *err)
 {
+	/* Everything of the runtime folder is named relative to it, so that
+	 * the qube's mountinfo shows no host path. */
+	if (chdir(r->rundir) < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "chdir %s", r->rundir);
+	/* the volatile volume: a tmpfs of its size in this mount namespace,
+	 * its pages charged to the qube's memory cgroup */
+	if (mountpoint("volatile", err) < 0 ||
+	    mount_tmpfs("volatile", r->volatile_size, "0700", 0, err) < 0)
+		return -1;
 	if (r->root_rw) {
 		if (idmapped_bind(r->root_src, r->stage, r->userns_fd, false, false, err) < 0)
 			return -1;
 	} else {
-		cleanup_free char *opts = splq_strdup_printf("lowerdir=%s,upperdir=%s,workdir=%s",
-		                                             r->lower, r->upper, r->work);
-		if (idmapped_bind(r->root_src, r->lower, r->userns_fd, true, false, err) < 0 ||
-		    do_mount("overlay", r->stage, "overlay", MS_NOSUID | MS_NODEV, opts, err) < 0)
+		if (own_dir("volatile/upper", r->upper_mode, r->upper_uid, r->upper_gid, err) < 0 ||
+		    own_dir("volatile/work", 0700, 0, 0, err) < 0 || mountpoint("lower", err) < 0 ||
+		    idmapped_bind(r->root_src, "lower", r->userns_fd, true, false, err) < 0 ||
+		    do_mount("overlay", r->stage, "overlay", MS_NOSUID | MS_NODEV,
+		             "lowerdir=lower,upperdir=volatile/upper,workdir=volatile/work",
+		             err) < 0)
 			return -1;
 	}
 
@@ -128,10 +199,15 @@ int splq_rootfs_mount(const struct splq_rootfs *r, struct splq_error *err)
 	}
 
 	cleanup_free char *home = at(r->stage, "home");
-	if (r->private_src) {
+	if (r->private_fd >= 0) {
+		if (mount_private_image(r, home, err) < 0)
+			return -1;
+	} else {
+		/* a disposable's empty private volume */
+		cleanup_free char *user = at(home, "user");
 		if (mountpoint(home, err) < 0 ||
-		    do_mount(r->private_src, home, NULL, MS_BIND | MS_NOSUID | MS_NODEV, NULL,
-		             err) < 0)
+		    mount_tmpfs(home, r->private_size, "0755", r->base, err) < 0 ||
+		    own_dir(user, 0700, r->base + 1000, r->base + 1000, err) < 0)
 			return -1;
 	}
 
@@ -140,18 +216,14 @@ int splq_rootfs_mount(const struct splq_rootfs *r, struct splq_error *err)
 
 	/* /tmp and /run start empty at every start: an overlay's are already
 	 * in its volatile layer; a root of its own (TemplateVM, StandaloneVM)
-	 * gets a tmpfs for each. */
+	 * gets them from the volatile volume. */
 	if (r->root_rw) {
-		cleanup_free char *tmpopts =
-		    splq_strdup_printf("mode=1777,uid=%ld,gid=%ld", r->base, r->base);
-		cleanup_free char *runopts =
-		    splq_strdup_printf("mode=755,uid=%ld,gid=%ld", r->base, r->base);
 		cleanup_free char *tmp = at(r->stage, "tmp");
 		cleanup_free char *run = at(r->stage, "run");
-		if (mountpoint(tmp, err) < 0 ||
-		    do_mount("tmpfs", tmp, "tmpfs", MS_NOSUID | MS_NODEV, tmpopts, err) < 0 ||
-		    mountpoint(run, err) < 0 ||
-		    do_mount("tmpfs", run, "tmpfs", MS_NOSUID | MS_NODEV, runopts, err) < 0)
+		if (own_dir("volatile/tmp", 01777, r->base, r->base, err) < 0 ||
+		    own_dir("volatile/run", 0755, r->base, r->base, err) < 0 ||
+		    bind_dir("volatile/tmp", tmp, err) < 0 ||
+		    bind_dir("volatile/run", run, err) < 0)
 			return -1;
 	}
 	cleanup_free char *proc = at(r->stage, "proc");

@@ -3,29 +3,45 @@
  * qube's pid namespace), then entered with pivot_root.
  *
  *   /        overlay: the template's root (idmapped to the qube's range,
- *            read-only) under a volatile upper layer; or, for a TemplateVM
- *            or StandaloneVM, its own root, idmapped read-write
+ *            read-only) under an upper layer on the volatile volume; or,
+ *            for a TemplateVM or StandaloneVM, its own root, idmapped
+ *            read-write
  *   /usr     the host's /usr, idmapped, read-only (templates "--base host")
- *   /home    the private volume (owned by the qube's range)
+ *   /home    the private volume: its ext4 image on a loop device, idmapped
+ *            (image.h); a disposable's: a tmpfs of the private size, or a
+ *            copy of its dvm's image
  *   /dev     tmpfs with null zero full random urandom tty, pts, shm
- *   /proc    the qube's own;  /tmp, /run: tmpfs */
+ *   /proc    the qube's own;  /tmp, /run: in the overlay, or for a root of
+ *            its own directories of the volatile volume
+ * The volatile volume is a tmpfs of the volatile size mounted in the
+ * qube's mount namespace only (never on the host's disk); its pages are
+ * charged to the qube's memory cgroup.  Every writable mount is nosuid and
+ * nodev; the overlay's options name its layers relative to the runtime
+ * folder, so that nothing in the qube's mountinfo names a host path. */
 #ifndef SPLQ_NATIVE_ROOTFS_H
 #define SPLQ_NATIVE_ROOTFS_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "../error.h"
 
 struct splq_rootfs {
-	const char *stage;        /* empty directory that becomes / */
-	const char *root_src;     /* the root volume on disk */
-	bool root_rw;             /* own root: no overlay */
-	const char *lower;        /* empty directory to attach the idmapped root at */
-	const char *upper, *work; /* volatile overlay directories */
-	bool host_usr;            /* bind the host's /usr */
-	const char *private_src;  /* bound at /home (NULL: none) */
-	int userns_fd;            /* idmap: template ids -> qube range */
-	long base;                /* host id of root in the qube */
+	const char *stage;                /* empty directory that becomes / */
+	const char *rundir;               /* the runtime folder, holding the empty directories
+	                                   * volatile/ and lower/ (named relative to it) */
+	const char *root_src;             /* the root volume on disk */
+	bool root_rw;                     /* own root: no overlay */
+	unsigned long long volatile_size; /* bytes of the volatile tmpfs */
+	mode_t upper_mode;                /* the overlay's upper directory: */
+	uid_t upper_uid;                  /* the root's top, in the qube's range */
+	gid_t upper_gid;
+	bool host_usr;                   /* bind the host's /usr */
+	int private_fd;                  /* the private volume's ext4 image, or -1:
+	                                  * an empty tmpfs (a disposable's) */
+	unsigned long long private_size; /* bytes of a tmpfs private volume */
+	int userns_fd;                   /* idmap: template ids -> qube range */
+	long base;                       /* host id of root in the qube */
 };
 
 /* Mount everything under r->stage, including /proc (the caller must be

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <linux/sched.h>
 #include <net/if.h>
 #include <poll.h>
@@ -184,4 +185,27 @@ int splq_rt_control_addr(struct splq_backend *b, const char *name, struct sockad
 	addr->sun_family = AF_UNIX;
 	snprintf(addr->sun_path, sizeof(addr->sun_path), "/proc/self/fd/%d/control", *dirfd);
 	return 0;
+}
+
+/* The mounted private volume of a running qube: its /home, reached
+ * through its pid 1's root (a mount point the qube cannot change: its
+ * mount namespace belongs to the host), without following any link. */
+int splq_rt_open_home(struct splq_backend *b, const char *name, struct splq_error *err)
+{
+	cleanup_close int pidfd = splq_rt_open_init(b, name, err);
+	if (pidfd < 0)
+		return -1;
+	pid_t pid = splq_rt_pid(b, name, "init.pid");
+	char root[64];
+	snprintf(root, sizeof(root), "/proc/%d/root", (int)pid);
+	cleanup_close int rfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rfd < 0 || syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0)
+		return splq_fail(err, SPLQ_E_STATE, "qube '%s' is not running", name);
+	struct open_how how = {.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+	                       .resolve =
+	                           RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+	int fd = (int)syscall(SYS_openat2, rfd, "home", &how, sizeof(how));
+	if (fd < 0)
+		return splq_fail_errno(err, SPLQ_E_STATE, errno, "open /home of '%s'", name);
+	return fd;
 }

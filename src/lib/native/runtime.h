@@ -4,7 +4,10 @@
  *   init.pid, supervisor.pid   host pids of its pid 1 and supervisor
  *   control        pid 1's control socket (control.h)
  *   rootsrc        the root generation it mounted (volume.h)
- *   root/ lower/ upper/ work/ private/   its layers (start.c)
+ *   root/ lower/ volatile/   mount points of its layers (rootfs.h): they
+ *                  stay empty on the host
+ *   private.loop   the number of the loop device of its private volume
+ *   private.img    a disposable's copy of its dvm's private volume
  * Apart from it, $SPLQ_RUN/locks/<name>.life is held (flock) by the qube's
  * supervisor for its whole life, clean-up included: this lock, not a pid,
  * says whether a qube runs.  $SPLQ_RUN/locks/<name> orders start, shutdown
@@ -58,6 +61,12 @@ int splq_rt_passed_env(char **env, int max);
  * sun_path. */
 int splq_rt_control_addr(struct splq_backend *b, const char *name, struct sockaddr_un *addr,
                          int *dirfd, struct splq_error *err);
+
+/* A descriptor of a running qube's mounted /home, reached through its
+ * pid 1's root (a mount point the qube cannot change: its mount namespace
+ * belongs to the host) without following any link.  SPLQ_E_STATE when the
+ * qube does not run. */
+int splq_rt_open_home(struct splq_backend *b, const char *name, struct splq_error *err);
 
 /* start.c */
 int splq_native_start(struct splq_backend *b, const struct splq_vm_config *cfg,

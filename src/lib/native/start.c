@@ -38,6 +38,7 @@
 #include "caps.h"
 #include "cgroup.h"
 #include "control.h"
+#include "image.h"
 #include "rootfs.h"
 #include "runtime.h"
 #include "seccomp.h"
@@ -273,21 +274,6 @@ static void qube_supervisor(struct splq_backend *b, struct start_plan *p, int lo
 	_exit(splq_supervise(cfg->name, dir, pid, (unsigned)cfg->shutdown_timeout_s, link, target));
 }
 
-/* An overlay's upper directory takes the owner and mode of the lower's
- * top, shifted into the qube's range. */
-static int make_upper(const char *path, const char *lower, long shift, struct splq_error *err)
-{
-	struct stat st;
-	if (stat(lower, &st) < 0)
-		return splq_fail_errno(err, SPLQ_E_NOTFOUND, errno, "volume %s", lower);
-	if (splq_volume_mkdir(path, st.st_mode & 07777, 0, err) < 0)
-		return -1;
-	if (chown(path, st.st_uid + shift, st.st_gid + shift) < 0)
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "chown %s", path);
-	return 0;
-}
-
-/* The runtime folder's layers and the mount plan. */
 /* The seccomp program: one per variant (io_uring refused or allowed),
  * built once per splq binary and kept in SPLQ_RUN (building it costs more
  * than loading). */
@@ -348,52 +334,87 @@ static int pick_root(struct splq_backend *b, struct start_plan *p, char **root,
 	return splq_rt_write(rootsrc, *root, strlen(*root), err);
 }
 
+/* The private volume this start mounts: the qube's own image; a
+ * disposable's copy of its dvm's (in the runtime folder, gone at stop),
+ * or none (an empty tmpfs).  Opened here, attached by pid 1. */
+static int open_private(struct splq_backend *b, struct start_plan *p, char **paths,
+                        struct splq_error *err)
+{
+	const struct splq_vm_config *cfg = p->cfg;
+	struct splq_rootfs *fs = &p->fs;
+	fs->private_size = cfg->private_size;
+	if (cfg->klass == SPLQ_CLASS_DISPVM && !cfg->private_of)
+		return 0;
+	if (cfg->klass != SPLQ_CLASS_DISPVM) {
+		paths[4] = splq_volume_private(b->home, cfg->name);
+	} else {
+		/* a copy of the dvm's image; of a running dvm, what a crash
+		 * would leave after what it wrote so far is flushed */
+		cleanup_free char *src = splq_volume_private(b->home, cfg->private_of);
+		struct splq_error ignored;
+		int home = splq_rt_locked(b, cfg->private_of)
+		               ? splq_rt_open_home(b, cfg->private_of, &ignored)
+		               : -1;
+		if (home >= 0) {
+			syncfs(home);
+			close(home);
+		}
+		paths[4] = splq_rt_file(b, cfg->name, "private.img");
+		if (splq_image_copy(src, paths[4], err) < 0)
+			return -1;
+	}
+	fs->private_fd = open(paths[4], O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (fs->private_fd < 0)
+		return splq_fail_errno(err, SPLQ_E_NOTFOUND, errno,
+		                       "the private volume of '%s' (%s)", cfg->name, paths[4]);
+	struct stat st;
+	unsigned long long fs_bytes;
+	if (fstat(fs->private_fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    splq_image_fs_bytes(fs->private_fd, &fs_bytes, err) < 0 || fs_bytes == 0)
+		return splq_fail(err, SPLQ_E_CORRUPT,
+		                 "the private volume of '%s' (%s) is not an ext4 image", cfg->name,
+		                 paths[4]);
+	/* grown while the qube ran, where the kernel could not grow the file
+	 * system with it (image.h): it follows now, before anything uses it */
+	if ((unsigned long long)st.st_size / SPLQ_IMAGE_BLOCK * SPLQ_IMAGE_BLOCK > fs_bytes &&
+	    splq_image_grow_offline(paths[4], err) < 0)
+		return -1;
+	return 0;
+}
+
 /* The runtime folder's layers and the mount plan. */
 static int prepare(struct splq_backend *b, struct start_plan *p, char **paths,
                    struct splq_error *err)
 {
 	const struct splq_vm_config *cfg = p->cfg;
 	long base = splq_slot_base(cfg->slot);
-	/* paths: 0 stage, 1 lower, 2 upper, 3 work, 4 private, 5 the root, 6 dvm private */
-	const char *names[] = {"root", "lower", "upper", "work", "private"};
-	for (int i = 0; i < 5; i++)
-		paths[i] = splq_rt_file(b, cfg->name, names[i]);
+	/* paths: 0 stage, 1 the runtime folder, 4 the private image, 5 the root */
+	paths[0] = splq_rt_file(b, cfg->name, "root");
+	paths[1] = splq_rt_dir(b, cfg->name);
 	if (pick_root(b, p, &paths[5], err) < 0)
 		return -1;
 	struct splq_rootfs *fs = &p->fs;
 	fs->stage = paths[0];
+	fs->rundir = paths[1];
 	fs->root_src = paths[5];
 	fs->root_rw = cfg->klass == SPLQ_CLASS_TEMPLATEVM || cfg->klass == SPLQ_CLASS_STANDALONEVM;
 	fs->host_usr = cfg->root_base && strcmp(cfg->root_base, "host") == 0;
 	fs->base = base;
+	fs->volatile_size = cfg->volatile_size;
 	if (splq_volume_mkdir(paths[0], 0755, 0, err) < 0)
 		return -1;
 	if (!fs->root_rw) {
-		fs->lower = paths[1], fs->upper = paths[2], fs->work = paths[3];
-		if (splq_volume_mkdir(paths[1], 0755, 0, err) < 0 ||
-		    make_upper(paths[2], paths[5], base, err) < 0 ||
-		    splq_volume_mkdir(paths[3], 0700, 0, err) < 0)
-			return -1;
+		/* the upper layer's top takes the owner and mode of the
+		 * lower's, shifted into the qube's range */
+		struct stat st;
+		if (stat(paths[5], &st) < 0)
+			return splq_fail_errno(err, SPLQ_E_NOTFOUND, errno, "volume %s", paths[5]);
+		fs->upper_mode = st.st_mode & 07777;
+		fs->upper_uid = st.st_uid + base;
+		fs->upper_gid = st.st_gid + base;
 	}
-	if (cfg->klass != SPLQ_CLASS_DISPVM) {
-		paths[6] = splq_volume_private(b->home, cfg->name);
-		fs->private_src = paths[6];
-		if (!splq_path_exists(paths[6]))
-			return splq_fail(err, SPLQ_E_NOTFOUND,
-			                 "the private volume of '%s' is missing: %s", cfg->name,
-			                 paths[6]);
-	} else if (cfg->private_of) {
-		/* a snapshot of the dvm's private volume, in the disposable's range */
-		paths[6] = splq_volume_private(b->home, cfg->private_of);
-		fs->private_src = paths[4];
-		if (splq_copy_tree(paths[6], paths[4], base - splq_slot_base(cfg->private_of_slot),
-		                   err) < 0)
-			return -1;
-	} else {
-		fs->private_src = paths[4];
-		if (splq_volume_new_private(paths[4], base, err) < 0)
-			return -1;
-	}
+	if (open_private(b, p, paths, err) < 0)
+		return -1;
 	if (splq_userns_open(0, base, SPLQ_UID_RANGE, &fs->userns_fd, err) < 0 ||
 	    seccomp_program(b, p, err) < 0)
 		return -1;
@@ -458,6 +479,7 @@ int splq_native_start(struct splq_backend *b, const struct splq_vm_config *cfg,
 	    .cfg = cfg, .first = first, .init_fd = -1, .once_fd = -1, .cg = {.dir_fd = -1}};
 	int once[2] = {-1, -1};
 	p.fs.userns_fd = -1;
+	p.fs.private_fd = -1;
 	char *paths[7] = {0};
 	int pipefd[2] = {-1, -1};
 	sigset_t old;
@@ -522,6 +544,8 @@ out:
 	}
 	if (p.fs.userns_fd >= 0)
 		close(p.fs.userns_fd);
+	if (p.fs.private_fd >= 0)
+		close(p.fs.private_fd);
 	if (p.init_fd >= 0)
 		close(p.init_fd);
 	free(p.prog);

@@ -11,6 +11,7 @@
 
 #include "../store.h"
 #include "../util.h"
+#include "image.h"
 #include "userns.h"
 
 char *splq_volume_root_link(const char *home, const char *template)
@@ -89,7 +90,7 @@ int splq_volume_template_next(const char *home, const char *template, char **use
 
 char *splq_volume_private(const char *home, const char *qube)
 {
-	return splq_strdup_printf("%s/qubes/%s/private", home, qube);
+	return splq_strdup_printf("%s/qubes/%s/private.img", home, qube);
 }
 
 int splq_volume_mkdir(const char *path, mode_t mode, long uid, struct splq_error *err)
@@ -99,15 +100,6 @@ int splq_volume_mkdir(const char *path, mode_t mode, long uid, struct splq_error
 	/* mkdir's mode is masked by the umask; the volume's is not */
 	if (chmod(path, mode) < 0 || chown(path, uid, uid) < 0)
 		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "set owner of %s", path);
-	return 0;
-}
-
-int splq_volume_new_private(const char *path, long base, struct splq_error *err)
-{
-	cleanup_free char *user = splq_strdup_printf("%s/user", path);
-	if (splq_volume_mkdir(path, 0755, base, err) < 0 ||
-	    splq_volume_mkdir(user, 0700, base + 1000, err) < 0)
-		return -1;
 	return 0;
 }
 
@@ -249,7 +241,6 @@ static int make_parent(const char *path, struct splq_error *err)
 
 static int create(const char *home, const struct splq_vm_config *cfg, struct splq_error *err)
 {
-	long base = splq_slot_base(cfg->slot);
 	if (cfg->klass == SPLQ_CLASS_DISPVM)
 		return 0;
 	if (cfg->klass == SPLQ_CLASS_TEMPLATEVM) {
@@ -270,7 +261,7 @@ static int create(const char *home, const struct splq_vm_config *cfg, struct spl
 			return -1;
 	}
 	cleanup_free char *priv = splq_volume_private(home, cfg->name);
-	if (make_parent(priv, err) < 0 || splq_volume_new_private(priv, base, err) < 0)
+	if (make_parent(priv, err) < 0 || splq_image_make(priv, cfg->private_size, err) < 0)
 		return -1;
 	return 0;
 }
@@ -295,7 +286,6 @@ int splq_volume_clone(const char *home, const struct splq_vm_config *src,
 {
 	cleanup_free char *spriv = splq_volume_private(home, src->name);
 	cleanup_free char *dpriv = splq_volume_private(home, dst->name);
-	long shift = splq_slot_base(dst->slot) - splq_slot_base(src->slot);
 	int r = make_parent(dpriv, err);
 	if (r == 0 &&
 	    (src->klass == SPLQ_CLASS_TEMPLATEVM || src->klass == SPLQ_CLASS_STANDALONEVM)) {
@@ -308,7 +298,7 @@ int splq_volume_clone(const char *home, const struct splq_vm_config *src,
 			r = splq_copy_tree(sroot, droot, 0, err);
 	}
 	if (r == 0)
-		r = splq_copy_tree(spriv, dpriv, shift, err);
+		r = splq_image_copy(spriv, dpriv, err); /* qube-local ids: no shift */
 	if (r < 0) {
 		struct splq_error ignored;
 		splq_volume_remove(home, dst, &ignored);

@@ -10,9 +10,9 @@
  *                          start; a generation no running qube uses is
  *                          removed when the template next starts
  *   qubes/<S>/root         a StandaloneVM's own copy of its template's root
- *   qubes/<Q>/private      every qube's private volume (/home), owned by the
- *                          qube's uid range, so nothing in it belongs to
- *                          host root
+ *   qubes/<Q>/private.img  every lasting qube's private volume (/home): a
+ *                          sparse ext4 image of the private size whose files
+ *                          are owned by qube-local ids (image.h)
  * A DispVM has nothing here: its layers live under SPLQ_RUN. */
 #ifndef SPLQ_NATIVE_VOLUME_H
 #define SPLQ_NATIVE_VOLUME_H
@@ -39,9 +39,5 @@ int splq_volume_remove(const char *home, const struct splq_vm_config *cfg, struc
 
 /* mkdir with exactly this mode (no umask) and owner uid:uid. */
 int splq_volume_mkdir(const char *path, mode_t mode, long uid, struct splq_error *err);
-
-/* Make a fresh private volume at path for a qube whose root is host id
- * base: /home with user/ (uid 1000 in the qube). */
-int splq_volume_new_private(const char *path, long base, struct splq_error *err);
 
 #endif
