@@ -181,7 +181,7 @@ sys.stdout.write("small")'
 	run --separate-stderr "$SPLQ" --json dispvm --template t --max-output 100 -- head -c 5000 /dev/zero
 	assert_status 77
 	run -64 "$SPLQ" run --max-output lots q true
-	[[ $output == *"--max-output needs a size"* ]]
+	[[ $output == *"--max-output: size 'lots' must be a whole number"* ]]
 }
 
 @test "terminal: no descriptor inside is the caller's terminal after run, --no-wait, dispvm and run -t" {

@@ -160,12 +160,12 @@ df_size() {
 @test "disposable: its private and volatile volumes are bounded by its dvm's sizes" {
 	run --separate-stderr splq template create dt --base host --size private=16M --size volatile=24M
 	assert_status 0
-	run "$SPLQ" dispvm -t dt -- sh -c 'df -B1 --output=size / /home /tmp | tail -3 | tr -d " "; dd if=/dev/zero of=/home/user/big bs=1M count=64 2>&1'
+	run "$SPLQ" dispvm --template dt -- sh -c 'df -B1 --output=size / /home /tmp | tail -3 | tr -d " "; dd if=/dev/zero of=/home/user/big bs=1M count=64 2>&1'
 	[ "${lines[0]}" = $((24 << 20)) ]
 	[ "${lines[1]}" = $((16 << 20)) ]
 	[ "${lines[2]}" = $((24 << 20)) ]
 	assert_enospc
-	run "$SPLQ" dispvm -t dt -- sh -c 'dd if=/dev/zero of=/tmp/big bs=1M count=64 2>&1'
+	run "$SPLQ" dispvm --template dt -- sh -c 'dd if=/dev/zero of=/tmp/big bs=1M count=64 2>&1'
 	assert_enospc
 	assert_leftovers_none
 }
@@ -174,7 +174,7 @@ df_size() {
 	make_qube dvm t --size private=32M --prop template_for_dispvms=True
 	splq run dvm -- sh -c 'echo from-dvm > /home/user/mark'
 	splq shutdown --wait dvm
-	run --separate-stderr "$SPLQ" dispvm -t dvm -- sh -c 'cat /home/user/mark; echo changed > /home/user/mark; df -B1 --output=size /home | tail -1'
+	run --separate-stderr "$SPLQ" dispvm --template dvm -- sh -c 'cat /home/user/mark; echo changed > /home/user/mark; df -B1 --output=size /home | tail -1'
 	assert_status 0
 	[ "${lines[0]}" = from-dvm ]
 	((lines[1] > 16 << 20 && lines[1] <= 32 << 20))
@@ -183,7 +183,7 @@ df_size() {
 	[ "$output" = from-dvm ]
 	# while the dvm runs, a disposable still gets what it wrote so far
 	splq run dvm -- sh -c 'echo running > /home/user/mark2'
-	run --separate-stderr "$SPLQ" dispvm -t dvm -- cat /home/user/mark2
+	run --separate-stderr "$SPLQ" dispvm --template dvm -- cat /home/user/mark2
 	assert_status 0
 	[ "$output" = running ]
 	splq kill dvm
@@ -341,7 +341,7 @@ df_size() {
 	assert_status 0
 	[[ $output != *"$SPLQ_HOME"* && $output != *"$SPLQ_RUN"* && $output != *splq-test* ]]
 	[[ $output == *"lowerdir=lower,upperdir=volatile/upper,workdir=volatile/work"* ]]
-	run --separate-stderr "$SPLQ" dispvm -t t -- cat /proc/self/mountinfo
+	run --separate-stderr "$SPLQ" dispvm --template t -- cat /proc/self/mountinfo
 	assert_status 0
 	[[ $output != *"$SPLQ_HOME"* && $output != *"$SPLQ_RUN"* && $output != *splq-test* ]]
 	splq kill work

@@ -175,8 +175,9 @@ int splq_rootfs_mount(const struct splq_rootfs *r, struct splq_error *err)
 		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "chdir %s", r->rundir);
 	/* the volatile volume: a tmpfs of its size in this mount namespace,
 	 * its pages charged to the qube's memory cgroup */
-	if (mountpoint("volatile", err) < 0 ||
-	    mount_tmpfs("volatile", r->volatile_size, "0700", 0, err) < 0)
+	if (mkdir("volatile", 0700) < 0 && errno != EEXIST)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "mkdir %s/volatile", r->rundir);
+	if (mount_tmpfs("volatile", r->volatile_size, "0700", 0, err) < 0)
 		return -1;
 	if (r->root_rw) {
 		if (idmapped_bind(r->root_src, r->stage, r->userns_fd, false, false, err) < 0)
