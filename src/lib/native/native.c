@@ -105,7 +105,7 @@ static int native_wait(struct splq_backend *b, const char *name, long timeout_ms
 	n->first_sup = -1;
 	struct splq_session_end end = {
 	    .supervisor = sup, .deadline = timeout_ms >= 0 ? splq_now_ms() + timeout_ms : -1};
-	int r = splq_session_run(&n->first, &end, status, signo, err);
+	int r = splq_session_run(n->first, &end, status, signo, err);
 	/* the session is over: the qube ends with its command, or was told to */
 	if (r < 0 && !*signo && err->code != SPLQ_E_TIMEOUT)
 		kill(sup, SIGUSR2);
@@ -247,6 +247,7 @@ static void native_free(struct splq_backend *b)
 {
 	if (!b)
 		return;
+	free(((struct splq_native *)b)->first);
 	free(b->home);
 	free(b->run);
 	free(b);

@@ -19,7 +19,8 @@
 #include <sys/un.h>
 
 #include "../backend.h"
-#include "session.h"
+
+struct splq_session;
 
 /* The native backend: the interface, plus the supervisor this process
  * started for a first command (a disposable), which only it can wait for,
@@ -28,7 +29,7 @@ struct splq_native {
 	struct splq_backend base;
 	char first_name[SPLQ_NAME_MAX + 1];
 	pid_t first_sup;
-	struct splq_session first;
+	struct splq_session *first; /* session.h */
 };
 
 /* Write a runtime file: no fsync (it describes processes, which a crash

@@ -42,6 +42,7 @@
 #include "rootfs.h"
 #include "runtime.h"
 #include "seccomp.h"
+#include "session.h"
 #include "supervise.h"
 #include "userns.h"
 #include "volume.h"
@@ -515,7 +516,9 @@ int splq_native_start(struct splq_backend *b, const struct splq_vm_config *cfg,
 	}
 	if (first) {
 		struct splq_native *n = (struct splq_native *)b;
-		if (splq_session_send(&n->first, once[0], cfg->name, first, cfg->qrexec_timeout_s,
+		if (!n->first)
+			n->first = splq_xmalloc(sizeof(*n->first));
+		if (splq_session_send(n->first, once[0], cfg->name, first, cfg->qrexec_timeout_s,
 		                      err) < 0) {
 			kill(sup, SIGUSR2);
 			waitpid(sup, NULL, 0);
