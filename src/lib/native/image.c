@@ -42,28 +42,61 @@ static int run_e2fs(const char *prog, char *const argv[], int ok, const char *wh
 	if (!*path)
 		return splq_fail(err, SPLQ_E_UNSUPPORTED,
 		                 "%s is missing (install e2fsprogs) for %s", prog, what);
+	int pfd[2];
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "pipe");
 	pid_t pid = fork();
-	if (pid < 0)
+	if (pid < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
 		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "fork");
+	}
 	if (pid == 0) {
 		int null = open("/dev/null", O_RDWR);
 		if (null >= 0) {
 			dup2(null, 0);
 			dup2(null, 1);
-			dup2(null, 2);
 		}
+		dup2(pfd[1], 2);
 		syscall(SYS_close_range, 3, ~0U, 0);
 		char *env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
 		execve(path, argv, env);
 		_exit(127);
 	}
+	close(pfd[1]);
+	/* what it says on stderr: the last line names what went wrong */
+	char said[1024];
+	size_t len = 0;
+	for (;;) {
+		char buf[512];
+		ssize_t n = read(pfd[0], buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		for (ssize_t i = 0; i < n; i++) {
+			if (len == sizeof(said) - 1)
+				memmove(said, said + 512, len -= 512);
+			said[len++] = buf[i];
+		}
+	}
+	close(pfd[0]);
+	said[len] = 0;
+	while (len && (said[len - 1] == '\n' || said[len - 1] == ' '))
+		said[--len] = 0;
+	char *last = strrchr(said, '\n');
+	last = last ? last + 1 : said;
 	int st;
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
 			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "wait for %s", prog);
-	if (!WIFEXITED(st) || WEXITSTATUS(st) > ok)
-		return splq_fail(err, SPLQ_E_INTERNAL, "%s failed (status %d) on %s", prog,
-		                 WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), what);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) > ok) {
+		bool full = strstr(said, "No space left") || strstr(said, "Disk quota exceeded");
+		return splq_fail(err, full ? SPLQ_E_NOSPACE : SPLQ_E_INTERNAL,
+		                 "%s failed (status %d) on %s%s%s", prog,
+		                 WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), what,
+		                 *last ? ": " : "", last);
+	}
 	return 0;
 }
 
