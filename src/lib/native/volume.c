@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "../store.h"
+#include "../tree.h"
 #include "../util.h"
 #include "userns.h"
 
