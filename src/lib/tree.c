@@ -1,117 +1,142 @@
-/* splq: walks over directory trees (see tree.h). */
+/* splq: remove and change owners of directory trees (see tree.h; copies
+ * are in tree_copy.c).
+ *
+ * The trees are often a qube's volumes, written by the qube: whatever it
+ * can make is handled in bounded time, memory and descriptors.  The walk
+ * (walk.h) holds a constant number of descriptors whatever the depth, and
+ * checks every directory it enters or goes back to against what was
+ * listed; rm never crosses into another mount, and goes on past what it
+ * cannot remove; a shift changes each inode once, also one with many
+ * links, and never follows a link. */
 #include "tree.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "util.h"
-
-static bool dot_or_dotdot(const char *n)
-{
-	return n[0] == '.' && (n[1] == '\0' || (n[1] == '.' && n[2] == '\0'));
-}
-
-/* ---- walking a tree ---- */
-
-/* What a walk down a tree hands from a directory to its entries. */
-struct walk {
-	dev_t dev;  /* rm, shift: the file system the walk stays on */
-	bool top;   /* rm, shift: the entry is where the walk began */
-	long shift; /* shift, copy: added to owners */
-	int dstfd;  /* copy: the directory the entries are copied into */
-};
-
-typedef int (*walk_fn)(int dfd, const char *name, const char *path, const struct walk *w,
-                       struct splq_error *err);
-
-/* A stream on the directory open at fd, which it takes (closed on
- * failure too).  Messages name the directory as "<what> '<path>'". */
-static DIR *dir_open(int fd, const char *path, const char *what, struct splq_error *err)
-{
-	DIR *d = fdopendir(fd);
-
-	if (!d) {
-		int e = errno;
-
-		close(fd);
-		splq_fail_errno(err, SPLQ_E_INTERNAL, e, "cannot read %s '%s'", what, path);
-	}
-	return d;
-}
-
-/* fn on each entry of d but . and .., named path/entry; stops at the first
- * failure. */
-static int each_entry(DIR *d, const char *path, const char *what, walk_fn fn, const struct walk *w,
-                      struct splq_error *err)
-{
-	for (;;) {
-		cleanup_free char *child = NULL;
-		struct dirent *de;
-
-		errno = 0;
-		de = readdir(d);
-		if (!de) {
-			if (errno)
-				return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
-				                       "cannot read %s '%s'", what, path);
-			return 0;
-		}
-		if (dot_or_dotdot(de->d_name))
-			continue;
-		child = splq_strdup_printf("%s/%s", path, de->d_name);
-		if (fn(dirfd(d), de->d_name, child, w, err) < 0)
-			return -1;
-	}
-}
+#include "walk.h"
 
 /* ---- rm -rf ---- */
 
-static int rm_at(int pfd, const char *name, const char *path, const struct walk *w,
-                 struct splq_error *err)
+/* rm goes on past what it cannot remove, says what the first thing was and
+ * how many more there were. */
+struct rm {
+	struct splq_walk w;
+	int pfd;          /* the top's parent */
+	const char *base; /* the top's name in it */
+	int failures;
+	struct splq_error *err;
+};
+
+static void rm_note(struct rm *r, struct splq_level *in, const struct splq_error *e)
 {
-	struct walk sub = {0};
-	struct stat st, st2;
+	if (in)
+		in->failed = true;
+	if (r->failures++ == 0)
+		*r->err = *e;
+}
 
-	if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-		if (errno == ENOENT)
-			return 0;
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot stat '%s'", path);
-	}
-	sub.dev = w->top ? st.st_dev : w->dev;
-	if (st.st_dev != sub.dev)
-		return splq_fail(err, SPLQ_E_STATE,
-		                 "cannot remove '%s': another file system is mounted there", path);
+static void rm_fail(struct rm *r, struct splq_level *in, int code, int e, const char *name,
+                    const char *why)
+{
+	cleanup_free char *p = splq_walk_path(&r->w, r->w.top, name);
+	struct splq_error x;
 
-	if (S_ISDIR(st.st_mode)) {
-		cleanup_close int fd = -1;
-		cleanup_dir DIR *d = NULL;
+	if (e)
+		splq_fail_errno(&x, code, e, "cannot remove '%s'%s", p, why);
+	else
+		splq_fail(&x, code, "cannot remove '%s'%s", p, why);
+	rm_note(r, in, &x);
+}
 
-		fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0) {
-			if (errno == ENOENT)
-				return 0;
-			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
-			                       "cannot open directory '%s'", path);
+static void rm_entry(struct rm *r, struct splq_walk_ev *ev)
+{
+	struct splq_walk *w = &r->w;
+	struct splq_level *cur = &w->lv[w->depth - 1];
+	struct splq_error x;
+
+	for (int tries = 0;; tries++) {
+		if (ev->stat_errno)
+			return rm_fail(r, cur, SPLQ_E_INTERNAL, ev->stat_errno, ev->name, "");
+		if (ev->st.st_dev != w->lv[0].node.dev)
+			return rm_fail(r, cur, SPLQ_E_STATE, 0, ev->name,
+			               ": another file system is mounted there");
+		if (!S_ISDIR(ev->st.st_mode)) {
+			if (unlinkat(w->fd, ev->name, 0) == 0 || errno == ENOENT)
+				cur->progress = true;
+			else
+				rm_fail(r, cur, SPLQ_E_INTERNAL, errno, ev->name, "");
+			return;
 		}
-		/* The entry may have been swapped since fstatat. */
-		if (fstat(fd, &st2) < 0 || st2.st_dev != st.st_dev || st2.st_ino != st.st_ino)
-			return splq_fail(err, SPLQ_E_STATE,
-			                 "cannot remove '%s': it changed while being removed",
-			                 path);
-		d = dir_open(splq_steal_fd(&fd), path, "directory", err);
-		if (!d || each_entry(d, path, "directory", rm_at, &sub, err) < 0)
-			return -1;
-		if (unlinkat(pfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
-			                       "cannot remove directory '%s'", path);
+		/* a bind mount of the same file system has the same st_dev */
+		struct statx stx;
+		if (statx(w->fd, ev->name, AT_SYMLINK_NOFOLLOW, 0, &stx) == 0 &&
+		    (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+		    (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
+			return rm_fail(r, cur, SPLQ_E_STATE, 0, ev->name,
+			               ": another file system is mounted there");
+		int e = splq_walk_enter(w, ev->name, &ev->st, &x);
+		if (e < 0)
+			return rm_note(r, cur, &x);
+		if (e == 0)
+			return;
+		if (tries == SPLQ_WALK_TRIES)
+			return rm_fail(r, cur, SPLQ_E_STATE, 0, ev->name, ": it keeps changing");
+		/* not the directory listed: look again */
+		if (fstatat(w->fd, ev->name, &ev->st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno == ENOENT)
+				return;
+			ev->stat_errno = errno;
+		}
+	}
+}
+
+/* Every entry of the directory left was seen: remove it.  1 when it is
+ * read once more instead. */
+static int rm_leave(struct rm *r, struct splq_level *left)
+{
+	struct splq_walk *w = &r->w;
+	struct splq_level *parent = w->depth ? &w->lv[w->depth - 1] : NULL;
+	int pfd = parent ? w->fd : r->pfd;
+	const char *name = parent ? left->name : r->base;
+	struct stat st;
+	int e;
+
+	if (unlinkat(pfd, name, AT_REMOVEDIR) == 0 || errno == ENOENT) {
+		if (parent)
+			parent->progress = true;
 		return 0;
 	}
-	if (unlinkat(pfd, name, 0) < 0 && errno != ENOENT)
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot remove '%s'", path);
+	e = errno;
+	if (e == ENOTEMPTY && left->failed) {
+		if (parent)
+			parent->failed = true; /* it was said why */
+		return 0;
+	}
+	/* Where a directory offset counts entries (tmpfs before Linux 6.6),
+	 * the entries removed before it move it and some are skipped: read
+	 * the directory again from its start while each pass removes some. */
+	if (e == ENOTEMPTY && left->progress && fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    splq_same_inode(&st, &left->node)) {
+		struct splq_error ignored;
+
+		if (parent)
+			return splq_walk_enter(w, name, &st, &ignored) == 0;
+		int fd = openat(pfd, name, SPLQ_DIR_FLAGS);
+		struct stat now;
+
+		if (fd >= 0 && fstat(fd, &now) == 0 && splq_same_inode(&now, &left->node)) {
+			splq_walk_start(w, fd, &now);
+			return 1;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	rm_fail(r, parent, SPLQ_E_INTERNAL, e, parent ? name : NULL, "");
 	return 0;
 }
 
@@ -119,11 +144,17 @@ int splq_rm_rf(const char *path, struct splq_error *err)
 {
 	cleanup_free char *copy = NULL;
 	cleanup_close int pfd = -1;
-	const char *base;
+	struct rm r = {.err = err};
+	struct splq_error own, x;
+	struct splq_walk_ev ev;
+	struct stat st, now;
+	int fd;
 
+	if (!err)
+		r.err = err = &own;
 	if (!path || !*path)
 		return splq_fail(err, SPLQ_E_INTERNAL, "cannot remove an empty path");
-	switch (splq_open_parent(path, &copy, &base, &pfd, err)) {
+	switch (splq_open_parent(path, &copy, &r.base, &pfd, err)) {
 	case 0:
 		break;
 	case -2: /* a missing parent means a missing path */
@@ -131,343 +162,176 @@ int splq_rm_rf(const char *path, struct splq_error *err)
 	default:
 		return -1;
 	}
-	return rm_at(pfd, base, path, &(struct walk){.top = true}, err);
+	if (fstatat(pfd, r.base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT
+		           ? 0
+		           : splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot stat '%s'", path);
+	if (!S_ISDIR(st.st_mode)) {
+		if (unlinkat(pfd, r.base, 0) < 0 && errno != ENOENT)
+			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot remove '%s'",
+			                       path);
+		return 0;
+	}
+	fd = openat(pfd, r.base, SPLQ_DIR_FLAGS);
+	if (fd < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot open directory '%s'",
+		                       path);
+	if (fstat(fd, &now) < 0 || now.st_dev != st.st_dev || now.st_ino != st.st_ino) {
+		close(fd);
+		return splq_fail(err, SPLQ_E_STATE, "cannot remove '%s': it changed meanwhile",
+		                 path);
+	}
+	r.pfd = pfd;
+	splq_walk_init(&r.w, copy);
+	splq_walk_start(&r.w, fd, &now);
+	for (;;) {
+		int e = splq_walk_next(&r.w, &ev, &x);
+
+		if (e < 0) {
+			rm_note(&r, NULL, &x); /* the walk cannot go on: the rest stays */
+			break;
+		}
+		if (e == SPLQ_WALK_ENTRY)
+			rm_entry(&r, &ev);
+		else if (rm_leave(&r, ev.left) == 0 && r.w.depth == 0)
+			break;
+	}
+	splq_walk_free(&r.w);
+	if (r.failures > 1) {
+		size_t len = strlen(err->msg);
+
+		snprintf(err->msg + len, sizeof(err->msg) - len, " (and %d more)", r.failures - 1);
+	}
+	return r.failures ? -1 : 0;
 }
 
-/* ---- copy and shift ---- */
+/* ---- shift ---- */
 
-static int shift_id(long id, long shift, const char *path, unsigned *out, struct splq_error *err)
+/* A shift changes each inode once: files with more than one link are
+ * remembered (walk.h's map) until all their links were seen. */
+struct shift {
+	struct splq_walk w;
+	long shift;
+	struct splq_links links;
+};
+
+static int shift_fail(struct shift *s, const char *name, int code, int e, const char *what,
+                      struct splq_error *err)
 {
-	long long v = (long long)id + shift;
-
-	if (v < 0 || v >= (long long)UINT_MAX)
-		return splq_fail(err, SPLQ_E_VALUE,
-		                 "cannot shift the owner %ld of '%s' by %ld: out of range", id,
-		                 path, shift);
-	*out = (unsigned)v;
-	return 0;
+	cleanup_free char *p = splq_walk_path(&s->w, s->w.top, name);
+	if (e)
+		return splq_fail_errno(err, code, e, "cannot %s '%s'", what, p);
+	return splq_fail(err, code, "cannot %s '%s'", what, p);
 }
 
-static int shifted_owner(const struct stat *st, long shift, const char *path, uid_t *uid,
-                         gid_t *gid, struct splq_error *err)
+/* Shift the owner of fd (O_PATH or not), which is st, at dir/name; put
+ * set-id bits back, which chown clears. */
+static int shift_fd(struct shift *s, int fd, bool opath, int dir, const char *name,
+                    const struct stat *st, struct splq_error *err)
 {
-	unsigned u = 0, g = 0;
+	struct splq_node n;
+	uid_t uid;
+	gid_t gid;
 
-	if (shift_id((long)st->st_uid, shift, path, &u, err) < 0 ||
-	    shift_id((long)st->st_gid, shift, path, &g, err) < 0)
+	splq_node_of(&n, st);
+	if (splq_walk_owner(&n, s->shift, &s->w, s->w.top, name, &uid, &gid, err) < 0)
 		return -1;
-	*uid = u;
-	*gid = g;
+	if (fchownat(fd, "", uid, gid, AT_EMPTY_PATH) < 0)
+		return shift_fail(s, name, SPLQ_E_INTERNAL, errno, "set the owner of", err);
+	if (S_ISLNK(st->st_mode) || !(st->st_mode & (S_ISUID | S_ISGID)))
+		return 0;
+	cleanup_close int mfd = opath ? openat(dir, name, SPLQ_OPEN_FLAGS) : -1;
+	struct stat now;
+	if (opath && (mfd < 0 || fstat(mfd, &now) < 0 || !splq_same_inode(&now, &n)))
+		return shift_fail(s, name, SPLQ_E_STATE, 0, "set the mode of (it changed)", err);
+	if (fchmod(opath ? mfd : fd, st->st_mode & 07777) < 0)
+		return shift_fail(s, name, SPLQ_E_INTERNAL, errno, "set the mode of", err);
 	return 0;
 }
 
-/* chown by an unprivileged user can only fail; like cp -a, an unshifted
- * copy made without root keeps the copier as owner. */
-static bool chown_error_ok(int e, long shift)
+/* A non-directory at dir/name, listed as st; 1 when it changed. */
+static int shift_other(struct shift *s, int dir, const char *name, const struct stat *st,
+                       struct splq_error *err)
 {
-	return e == EPERM && shift == 0 && geteuid() != 0;
+	cleanup_close int fd = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	struct splq_link *l;
+	struct stat now;
+
+	if (fd < 0)
+		return errno == ENOENT ? 1
+		                       : shift_fail(s, name, SPLQ_E_INTERNAL, errno, "open", err);
+	if (fstat(fd, &now) < 0 || now.st_dev != st->st_dev || now.st_ino != st->st_ino)
+		return 1;
+	if (now.st_nlink > 1 && (l = splq_links_find(&s->links, now.st_dev, now.st_ino))) {
+		if (--l->left == 0)
+			splq_links_drop(&s->links, l);
+		return 0; /* shifted at its first link */
+	}
+	if (shift_fd(s, fd, true, dir, name, &now, err) < 0)
+		return -1;
+	if (now.st_nlink > 1 &&
+	    !splq_links_add(&s->links, now.st_dev, now.st_ino, now.st_nlink - 1, 0))
+		return shift_fail(s, name, SPLQ_E_VALUE, 0,
+		                  "change owners (too many files with hard links) at", err);
+	return 0;
 }
 
-static int copy_data(int in, int out, const char *path, struct splq_error *err)
+static int shift_walk(struct shift *s, struct splq_error *err)
 {
-	static const size_t chunk = 1 << 20;
-	cleanup_free char *buf = NULL;
-	bool use_cfr = true;
+	struct splq_walk_ev ev;
 
 	for (;;) {
-		ssize_t n;
+		int e = splq_walk_next(&s->w, &ev, err);
 
-		if (use_cfr) {
-			n = copy_file_range(in, NULL, out, NULL, chunk * 64, 0);
-			if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
-			              errno == EOPNOTSUPP || errno == EBADF || errno == EPERM)) {
-				use_cfr = false;
-				continue;
-			}
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0)
-				return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
-				                       "cannot copy to '%s'", path);
-			if (n == 0)
+		if (e < 0)
+			return -1;
+		if (e == SPLQ_WALK_LEAVE) {
+			if (s->w.depth == 0)
 				return 0;
 			continue;
 		}
-		if (!buf)
-			buf = splq_xmalloc(chunk);
-		n = read(in, buf, chunk);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
-			                       "cannot read the source of '%s'", path);
-		if (n == 0)
-			return 0;
-		for (ssize_t off = 0; off < n;) {
-			ssize_t w = write(out, buf + off, n - off);
+		for (int tries = 0;; tries++) {
+			int r;
 
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0)
-				return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
-				                       "cannot write '%s'", path);
-			off += w;
-		}
-	}
-}
-
-/* Remove a non-directory at dstfd/name so that a copy can take its place. */
-static int clear_slot(int dstfd, const char *name, const char *path, struct splq_error *err)
-{
-	struct stat st;
-
-	if (fstatat(dstfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return 0;
-	if (S_ISDIR(st.st_mode))
-		return splq_fail(err, SPLQ_E_STATE,
-		                 "cannot copy to '%s': a directory of that name exists", path);
-	if (unlinkat(dstfd, name, 0) < 0 && errno != ENOENT)
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot replace '%s'", path);
-	return 0;
-}
-
-static int copy_dir(int srcfd, int dstfd, const char *dpath, long shift, struct splq_error *err);
-
-/* Owner, mode and times of a copy open at fd (a directory's once its
- * contents are in). */
-static int set_attrs(int fd, const struct stat *st, const char *path, long shift,
-                     struct splq_error *err)
-{
-	struct timespec ts[2] = {st->st_atim, st->st_mtim};
-	uid_t uid;
-	gid_t gid;
-
-	if (shifted_owner(st, shift, path, &uid, &gid, err) < 0)
-		return -1;
-	/* chown before chmod: chown clears set-id bits. */
-	if (fchown(fd, uid, gid) < 0 && !chown_error_ok(errno, shift))
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot set the owner of '%s'",
-		                       path);
-	if (fchmod(fd, st->st_mode & 07777) < 0)
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot set the mode of '%s'",
-		                       path);
-	if (futimens(fd, ts) < 0)
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot set the times of '%s'",
-		                       path);
-	return 0;
-}
-
-static int copy_entry(int srcfd, const char *name, const char *dpath, const struct walk *w,
-                      struct splq_error *err)
-{
-	int dstfd = w->dstfd;
-	long shift = w->shift;
-	struct timespec ts[2];
-	struct stat st;
-	uid_t uid;
-	gid_t gid;
-
-	if (fstatat(srcfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
-		                       "cannot stat the source of '%s'", dpath);
-	if (shifted_owner(&st, shift, dpath, &uid, &gid, err) < 0)
-		return -1;
-	ts[0] = st.st_atim;
-	ts[1] = st.st_mtim;
-
-	if (S_ISDIR(st.st_mode)) {
-		cleanup_close int sfd = -1;
-		cleanup_close int dfd = -1;
-		struct stat dst;
-
-		if (mkdirat(dstfd, name, 0700) < 0) {
-			if (errno != EEXIST)
-				return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
-				                       "cannot create directory '%s'", dpath);
-			if (fstatat(dstfd, name, &dst, AT_SYMLINK_NOFOLLOW) < 0 ||
-			    !S_ISDIR(dst.st_mode)) {
-				if (clear_slot(dstfd, name, dpath, err) < 0)
-					return -1;
-				if (mkdirat(dstfd, name, 0700) < 0)
-					return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
-					                       "cannot create directory '%s'",
-					                       dpath);
+			if (ev.stat_errno)
+				return shift_fail(s, ev.name, SPLQ_E_INTERNAL, ev.stat_errno,
+				                  "stat", err);
+			if (ev.st.st_dev != s->w.lv[0].node.dev)
+				return shift_fail(s, ev.name, SPLQ_E_STATE, 0,
+				                  "change owners (another file system is mounted "
+				                  "there) at",
+				                  err);
+			if (S_ISDIR(ev.st.st_mode)) {
+				r = splq_walk_enter(&s->w, ev.name, &ev.st, err);
+				if (r == 0)
+					r = shift_fd(s, s->w.fd, false, -1, NULL, &ev.st, err);
+			} else {
+				r = shift_other(s, s->w.fd, ev.name, &ev.st, err);
+			}
+			if (r < 0)
+				return -1;
+			if (r == 0)
+				break;
+			if (tries == SPLQ_WALK_TRIES)
+				return shift_fail(s, ev.name, SPLQ_E_STATE, 0,
+				                  "change owners (it keeps changing) at", err);
+			if (fstatat(s->w.fd, ev.name, &ev.st, AT_SYMLINK_NOFOLLOW) < 0) {
+				if (errno == ENOENT)
+					break;
+				ev.stat_errno = errno;
 			}
 		}
-		sfd = openat(srcfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (sfd < 0)
-			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
-			                       "cannot open the source of '%s'", dpath);
-		dfd = openat(dstfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (dfd < 0)
-			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
-			                       "cannot open directory '%s'", dpath);
-		if (copy_dir(sfd, dfd, dpath, shift, err) < 0)
-			return -1;
-		return set_attrs(dfd, &st, dpath, shift, err);
 	}
-
-	if (clear_slot(dstfd, name, dpath, err) < 0)
-		return -1;
-
-	if (S_ISREG(st.st_mode)) {
-		cleanup_close int in = -1;
-		cleanup_close int out = -1;
-
-		in = openat(srcfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		if (in < 0)
-			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
-			                       "cannot open the source of '%s'", dpath);
-		out =
-		    openat(dstfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (out < 0)
-			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot create '%s'",
-			                       dpath);
-		if (copy_data(in, out, dpath, err) < 0)
-			return -1;
-		return set_attrs(out, &st, dpath, shift, err);
-	}
-
-	if (S_ISLNK(st.st_mode)) {
-		size_t cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 256;
-		cleanup_free char *target = NULL;
-		ssize_t n;
-
-		for (;;) {
-			free(target);
-			target = splq_xmalloc(cap);
-			n = readlinkat(srcfd, name, target, cap);
-			if (n < 0)
-				return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
-				                       "cannot read the source link of '%s'",
-				                       dpath);
-			if ((size_t)n < cap)
-				break;
-			cap *= 2;
-		}
-		target[n] = '\0';
-		if (symlinkat(target, dstfd, name) < 0)
-			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
-			                       "cannot create symlink '%s'", dpath);
-	} else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) || S_ISFIFO(st.st_mode) ||
-	           S_ISSOCK(st.st_mode)) {
-		if (mknodat(dstfd, name, (st.st_mode & S_IFMT) | 0600, st.st_rdev) < 0)
-			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot create '%s'",
-			                       dpath);
-	} else {
-		return splq_fail(err, SPLQ_E_INTERNAL, "cannot copy '%s': unknown file type",
-		                 dpath);
-	}
-
-	if (fchownat(dstfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 &&
-	    !chown_error_ok(errno, shift))
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot set the owner of '%s'",
-		                       dpath);
-	/* A node just made here, never a symlink: fchmodat cannot follow. */
-	if (!S_ISLNK(st.st_mode) && fchmodat(dstfd, name, st.st_mode & 07777, 0) < 0)
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot set the mode of '%s'",
-		                       dpath);
-	if (utimensat(dstfd, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot set the times of '%s'",
-		                       dpath);
-	return 0;
-}
-
-static int copy_dir(int srcfd, int dstfd, const char *dpath, long shift, struct splq_error *err)
-{
-	const struct walk w = {.shift = shift, .dstfd = dstfd};
-	cleanup_dir DIR *d = NULL;
-	int fd;
-
-	fd = dup(srcfd);
-	if (fd < 0)
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
-		                       "cannot read the source of '%s'", dpath);
-	d = dir_open(fd, dpath, "the source of", err);
-	if (!d)
-		return -1;
-	return each_entry(d, dpath, "the source of", copy_entry, &w, err);
-}
-
-int splq_copy_tree(const char *src, const char *dst, long shift, struct splq_error *err)
-{
-	cleanup_close int sfd = -1;
-	cleanup_close int dfd = -1;
-	struct stat st;
-
-	sfd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (sfd < 0)
-		return splq_fail_errno(err, errno == ENOENT ? SPLQ_E_NOTFOUND : SPLQ_E_INTERNAL,
-		                       errno, "cannot open directory '%s'", src);
-	if (fstat(sfd, &st) < 0)
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot stat '%s'", src);
-	if (mkdir(dst, 0700) < 0 && errno != EEXIST)
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot create directory '%s'",
-		                       dst);
-	dfd = open(dst, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dfd < 0)
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot open directory '%s'",
-		                       dst);
-	if (copy_dir(sfd, dfd, dst, shift, err) < 0)
-		return -1;
-	return set_attrs(dfd, &st, dst, shift, err);
-}
-
-static int shift_at(int pfd, const char *name, const char *path, const struct walk *w,
-                    struct splq_error *err)
-{
-	struct walk sub = {.shift = w->shift};
-	struct stat st;
-	uid_t uid;
-	gid_t gid;
-
-	if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return splq_fail_errno(err, errno == ENOENT ? SPLQ_E_NOTFOUND : SPLQ_E_INTERNAL,
-		                       errno, "cannot stat '%s'", path);
-	sub.dev = w->top ? st.st_dev : w->dev;
-	if (st.st_dev != sub.dev)
-		return splq_fail(err, SPLQ_E_STATE,
-		                 "cannot change owners under '%s': another file system is "
-		                 "mounted there",
-		                 path);
-	if (shifted_owner(&st, w->shift, path, &uid, &gid, err) < 0)
-		return -1;
-
-	if (S_ISDIR(st.st_mode)) {
-		cleanup_dir DIR *d = NULL;
-		int fd;
-
-		fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0)
-			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
-			                       "cannot open directory '%s'", path);
-		d = dir_open(fd, path, "directory", err);
-		if (!d || each_entry(d, path, "directory", shift_at, &sub, err) < 0)
-			return -1;
-		if (fchown(dirfd(d), uid, gid) < 0)
-			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
-			                       "cannot set the owner of '%s'", path);
-		if ((st.st_mode & (S_ISUID | S_ISGID)) && fchmod(dirfd(d), st.st_mode & 07777) < 0)
-			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
-			                       "cannot set the mode of '%s'", path);
-		return 0;
-	}
-	if (fchownat(pfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot set the owner of '%s'",
-		                       path);
-	/* chown clears set-id bits of files; put them back. */
-	if (!S_ISLNK(st.st_mode) && (st.st_mode & (S_ISUID | S_ISGID)) &&
-	    fchmodat(pfd, name, st.st_mode & 07777, 0) < 0)
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot set the mode of '%s'",
-		                       path);
-	return 0;
 }
 
 int splq_shift_tree(const char *path, long shift, struct splq_error *err)
 {
 	cleanup_free char *copy = NULL;
 	cleanup_close int pfd = -1;
+	struct shift s = {.shift = shift};
 	const char *base;
+	struct stat st;
+	int r;
 
 	if (!path || !*path)
 		return splq_fail(err, SPLQ_E_INTERNAL, "cannot change owners of an empty path");
@@ -475,5 +339,33 @@ int splq_shift_tree(const char *path, long shift, struct splq_error *err)
 		return -1;
 	if (shift == 0)
 		return 0;
-	return shift_at(pfd, base, path, &(struct walk){.top = true, .shift = shift}, err);
+	if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return splq_fail_errno(err, errno == ENOENT ? SPLQ_E_NOTFOUND : SPLQ_E_INTERNAL,
+		                       errno, "cannot stat '%s'", path);
+	splq_walk_init(&s.w, copy);
+	if (!S_ISDIR(st.st_mode)) {
+		r = shift_other(&s, pfd, base, &st, err);
+		if (r > 0)
+			r = splq_fail(err, SPLQ_E_STATE,
+			              "cannot change owners of '%s': it changed meanwhile", path);
+	} else {
+		int fd = openat(pfd, base, SPLQ_DIR_FLAGS);
+		struct stat now;
+
+		if (fd < 0 || fstat(fd, &now) < 0 || now.st_ino != st.st_ino ||
+		    now.st_dev != st.st_dev) {
+			if (fd >= 0)
+				close(fd);
+			r = splq_fail(err, SPLQ_E_STATE,
+			              "cannot change owners of '%s': it changed meanwhile", path);
+		} else {
+			splq_walk_start(&s.w, fd, &now);
+			r = shift_fd(&s, fd, false, -1, NULL, &now, err);
+			if (r == 0)
+				r = shift_walk(&s, err);
+		}
+	}
+	splq_links_free(&s.links);
+	splq_walk_free(&s.w);
+	return r;
 }
