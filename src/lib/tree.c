@@ -224,6 +224,12 @@ static int shift_fail(struct shift *s, const char *name, int code, int e, const 
 	return splq_fail(err, code, "cannot %s '%s'", what, p);
 }
 
+static int shift_refuse(struct shift *s, const char *name, const char *why, struct splq_error *err)
+{
+	cleanup_free char *p = splq_walk_path(&s->w, s->w.top, name);
+	return splq_fail(err, SPLQ_E_STATE, "cannot change the owner of '%s': %s", p, why);
+}
+
 /* Shift the owner of fd (O_PATH or not), which is st, at dir/name; put
  * set-id bits back, which chown clears. */
 static int shift_fd(struct shift *s, int fd, bool opath, int dir, const char *name,
@@ -243,7 +249,7 @@ static int shift_fd(struct shift *s, int fd, bool opath, int dir, const char *na
 	cleanup_close int mfd = opath ? openat(dir, name, SPLQ_OPEN_FLAGS) : -1;
 	struct stat now;
 	if (opath && (mfd < 0 || fstat(mfd, &now) < 0 || !splq_same_inode(&now, &n)))
-		return shift_fail(s, name, SPLQ_E_STATE, 0, "set the mode of (it changed)", err);
+		return shift_refuse(s, name, "it changed meanwhile", err);
 	if (fchmod(opath ? mfd : fd, st->st_mode & 07777) < 0)
 		return shift_fail(s, name, SPLQ_E_INTERNAL, errno, "set the mode of", err);
 	return 0;
@@ -271,8 +277,7 @@ static int shift_other(struct shift *s, int dir, const char *name, const struct 
 		return -1;
 	if (now.st_nlink > 1 &&
 	    !splq_links_add(&s->links, now.st_dev, now.st_ino, now.st_nlink - 1, 0))
-		return shift_fail(s, name, SPLQ_E_VALUE, 0,
-		                  "change owners (too many files with hard links) at", err);
+		return shift_refuse(s, name, "too many files with hard links", err);
 	return 0;
 }
 
@@ -297,10 +302,8 @@ static int shift_walk(struct shift *s, struct splq_error *err)
 				return shift_fail(s, ev.name, SPLQ_E_INTERNAL, ev.stat_errno,
 				                  "stat", err);
 			if (ev.st.st_dev != s->w.lv[0].node.dev)
-				return shift_fail(s, ev.name, SPLQ_E_STATE, 0,
-				                  "change owners (another file system is mounted "
-				                  "there) at",
-				                  err);
+				return shift_refuse(s, ev.name,
+				                    "another file system is mounted there", err);
 			if (S_ISDIR(ev.st.st_mode)) {
 				r = splq_walk_enter(&s->w, ev.name, &ev.st, err);
 				if (r == 0)
@@ -313,8 +316,7 @@ static int shift_walk(struct shift *s, struct splq_error *err)
 			if (r == 0)
 				break;
 			if (tries == SPLQ_WALK_TRIES)
-				return shift_fail(s, ev.name, SPLQ_E_STATE, 0,
-				                  "change owners (it keeps changing) at", err);
+				return shift_refuse(s, ev.name, "it keeps changing", err);
 			if (fstatat(s->w.fd, ev.name, &ev.st, AT_SYMLINK_NOFOLLOW) < 0) {
 				if (errno == ENOENT)
 					break;

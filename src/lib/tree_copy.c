@@ -111,6 +111,13 @@ static int copy_fail(struct copy *c, const char *name, int code, int e, const ch
 	return splq_fail(err, code, "cannot %s '%s'", what, p);
 }
 
+/* Refuse to copy the source entry name, saying why. */
+static int copy_refuse(struct copy *c, const char *name, const char *why, struct splq_error *err)
+{
+	cleanup_free char *p = splq_walk_path(&c->w, c->w.top, name);
+	return splq_fail(err, SPLQ_E_STATE, "cannot copy '%s': %s", p, why);
+}
+
 static int stage_open(struct copy *c, struct splq_error *err)
 {
 	for (int i = 0; c->stage < 0; i++) {
@@ -357,7 +364,7 @@ static int copy_node(struct copy *c, const char *name, const struct stat *st,
 		if (mknodat(c->dfd, name, (st->st_mode & S_IFMT) | 0600, st->st_rdev) < 0)
 			return copy_fail(c, name, SPLQ_E_INTERNAL, errno, "create", err);
 	} else {
-		return copy_fail(c, name, SPLQ_E_INTERNAL, 0, "copy (unknown file type)", err);
+		return copy_refuse(c, name, "a file of unknown type", err);
 	}
 	if (set_attrs_at(c->dfd, &n, c->shift, &c->w, c->dst, name, err) < 0)
 		return -1;
@@ -478,8 +485,8 @@ static int copy_walk(struct copy *c, struct splq_error *err)
 			if (r == 0)
 				break;
 			if (tries == SPLQ_WALK_TRIES)
-				return copy_fail(c, ev.name, SPLQ_E_STATE, 0,
-				                 "copy (it keeps changing while it is read)", err);
+				return copy_refuse(c, ev.name, "it keeps changing while it is read",
+				                   err);
 			if (fstatat(c->w.fd, ev.name, &ev.st, AT_SYMLINK_NOFOLLOW) < 0) {
 				if (errno == ENOENT)
 					break; /* gone */
