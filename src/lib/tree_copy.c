@@ -86,7 +86,8 @@ static int set_attrs_at(int dfd, const struct splq_node *n, long shift, const st
  * the file's other links are made from there (a link needs a name to link
  * from, and the walk keeps no descriptor of the directory the first copy is
  * in).  A file leaves the map and the stage once all its links were made;
- * the stage is removed when the copy ends. */
+ * the stage is removed when the copy ends.  A copy with more than
+ * SPLQ_LINKS_MAX files waiting for their other links at once is refused. */
 struct copy {
 	struct splq_walk w;
 	const char *dst; /* path of the top of the copy, for messages */
@@ -172,19 +173,25 @@ static void stage_remove(struct copy *c)
 	unlinkat(c->dtop, c->stage_name, AT_REMOVEDIR);
 }
 
-/* A first copy made at c->dfd/name of a file with nlink links. */
-static void stage_add(struct copy *c, const char *name, const struct stat *st)
+/* A first copy made at c->dfd/name of a file with more links.  A copy
+ * whose map is full is refused: copying the other links as files of their
+ * own would let a qube fill the host's disk with one file. */
+static int stage_add(struct copy *c, const char *name, const struct stat *st,
+                     struct splq_error *err)
 {
-	struct splq_error ignored;
 	char id[16];
 
-	if (st->st_nlink < 2 || c->links.n >= SPLQ_LINKS_MAX || stage_open(c, &ignored) < 0)
-		return; /* the file's other links will be copies of their own */
+	if (st->st_nlink < 2)
+		return 0;
+	if (c->links.n >= SPLQ_LINKS_MAX)
+		return copy_refuse(c, name, "too many files with hard links", err);
+	if (stage_open(c, err) < 0)
+		return -1;
 	snprintf(id, sizeof(id), "%x", c->next_id);
 	if (linkat(c->dfd, name, c->stage, id, 0) < 0)
-		return;
-	if (!splq_links_add(&c->links, st->st_dev, st->st_ino, st->st_nlink - 1, c->next_id++))
-		unlinkat(c->stage, id, 0);
+		return copy_fail(c, name, SPLQ_E_INTERNAL, errno, "link", err);
+	splq_links_add(&c->links, st->st_dev, st->st_ino, st->st_nlink - 1, c->next_id++);
+	return 0;
 }
 
 /* Another link of a file copied before: 0 made, 1 not (copy it again). */
@@ -336,8 +343,7 @@ static int copy_file(struct copy *c, const char *name, const struct stat *listed
 	if (copy_data(c, in, out, st.st_size, name, err) < 0 ||
 	    set_attrs(out, &n, c->shift, &c->w, c->dst, name, err) < 0)
 		return -1;
-	stage_add(c, name, &st);
-	return 0;
+	return stage_add(c, name, &st, err);
 }
 
 static int copy_node(struct copy *c, const char *name, const struct stat *st,
@@ -368,8 +374,7 @@ static int copy_node(struct copy *c, const char *name, const struct stat *st,
 	}
 	if (set_attrs_at(c->dfd, &n, c->shift, &c->w, c->dst, name, err) < 0)
 		return -1;
-	stage_add(c, name, st);
-	return 0;
+	return stage_add(c, name, st, err);
 }
 
 /* Into the directory name (listed as st): made in the copy, and both walks

@@ -109,7 +109,7 @@ int splq_walk_owner(const struct splq_node *n, long shift, const struct splq_wal
 
 /* Files with more than one link, by (dev, ino).  A file is dropped once all
  * its links were seen; the map holds at most SPLQ_LINKS_MAX files at a time
- * (about 12 MiB), splq_links_add says false past that. */
+ * (16 MiB), splq_links_add says false past that. */
 #define SPLQ_LINKS_MAX (1u << 18)
 
 struct splq_link {
