@@ -122,20 +122,25 @@ for top in sys.argv[1:]:
 	assert_leftovers_none
 }
 
-@test "dispvm: a dvm swapping a file and a fifo all the while does not make splq block, nothing is left" {
-	make_host_template t
-	splq create dvm -t t --prop template_for_dispvms=True
-	in_root dvm sh -c 'cd /home/user && echo data >f && mkfifo p && chown user f p'
-	# two swappers (not through bats' run: they would keep its output pipe open)
-	local n
-	for n in 1 2; do
-		"$SPLQ" run --no-wait --user root dvm -- python3 -c 'import ctypes, os
+# In qube Q, as root, in the background: swap /home/user/f and
+# /home/user/p (RENAME_EXCHANGE) for ever.  Not through bats' run: the
+# loop would keep its output pipe open.
+start_swapper() {
+	"$SPLQ" run --no-wait --user root "$1" -- python3 -c 'import ctypes, os
 libc = ctypes.CDLL(None, use_errno=True)
 os.chdir("/home/user")
 while True:
     libc.renameat2(-100, b"f", -100, b"p", 2)  # RENAME_EXCHANGE' \
-			</dev/null >/dev/null 2>&1
-	done
+		</dev/null >/dev/null 2>&1
+}
+
+@test "dispvm: a dvm swapping a file and a fifo all the while does not make splq block, nothing is left" {
+	make_host_template t
+	splq create dvm -t t --prop template_for_dispvms=True
+	in_root dvm sh -c 'cd /home/user && echo data >f && mkfifo p && chown user f p'
+	# two swappers
+	start_swapper dvm
+	start_swapper dvm
 
 	# the swapping runs: f is seen as both kinds
 	run --separate-stderr splq run dvm -- sh -c \
@@ -146,14 +151,15 @@ while True:
 
 	# (a copy that opened what it found as a file blocked in about one
 	# disposable in six here)
-	local i ok=0 changed=0 t0 t1
-	for i in $(seq 1 30); do
+	# (not a counter loop: bats' own functions set a global i)
+	local round ok=0 changed=0 t0 t1 runtime
+	for round in $(seq 1 30); do
 		t0=$(date +%s)
 		run --separate-stderr timeout 60 "$SPLQ" dispvm --template dvm -- \
 			sh -c 'for e in f p; do if [ -p /home/user/$e ]; then echo fifo; else cat /home/user/$e; fi; done'
 		t1=$(date +%s)
 		if [ "$status" -eq 124 ]; then
-			echo "splq dispvm blocked (killed after 60 s)" >&2
+			echo "splq dispvm $round blocked (killed after 60 s)" >&2
 			return 1
 		fi
 		# it ran with what it copied, or said an entry kept changing
@@ -167,9 +173,14 @@ while True:
 		fi
 		((t1 - t0 < 30))
 		# no runtime folder of a disposable is left behind
-		assert_leftovers_none dvm
+		runtime=$(ls -A "$SPLQ_RUN/qubes")
+		if [ "$runtime" != dvm ]; then
+			printf 'left behind in %s: %s\n' "$SPLQ_RUN/qubes" "$runtime" >&2
+			return 1
+		fi
 	done
 	echo "# $ok ran, $changed refused" >&3
+	assert_leftovers_none dvm
 	splq kill dvm
 	assert_leftovers_none
 }
