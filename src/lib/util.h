@@ -56,15 +56,11 @@ char *splq_xstrdup(const char *s);
 
 /* mkdir -p with mode for the directories it makes. */
 int splq_mkdir_p(const char *path, mode_t mode, struct splq_error *err);
-/* rm -rf that never follows symlinks and never crosses into another
- * mount; a missing path is not an error. */
-int splq_rm_rf(const char *path, struct splq_error *err);
-/* Copy a directory tree with modes, owners, times and symlinks; device
- * nodes and fifos are recreated.  If shift is not 0, every uid and gid is
- * moved by it (for volumes owned by a qube's uid range). */
-int splq_copy_tree(const char *src, const char *dst, long shift, struct splq_error *err);
-/* chown -R by a shift of uids and gids (lchown, no symlink following). */
-int splq_shift_tree(const char *path, long shift, struct splq_error *err);
+/* Split path into an open fd of its parent directory (*pfd) and its last
+ * component (*base, pointing into *copy, malloc'ed).  -2 when the parent
+ * does not exist; "", "." and ".." are refused. */
+int splq_open_parent(const char *path, char **copy, const char **base, int *pfd,
+                     struct splq_error *err);
 
 /* Write a whole file atomically (temporary file, fsync, rename). */
 int splq_write_file(const char *path, const void *data, size_t len, mode_t mode,

@@ -24,6 +24,7 @@
 
 #include "audit.h"
 #include "store.h"
+#include "tree.h"
 #include "util.h"
 
 #define ZEROS "0000000000000000000000000000000000000000000000000000000000000000"

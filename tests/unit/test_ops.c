@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "ops.h"
+#include "tree.h"
 #include "util.h"
 
 /* ---------- the fake backend ---------- */

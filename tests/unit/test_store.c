@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "store.h"
+#include "tree.h"
 #include "util.h"
 
 struct fixture {

@@ -32,6 +32,7 @@
 
 #include "../backend.h"
 #include "../store.h"
+#include "../tree.h"
 #include "../util.h"
 #include "caps.h"
 #include "cgroup.h"
@@ -170,7 +171,9 @@ static int native_volumes_remove(struct splq_backend *b, const struct splq_vm_co
 		return splq_fail(err, SPLQ_E_STATE, "qube '%s' is running", cfg->name);
 	struct splq_error ignored;
 	splq_cgroup_destroy(cfg->name, 2000, &ignored);
-	if (splq_rm_rf(dir, err) < 0 || splq_volume_remove(b->home, cfg, err) < 0)
+	/* the volumes go as far as they can even if the runtime folder cannot */
+	int r = splq_rm_rf(dir, err);
+	if (splq_volume_remove(b->home, cfg, r < 0 ? &ignored : err) < 0 || r < 0)
 		return -1;
 	/* the qube is gone: no start or stop can want its locks */
 	cleanup_free char *lock = splq_strdup_printf("%s/locks/%s", b->run, cfg->name);

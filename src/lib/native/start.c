@@ -34,6 +34,7 @@
 
 #include "../backend.h"
 #include "../store.h"
+#include "../tree.h"
 #include "../util.h"
 #include "caps.h"
 #include "cgroup.h"

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../tree.h"
 #include "../util.h"
 #include "cgroup.h"
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "../store.h"
+#include "../tree.h"
 #include "../util.h"
 #include "image.h"
 #include "userns.h"
@@ -309,12 +310,13 @@ int splq_volume_clone(const char *home, const struct splq_vm_config *src,
 int splq_volume_remove(const char *home, const struct splq_vm_config *cfg, struct splq_error *err)
 {
 	cleanup_free char *qdir = splq_strdup_printf("%s/qubes/%s", home, cfg->name);
-	if (splq_rm_rf(qdir, err) < 0)
-		return -1;
+	struct splq_error later;
+	/* each part goes as far as it can; err tells the first failure */
+	int r = splq_rm_rf(qdir, err);
 	if (cfg->klass == SPLQ_CLASS_TEMPLATEVM) {
 		cleanup_free char *tdir = splq_strdup_printf("%s/templates/%s", home, cfg->name);
-		if (splq_rm_rf(tdir, err) < 0)
-			return -1;
+		if (splq_rm_rf(tdir, r < 0 ? &later : err) < 0)
+			r = -1;
 	}
-	return 0;
+	return r;
 }
