@@ -119,8 +119,12 @@ int cli_parse_size(const char *opt, const char *s, long long *out, struct splq_e
 {
 	unsigned long long v;
 
-	if (splq_bytes_parse(s, &v, err) < 0)
-		return splq_fail(err, SPLQ_E_USAGE, "%s: %s", opt, err->msg);
+	if (splq_bytes_parse(s, &v, err) < 0) {
+		char why[sizeof(err->msg)];
+
+		snprintf(why, sizeof(why), "%s", err->msg);
+		return splq_fail(err, SPLQ_E_USAGE, "%s: %s", opt, why);
+	}
 	if (v == 0)
 		return splq_fail(err, SPLQ_E_USAGE, "%s must be at least 1 byte, not '%s'", opt, s);
 	*out = (long long)v;

@@ -308,7 +308,8 @@ time.sleep(30)" "$SPLQ_HOME/splq.db" "$BATS_TEST_TMPDIR/locked" >/dev/null 2>&1 
 	local avail
 	ORIG_HOME=$SPLQ_HOME
 	TMPFS_DIR=$(mktemp -d /tmp/splq-test-tmpfs.XXXXXX)
-	mount -t tmpfs -o size=2m,mode=0700 tmpfs "$TMPFS_DIR"
+	# room for a template and a qube's private image (a few MiB of ext4)
+	mount -t tmpfs -o size=16m,mode=0700 tmpfs "$TMPFS_DIR"
 	SPLQ_HOME=$TMPFS_DIR
 	make_host_template t
 
