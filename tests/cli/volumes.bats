@@ -359,7 +359,7 @@ df_size() {
 @test "nothing is left after stop and remove: loop devices, mounts, files" {
 	make_qube work t --size private=16M
 	splq run work -- true
-	[ "$(splq_loops_under "$SPLQ_HOME" | wc -l)" = 1 ]
+	[ "$(splq_loops_under "$SPLQ_HOME/qubes" | wc -l)" = 1 ]
 	splq shutdown --wait work
 	assert_leftovers_none
 	splq start work
@@ -524,7 +524,7 @@ generations() {
 	[ "$(splq_generation_mounts | wc -l)" = 1 ]
 	splq shutdown --wait a b
 	splq remove a b
-	run --separate-stderr splq template remove t
+	run --separate-stderr splq remove t
 	assert_status 0
 	[ -z "$(splq_generation_mounts)" ]
 	[ -z "$(splq_loops_under "$SPLQ_HOME" "$SPLQ_RUN")" ]
@@ -539,9 +539,8 @@ generations() {
 	splq shutdown --wait t
 	splq run --user root t -- sh -c 'echo g3 > /etc/mark'
 	splq shutdown --wait t
-	# generation 2 was never used: gone with its second start; 1 is the
-	# AppVM's, 3 current
-	[ "$(generations t | tr '\n' ' ')" = "1.img 3.img " ]
+	# 1 is the AppVM's, 2 was current at the second start, 3 is now
+	[ "$(generations t | tr '\n' ' ')" = "1.img 2.img 3.img " ]
 	run splq run work -- cat /etc/mark
 	[ "$status" -ne 0 ]
 	[ -d "$SPLQ_RUN/roots/t/1" ]
@@ -551,6 +550,7 @@ generations() {
 	splq start t
 	[ "$(generations t | tr '\n' ' ')" = "3.img 4.img " ]
 	[ ! -e "$SPLQ_RUN/roots/t/1" ]
+	[ "$(splq_generation_mounts | wc -l)" = 0 ]
 	splq shutdown --wait t
 	run --separate-stderr splq run work -- cat /etc/mark
 	[ "$output" = g3 ]
