@@ -521,7 +521,9 @@ generations() {
 	assert_status 0
 	run --separate-stderr splq run b -- cat /etc/os-release
 	assert_status 0
+	# one mount and one loop device for the generation, shared
 	[ "$(splq_generation_mounts | wc -l)" = 1 ]
+	[ "$(splq_loops_under "$SPLQ_HOME/templates" | wc -l)" = 1 ]
 	splq shutdown --wait a b
 	splq remove a b
 	run --separate-stderr splq remove t

@@ -28,8 +28,17 @@ bool splq_rootmnt_ready(const char *mnt, const char *image)
 	if (stat(mnt, &m) < 0 || stat(image, &img) < 0)
 		return false;
 	/* the mount's device: a loop device backed by this very file */
-	char dev[64];
-	snprintf(dev, sizeof(dev), "/dev/block/%u:%u", major(m.st_dev), minor(m.st_dev));
+	char sys[64], link[256], dev[sizeof(link) + 8];
+	snprintf(sys, sizeof(sys), "/sys/dev/block/%u:%u", major(m.st_dev), minor(m.st_dev));
+	ssize_t n = readlink(sys, link, sizeof(link) - 1);
+	if (n <= 0)
+		return false;
+	link[n] = 0;
+	const char *name = strrchr(link, '/');
+	name = name ? name + 1 : link;
+	if (strncmp(name, "loop", 4) != 0 || strchr(name, '.'))
+		return false;
+	snprintf(dev, sizeof(dev), "/dev/%s", name);
 	cleanup_close int lfd = open(dev, O_RDONLY | O_CLOEXEC);
 	struct loop_info64 info;
 	if (lfd < 0 || ioctl(lfd, LOOP_GET_STATUS64, &info) < 0)
