@@ -1,4 +1,5 @@
 /* splq: volumes, as qvm-volume shows and resizes them (see ops.h). */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,18 +35,25 @@ static int describe(struct splq_ctx *ctx, const struct splq_qube *q, int vol,
 		return -1;
 	bool own_root = q->klass == SPLQ_CLASS_TEMPLATEVM || q->klass == SPLQ_CLASS_STANDALONEVM;
 	switch (vol) {
-	case 0:
-		out->pool = "dir";
+	case 0: {
+		/* an ext4 image: a template's current generation, a
+		 * StandaloneVM's own; an AppVM's is its template's */
+		cleanup_free char *link =
+		    splq_strdup_printf("%s/templates/%s/root", ctx->home, v.root_of);
+		char *real = q->klass == SPLQ_CLASS_TEMPLATEVM ? realpath(link, NULL) : NULL;
+		out->pool = "image";
 		out->path = q->klass == SPLQ_CLASS_STANDALONEVM
-		                ? splq_strdup_printf("%s/qubes/%s/root", ctx->home, name)
-		                : splq_strdup_printf("%s/templates/%s/root", ctx->home, v.root_of);
+		                ? splq_strdup_printf("%s/qubes/%s/root.img", ctx->home, name)
+		            : real ? real
+		                   : splq_steal(link);
 		out->source =
 		    own_root ? splq_xstrdup("") : splq_strdup_printf("%s:root", v.root_of);
 		out->save_on_stop = own_root;
 		out->snap_on_start = !own_root;
 		/* an overlay root's writes go to the volatile volume */
-		out->bounded = !own_root;
+		out->bounded = true;
 		break;
+	}
 	case 1:
 		if (q->klass == SPLQ_CLASS_DISPVM) {
 			out->pool = v.private_of ? "image" : "tmpfs";

@@ -734,7 +734,12 @@ print(libc.sethostname(b"x", 1), ctypes.get_errno())'
 	fi
 
 	make_host_template t
-	local root="$SPLQ_HOME/templates/t/root"
+	# the root is an ext4 image: looked at through a read-only mount of
+	# the test's own under SPLQ_RUN (teardown unmounts it and frees its
+	# loop device, whatever happens)
+	local root="$SPLQ_RUN/inspect"
+	mkdir "$root"
+	mount -o ro,norecovery,nosuid,nodev,noexec,loop "$SPLQ_HOME/templates/t/root" "$root"
 	[ -d "$root/etc" ]
 
 	# /etc/shadow and gshadow: the template's own

@@ -53,7 +53,7 @@ assert_enospc() {
 
 # Bytes of the host's disk that the files under a directory take.
 disk_bytes() {
-	du -s -B1 "$1" | cut -f1
+	du -s -x -B1 "$1" | cut -f1
 }
 
 # The size in bytes of the file system at PATH inside qube Q.
@@ -66,7 +66,7 @@ df_size() {
 	run --separate-stderr splq volume list work
 	assert_status 0
 	[ "${lines[0]}" = "QUBE  VOLUME    POOL   SIZE    USAGE    KEPT" ] || [[ ${lines[0]} == QUBE*VOLUME*POOL*SIZE*USAGE*KEPT ]]
-	[[ ${lines[1]} == "work  root "*"dir"*"10 GiB"*"no" ]]
+	[[ ${lines[1]} == "work  root "*"image"*"10 GiB"*"no" ]]
 	[[ ${lines[2]} == "work  private "*"image"*"32 MiB"*"yes" ]]
 	[[ ${lines[3]} == "work  volatile "*"tmpfs"*"10 GiB"*"-"*"no" ]]
 
@@ -335,7 +335,7 @@ df_size() {
 	splq kill work
 }
 
-@test "inside a qube: mountinfo names no host path (AppVM, disposable)" {
+@test "inside a qube: mountinfo names no host path (AppVM, disposable, TemplateVM, StandaloneVM)" {
 	make_qube work t
 	run --separate-stderr splq run work -- cat /proc/self/mountinfo
 	assert_status 0
@@ -344,13 +344,22 @@ df_size() {
 	run --separate-stderr "$SPLQ" dispvm --template t -- cat /proc/self/mountinfo
 	assert_status 0
 	[[ $output != *"$SPLQ_HOME"* && $output != *"$SPLQ_RUN"* && $output != *splq-test* ]]
-	splq kill work
+	run --separate-stderr splq run t -- cat /proc/self/mountinfo
+	assert_status 0
+	[[ $output != *"$SPLQ_HOME"* && $output != *"$SPLQ_RUN"* && $output != *splq-test* ]]
+	[[ $output == *" / / rw,nosuid,nodev"*" - ext4 /dev/loop"* ]]
+	splq create sa --class StandaloneVM --template t --size root=32M 2>/dev/null ||
+		splq create sa --class StandaloneVM --template t
+	run --separate-stderr splq run sa -- cat /proc/self/mountinfo
+	assert_status 0
+	[[ $output != *"$SPLQ_HOME"* && $output != *"$SPLQ_RUN"* && $output != *splq-test* ]]
+	splq kill work t sa
 }
 
 @test "nothing is left after stop and remove: loop devices, mounts, files" {
 	make_qube work t --size private=16M
 	splq run work -- true
-	[ "$(splq_loops_under "$SPLQ_HOME" | wc -l)" = 1 ]
+	[ "$(splq_loops_under "$SPLQ_HOME/qubes" | wc -l)" = 1 ]
 	splq shutdown --wait work
 	assert_leftovers_none
 	splq start work
@@ -374,4 +383,204 @@ df_size() {
 	assert_leftovers_none
 	run --separate-stderr splq ls
 	[[ $output == *"work "*Halted* ]]
+}
+
+# The generation files of template T's root, one a line ("1.img").
+generations() {
+	find "$SPLQ_HOME/templates/$1/roots" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort -n
+}
+
+@test "TemplateVM root: writing past its size fails with ENOSPC inside; the host's disk is untouched; its next generation becomes current" {
+	run --separate-stderr splq template create tt --base host --size root=32M
+	assert_status 0
+	local before after img
+	before=$(df -B1 --output=avail "$SPLQ_HOME" | tail -1)
+	run in_root tt sh -c 'echo new > /etc/mark; dd if=/dev/zero of=/var/big bs=1M count=64 2>&1; rm -f /var/big; sync'
+	assert_enospc
+	after=$(df -B1 --output=avail "$SPLQ_HOME" | tail -1)
+	((before - after < 40 << 20))
+	for img in "$SPLQ_HOME"/templates/tt/roots/*.img; do
+		[ "$(stat -c %s "$img")" = $((32 << 20)) ]
+		(($(disk_bytes "$img") <= 32 << 20))
+	done
+	# the TemplateVM goes on working, and shuts down cleanly
+	run --separate-stderr in_root tt cat /etc/mark
+	[ "$output" = new ]
+	run --separate-stderr splq shutdown --wait tt
+	assert_status 0
+	[ "$(readlink "$SPLQ_HOME/templates/tt/root")" = roots/2.img ]
+	# an AppVM on it sees the new content
+	make_qube work tt
+	run --separate-stderr splq run work -- cat /etc/mark
+	assert_status 0
+	[ "$output" = new ]
+	run --separate-stderr splq --json volume info tt:root
+	[ "$(json_get bounded)" = true ]
+	[ "$(json_get pool)" = image ]
+	[ "$(json_get path)" = "$SPLQ_HOME/templates/tt/roots/2.img" ]
+	splq kill work
+	assert_leftovers_none
+}
+
+@test "TemplateVM root: df inside shows its size; volume resize grows it (halted: a new generation; running: live or at its next start)" {
+	run --separate-stderr splq template create tt --base host --size root=32M
+	assert_status 0
+	local size
+	size=$(df_size tt /)
+	((size > 24 << 20 && size <= 32 << 20))
+	run --separate-stderr splq --json volume resize tt:root 48M
+	assert_status 0
+	[ "$(json_get size)" = $((48 << 20)) ]
+	if [ "$(json_get live)" != true ]; then
+		echo "# no online ext4 growth on this host (CAP_SYS_RESOURCE): checked after a restart" >&3
+		splq shutdown --wait tt
+	fi
+	size=$(df_size tt /)
+	((size > 40 << 20 && size <= 48 << 20))
+	splq shutdown --wait tt
+	# halted: the current generation is copied and grown; qubes reading
+	# the old one never see it change
+	run --separate-stderr splq volume resize tt:root 64M
+	assert_status 0
+	[ "$(stat -c %s "$(realpath "$SPLQ_HOME/templates/tt/root")")" = $((64 << 20)) ]
+	size=$(df_size tt /)
+	((size > 56 << 20 && size <= 64 << 20))
+	run --separate-stderr splq volume resize tt:root 32M
+	assert_status 79
+	splq kill tt
+	assert_leftovers_none
+}
+
+@test "StandaloneVM root: its own image, bounded; ENOSPC inside; its template untouched" {
+	run --separate-stderr splq template create st --base host --size root=32M
+	assert_status 0
+	run --separate-stderr splq create sa --class StandaloneVM --template st --size root=40M
+	assert_status 0
+	local img="$SPLQ_HOME/qubes/sa/root.img" size
+	[ -f "$img" ]
+	[ "$(stat -c %s "$img")" = $((40 << 20)) ]
+	size=$(df_size sa /)
+	((size > 32 << 20 && size <= 40 << 20))
+	run in_root sa sh -c 'echo mine > /etc/mark; dd if=/dev/zero of=/var/big bs=1M count=64 2>&1; rm -f /var/big'
+	assert_enospc
+	[ "$(stat -c %s "$img")" = $((40 << 20)) ]
+	(($(disk_bytes "$img") <= 40 << 20))
+	run --separate-stderr splq shutdown --wait sa
+	assert_status 0
+	run --separate-stderr splq run sa -- cat /etc/mark
+	[ "$output" = mine ]
+	run --separate-stderr splq --json volume info sa:root
+	[ "$(json_get bounded)" = true ]
+	[ "$(json_get path)" = "$img" ]
+	# the template's root is not the StandaloneVM's
+	make_qube work st
+	run splq run work -- cat /etc/mark
+	[ "$status" -ne 0 ]
+	# grown while halted: its next start sees it
+	splq kill sa work
+	run --separate-stderr splq volume resize sa:root 56M
+	assert_status 0
+	size=$(df_size sa /)
+	((size > 48 << 20 && size <= 56 << 20))
+	splq kill sa
+	assert_leftovers_none
+}
+
+@test "a setuid-root file a TemplateVM writes is one only inside its image; AppVMs read its root through a nosuid read-only mount" {
+	run --separate-stderr splq template create tt --base host --size root=32M
+	assert_status 0
+	run --separate-stderr in_root tt sh -c 'cp /usr/bin/id /opt/suid-id && chmod 4755 /opt/suid-id && stat -c %a:%u /opt/suid-id'
+	assert_status 0
+	[ "$output" = 4755:0 ]
+	splq shutdown --wait tt
+	# no setuid file anywhere on the host's file system: only in images
+	[ -z "$(find "$SPLQ_HOME" "$SPLQ_RUN" -xdev -perm -4000)" ]
+	make_qube work tt
+	run --separate-stderr splq run work -- sh -c 'stat -c %a /opt/suid-id; /opt/suid-id -u'
+	assert_status 0
+	[ "${lines[0]}" = 4755 ]
+	[ "${lines[1]}" = 1000 ]
+	# what the AppVM's root lies on: the generation's mount, ro,nosuid,nodev
+	local mnt="$SPLQ_RUN/roots/tt/2"
+	run --separate-stderr findmnt -n -o OPTIONS --mountpoint "$mnt"
+	assert_status 0
+	[[ $output == ro,nosuid,nodev,* ]]
+	splq kill work
+}
+
+@test "two AppVMs of one template start at once on one mount; after they stop and the template goes, nothing is mounted or attached" {
+	make_qube a t
+	make_qube b t
+	splq start a &
+	local pa=$!
+	splq start b &
+	local pb=$!
+	wait "$pa"
+	wait "$pb"
+	run --separate-stderr splq run a -- cat /etc/os-release
+	assert_status 0
+	run --separate-stderr splq run b -- cat /etc/os-release
+	assert_status 0
+	# one mount and one loop device for the generation, shared
+	[ "$(splq_generation_mounts | wc -l)" = 1 ]
+	[ "$(splq_loops_under "$SPLQ_HOME/templates" | wc -l)" = 1 ]
+	splq shutdown --wait a b
+	splq remove a b
+	run --separate-stderr splq remove t
+	assert_status 0
+	[ -z "$(splq_generation_mounts)" ]
+	[ -z "$(splq_loops_under "$SPLQ_HOME" "$SPLQ_RUN")" ]
+	[ ! -e "$SPLQ_RUN/roots/t" ]
+	assert_leftovers_none
+}
+
+@test "generations: an AppVM keeps its generation while the TemplateVM starts twice; unused ones go with their mounts" {
+	make_qube work t
+	splq start work
+	splq run --user root t -- sh -c 'echo g2 > /etc/mark'
+	splq shutdown --wait t
+	splq run --user root t -- sh -c 'echo g3 > /etc/mark'
+	splq shutdown --wait t
+	# 1 is the AppVM's, 2 was current at the second start, 3 is now
+	[ "$(generations t | tr '\n' ' ')" = "1.img 2.img 3.img " ]
+	run splq run work -- cat /etc/mark
+	[ "$status" -ne 0 ]
+	[ -d "$SPLQ_RUN/roots/t/1" ]
+	[ ! -e "$SPLQ_RUN/roots/t/2" ]
+	splq shutdown --wait work
+	# unused now: removed, mount included, at the template's next start
+	splq start t
+	[ "$(generations t | tr '\n' ' ')" = "3.img 4.img " ]
+	[ ! -e "$SPLQ_RUN/roots/t/1" ]
+	[ "$(splq_generation_mounts | wc -l)" = 0 ]
+	splq shutdown --wait t
+	run --separate-stderr splq run work -- cat /etc/mark
+	[ "$output" = g3 ]
+	splq kill work
+	assert_leftovers_none
+}
+
+@test "a failed TemplateVM start removes the generation it made" {
+	run --separate-stderr splq template create tt --base host
+	assert_status 0
+	dd if=/dev/zero of="$SPLQ_HOME/qubes/tt/private.img" bs=4096 seek=1 count=1 conv=notrunc 2>/dev/null
+	run --separate-stderr splq start tt
+	[ "$status" -ne 0 ]
+	[ "$(generations tt | tr '\n' ' ')" = "1.img " ]
+	[ "$(readlink "$SPLQ_HOME/templates/tt/root")" = roots/1.img ]
+	assert_leftovers_none
+}
+
+@test "a root made by an older splq (a directory) is refused with a message saying so" {
+	make_qube work t
+	rm "$SPLQ_HOME/templates/t/root"
+	mkdir "$SPLQ_HOME/templates/t/roots/1"
+	ln -s roots/1 "$SPLQ_HOME/templates/t/root"
+	run --separate-stderr splq start work
+	[ "$status" -ne 0 ]
+	[[ $stderr == *"is a directory"*"older splq"* ]]
+	run --separate-stderr splq start t
+	[ "$status" -ne 0 ]
+	[[ $stderr == *"older splq"* ]]
+	assert_leftovers_none
 }

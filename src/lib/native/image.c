@@ -100,12 +100,11 @@ static int run_e2fs(const char *prog, char *const argv[], int ok, const char *wh
 	return 0;
 }
 
-int splq_image_make(const char *path, unsigned long long size, struct splq_error *err)
+/* mkfs.ext4 of size bytes at path (a new file) holding the tree at dir. */
+static int mkfs_from(const char *path, unsigned long long size, const char *dir,
+                     struct splq_error *err)
 {
-	cleanup_free char *seed = splq_strdup_printf("%s.seed", path);
-	cleanup_free char *user = splq_strdup_printf("%s/user", seed);
 	cleanup_free char *blocks = splq_strdup_printf("%llu", size / SPLQ_IMAGE_BLOCK);
-	int r = -1;
 	{
 		cleanup_close int fd =
 		    open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -113,9 +112,30 @@ int splq_image_make(const char *path, unsigned long long size, struct splq_error
 			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "create %s", path);
 		if (ftruncate(fd, (off_t)size) < 0) {
 			splq_fail_errno(err, SPLQ_E_NOSPACE, errno, "size %s", path);
-			goto out;
+			unlink(path);
+			return -1;
 		}
 	}
+	/* -m 0: no blocks reserved for a root that has no capability over
+	 * them anyway; lazy init: the inode tables and journal are not
+	 * written now, so the image stays sparse. */
+	char *argv[] = {"mkfs.ext4", "-q",        "-F",
+	                "-b",        "4096",      "-m",
+	                "0",         "-E",        "lazy_itable_init=1,lazy_journal_init=1",
+	                "-d",        (char *)dir, (char *)path,
+	                blocks,      NULL};
+	if (run_e2fs("mkfs.ext4", argv, 0, path, err) < 0) {
+		unlink(path);
+		return -1;
+	}
+	return 0;
+}
+
+int splq_image_make(const char *path, unsigned long long size, struct splq_error *err)
+{
+	cleanup_free char *seed = splq_strdup_printf("%s.seed", path);
+	cleanup_free char *user = splq_strdup_printf("%s/user", seed);
+	int r = -1;
 	if (mkdir(seed, 0755) < 0 || chmod(seed, 0755) < 0) {
 		splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "mkdir %s", seed);
 		goto out;
@@ -124,21 +144,35 @@ int splq_image_make(const char *path, unsigned long long size, struct splq_error
 		splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "mkdir %s", user);
 		goto out;
 	}
-	/* -m 0: no blocks reserved for a root that has no capability over
-	 * them anyway; lazy init: the inode tables and journal are not
-	 * written now, so the image stays sparse. */
-	char *argv[] = {"mkfs.ext4", "-q",   "-F",
-	                "-b",        "4096", "-m",
-	                "0",         "-E",   "lazy_itable_init=1,lazy_journal_init=1",
-	                "-d",        seed,   (char *)path,
-	                blocks,      NULL};
-	r = run_e2fs("mkfs.ext4", argv, 0, path, err);
+	r = mkfs_from(path, size, seed, err);
 out:
 	rmdir(user);
 	rmdir(seed);
-	if (r < 0)
-		unlink(path);
 	return r;
+}
+
+int splq_image_make_from(const char *path, unsigned long long size, const char *dir,
+                         struct splq_error *err)
+{
+	return mkfs_from(path, size, dir, err);
+}
+
+int splq_image_open(const char *path, const char *what, struct splq_error *err)
+{
+	cleanup_close int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return splq_fail_errno(err, SPLQ_E_NOTFOUND, errno, "%s (%s)", what, path);
+	struct stat st;
+	unsigned long long fs_bytes;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    splq_image_fs_bytes(fd, &fs_bytes, err) < 0 || fs_bytes == 0)
+		return splq_fail(err, SPLQ_E_CORRUPT, "%s (%s) is not an ext4 image", what, path);
+	/* grown while in use, where the kernel could not grow the file
+	 * system with it (image.h): it follows now, before anything uses it */
+	if ((unsigned long long)st.st_size / SPLQ_IMAGE_BLOCK * SPLQ_IMAGE_BLOCK > fs_bytes &&
+	    splq_image_grow_offline(path, err) < 0)
+		return -1;
+	return splq_steal_fd(&fd);
 }
 
 int splq_image_copy(const char *src, const char *dst, struct splq_error *err)
@@ -249,6 +283,7 @@ int splq_image_mount(int nr, bool ro, const char *what, struct splq_error *err)
 	if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "source", dev, 0) < 0 ||
 	    syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "errors", "remount-ro", 0) < 0 ||
 	    (ro && syscall(SYS_fsconfig, fs, FSCONFIG_SET_FLAG, "ro", NULL, 0) < 0) ||
+	    (ro && syscall(SYS_fsconfig, fs, FSCONFIG_SET_FLAG, "norecovery", NULL, 0) < 0) ||
 	    syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
 		int e = errno;
 		char log[256] = "";

@@ -30,6 +30,18 @@
  * takes a few MiB of disk. */
 int splq_image_make(const char *path, unsigned long long size, struct splq_error *err);
 
+/* A new image of size bytes at path (which must not exist) holding a copy
+ * of the tree at dir, owners and modes as they are (a template's root,
+ * staged by the host). */
+int splq_image_make_from(const char *path, unsigned long long size, const char *dir,
+                         struct splq_error *err);
+
+/* Open the image at path read-write, checked to be an ext4 image (what
+ * names it in messages: "the private volume of 'work'"); a file system
+ * smaller than its file (grown while in use) grows first.  Returns the
+ * descriptor. */
+int splq_image_open(const char *path, const char *what, struct splq_error *err);
+
 /* Copy the image src to dst (new), keeping holes: a reflink where the file
  * system offers one, else only the parts that hold data. */
 int splq_image_copy(const char *src, const char *dst, struct splq_error *err);
@@ -42,7 +54,8 @@ int splq_image_fs_bytes(int fd, unsigned long long *bytes, struct splq_error *er
  * unless ro).  Returns the loop device's descriptor; *nr its number. */
 int splq_image_attach(int fd, bool ro, int *nr, struct splq_error *err);
 
-/* Mount the ext4 file system on loop device nr, nosuid,nodev, without
+/* Mount the ext4 file system on loop device nr, nosuid,nodev (read-only
+ * ones without journal recovery: nothing is written), without
  * attaching it anywhere: returns the mount's descriptor (for
  * open_tree/move_mount). */
 int splq_image_mount(int nr, bool ro, const char *what, struct splq_error *err);

@@ -39,6 +39,7 @@
 #include "control.h"
 #include "image.h"
 #include "rootfs.h"
+#include "rootmnt.h"
 #include "runtime.h"
 #include "seccomp.h"
 #include "session.h"
@@ -171,6 +172,8 @@ static int native_volumes_remove(struct splq_backend *b, const struct splq_vm_co
 		return splq_fail(err, SPLQ_E_STATE, "qube '%s' is running", cfg->name);
 	struct splq_error ignored;
 	splq_cgroup_destroy(cfg->name, 2000, &ignored);
+	if (cfg->klass == SPLQ_CLASS_TEMPLATEVM)
+		splq_rootmnt_drop_all(b->run, cfg->name);
 	/* the volumes go as far as they can even if the runtime folder cannot */
 	int r = splq_rm_rf(dir, err);
 	if (splq_volume_remove(b->home, cfg, r < 0 ? &ignored : err) < 0 || r < 0)
@@ -187,7 +190,10 @@ static long long native_volume_usage(struct splq_backend *b, const struct splq_v
                                      int v)
 {
 	cleanup_free char *path = NULL;
-	if (v == 1 && cfg->klass != SPLQ_CLASS_DISPVM)
+	if (v == 0 &&
+	    (cfg->klass == SPLQ_CLASS_TEMPLATEVM || cfg->klass == SPLQ_CLASS_STANDALONEVM))
+		path = splq_volume_root(b->home, cfg);
+	else if (v == 1 && cfg->klass != SPLQ_CLASS_DISPVM)
 		path = splq_volume_private(b->home, cfg->name);
 	else if (v == 1 && cfg->private_of)
 		path = splq_rt_file(b, cfg->name, "private.img");
@@ -197,40 +203,84 @@ static long long native_volume_usage(struct splq_backend *b, const struct splq_v
 	return (long long)st.st_blocks * 512;
 }
 
-static int grow_private(struct splq_backend *b, const struct splq_vm_config *cfg,
-                        unsigned long long size, bool *live, struct splq_error *err)
+/* A descriptor of a running qube's root, through its pid 1 (as
+ * splq_rt_open_home reaches /home). */
+static int open_root(struct splq_backend *b, const char *name, struct splq_error *err)
 {
-	cleanup_free char *path = splq_volume_private(b->home, cfg->name);
+	cleanup_close int pidfd = splq_rt_open_init(b, name, err);
+	if (pidfd < 0)
+		return -1;
+	char root[64];
+	snprintf(root, sizeof(root), "/proc/%d/root", (int)splq_rt_pid(b, name, "init.pid"));
+	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return splq_fail(err, SPLQ_E_STATE, "qube '%s' is not running", name);
+	}
+	return fd;
+}
+
+/* Grow the image at path to size bytes: offline unless running; else the
+ * running qube's file system (on the loop device its runtime file rec
+ * names) grows with it, or at its next start where the kernel cannot. */
+static int grow_image(struct splq_backend *b, const struct splq_vm_config *cfg, const char *path,
+                      bool running, int vol, unsigned long long size, bool *live,
+                      struct splq_error *err)
+{
+	const char *vname = splq_volume_names[vol];
 	cleanup_close int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0)
-		return splq_fail_errno(err, SPLQ_E_NOTFOUND, errno,
-		                       "the private volume of '%s' (%s)", cfg->name, path);
+		return splq_fail_errno(err, SPLQ_E_NOTFOUND, errno, "the %s volume of '%s' (%s)",
+		                       vname, cfg->name, path);
 	if ((unsigned long long)st.st_size > size)
-		return splq_fail(
-		    err, SPLQ_E_SHRINK,
-		    "the private volume of '%s' is %lld bytes already; it cannot shrink", cfg->name,
-		    (long long)st.st_size);
+		return splq_fail(err, SPLQ_E_SHRINK,
+		                 "the %s volume of '%s' is %lld bytes already; it cannot shrink",
+		                 vname, cfg->name, (long long)st.st_size);
 	if (ftruncate(fd, (off_t)size) < 0)
 		return splq_fail_errno(err, SPLQ_E_NOSPACE, errno, "grow %s", path);
-	if (!splq_rt_locked(b, cfg->name))
+	if (!running)
 		return splq_image_grow_offline(path, err);
-	cleanup_free char *rec = splq_rt_file(b, cfg->name, "private.loop");
+	cleanup_free char *file = splq_strdup_printf("%s.loop", vname);
+	cleanup_free char *rec = splq_rt_file(b, cfg->name, file);
 	cleanup_free char *text = NULL;
 	size_t len = 0;
 	struct splq_error ignored;
 	if (splq_read_file(rec, &text, &len, &ignored) < 0)
-		return 0; /* stopped meanwhile: as above */
+		return 0; /* stopped meanwhile: its next start grows it */
 	int nr = atoi(text);
-	cleanup_close int home = splq_rt_open_home(b, cfg->name, err);
-	if (home < 0)
+	cleanup_close int mnt =
+	    vol == 0 ? open_root(b, cfg->name, err) : splq_rt_open_home(b, cfg->name, err);
+	if (mnt < 0)
 		return err->code == SPLQ_E_STATE && !splq_rt_locked(b, cfg->name) ? 0 : -1;
 	char what[64];
-	snprintf(what, sizeof(what), "the private volume of '%s'", cfg->name);
-	if (splq_image_grow_live(fd, nr, home, size, what, err) < 0)
+	snprintf(what, sizeof(what), "the %s volume of '%s'", vname, cfg->name);
+	if (splq_image_grow_live(fd, nr, mnt, size, what, err) < 0)
 		/* the file system grows at the qube's next start (start.c) */
 		return err->code == SPLQ_E_UNSUPPORTED ? 0 : -1;
 	*live = true;
+	return 0;
+}
+
+/* A halted template's root grows as a new generation, so that qubes
+ * reading the current one (through its mount) never see it change. */
+static int grow_template_root(struct splq_backend *b, const struct splq_vm_config *cfg,
+                              unsigned long long size, bool *live, struct splq_error *err)
+{
+	char **used;
+	int n;
+	cleanup_free char *next = NULL;
+	splq_rt_roots_in_use(b, &used, &n);
+	int r = splq_volume_template_next(b->home, b->run, cfg->name, used, n, &next, err);
+	splq_strv_free(used, n);
+	if (r < 0)
+		return -1;
+	if (grow_image(b, cfg, next, false, 0, size, live, err) < 0 ||
+	    splq_volume_template_commit(b->home, cfg->name, next, err) < 0) {
+		unlink(next);
+		return -1;
+	}
 	return 0;
 }
 
@@ -238,11 +288,34 @@ static int native_volume_grow(struct splq_backend *b, const struct splq_vm_confi
                               unsigned long long size, bool *live, struct splq_error *err)
 {
 	*live = false;
+	/* of a template: its lock, which its qubes' starts take shared */
 	cleanup_close int oplock = splq_rt_op_lock(b, cfg->name, err);
 	if (oplock < 0)
 		return -1;
-	if (v == 1)
-		return grow_private(b, cfg, size, live, err);
+	bool running = splq_rt_locked(b, cfg->name);
+	if (v == 1) {
+		cleanup_free char *path = splq_volume_private(b->home, cfg->name);
+		return grow_image(b, cfg, path, running, 1, size, live, err);
+	}
+	if (v == 0 && cfg->klass == SPLQ_CLASS_STANDALONEVM) {
+		cleanup_free char *path = splq_volume_root(b->home, cfg);
+		if (splq_volume_root_check(path, cfg->name, err) < 0)
+			return -1;
+		return grow_image(b, cfg, path, running, 0, size, live, err);
+	}
+	if (v == 0 && cfg->klass == SPLQ_CLASS_TEMPLATEVM) {
+		cleanup_free char *cur = splq_volume_root(b->home, cfg);
+		if (splq_volume_root_check(cur, cfg->name, err) < 0)
+			return -1;
+		if (!running)
+			return grow_template_root(b, cfg, size, live, err);
+		/* the generation it works on, current when it stops */
+		cleanup_free char *rootsrc = splq_rt_file(b, cfg->name, "rootsrc");
+		cleanup_free char *next = NULL;
+		if (splq_read_file(rootsrc, &next, NULL, err) < 0)
+			return -1;
+		return grow_image(b, cfg, next, true, 0, size, live, err);
+	}
 	return 0; /* a tmpfs, made at each start with its size */
 }
 

@@ -133,37 +133,36 @@ static int bind_dir(const char *dir, const char *target, struct splq_error *err)
 	return do_mount(dir, target, NULL, MS_BIND, NULL, err);
 }
 
-/* The private volume's ext4 image on a loop device of its own, idmapped to
- * the qube's range, at /home.  The loop device's number goes to the file
- * private.loop (in the runtime folder, the working directory), for a
+/* An ext4 image (open as fd) on a loop device of its own, read-write,
+ * idmapped to the qube's range, at target.  The loop device's number goes
+ * to the file rec (in the runtime folder, the working directory), for a
  * resize while the qube runs. */
-static int mount_private_image(const struct splq_rootfs *r, const char *home,
-                               struct splq_error *err)
+static int mount_image(const struct splq_rootfs *r, int fd, const char *target, const char *rec,
+                       const char *what, struct splq_error *err)
 {
 	int nr;
-	cleanup_close int loop = splq_image_attach(r->private_fd, false, &nr, err);
+	cleanup_close int loop = splq_image_attach(fd, false, &nr, err);
 	if (loop < 0)
 		return -1;
 	char text[16];
 	int len = snprintf(text, sizeof(text), "%d\n", nr);
-	cleanup_close int rec =
-	    open("private.loop", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (rec < 0 || write(rec, text, len) != len)
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
-		                       "record the private volume's device");
-	cleanup_close int mnt = splq_image_mount(nr, false, "the private volume", err);
+	cleanup_close int rfd =
+	    open(rec, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (rfd < 0 || write(rfd, text, len) != len)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "record the device of %s",
+		                       what);
+	cleanup_close int mnt = splq_image_mount(nr, false, what, err);
 	if (mnt < 0)
 		return -1;
 	struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP,
 	                          .userns_fd = (unsigned long long)r->userns_fd};
 	if (mount_setattr(mnt, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
-		return splq_fail_errno(err, SPLQ_E_UNSUPPORTED, errno,
-		                       "idmapped mount of the private volume");
-	if (mountpoint(home, err) < 0)
+		return splq_fail_errno(err, SPLQ_E_UNSUPPORTED, errno, "idmapped mount of %s",
+		                       what);
+	if (mountpoint(target, err) < 0)
 		return -1;
-	if (move_mount(mnt, "", AT_FDCWD, home, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
-		                       "move_mount the private volume");
+	if (move_mount(mnt, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "move_mount %s", what);
 	return 0;
 }
 
@@ -180,7 +179,7 @@ int splq_rootfs_mount(const struct splq_rootfs *r, struct splq_error *err)
 	if (mount_tmpfs("volatile", r->volatile_size, "0700", 0, err) < 0)
 		return -1;
 	if (r->root_rw) {
-		if (idmapped_bind(r->root_src, r->stage, r->userns_fd, false, false, err) < 0)
+		if (mount_image(r, r->root_fd, r->stage, "root.loop", "the root volume", err) < 0)
 			return -1;
 	} else {
 		if (own_dir("volatile/upper", r->upper_mode, r->upper_uid, r->upper_gid, err) < 0 ||
@@ -201,7 +200,8 @@ int splq_rootfs_mount(const struct splq_rootfs *r, struct splq_error *err)
 
 	cleanup_free char *home = at(r->stage, "home");
 	if (r->private_fd >= 0) {
-		if (mount_private_image(r, home, err) < 0)
+		if (mount_image(r, r->private_fd, home, "private.loop", "the private volume", err) <
+		    0)
 			return -1;
 	} else {
 		/* a disposable's empty private volume */

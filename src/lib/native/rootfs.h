@@ -2,10 +2,11 @@
  * namespace by its first process (still host root, already pid 1 of the
  * qube's pid namespace), then entered with pivot_root.
  *
- *   /        overlay: the template's root (idmapped to the qube's range,
- *            read-only) under an upper layer on the volatile volume; or,
- *            for a TemplateVM or StandaloneVM, its own root, idmapped
- *            read-write
+ *   /        overlay: the template's root (its generation's read-only
+ *            host-side mount, rootmnt.h, idmapped to the qube's range)
+ *            under an upper layer on the volatile volume; or, for a
+ *            TemplateVM or StandaloneVM, its own root: its ext4 image on a
+ *            loop device of its own, idmapped, read-write
  *   /usr     the host's /usr, idmapped, read-only (templates "--base host")
  *   /home    the private volume: its ext4 image on a loop device, idmapped
  *            (image.h); a disposable's: a tmpfs of the private size, or a
@@ -30,8 +31,9 @@ struct splq_rootfs {
 	const char *stage;                /* empty directory that becomes / */
 	const char *rundir;               /* the runtime folder, holding the empty directories
 	                                   * volatile/ and lower/ (named relative to it) */
-	const char *root_src;             /* the root volume on disk */
+	const char *root_src;             /* the template root's read-only mount */
 	bool root_rw;                     /* own root: no overlay */
+	int root_fd;                      /* own root: its ext4 image */
 	unsigned long long volatile_size; /* bytes of the volatile tmpfs */
 	mode_t upper_mode;                /* the overlay's upper directory: */
 	uid_t upper_uid;                  /* the root's top, in the qube's range */

@@ -41,6 +41,7 @@
 #include "control.h"
 #include "image.h"
 #include "rootfs.h"
+#include "rootmnt.h"
 #include "runtime.h"
 #include "seccomp.h"
 #include "session.h"
@@ -146,6 +147,7 @@ struct start_plan {
 	int report_fd; /* write end */
 	int once_fd;   /* a disposable's first connection, pid 1's end */
 	char *commit;  /* TemplateVM: the generation its supervisor makes current */
+	char *prev;    /* TemplateVM: the generation current before */
 };
 
 /* The control socket, bound on the host before the qube's root is
@@ -197,8 +199,8 @@ static void qube_init(struct splq_backend *b, struct start_plan *p)
 	    become_qube_root(p->fs.userns_fd, p->prog, p->prog_len, &err) < 0)
 		goto fail;
 
-	char *argv[] = {"splq-init", "--control", "3", p->once_fd >= 0 ? "--once" : NULL, "6",
-	                NULL};
+	char *argv[] = {"splq-init", "--control", "3", p->once_fd >= 0 ? "--once" : NULL,
+	                "6",         NULL};
 	char *env[4];
 	splq_rt_passed_env(env, 4);
 	/* fds: 3 the control socket (kept), 4 splq-init, 5 the report pipe,
@@ -262,7 +264,8 @@ static void qube_supervisor(struct splq_backend *b, struct start_plan *p, int lo
 	snprintf(pidtext, sizeof(pidtext), "%d", (int)pid);
 	snprintf(timeout, sizeof(timeout), "%ld", cfg->shutdown_timeout_s);
 	cleanup_free char *link = p->commit ? splq_volume_root_link(b->home, cfg->name) : NULL;
-	cleanup_free char *target = p->commit ? splq_strdup_printf("roots/%s", p->commit) : NULL;
+	cleanup_free char *target =
+	    p->commit ? splq_strdup_printf("roots/%s", strrchr(p->commit, '/') + 1) : NULL;
 	char *argv[] = {"splq-init", "--supervise", (char *)cfg->name, dir, pidtext, timeout, link,
 	                target,      NULL};
 	fcntl(lock_fd, F_SETFD, 0); /* the lock lives as long as the supervisor */
@@ -302,38 +305,68 @@ static int seccomp_program(struct splq_backend *b, struct start_plan *p, struct 
 	return 0;
 }
 
+/* An AppVM's or a disposable's root: the read-only mount of its
+ * template's current generation (rootmnt.h), made here by the first start
+ * that needs it, under the template's lock taken exclusively; a shared
+ * lock is enough to find it made.  *lock stays held for the caller. */
+static int reader_root(struct splq_backend *b, const struct splq_vm_config *cfg, char **mnt,
+                       char **image, int *lock, struct splq_error *err)
+{
+	for (int mode = LOCK_SH;; mode = LOCK_EX) {
+		*lock = splq_rt_lock(b, cfg->root_of, mode, err);
+		if (*lock < 0)
+			return -1;
+		free(*image);
+		free(*mnt);
+		*mnt = NULL;
+		*image = splq_volume_root(b->home, cfg);
+		if (splq_volume_root_check(*image, cfg->root_of, err) < 0)
+			return -1;
+		const char *name = strrchr(*image, '/') + 1;
+		const char *dot = strrchr(name, '.');
+		cleanup_free char *gen = strndup(name, dot ? (size_t)(dot - name) : strlen(name));
+		*mnt = splq_rootmnt_path(b->run, cfg->root_of, gen);
+		if (splq_rootmnt_ready(*mnt, *image))
+			return 0;
+		if (mode == LOCK_EX)
+			return splq_rootmnt_make(*mnt, *image, err);
+		close(*lock);
+		*lock = -1;
+	}
+}
+
 /* The root this start mounts: a TemplateVM works on a new generation of
- * its root (committed by its supervisor when it stops); everything else
- * takes the current one.  Recorded in rootsrc, so that no generation a
- * running qube uses is removed. */
-static int pick_root(struct splq_backend *b, struct start_plan *p, char **root,
+ * its root (committed by its supervisor when it stops); a StandaloneVM on
+ * its own; everything else reads the template's current one.  *image is
+ * the image, *root (readers only) its mount.  The image is recorded in
+ * rootsrc, under the template's lock, so that no generation a running
+ * qube uses is removed. */
+static int pick_root(struct splq_backend *b, struct start_plan *p, char **root, char **image,
                      struct splq_error *err)
 {
 	const struct splq_vm_config *cfg = p->cfg;
+	cleanup_close int lock = -1;
 	if (cfg->klass == SPLQ_CLASS_TEMPLATEVM) {
+		/* the start's op lock is the template's lock, held exclusively */
 		char **used;
 		int n;
+		cleanup_free char *link = splq_volume_root_link(b->home, cfg->name);
+		p->prev = realpath(link, NULL);
 		splq_rt_roots_in_use(b, &used, &n);
-		int r = splq_volume_template_next(b->home, cfg->name, used, n, root, err);
+		int r = splq_volume_template_next(b->home, b->run, cfg->name, used, n, image, err);
 		splq_strv_free(used, n);
 		if (r < 0)
 			return -1;
-		p->commit = splq_xstrdup(strrchr(*root, '/') + 1);
-	} else {
-		/* the template's lock keeps its generations still meanwhile */
-		cleanup_close int lock = cfg->klass == SPLQ_CLASS_STANDALONEVM
-		                             ? -1
-		                             : splq_rt_lock(b, cfg->root_of, LOCK_SH, err);
-		if (cfg->klass != SPLQ_CLASS_STANDALONEVM && lock < 0)
+		p->commit = splq_xstrdup(*image);
+	} else if (cfg->klass == SPLQ_CLASS_STANDALONEVM) {
+		*image = splq_volume_root(b->home, cfg);
+		if (splq_volume_root_check(*image, cfg->name, err) < 0)
 			return -1;
-		*root = splq_volume_root(b->home, cfg);
-		if (!splq_path_exists(*root))
-			return splq_fail(err, SPLQ_E_NOTFOUND,
-			                 "the root volume of '%s' is missing: %s", cfg->name,
-			                 *root);
+	} else if (reader_root(b, cfg, root, image, &lock, err) < 0) {
+		return -1;
 	}
 	cleanup_free char *rootsrc = splq_rt_file(b, cfg->name, "rootsrc");
-	return splq_rt_write(rootsrc, *root, strlen(*root), err);
+	return splq_rt_write(rootsrc, *image, strlen(*image), err);
 }
 
 /* The private volume this start mounts: the qube's own image; a
@@ -365,23 +398,9 @@ static int open_private(struct splq_backend *b, struct start_plan *p, char **pat
 		if (splq_image_copy(src, paths[4], err) < 0)
 			return -1;
 	}
-	fs->private_fd = open(paths[4], O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-	if (fs->private_fd < 0)
-		return splq_fail_errno(err, SPLQ_E_NOTFOUND, errno,
-		                       "the private volume of '%s' (%s)", cfg->name, paths[4]);
-	struct stat st;
-	unsigned long long fs_bytes;
-	if (fstat(fs->private_fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    splq_image_fs_bytes(fs->private_fd, &fs_bytes, err) < 0 || fs_bytes == 0)
-		return splq_fail(err, SPLQ_E_CORRUPT,
-		                 "the private volume of '%s' (%s) is not an ext4 image", cfg->name,
-		                 paths[4]);
-	/* grown while the qube ran, where the kernel could not grow the file
-	 * system with it (image.h): it follows now, before anything uses it */
-	if ((unsigned long long)st.st_size / SPLQ_IMAGE_BLOCK * SPLQ_IMAGE_BLOCK > fs_bytes &&
-	    splq_image_grow_offline(paths[4], err) < 0)
-		return -1;
-	return 0;
+	cleanup_free char *what = splq_strdup_printf("the private volume of '%s'", cfg->name);
+	fs->private_fd = splq_image_open(paths[4], what, err);
+	return fs->private_fd < 0 ? -1 : 0;
 }
 
 /* The runtime folder's layers and the mount plan. */
@@ -390,10 +409,11 @@ static int prepare(struct splq_backend *b, struct start_plan *p, char **paths,
 {
 	const struct splq_vm_config *cfg = p->cfg;
 	long base = splq_slot_base(cfg->slot);
-	/* paths: 0 stage, 1 the runtime folder, 4 the private image, 5 the root */
+	/* paths: 0 stage, 1 the runtime folder, 4 the private image, 5 the
+	 * root's read-only mount, 6 the root's image */
 	paths[0] = splq_rt_file(b, cfg->name, "root");
 	paths[1] = splq_rt_dir(b, cfg->name);
-	if (pick_root(b, p, &paths[5], err) < 0)
+	if (pick_root(b, p, &paths[5], &paths[6], err) < 0)
 		return -1;
 	struct splq_rootfs *fs = &p->fs;
 	fs->stage = paths[0];
@@ -405,7 +425,12 @@ static int prepare(struct splq_backend *b, struct start_plan *p, char **paths,
 	fs->volatile_size = cfg->volatile_size;
 	if (splq_volume_mkdir(paths[0], 0755, 0, err) < 0)
 		return -1;
-	if (!fs->root_rw) {
+	if (fs->root_rw) {
+		cleanup_free char *what = splq_strdup_printf("the root volume of '%s'", cfg->name);
+		fs->root_fd = splq_image_open(paths[6], what, err);
+		if (fs->root_fd < 0)
+			return -1;
+	} else {
 		/* the upper layer's top takes the owner and mode of the
 		 * lower's, shifted into the qube's range */
 		struct stat st;
@@ -482,6 +507,7 @@ int splq_native_start(struct splq_backend *b, const struct splq_vm_config *cfg,
 	int once[2] = {-1, -1};
 	p.fs.userns_fd = -1;
 	p.fs.private_fd = -1;
+	p.fs.root_fd = -1;
 	char *paths[7] = {0};
 	int pipefd[2] = {-1, -1};
 	sigset_t old;
@@ -537,6 +563,15 @@ out:
 		splq_cgroup_destroy(cfg->name, 2000, &ignored);
 		splq_rm_rf(dir, &ignored);
 	}
+	if (r < 0 && p.commit) {
+		/* the new generation goes; its supervisor may have made it
+		 * current on its way out */
+		cleanup_free char *link = splq_volume_root_link(b->home, cfg->name);
+		cleanup_free char *now = realpath(link, NULL);
+		if (p.prev && now && strcmp(now, p.commit) == 0)
+			splq_volume_template_commit(b->home, cfg->name, p.prev, &ignored);
+		unlink(p.commit);
+	}
 	for (int i = 0; i < 7; i++)
 		free(paths[i]);
 	splq_cgroup_entry_close(&p.cg);
@@ -550,9 +585,12 @@ out:
 		close(p.fs.userns_fd);
 	if (p.fs.private_fd >= 0)
 		close(p.fs.private_fd);
+	if (p.fs.root_fd >= 0)
+		close(p.fs.root_fd);
 	if (p.init_fd >= 0)
 		close(p.init_fd);
 	free(p.prog);
 	free(p.commit);
+	free(p.prev);
 	return r;
 }

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include "../tree.h"
 #include "../util.h"
 #include "image.h"
+#include "rootmnt.h"
 #include "userns.h"
 
 char *splq_volume_root_link(const char *home, const char *template)
@@ -23,23 +25,42 @@ char *splq_volume_root_link(const char *home, const char *template)
 char *splq_volume_root(const char *home, const struct splq_vm_config *cfg)
 {
 	if (cfg->klass == SPLQ_CLASS_STANDALONEVM && strcmp(cfg->root_of, cfg->name) == 0)
-		return splq_strdup_printf("%s/qubes/%s/root", home, cfg->name);
+		return splq_strdup_printf("%s/qubes/%s/root.img", home, cfg->name);
 	cleanup_free char *link = splq_volume_root_link(home, cfg->root_of);
 	char *real = realpath(link, NULL);
 	return real ? real : splq_steal(link);
 }
 
-/* The first generation of a new template's root: roots/1, and the link. */
+int splq_volume_root_check(const char *path, const char *qube, struct splq_error *err)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return splq_fail(err, SPLQ_E_NOTFOUND, "the root volume of '%s' is missing: %s",
+		                 qube, path);
+	if (S_ISDIR(st.st_mode))
+		return splq_fail(err, SPLQ_E_CORRUPT,
+		                 "the root volume of '%s' is a directory (%s), made by an older "
+		                 "splq; roots are ext4 images now: make the template again "
+		                 "(splq template create) and the qubes on it",
+		                 qube, path);
+	if (!S_ISREG(st.st_mode))
+		return splq_fail(err, SPLQ_E_CORRUPT,
+		                 "the root volume of '%s' (%s) is not an image", qube, path);
+	return 0;
+}
+
+/* The first generation of a new template's root: roots/1.img, and the
+ * link. */
 static char *first_generation(const char *home, const char *template, struct splq_error *err)
 {
 	cleanup_free char *link = splq_volume_root_link(home, template);
-	char *gen = splq_strdup_printf("%s/templates/%s/roots/1", home, template);
+	char *gen = splq_strdup_printf("%s/templates/%s/roots/1.img", home, template);
 	cleanup_free char *roots = splq_strdup_printf("%s/templates/%s/roots", home, template);
 	if (splq_mkdir_p(roots, 0700, err) < 0) {
 		free(gen);
 		return NULL;
 	}
-	if (symlink("roots/1", link) < 0) {
+	if (symlink("roots/1.img", link) < 0) {
 		splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "symlink %s", link);
 		free(gen);
 		return NULL;
@@ -47,8 +68,16 @@ static char *first_generation(const char *home, const char *template, struct spl
 	return gen;
 }
 
-int splq_volume_template_next(const char *home, const char *template, char **used, int n,
-                              char **next, struct splq_error *err)
+/* The generation number of a file name "N.img" of roots/, or 0. */
+static long generation_of(const char *name)
+{
+	char *end;
+	long g = strtol(name, &end, 10);
+	return g > 0 && strcmp(end, ".img") == 0 ? g : 0;
+}
+
+int splq_volume_template_prune(const char *home, const char *run, const char *template, char **used,
+                               int n, long *top, struct splq_error *err)
 {
 	cleanup_free char *link = splq_volume_root_link(home, template);
 	cleanup_free char *roots = splq_strdup_printf("%s/templates/%s/roots", home, template);
@@ -58,33 +87,72 @@ int splq_volume_template_next(const char *home, const char *template, char **use
 		return splq_fail_errno(err, SPLQ_E_NOTFOUND, errno, "the root of template '%s'",
 		                       template);
 	current[len] = 0;
+	if (!generation_of(current + (strncmp(current, "roots/", 6) == 0 ? 6 : 0))) {
+		cleanup_free char *real = splq_volume_root(
+		    home, &(struct splq_vm_config){.name = template, .root_of = template});
+		return splq_volume_root_check(real, template, err) < 0
+		           ? -1
+		           : splq_fail(err, SPLQ_E_CORRUPT, "the root of template '%s' is %s",
+		                       template, current);
+	}
 	cleanup_dir DIR *d = opendir(roots);
 	if (!d)
 		return splq_fail_errno(err, SPLQ_E_NOTFOUND, errno, "%s", roots);
-	long top = 0;
+	*top = 0;
 	struct dirent *de;
 	while ((de = readdir(d))) {
-		char *end;
-		long g = strtol(de->d_name, &end, 10);
-		if (*end || g <= 0)
+		long g = generation_of(de->d_name);
+		if (!g)
 			continue;
-		top = g > top ? g : top;
+		*top = g > *top ? g : *top;
 		cleanup_free char *path = splq_strdup_printf("%s/%s", roots, de->d_name);
 		cleanup_free char *rel = splq_strdup_printf("roots/%s", de->d_name);
 		bool keep = strcmp(rel, current) == 0;
 		for (int i = 0; i < n && !keep; i++)
 			keep = strcmp(used[i], path) == 0;
-		if (!keep && splq_rm_rf(path, err) < 0)
-			return -1;
+		if (keep)
+			continue;
+		char gen[24];
+		snprintf(gen, sizeof(gen), "%ld", g);
+		splq_rootmnt_drop(run, template, gen);
+		if (unlink(path) < 0 && errno != ENOENT)
+			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "remove %s", path);
 	}
-	cleanup_free char *src = splq_strdup_printf("%s/templates/%s/%s", home, template, current);
-	*next = splq_strdup_printf("%s/%ld", roots, top + 1);
-	if (splq_copy_tree(src, *next, 0, err) < 0) {
-		struct splq_error ignored;
-		splq_rm_rf(*next, &ignored);
+	return 0;
+}
+
+int splq_volume_template_next(const char *home, const char *run, const char *template, char **used,
+                              int n, char **next, struct splq_error *err)
+{
+	long top;
+	if (splq_volume_template_prune(home, run, template, used, n, &top, err) < 0)
+		return -1;
+	cleanup_free char *link = splq_volume_root_link(home, template);
+	cleanup_free char *src = realpath(link, NULL);
+	if (!src)
+		return splq_fail_errno(err, SPLQ_E_NOTFOUND, errno, "the root of template '%s'",
+		                       template);
+	*next = splq_strdup_printf("%s/templates/%s/roots/%ld.img", home, template, top + 1);
+	if (splq_image_copy(src, *next, err) < 0) {
 		free(*next);
 		*next = NULL;
 		return -1;
+	}
+	return 0;
+}
+
+int splq_volume_template_commit(const char *home, const char *template, const char *next,
+                                struct splq_error *err)
+{
+	cleanup_free char *link = splq_volume_root_link(home, template);
+	cleanup_free char *tmp = splq_strdup_printf("%s.new", link);
+	const char *slash = strrchr(next, '/');
+	cleanup_free char *target = splq_strdup_printf("roots/%s", slash ? slash + 1 : next);
+	unlink(tmp);
+	if (symlink(target, tmp) < 0 || rename(tmp, link) < 0) {
+		int e = errno;
+		unlink(tmp);
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, e, "make %s current", next);
 	}
 	return 0;
 }
@@ -240,17 +308,47 @@ static int make_parent(const char *path, struct splq_error *err)
 	return splq_mkdir_p(dir, 0700, err);
 }
 
+/* A copy of the image src at dst (new) of at least size bytes. */
+static int copy_sized(const char *src, const char *dst, unsigned long long size,
+                      struct splq_error *err)
+{
+	if (make_parent(dst, err) < 0 || splq_image_copy(src, dst, err) < 0)
+		return -1;
+	struct stat st;
+	if (stat(dst, &st) < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "%s", dst);
+	if ((unsigned long long)st.st_size >= size)
+		return 0;
+	if (truncate(dst, (off_t)size) < 0)
+		return splq_fail_errno(err, SPLQ_E_NOSPACE, errno, "grow %s", dst);
+	return splq_image_grow_offline(dst, err);
+}
+
+/* A new template's first generation: the host stages the tree in a
+ * directory beside it (host-made data only), mkfs.ext4 -d copies it into
+ * the image, and the directory goes. */
+static int make_template_root(const char *home, const struct splq_vm_config *cfg,
+                              struct splq_error *err)
+{
+	cleanup_free char *root = first_generation(home, cfg->name, err);
+	if (!root)
+		return -1;
+	cleanup_free char *stage = splq_strdup_printf("%s.stage", root);
+	int r = strcmp(cfg->root_base, "host") == 0 ? make_host_root(stage, err)
+	                                            : make_dir_root(cfg->root_base, stage, err);
+	if (r == 0)
+		r = splq_image_make_from(root, cfg->root_size, stage, err);
+	struct splq_error ignored;
+	splq_rm_rf(stage, &ignored);
+	return r;
+}
+
 static int create(const char *home, const struct splq_vm_config *cfg, struct splq_error *err)
 {
 	if (cfg->klass == SPLQ_CLASS_DISPVM)
 		return 0;
 	if (cfg->klass == SPLQ_CLASS_TEMPLATEVM) {
-		cleanup_free char *root = first_generation(home, cfg->name, err);
-		if (!root)
-			return -1;
-		if (strcmp(cfg->root_base, "host") == 0
-		        ? make_host_root(root, err) < 0
-		        : make_dir_root(cfg->root_base, root, err) < 0)
+		if (make_template_root(home, cfg, err) < 0)
 			return -1;
 	} else if (cfg->klass == SPLQ_CLASS_STANDALONEVM) {
 		/* root_of names the template to copy from */
@@ -258,7 +356,8 @@ static int create(const char *home, const struct splq_vm_config *cfg, struct spl
 		own.root_of = cfg->name;
 		cleanup_free char *src = splq_volume_root(home, cfg);
 		cleanup_free char *root = splq_volume_root(home, &own);
-		if (make_parent(root, err) < 0 || splq_copy_tree(src, root, 0, err) < 0)
+		if (splq_volume_root_check(src, cfg->root_of, err) < 0 ||
+		    copy_sized(src, root, cfg->root_size, err) < 0)
 			return -1;
 	}
 	cleanup_free char *priv = splq_volume_private(home, cfg->name);
@@ -294,9 +393,9 @@ int splq_volume_clone(const char *home, const struct splq_vm_config *src,
 		cleanup_free char *droot = src->klass == SPLQ_CLASS_TEMPLATEVM
 		                               ? first_generation(home, dst->name, err)
 		                               : splq_volume_root(home, dst);
-		r = droot ? make_parent(droot, err) : -1;
+		r = droot ? splq_volume_root_check(sroot, src->name, err) : -1;
 		if (r == 0)
-			r = splq_copy_tree(sroot, droot, 0, err);
+			r = copy_sized(sroot, droot, dst->root_size, err);
 	}
 	if (r == 0)
 		r = splq_image_copy(spriv, dpriv, err); /* qube-local ids: no shift */

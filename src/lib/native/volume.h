@@ -1,19 +1,27 @@
 /* splq native: volumes on disk, under SPLQ_HOME:
- *   templates/<T>/roots/N  the generations of a TemplateVM's root, owned as
- *                          on any system (root files by host uid 0): qubes
- *                          see them through an idmapped mount
+ *   templates/<T>/roots/N.img  the generations of a TemplateVM's root: sparse
+ *                          ext4 images of the root size whose files are owned
+ *                          as on any system (root files by uid 0): qubes see
+ *                          them through an idmapped mount, and nothing of
+ *                          them is a file on the host's file system (a
+ *                          setuid file in a root is one only inside its
+ *                          image, mounted nosuid everywhere)
  *   templates/<T>/root     symlink to the current generation.  A running
- *                          TemplateVM works on a copy (the next generation)
+ *                          TemplateVM works on a copy (the next generation,
+ *                          mounted read-write in its own mount namespace)
  *                          that becomes current when it stops, so qubes
  *                          already running keep the root they started with
  *                          and take the template's changes at their next
- *                          start; a generation no running qube uses is
- *                          removed when the template next starts
- *   qubes/<S>/root         a StandaloneVM's own copy of its template's root
+ *                          start; a generation that is neither current nor
+ *                          used by a running qube is removed when the
+ *                          template next starts or grows (with its
+ *                          read-only mount, rootmnt.h)
+ *   qubes/<S>/root.img     a StandaloneVM's own copy of its template's root
  *   qubes/<Q>/private.img  every lasting qube's private volume (/home): a
  *                          sparse ext4 image of the private size whose files
  *                          are owned by qube-local ids (image.h)
- * A DispVM has nothing here: its layers live under SPLQ_RUN. */
+ * A DispVM has nothing here: its layers live under SPLQ_RUN.  Roots made
+ * by an older splq (directories) are refused with a message saying so. */
 #ifndef SPLQ_NATIVE_VOLUME_H
 #define SPLQ_NATIVE_VOLUME_H
 
@@ -25,11 +33,21 @@
 char *splq_volume_root(const char *home, const struct splq_vm_config *cfg);
 /* The symlink naming a template's current generation. */
 char *splq_volume_root_link(const char *home, const char *template);
-/* Copy the current generation of template's root to a new one, for a
- * running TemplateVM to work on; *next gets its path.  Generations that
- * are neither current nor listed in used[] (n paths) are removed first. */
-int splq_volume_template_next(const char *home, const char *template, char **used, int n,
-                              char **next, struct splq_error *err);
+/* Is the root volume at path (of qube) an image?  A directory is a root
+ * of an older splq: refused, saying so. */
+int splq_volume_root_check(const char *path, const char *qube, struct splq_error *err);
+/* Remove the generations of template's root that are neither current nor
+ * listed in used[] (n paths), and their read-only mounts under run
+ * (rootmnt.h); *top gets the highest generation number there is. */
+int splq_volume_template_prune(const char *home, const char *run, const char *template, char **used,
+                               int n, long *top, struct splq_error *err);
+/* Prune, then copy the current generation to a new one (*next its path),
+ * for a running TemplateVM to work on or to grow. */
+int splq_volume_template_next(const char *home, const char *run, const char *template, char **used,
+                              int n, char **next, struct splq_error *err);
+/* Make the generation at path next current (atomically). */
+int splq_volume_template_commit(const char *home, const char *template, const char *next,
+                                struct splq_error *err);
 char *splq_volume_private(const char *home, const char *qube);
 
 int splq_volume_create(const char *home, const struct splq_vm_config *cfg, struct splq_error *err);
