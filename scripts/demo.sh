@@ -104,6 +104,13 @@ fi
 echo "# same SHA-256 on both sides"
 echo
 
+echo "# Every writable volume has a size, as in Qubes; df inside shows the qube's own."
+step splq volume list spl-dev-core
+step splq run spl-dev-core -- df -h / /home /tmp
+echo "# Volumes grow (shrinking is refused, exit code 79)."
+step splq volume resize spl-dev-core:private 3G
+step splq volume info spl-dev-core:private
+
 echo "# The qube never gets a descriptor of the host's: splq relays its bytes."
 echo "# Escape sequences bound for a terminal become '_' (as qvm-run filters them)."
 # shellcheck disable=SC2016  # expanded in the qube
