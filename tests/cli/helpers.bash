@@ -313,6 +313,28 @@ make_host_template() {
 	fi
 }
 
+# Run CMD inside qube Q as the qube's root: in_root Q CMD...
+in_root() {
+	local q=$1
+	shift
+	"$SPLQ" run --user root "$q" -- "$@"
+}
+
+# A host template T (default t, made once) and an AppVM Q on it:
+# make_qube Q [T [create options...]]
+make_qube() {
+	local q=$1 t=${2:-t}
+	shift 2 2>/dev/null || shift
+	if [ ! -d "$SPLQ_HOME/templates/$t" ]; then
+		make_host_template "$t" || return 1
+	fi
+	local out
+	if ! out=$("$SPLQ" create "$q" --template "$t" "$@" 2>&1); then
+		printf 'splq create %s --template %s %s failed: %s\n' "$q" "$t" "$*" "$out" >&2
+		return 1
+	fi
+}
+
 # Is $output (or the argument) one valid JSON object?
 assert_json() {
 	local text=${1-$output}

@@ -24,13 +24,6 @@ teardown() {
 	teardown_splq
 }
 
-# Run CMD inside qube Q as the qube's root.
-in_root() {
-	local q=$1
-	shift
-	"$SPLQ" run --user root "$q" -- "$@"
-}
-
 # Disk use (KiB) of a directory of the store.
 disk_kib() {
 	du -sk "$1" | cut -f1

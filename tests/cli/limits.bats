@@ -32,25 +32,6 @@ teardown() {
 	done
 }
 
-# A host template t and an AppVM Q on it.
-make_qube() {
-	if [ ! -d "$SPLQ_HOME/templates/t" ]; then
-		make_host_template t || return 1
-	fi
-	local out
-	if ! out=$("$SPLQ" create "$1" --template t "${@:2}" 2>&1); then
-		printf 'splq create %s failed: %s\n' "$1" "$out" >&2
-		return 1
-	fi
-}
-
-# Run CMD inside qube Q as the qube's root.
-in_root() {
-	local q=$1
-	shift
-	"$SPLQ" run --user root "$q" -- "$@"
-}
-
 # The attack: exhaust one per-user limit, print "WHAT COUNT ERRNO" (how
 # many it got before the kernel refused, and the refusal), then hold what
 # it got for $2 seconds.

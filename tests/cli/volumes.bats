@@ -22,27 +22,6 @@ teardown() {
 	teardown_splq
 }
 
-# Run CMD inside qube Q as the qube's root.
-in_root() {
-	local q=$1
-	shift
-	"$SPLQ" run --user root "$q" -- "$@"
-}
-
-# A host template T (made once) and an AppVM Q on it with create options.
-make_qube() {
-	local q=$1 t=$2
-	shift 2
-	if [ ! -d "$SPLQ_HOME/templates/$t" ]; then
-		make_host_template "$t" || return 1
-	fi
-	local out
-	if ! out=$("$SPLQ" create "$q" --template "$t" "$@" 2>&1); then
-		printf 'splq create %s --template %s %s failed: %s\n' "$q" "$t" "$*" "$out" >&2
-		return 1
-	fi
-}
-
 # Does the output say "No space left on device"?
 assert_enospc() {
 	if [[ $output != *"No space left on device"* ]]; then
