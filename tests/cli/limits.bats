@@ -349,7 +349,7 @@ require_io_uring() {
 
 @test "a disposable takes splq.allow-io_uring from the qube it is made from, unless it has its own" {
 	require_io_uring
-	make_qube dvm --prop template_for_dispvms=True
+	make_qube dvm t --prop template_for_dispvms=True
 	run splq features dvm splq.allow-io_uring True
 	assert_status 0
 	run --separate-stderr "$SPLQ" dispvm --template dvm --user root -- python3 -c "$IO_URING_PY"
