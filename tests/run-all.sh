@@ -7,6 +7,10 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+# The system's tools first (the Debian packages scripts/deps.sh installs):
+# a per-user shim of python3 (pyenv) costs 0.3 s a call, and the tests
+# make thousands.
+export PATH="/usr/sbin:/usr/bin:/sbin:/bin:$PATH"
 if [ "$#" -eq 0 ]; then
 	set -- "${BUILD:-build}"
 fi
