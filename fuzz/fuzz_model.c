@@ -60,6 +60,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	splq_feature_name_check(s, &err);
 	splq_feature_value_check(s, &err);
 	splq_user_name_check(s, &err);
+	/* a size: within bounds, a whole MiB, and what it formats to reads
+	 * back as the same size */
+	unsigned long long n, exact, back;
+	if (splq_bytes_parse(s, &exact, &err) == 0 && exact > SPLQ_SIZE_MAX)
+		abort();
+	if (splq_size_parse(s, &n, &err) == 0) {
+		char text[32], *sp;
+		if (n < SPLQ_SIZE_MIN || n > SPLQ_SIZE_MAX || n % SPLQ_MIB)
+			abort();
+		splq_size_format(n, text, sizeof(text));
+		if ((sp = strchr(text, ' ')))
+			memmove(sp, sp + 1, strlen(sp));
+		if (splq_size_parse(text, &back, &err) < 0 || back != n)
+			abort();
+	}
 	free(s);
 	return 0;
 }
