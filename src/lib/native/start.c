@@ -224,7 +224,8 @@ fail:
 
 /* The supervisor-to-be: clones pid 1, records the pids, becomes
  * splq-init --supervise.  Never returns. */
-static void qube_supervisor(struct splq_backend *b, struct start_plan *p, int lock_fd)
+static void qube_supervisor(struct splq_backend *b, struct start_plan *p, int lock_fd,
+                            int range_fd)
 {
 	struct splq_error err = {0};
 	const struct splq_vm_config *cfg = p->cfg;
@@ -268,12 +269,16 @@ static void qube_supervisor(struct splq_backend *b, struct start_plan *p, int lo
 	    p->commit ? splq_strdup_printf("roots/%s", strrchr(p->commit, '/') + 1) : NULL;
 	char *argv[] = {"splq-init", "--supervise", (char *)cfg->name, dir, pidtext, timeout, link,
 	                target,      NULL};
-	fcntl(lock_fd, F_SETFD, 0); /* the lock lives as long as the supervisor */
+	/* the locks live as long as the supervisor: its life lock, and the
+	 * lease of its uid range (userns.h) beside it */
+	if (dup3(range_fd, lock_fd + 1, 0) < 0)
+		_exit(1);
+	fcntl(lock_fd, F_SETFD, 0);
 	syscall(SYS_close_range, 3, lock_fd - 1, 0);
 	/* A disposable's splq waits for this process: it supervises as it
 	 * is.  A lasting qube's supervisor becomes the small splq-init. */
 	int init_fd = p->first ? -1 : open_init_binary(&err);
-	syscall(SYS_close_range, lock_fd + 1, ~0U, init_fd >= 0 ? CLOSE_RANGE_CLOEXEC : 0);
+	syscall(SYS_close_range, lock_fd + 2, ~0U, init_fd >= 0 ? CLOSE_RANGE_CLOEXEC : 0);
 	if (init_fd >= 0)
 		syscall(SYS_execveat, init_fd, "", argv, environ, AT_EMPTY_PATH);
 	_exit(splq_supervise(cfg->name, dir, pid, (unsigned)cfg->shutdown_timeout_s, link, target));
@@ -502,8 +507,14 @@ int splq_native_start(struct splq_backend *b, const struct splq_vm_config *cfg,
 	if (mkdir(dir, 0700) < 0)
 		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "mkdir %s", dir);
 
+	/* the uid range: leased host-wide for the qube's life, so that no two
+	 * live qubes of any stores share one */
+	struct splq_vm_config leased = *cfg;
+	cleanup_close int range = splq_userns_lease(cfg->slot, &leased.slot, err);
+	if (range < 0)
+		return -1;
 	struct start_plan p = {
-	    .cfg = cfg, .first = first, .init_fd = -1, .once_fd = -1, .cg = {.dir_fd = -1}};
+	    .cfg = &leased, .first = first, .init_fd = -1, .once_fd = -1, .cg = {.dir_fd = -1}};
 	int once[2] = {-1, -1};
 	p.fs.userns_fd = -1;
 	p.fs.private_fd = -1;
@@ -529,7 +540,7 @@ int splq_native_start(struct splq_backend *b, const struct splq_vm_config *cfg,
 	}
 	pid_t sup = fork();
 	if (sup == 0)
-		qube_supervisor(b, &p, lock);
+		qube_supervisor(b, &p, lock, range);
 	if (sup < 0) {
 		splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "fork");
 		goto out;

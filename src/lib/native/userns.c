@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,6 +20,38 @@
 long splq_slot_base(int slot)
 {
 	return SPLQ_UID_BASE + (long)slot * SPLQ_UID_RANGE;
+}
+
+int splq_userns_lease(int preferred, int *slot, struct splq_error *err)
+{
+	const char *ranges = SPLQ_HOST_DIR "/ranges";
+	if (splq_mkdir_p(ranges, 0700, err) < 0)
+		return -1;
+	cleanup_close int dir = open(ranges, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dir < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "open %s", ranges);
+	if (preferred < 1 || preferred > SPLQ_SLOTS_MAX)
+		preferred = 1;
+	for (int i = 0; i < SPLQ_SLOTS_MAX; i++) {
+		int s = 1 + (preferred - 1 + i) % SPLQ_SLOTS_MAX;
+		char name[16];
+		snprintf(name, sizeof(name), "%d", s);
+		int fd = openat(dir, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "open %s/%s", ranges,
+			                       name);
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			*slot = s;
+			return fd;
+		}
+		int e = errno;
+		close(fd);
+		if (e != EWOULDBLOCK)
+			return splq_fail_errno(err, SPLQ_E_INTERNAL, e, "lock %s/%s", ranges, name);
+	}
+	return splq_fail(err, SPLQ_E_STATE,
+	                 "no free uid range on this host: %d qubes of its stores run",
+	                 SPLQ_SLOTS_MAX);
 }
 
 static int write_map(pid_t pid, const char *file, const char *map, struct splq_error *err)

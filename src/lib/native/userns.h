@@ -14,4 +14,16 @@ int splq_userns_open(long ns_first, long host_first, long count, int *fd, struct
 /* The first host id of a slot's range. */
 long splq_slot_base(int slot);
 
+/* Host-wide state, shared by every store on the host (whatever its
+ * SPLQ_HOME and SPLQ_RUN): SPLQ_HOST_DIR/ranges/<slot> is flock'ed by the
+ * supervisor of the one live qube that uses that slot's uid range. */
+#define SPLQ_HOST_DIR	"/run/splq-host"
+#define SPLQ_SLOTS_MAX	32768 /* ranges up to 1000000000 + 32768 * 65536 */
+
+/* Lease a uid range for a qube's life: preferred (the qube's slot in its
+ * store) if no live qube of any store holds it, else the next free one.
+ * Returns the lock's descriptor (O_CLOEXEC; the range is the caller's
+ * until it and its copies are closed), *slot the slot leased. */
+int splq_userns_lease(int preferred, int *slot, struct splq_error *err);
+
 #endif
