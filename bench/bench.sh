@@ -99,7 +99,7 @@ hf --export-json "$SCRATCH/copy.json" \
 echo
 echo "== 4. host memory of the idle qube bench-q (Pss of its supervisor and init)"
 sleep 1
-mapfile -t qdirs < <(splq_cgroup_dirs "$SPLQ_CGROUP/bench-q")
+mapfile -t qdirs < <(qube_cgroup_dirs bench-q)
 if [ "${#qdirs[@]}" -eq 0 ]; then
 	echo "bench: no cgroup for bench-q under $SPLQ_CGROUP" >&2
 	exit 1

@@ -70,6 +70,22 @@ splq_cgroup_dirs() {
 	done | sort -u
 }
 
+# The cgroup directories of qube Q of this store (in every hierarchy): its
+# leaf under $SPLQ_CGROUP is Q.<12 hex digits of its store's id>.
+qube_cgroup_dirs() {
+	local q=$1 d c leaf id
+	while IFS= read -r d; do
+		for c in "$d/$q".*; do
+			[ -d "$c" ] || continue
+			leaf=${c##*/}
+			id=${leaf#"$q".}
+			if [[ $leaf == "$q.$id" && $id =~ ^[0-9a-f]{12}$ ]]; then
+				printf '%s\n' "$c"
+			fi
+		done
+	done < <(splq_cgroup_dirs "$SPLQ_CGROUP")
+}
+
 # Pids of every process in the cgroup directories given, recursively.
 splq_cgroup_pids() {
 	local d
@@ -250,7 +266,7 @@ assert_leftovers_none() {
 		fi
 		mapfile -t children < <(find "$d" -mindepth 1 -maxdepth 1 -type d -printf '%f\n')
 		for c in "${children[@]}"; do
-			if _splq_in "$c" "${expected[@]}"; then
+			if _splq_in "${c%.*}" "${expected[@]}"; then
 				continue
 			fi
 			problems+=("cgroup $d/$c")

@@ -63,8 +63,8 @@ assert_qube_gone_at_runtime() {
 		echo "runtime folder $SPLQ_RUN/qubes/$q is still there" >&2
 		return 1
 	fi
-	if [ -n "$(splq_cgroup_dirs "$SPLQ_CGROUP/$q")" ]; then
-		echo "cgroups left: $(splq_cgroup_dirs "$SPLQ_CGROUP/$q")" >&2
+	if [ -n "$(qube_cgroup_dirs "$q")" ]; then
+		echo "cgroups left: $(qube_cgroup_dirs "$q")" >&2
 		return 1
 	fi
 	for p in "$@"; do
@@ -86,7 +86,7 @@ proc_gone() {
 # Host pids of qube $1: its supervisor and every process in its cgroups.
 qube_host_pids() {
 	local -a dirs
-	mapfile -t dirs < <(splq_cgroup_dirs "$SPLQ_CGROUP/$1")
+	mapfile -t dirs < <(qube_cgroup_dirs "$1")
 	{
 		cat "$SPLQ_RUN/qubes/$1/supervisor.pid" 2>/dev/null && echo
 		splq_cgroup_pids "${dirs[@]}"

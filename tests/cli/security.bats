@@ -369,7 +369,7 @@ except Exception as e:
 		elif [ -f "$d/memory.max" ]; then
 			limit=$(cat "$d/memory.max")
 		fi
-	done < <(splq_cgroup_dirs "$SPLQ_CGROUP/m")
+	done < <(qube_cgroup_dirs m)
 	[ "$limit" = $((64 * 1024 * 1024)) ]
 
 	# 400 MB through tail, which keeps it all: tail is killed (SIGKILL)

@@ -2,7 +2,8 @@
 # shellcheck disable=SC2154  # status, output, lines: set by run
 # shellcheck disable=SC2030,SC2031  # bats runs a test and its teardown in one shell
 # splq: many stores on one host.  Host-wide resources are leased host-wide:
-# no two live qubes of any stores share a uid range.
+# no two live qubes of any stores share a uid range, and same-named qubes
+# of stores under one cgroup parent never share (or clean up) a cgroup.
 
 bats_require_minimum_version 1.5.0
 
@@ -35,7 +36,8 @@ new_store() {
 	local home run
 	home=$(mktemp -d /tmp/splq-test-home.XXXXXX)
 	run=$(mktemp -d /tmp/splq-test-run.XXXXXX)
-	STORES+=("$home $run splq-test-$$-${BATS_TEST_NUMBER:-0}-${#STORES[@]}")
+	# one cgroup parent for all: the stores must keep apart within it
+	STORES+=("$home $run splq-test-$$-${BATS_TEST_NUMBER:-0}")
 	in_store $((${#STORES[@]} - 1)) make_host_template t
 	in_store $((${#STORES[@]} - 1)) "$SPLQ" create w --template t >/dev/null
 }
@@ -77,4 +79,13 @@ new_store() {
 	assert_status 0
 	base=$(awk '$1 == 0 { print $2 }' <<<"$output")
 	[ "${seen[$base]:-0}" = 0 ] # not a range another store's w holds
+	# that start cleaned up after its own w only: the others still run,
+	# each in a cgroup of its own
+	for ((i = 0; i < 5; i++)); do
+		run in_store "$i" "$SPLQ" ls
+		[[ $output == *"w "*Running* ]]
+	done
+	run in_store 0 qube_cgroup_dirs w
+	assert_status 0
+	[ "$(printf '%s\n' "${lines[@]}" | sed 's,.*/,,' | sort -u | wc -l)" = 5 ]
 }

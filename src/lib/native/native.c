@@ -171,7 +171,8 @@ static int native_volumes_remove(struct splq_backend *b, const struct splq_vm_co
 	if (splq_rt_locked(b, cfg->name))
 		return splq_fail(err, SPLQ_E_STATE, "qube '%s' is running", cfg->name);
 	struct splq_error ignored;
-	splq_cgroup_destroy(cfg->name, 2000, &ignored);
+	cleanup_free char *cgroup = splq_rt_cgroup(b, cfg->name);
+	splq_cgroup_destroy(cgroup, 2000, &ignored);
 	if (cfg->klass == SPLQ_CLASS_TEMPLATEVM)
 		splq_rootmnt_drop_all(b->run, cfg->name);
 	/* the volumes go as far as they can even if the runtime folder cannot */

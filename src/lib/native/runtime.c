@@ -45,6 +45,14 @@ int splq_rt_write(const char *path, const void *data, size_t len, struct splq_er
 	return 0;
 }
 
+char *splq_rt_cgroup(struct splq_backend *b, const char *name)
+{
+	unsigned long long h = 0xcbf29ce484222325ULL;
+	for (const unsigned char *p = (const unsigned char *)b->home; *p; p++)
+		h = (h ^ *p) * 0x100000001b3ULL;
+	return splq_strdup_printf("%s.%012llx", name, h & 0xffffffffffffULL);
+}
+
 char *splq_rt_dir(struct splq_backend *b, const char *name)
 {
 	return splq_strdup_printf("%s/qubes/%s", b->run, name);

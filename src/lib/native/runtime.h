@@ -35,6 +35,10 @@ struct splq_native {
 /* Write a runtime file: no fsync (it describes processes, which a crash
  * ends too), through a rename so that a reader never sees half of it. */
 int splq_rt_write(const char *path, const void *data, size_t len, struct splq_error *err);
+/* The leaf of a qube's cgroups: its name and its store's id, "work.1a2b3c4d5e6f"
+ * (an FNV-1a hash of SPLQ_HOME's absolute path), so that same-named qubes
+ * of two stores never share a cgroup.  malloc'ed. */
+char *splq_rt_cgroup(struct splq_backend *b, const char *name);
 /* malloc'ed paths of the runtime folder and of a file in it */
 char *splq_rt_dir(struct splq_backend *b, const char *name);
 char *splq_rt_file(struct splq_backend *b, const char *name, const char *file);

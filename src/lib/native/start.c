@@ -267,8 +267,8 @@ static void qube_supervisor(struct splq_backend *b, struct start_plan *p, int lo
 	cleanup_free char *link = p->commit ? splq_volume_root_link(b->home, cfg->name) : NULL;
 	cleanup_free char *target =
 	    p->commit ? splq_strdup_printf("roots/%s", strrchr(p->commit, '/') + 1) : NULL;
-	char *argv[] = {"splq-init", "--supervise", (char *)cfg->name, dir, pidtext, timeout, link,
-	                target,      NULL};
+	cleanup_free char *cg = splq_rt_cgroup(b, cfg->name);
+	char *argv[] = {"splq-init", "--supervise", cg, dir, pidtext, timeout, link, target, NULL};
 	/* the locks live as long as the supervisor: its life lock, and the
 	 * lease of its uid range (userns.h) beside it */
 	if (dup3(range_fd, lock_fd + 1, 0) < 0)
@@ -281,7 +281,7 @@ static void qube_supervisor(struct splq_backend *b, struct start_plan *p, int lo
 	syscall(SYS_close_range, lock_fd + 2, ~0U, init_fd >= 0 ? CLOSE_RANGE_CLOEXEC : 0);
 	if (init_fd >= 0)
 		syscall(SYS_execveat, init_fd, "", argv, environ, AT_EMPTY_PATH);
-	_exit(splq_supervise(cfg->name, dir, pid, (unsigned)cfg->shutdown_timeout_s, link, target));
+	_exit(splq_supervise(cg, dir, pid, (unsigned)cfg->shutdown_timeout_s, link, target));
 }
 
 /* The seccomp program: one per variant (io_uring refused or allowed),
@@ -451,8 +451,8 @@ static int prepare(struct splq_backend *b, struct start_plan *p, char **paths,
 	    seccomp_program(b, p, err) < 0)
 		return -1;
 	struct splq_cgroup_limits lim = {.memory_mib = cfg->memory_mib, .vcpus = cfg->vcpus};
-	if (splq_cgroup_create(cfg->name, &lim, err) < 0 ||
-	    splq_cgroup_open_entry(cfg->name, &p->cg, err) < 0)
+	cleanup_free char *cg = splq_rt_cgroup(b, cfg->name);
+	if (splq_cgroup_create(cg, &lim, err) < 0 || splq_cgroup_open_entry(cg, &p->cg, err) < 0)
 		return -1;
 	p->init_fd = open_init_binary(err);
 	return p->init_fd < 0 ? -1 : 0;
@@ -499,9 +499,10 @@ int splq_native_start(struct splq_backend *b, const struct splq_vm_config *cfg,
 				                       lockpath);
 	}
 	cleanup_free char *dir = splq_rt_dir(b, cfg->name);
+	cleanup_free char *cgroup = splq_rt_cgroup(b, cfg->name);
 	struct splq_error ignored;
 	/* leftovers of a supervisor that did not finish */
-	splq_cgroup_destroy(cfg->name, 2000, &ignored);
+	splq_cgroup_destroy(cgroup, 2000, &ignored);
 	if (splq_rm_rf(dir, err) < 0)
 		return -1;
 	if (mkdir(dir, 0700) < 0)
@@ -571,7 +572,7 @@ out:
 	if (r < 0 && first)
 		sigprocmask(SIG_SETMASK, &old, NULL);
 	if (r < 0) {
-		splq_cgroup_destroy(cfg->name, 2000, &ignored);
+		splq_cgroup_destroy(cgroup, 2000, &ignored);
 		splq_rm_rf(dir, &ignored);
 	}
 	if (r < 0 && p.commit) {
