@@ -278,19 +278,7 @@ static void reply_fd(int fd, int type, int value, const char *msg, int pass)
 	struct splq_ctl_reply r = {.type = type, .value = value};
 	if (msg)
 		snprintf(r.msg, sizeof(r.msg), "%s", msg);
-	struct iovec iov = {.iov_base = &r, .iov_len = sizeof(r)};
-	char cbuf[CMSG_SPACE(sizeof(int))] = {0};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-	if (pass >= 0) {
-		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof(cbuf);
-		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &pass, sizeof(int));
-	}
-	(void)!sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+	(void)!splq_send_fds(fd, &r, sizeof(r), &pass, pass >= 0 ? 1 : 0, MSG_DONTWAIT);
 }
 
 static void reply(int fd, int type, int value, const char *msg)
@@ -303,8 +291,8 @@ static void reply(int fd, int type, int value, const char *msg)
 static int open_pty(struct init *in, unsigned rows, unsigned cols, int *slave, char *msg,
                     size_t msglen)
 {
-	int m = in->pts < 0 ? -1
-	                    : openat(in->pts, "ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW);
+	int m =
+	    in->pts < 0 ? -1 : openat(in->pts, "ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW);
 	int unlock = 0;
 	if (m < 0 || ioctl(m, TIOCSPTLCK, &unlock) < 0 ||
 	    (*slave = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {

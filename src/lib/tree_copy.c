@@ -12,7 +12,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/fs.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -98,9 +97,6 @@ struct copy {
 	char stage_name[64];
 	struct splq_links links;
 	unsigned next_id;
-	char *buf; /* for read and write where copy_file_range cannot */
-	bool no_cfr;
-	bool no_clone;
 };
 
 static int copy_fail(struct copy *c, const char *name, int code, int e, const char *what,
@@ -216,93 +212,14 @@ static int link_again(struct copy *c, struct splq_link *l, const char *name, str
 	return full;
 }
 
-/* Bytes [off, off + len) of in to the same place in out.  1 when in ends
- * before. */
-static int copy_range(struct copy *c, int in, int out, off_t off, off_t len, const char *name,
-                      struct splq_error *err)
-{
-	static const size_t chunk = 1 << 20;
-
-	while (len > 0) {
-		size_t want = len > (off_t)(1 << 30) ? (size_t)1 << 30 : (size_t)len;
-		ssize_t n;
-
-		if (!c->no_cfr) {
-			loff_t i = off, o = off;
-
-			n = copy_file_range(in, &i, out, &o, want, 0);
-			if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
-			              errno == EOPNOTSUPP || errno == EBADF || errno == EPERM)) {
-				c->no_cfr = true;
-				continue;
-			}
-		} else {
-			if (!c->buf)
-				c->buf = splq_xmalloc(chunk);
-			n = pread(in, c->buf, want < chunk ? want : chunk, off);
-			for (ssize_t done = 0; n > 0 && done < n;) {
-				ssize_t w = pwrite(out, c->buf + done, n - done, off + done);
-
-				if (w < 0 && errno == EINTR)
-					continue;
-				if (w < 0)
-					return copy_fail(c, name, SPLQ_E_INTERNAL, errno, "write",
-					                 err);
-				done += w;
-			}
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return copy_fail(c, name, SPLQ_E_INTERNAL, errno, "copy to", err);
-		if (n == 0)
-			return 1;
-		off += n;
-		len -= n;
-	}
-	return 0;
-}
-
-/* size bytes of in to out: a clone of its extents where the file system
- * can, else its data extents (SEEK_DATA, SEEK_HOLE) one by one. */
+/* size bytes of in to out, holes kept (splq_copy_data). */
 static int copy_data(struct copy *c, int in, int out, off_t size, const char *name,
                      struct splq_error *err)
 {
-	bool seek = true;
-
-	if (size <= 0)
-		return 0;
-	if (!c->no_clone) {
-		if (ioctl(out, FICLONE, in) == 0)
-			return 0;
-		if (errno == EOPNOTSUPP || errno == ENOTTY || errno == EXDEV || errno == ENOSYS)
-			c->no_clone = true;
-	}
-	for (off_t off = 0, data, end; off < size; off = end) {
-		data = seek ? lseek(in, off, SEEK_DATA) : off;
-		if (data < 0 && errno == ENXIO)
-			break; /* a hole to the end */
-		if (data < 0 && errno != EINVAL && errno != EOPNOTSUPP)
-			return copy_fail(c, name, SPLQ_E_INTERNAL, errno, "read the source of",
-			                 err);
-		if (data < 0) {
-			seek = false; /* no holes known: all of it is data */
-			data = off;
-		}
-		end = seek ? lseek(in, data, SEEK_HOLE) : size;
-		if (data >= size)
-			break;
-		if (end < 0 || end > size)
-			end = size;
-		int r = copy_range(c, in, out, data, end - data, name, err);
-		if (r < 0)
-			return -1;
-		if (r > 0)
-			break; /* the source got shorter meanwhile */
-	}
-	if (ftruncate(out, size) < 0)
-		return copy_fail(c, name, SPLQ_E_INTERNAL, errno, "write", err);
-	return 0;
+	int r = splq_copy_data(in, out, size);
+	if (r < 0)
+		return copy_fail(c, name, SPLQ_E_INTERNAL, -r, "copy to", err);
+	return 0; /* 1: the source got shorter meanwhile, and so is the copy */
 }
 
 /* Remove what is at c->dfd/name (not a directory with entries) so that a
@@ -540,7 +457,6 @@ out:
 	stage_remove(&c);
 	splq_links_free(&c.links);
 	splq_walk_free(&c.w);
-	free(c.buf);
 	if (c.dfd >= 0)
 		close(c.dfd);
 	if (c.dtop >= 0)

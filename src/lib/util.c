@@ -4,8 +4,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/fs.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -284,4 +287,109 @@ int splq_exit_code(int status)
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return 1;
+}
+
+/* ---- file data ---- */
+
+/* Bytes [off, off + len) of in to the same place in out.  0, 1 when in
+ * ends before, or -errno. */
+static int copy_range(int in, int out, off_t off, off_t len, bool *no_cfr, char **buf)
+{
+	static const size_t chunk = 1 << 20;
+
+	while (len > 0) {
+		size_t want = len > (off_t)(1 << 30) ? (size_t)1 << 30 : (size_t)len;
+		ssize_t n;
+
+		if (!*no_cfr) {
+			loff_t i = off, o = off;
+
+			n = copy_file_range(in, &i, out, &o, want, 0);
+			if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
+			              errno == EOPNOTSUPP || errno == EBADF || errno == EPERM)) {
+				*no_cfr = true;
+				continue;
+			}
+		} else {
+			if (!*buf)
+				*buf = splq_xmalloc(chunk);
+			n = pread(in, *buf, want < chunk ? want : chunk, off);
+			for (ssize_t done = 0; n > 0 && done < n;) {
+				ssize_t w = pwrite(out, *buf + done, n - done, off + done);
+
+				if (w < 0 && errno == EINTR)
+					continue;
+				if (w < 0)
+					return -errno;
+				done += w;
+			}
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return 1;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int splq_copy_data(int in, int out, off_t size)
+{
+	cleanup_free char *buf = NULL;
+	bool seek = true, no_cfr = false;
+	int r = 0;
+
+	if (size <= 0)
+		return 0;
+	if (ioctl(out, FICLONE, in) == 0)
+		return 0;
+	for (off_t off = 0, data, end; off < size && r == 0; off = end) {
+		data = seek ? lseek(in, off, SEEK_DATA) : off;
+		if (data < 0 && errno == ENXIO)
+			break; /* a hole to the end */
+		if (data < 0 && errno != EINVAL && errno != EOPNOTSUPP)
+			return -errno;
+		if (data < 0) {
+			seek = false; /* no holes known: all of it is data */
+			data = off;
+		}
+		end = seek ? lseek(in, data, SEEK_HOLE) : size;
+		if (data >= size)
+			break;
+		if (end < 0 || end > size)
+			end = size;
+		r = copy_range(in, out, data, end - data, &no_cfr, &buf);
+		if (r < 0)
+			return r;
+	}
+	if (ftruncate(out, size) < 0)
+		return -errno;
+	return r;
+}
+
+/* ---- sockets ---- */
+
+ssize_t splq_send_fds(int sock, const void *buf, size_t len, const int *fds, int nfds, int flags)
+{
+	char cbuf[CMSG_SPACE(SPLQ_SEND_FDS_MAX * sizeof(int))] = {0};
+	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+
+	if (nfds < 0 || nfds > SPLQ_SEND_FDS_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (nfds > 0) {
+		mh.msg_control = cbuf;
+		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
+	}
+	return sendmsg(sock, &mh, flags | MSG_NOSIGNAL);
 }

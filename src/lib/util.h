@@ -72,6 +72,17 @@ int splq_write_string(const char *path, const char *s, struct splq_error *err);
 
 bool splq_path_exists(const char *path);
 
+/* size bytes of in to the same offsets of out, holes kept: a clone of its
+ * extents where the file system can, else its data extents (SEEK_DATA,
+ * SEEK_HOLE) by copy_file_range, or by read and write where that cannot.
+ * out is size long afterwards.  0; 1 when in turned out shorter; -errno. */
+int splq_copy_data(int in, int out, off_t size);
+
+/* One message of len bytes on sock with nfds descriptors (SCM_RIGHTS, at
+ * most SPLQ_SEND_FDS_MAX); never SIGPIPE.  sendmsg's result. */
+#define SPLQ_SEND_FDS_MAX 4
+ssize_t splq_send_fds(int sock, const void *buf, size_t len, const int *fds, int nfds, int flags);
+
 /* A wait status as an exit code, as shells give it: 128+N for signal N. */
 int splq_exit_code(int status);
 

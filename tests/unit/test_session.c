@@ -35,30 +35,18 @@ static void test_filter(void **state)
 /* The fake pid 1: what it does once the request came. */
 struct fake {
 	int sock;
-	int nfds;     /* descriptors that came with the request */
+	int nfds; /* descriptors that came with the request */
 	uint32_t flags;
-	size_t out;   /* bytes of 'x' to write to stdout */
-	bool echo;    /* copy stdin to stdout first */
-	int pass_fd;  /* a descriptor to send with STARTED (-1: none) */
+	size_t out;  /* bytes of 'x' to write to stdout */
+	bool echo;   /* copy stdin to stdout first */
+	int pass_fd; /* a descriptor to send with STARTED (-1: none) */
 	int exit_code;
 };
 
 static void send_reply(int sock, int type, int value, int fd)
 {
 	struct splq_ctl_reply r = {.type = type, .value = value};
-	struct iovec iov = {.iov_base = &r, .iov_len = sizeof(r)};
-	char cbuf[CMSG_SPACE(sizeof(int))] = {0};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-	if (fd >= 0) {
-		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof(cbuf);
-		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	}
-	sendmsg(sock, &mh, MSG_NOSIGNAL);
+	splq_send_fds(sock, &r, sizeof(r), &fd, fd >= 0 ? 1 : 0, 0);
 }
 
 static void *fake_init(void *arg)

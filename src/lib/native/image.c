@@ -187,35 +187,11 @@ int splq_image_copy(const char *src, const char *dst, struct splq_error *err)
 	    open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (out < 0)
 		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "create %s", dst);
-	if (ioctl(out, FICLONE, in) == 0)
+	int r = splq_copy_data(in, out, st.st_size);
+	if (r >= 0)
 		return 0;
-	if (ftruncate(out, st.st_size) < 0)
-		goto fail;
-	off_t pos = 0;
-	while (pos < st.st_size) {
-		off_t data = lseek(in, pos, SEEK_DATA);
-		if (data < 0 && errno == ENXIO)
-			break; /* a hole to the end */
-		if (data < 0)
-			goto fail;
-		off_t hole = lseek(in, data, SEEK_HOLE);
-		if (hole < 0)
-			goto fail;
-		off_t from = data, to = data;
-		while (from < hole) {
-			ssize_t n = copy_file_range(in, &from, out, &to, (size_t)(hole - from), 0);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				goto fail;
-		}
-		pos = hole;
-	}
-	return 0;
-fail:;
-	int e = errno;
 	unlink(dst);
-	return splq_fail_errno(err, SPLQ_E_INTERNAL, e, "copy %s to %s", src, dst);
+	return splq_fail_errno(err, SPLQ_E_INTERNAL, -r, "copy %s to %s", src, dst);
 }
 
 static uint32_t le32(const unsigned char *p)

@@ -56,8 +56,8 @@ static int caller_tty(const struct splq_exec *x)
 	return -1;
 }
 
-static int send_request(struct splq_session *s, const struct splq_exec *x, const int *fds,
-                        int nfds, struct splq_error *err)
+static int send_request(struct splq_session *s, const struct splq_exec *x, const int *fds, int nfds,
+                        struct splq_error *err)
 {
 	char *env[4];
 	struct splq_ctl_request req = {.magic = SPLQ_CTL_MAGIC,
@@ -90,29 +90,21 @@ static int send_request(struct splq_session *s, const struct splq_exec *x, const
 		len += l;
 	}
 	memcpy(buf, &req, sizeof(req));
-	char cbuf[CMSG_SPACE(3 * sizeof(int))] = {0};
-	struct iovec iov = {.iov_base = buf, .iov_len = len};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-	if (nfds) {
-		mh.msg_control = cbuf;
-		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
-		memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
-	}
-	if (sendmsg(s->sock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)len)
+	if (splq_send_fds(s->sock, buf, len, fds, nfds, MSG_DONTWAIT) != (ssize_t)len)
 		return splq_fail_errno(err, SPLQ_E_STATE, errno, "send the command to qube '%s'",
 		                       s->qube);
 	return 0;
 }
 
-int splq_session_send(struct splq_session *s, int sock, const char *qube,
-                      const struct splq_exec *x, long answer_s, struct splq_error *err)
+int splq_session_send(struct splq_session *s, int sock, const char *qube, const struct splq_exec *x,
+                      long answer_s, struct splq_error *err)
 {
-	*s = (struct splq_session){.qube = qube, .sock = sock, .master = -1,
-	                           .pipes = {-1, -1, -1}, .tty = x->tty, .no_wait = x->no_wait};
+	*s = (struct splq_session){.qube = qube,
+	                           .sock = sock,
+	                           .master = -1,
+	                           .pipes = {-1, -1, -1},
+	                           .tty = x->tty,
+	                           .no_wait = x->no_wait};
 	s->answer_s = answer_s;
 	s->answer_by = splq_now_ms() + answer_s * 1000;
 	int theirs[3] = {-1, -1, -1}, nfds = 0, r = -1;
@@ -137,8 +129,8 @@ int splq_session_send(struct splq_session *s, int sock, const char *qube,
 		d->src = out ? (x->tty ? -1 : s->pipes[i]) : x->fds[0];
 		d->dst = out ? x->fds[i] : s->pipes[0];
 		d->cap = out ? x->max_output : 0;
-		d->filter = out && (x->filter > 0 || (x->filter < 0 && !x->tty &&
-		                                      x->fds[i] >= 0 && isatty(x->fds[i])));
+		d->filter = out && (x->filter > 0 || (x->filter < 0 && !x->tty && x->fds[i] >= 0 &&
+		                                      isatty(x->fds[i])));
 		/* one end is a pipe of splq's: unfiltered bytes need no copy */
 		d->splice = !x->tty && !d->filter;
 	}
@@ -211,8 +203,8 @@ static int on_reply(struct splq_session *s, int *status, struct splq_error *err)
 		if (fd >= 0)
 			close(fd);
 		if (!s->started)
-			return splq_fail(err, SPLQ_E_STATE, "qube '%s' stopped before the command ran",
-			                 s->qube);
+			return splq_fail(err, SPLQ_E_STATE,
+			                 "qube '%s' stopped before the command ran", s->qube);
 		*status = 128 + SIGKILL;
 		return 0;
 	}
@@ -253,8 +245,7 @@ static void send_signal(struct splq_session *s, int sig)
 }
 
 /* Take n new bytes into d's buffer: bounded, filtered.  -1 past the cap. */
-static int take(struct splq_session *s, struct splq_relay_dir *d, size_t n,
-                struct splq_error *err)
+static int take(struct splq_session *s, struct splq_relay_dir *d, size_t n, struct splq_error *err)
 {
 	if (d->cap && d->total + (long long)n > d->cap)
 		return splq_fail(err, SPLQ_E_TOOBIG,
@@ -311,8 +302,7 @@ static int splice_dir(struct splq_session *s, int i)
 
 /* Move bytes of direction i as far as its ends allow without waiting;
  * readable/writable: what poll said.  -1 past the cap. */
-static int pump(struct splq_session *s, int i, bool readable, bool writable,
-                struct splq_error *err)
+static int pump(struct splq_session *s, int i, bool readable, bool writable, struct splq_error *err)
 {
 	struct splq_relay_dir *d = &s->dir[i];
 	if (d->splice && d->len == 0 && d->open) {
@@ -380,8 +370,8 @@ static int drain(struct splq_session *s, struct splq_error *err)
 			}
 			if (budget <= 0 || d->src < 0 || d->dst < 0)
 				break;
-			size_t want = budget < (long long)sizeof(d->buf) ? (size_t)budget
-			                                                  : sizeof(d->buf);
+			size_t want =
+			    budget < (long long)sizeof(d->buf) ? (size_t)budget : sizeof(d->buf);
 			ssize_t n = read(d->src, d->buf, want);
 			if (n <= 0)
 				break;

@@ -146,6 +146,7 @@ struct start_plan {
 	int init_fd;
 	int report_fd; /* write end */
 	int once_fd;   /* a disposable's first connection, pid 1's end */
+	char *cgroup;  /* the leaf of its cgroups (splq_rt_cgroup) */
 	char *commit;  /* TemplateVM: the generation its supervisor makes current */
 	char *prev;    /* TemplateVM: the generation current before */
 };
@@ -224,8 +225,7 @@ fail:
 
 /* The supervisor-to-be: clones pid 1, records the pids, becomes
  * splq-init --supervise.  Never returns. */
-static void qube_supervisor(struct splq_backend *b, struct start_plan *p, int lock_fd,
-                            int range_fd)
+static void qube_supervisor(struct splq_backend *b, struct start_plan *p, int lock_fd, int range_fd)
 {
 	struct splq_error err = {0};
 	const struct splq_vm_config *cfg = p->cfg;
@@ -267,8 +267,8 @@ static void qube_supervisor(struct splq_backend *b, struct start_plan *p, int lo
 	cleanup_free char *link = p->commit ? splq_volume_root_link(b->home, cfg->name) : NULL;
 	cleanup_free char *target =
 	    p->commit ? splq_strdup_printf("roots/%s", strrchr(p->commit, '/') + 1) : NULL;
-	cleanup_free char *cg = splq_rt_cgroup(b, cfg->name);
-	char *argv[] = {"splq-init", "--supervise", cg, dir, pidtext, timeout, link, target, NULL};
+	char *argv[] = {"splq-init", "--supervise", p->cgroup, dir, pidtext,
+	                timeout,     link,          target,    NULL};
 	/* the locks live as long as the supervisor: its life lock, and the
 	 * lease of its uid range (userns.h) beside it */
 	if (dup3(range_fd, lock_fd + 1, 0) < 0)
@@ -281,7 +281,7 @@ static void qube_supervisor(struct splq_backend *b, struct start_plan *p, int lo
 	syscall(SYS_close_range, lock_fd + 2, ~0U, init_fd >= 0 ? CLOSE_RANGE_CLOEXEC : 0);
 	if (init_fd >= 0)
 		syscall(SYS_execveat, init_fd, "", argv, environ, AT_EMPTY_PATH);
-	_exit(splq_supervise(cg, dir, pid, (unsigned)cfg->shutdown_timeout_s, link, target));
+	_exit(splq_supervise(p->cgroup, dir, pid, (unsigned)cfg->shutdown_timeout_s, link, target));
 }
 
 /* The seccomp program: one per variant (io_uring refused or allowed),
@@ -451,8 +451,8 @@ static int prepare(struct splq_backend *b, struct start_plan *p, char **paths,
 	    seccomp_program(b, p, err) < 0)
 		return -1;
 	struct splq_cgroup_limits lim = {.memory_mib = cfg->memory_mib, .vcpus = cfg->vcpus};
-	cleanup_free char *cg = splq_rt_cgroup(b, cfg->name);
-	if (splq_cgroup_create(cg, &lim, err) < 0 || splq_cgroup_open_entry(cg, &p->cg, err) < 0)
+	if (splq_cgroup_create(p->cgroup, &lim, err) < 0 ||
+	    splq_cgroup_open_entry(p->cgroup, &p->cg, err) < 0)
 		return -1;
 	p->init_fd = open_init_binary(err);
 	return p->init_fd < 0 ? -1 : 0;
@@ -514,8 +514,12 @@ int splq_native_start(struct splq_backend *b, const struct splq_vm_config *cfg,
 	cleanup_close int range = splq_userns_lease(cfg->slot, &leased.slot, err);
 	if (range < 0)
 		return -1;
-	struct start_plan p = {
-	    .cfg = &leased, .first = first, .init_fd = -1, .once_fd = -1, .cg = {.dir_fd = -1}};
+	struct start_plan p = {.cfg = &leased,
+	                       .first = first,
+	                       .init_fd = -1,
+	                       .once_fd = -1,
+	                       .cgroup = cgroup,
+	                       .cg = {.dir_fd = -1}};
 	int once[2] = {-1, -1};
 	p.fs.userns_fd = -1;
 	p.fs.private_fd = -1;
