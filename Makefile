@@ -5,6 +5,7 @@
 #   make demo       a short tour on a scratch SPLQ_HOME
 #   make bench      splq beside bwrap, unshare, cp+sha256sum (hyperfine)
 #   make fuzz       libFuzzer targets for the parsers (clang)
+#   make install    splq, splq-init and splq-autostart.service under PREFIX
 
 CC ?= cc
 CFLAGS ?= -O2 -g
@@ -86,10 +87,20 @@ fuzz: deps
 	done
 	fuzz/run.sh
 
+# Install splq, its in-qube init and the boot unit for autostart qubes.
+PREFIX ?= /usr/local
+DESTDIR ?=
+install: all
+	install -D -m 0755 $(BUILD)/splq $(DESTDIR)$(PREFIX)/bin/splq
+	install -D -m 0755 $(BUILD)/splq-init $(DESTDIR)$(PREFIX)/libexec/splq/splq-init
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
+	sed 's|@BINDIR@|$(PREFIX)/bin|' contrib/systemd/splq-autostart.service \
+	  >$(DESTDIR)$(PREFIX)/lib/systemd/system/splq-autostart.service
+
 format:
 	clang-format -i $(LIB_SRC) $(CLI_SRC) src/init/init.c $(wildcard src/lib/*.h src/lib/native/*.h src/cli/*.h) $(UNIT_SRC) $(FUZZ_SRC)
 
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all deps unit check demo bench fuzz format clean
+.PHONY: all deps unit check demo bench fuzz install format clean

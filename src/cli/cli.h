@@ -72,6 +72,8 @@ enum {
 	CLI_OPT_NO_FILTER,
 	CLI_OPT_MAX_OUTPUT,
 	CLI_OPT_SIZE,
+	CLI_OPT_AUTOSTART,
+	CLI_OPT_MAXMEM,
 };
 #define CLI_COMMON_OPTIONS                                                                         \
 	{"json", no_argument, NULL, CLI_OPT_JSON},                                                 \
@@ -129,6 +131,10 @@ void cli_print_result(bool success, int code, json_t *data);
  * {"success":false,"code":N, ...data,"error":msg} on stdout.  Takes data
  * (may be NULL).  Returns err->code (the exit code). */
 int cli_fail(struct cli *cli, const struct splq_error *err, json_t *data);
+/* One failure among several that a command goes on past: `splq: <message>`
+ * on stderr in text mode; returns {"qube","code","error"} for the command's
+ * JSON. */
+json_t *cli_warn(struct cli *cli, const char *qube, const struct splq_error *err);
 /* A command line mistake: the message and a hint to --help, exit code 64. */
 int cli_usage(struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Open the context (root only, store, backend); on failure report it and

@@ -68,6 +68,7 @@ int cmd_create(struct cli *cli, int argc, char **argv)
 	    {"class", required_argument, NULL, 'C'},
 	    {"label", required_argument, NULL, 'l'},
 	    {"memory", required_argument, NULL, CLI_OPT_MEMORY},
+	    {"maxmem", required_argument, NULL, CLI_OPT_MAXMEM},
 	    {"vcpus", required_argument, NULL, CLI_OPT_VCPUS},
 	    {"prop", required_argument, NULL, 'P'},
 	    {"size", required_argument, NULL, CLI_OPT_SIZE},
@@ -98,6 +99,9 @@ int cmd_create(struct cli *cli, int argc, char **argv)
 		case CLI_OPT_MEMORY:
 			props[nprops++] = (struct splq_prop_assign){"memory", optarg};
 			break;
+		case CLI_OPT_MAXMEM:
+			props[nprops++] = (struct splq_prop_assign){"maxmem", optarg};
+			break;
 		case CLI_OPT_VCPUS:
 			props[nprops++] = (struct splq_prop_assign){"vcpus", optarg};
 			break;
@@ -117,8 +121,6 @@ int cmd_create(struct cli *cli, int argc, char **argv)
 	}
 	if ((rc = cli_parse_end(cli)) >= 0 || (rc = one_name(cli, argc, argv)) >= 0)
 		return rc;
-	if (!template)
-		return cli_usage(cli, "create needs --template");
 
 	if ((rc = cli_open(cli, &ctx)))
 		return rc;
@@ -154,10 +156,16 @@ int cmd_clone(struct cli *cli, int argc, char **argv)
 
 enum each_op { EACH_REMOVE, EACH_START, EACH_SHUTDOWN, EACH_KILL };
 
+struct each_opts {
+	bool force, wait; /* shutdown */
+	long timeout_s;	  /* shutdown --timeout (0: the qube's) */
+};
+
 /* The same operation on each NAME in order, stopping at the first failure.
  * JSON: {"qube":NAME} for one, {"qubes":[...]} for several (on failure,
  * the ones already done). */
-static int each_qube(struct cli *cli, enum each_op op, bool force, bool wait, int n, char **names)
+static int each_qube(struct cli *cli, enum each_op op, const struct each_opts *o, int n,
+                     char **names)
 {
 	struct splq_ctx ctx;
 	struct splq_error err = {0};
@@ -179,7 +187,7 @@ static int each_qube(struct cli *cli, enum each_op op, bool force, bool wait, in
 			r = splq_op_start(&ctx, names[i], &err);
 			break;
 		case EACH_SHUTDOWN:
-			r = splq_op_shutdown(&ctx, names[i], force, wait, &err);
+			r = splq_op_shutdown(&ctx, names[i], o->force, o->wait, o->timeout_s, &err);
 			break;
 		case EACH_KILL:
 			r = splq_op_kill(&ctx, names[i], &err);
@@ -202,16 +210,17 @@ static int each_qube(struct cli *cli, enum each_op op, bool force, bool wait, in
 	return cli_ok(cli, json_pack("{s:o}", "qubes", done));
 }
 
-/* remove, start, kill: NAME... and no options of their own. */
+/* remove, kill: NAME... and no options of their own. */
 static int names_command(struct cli *cli, enum each_op op, int argc, char **argv)
 {
+	static const struct each_opts none = {0};
 	int rc;
 
 	if ((rc = cli_parse_common(cli, argc, argv)) >= 0)
 		return rc;
 	if (optind >= argc)
 		return cli_usage(cli, "%s needs at least one qube NAME", cli->cmd);
-	return each_qube(cli, op, false, false, argc - optind, argv + optind);
+	return each_qube(cli, op, &none, argc - optind, argv + optind);
 }
 
 int cmd_remove(struct cli *cli, int argc, char **argv)
@@ -219,9 +228,66 @@ int cmd_remove(struct cli *cli, int argc, char **argv)
 	return names_command(cli, EACH_REMOVE, argc, argv);
 }
 
+/* start --autostart: every halted qube with autostart=True, going on past
+ * a failure (one broken qube must not keep the others down at boot).
+ * JSON: {"qubes":[started...],"failed":[{"qube","code","error"}...]}. */
+static int start_autostart(struct cli *cli)
+{
+	struct splq_ctx ctx;
+	struct splq_error err = {0};
+	char **names = NULL;
+	json_t *done, *failed;
+	int n = 0, rc, nfailed = 0;
+
+	if ((rc = cli_open(cli, &ctx)))
+		return rc;
+	if (splq_op_autostart_list(&ctx, &names, &n, &err) < 0) {
+		splq_ctx_close(&ctx);
+		return cli_fail(cli, &err, NULL);
+	}
+	done = json_array();
+	failed = json_array();
+	for (int i = 0; i < n; i++) {
+		if (splq_op_start(&ctx, names[i], &err) == 0) {
+			json_array_append_new(done, cli_jstr(names[i]));
+			continue;
+		}
+		json_array_append_new(failed, cli_warn(cli, names[i], &err));
+		if (nfailed++ == 0)
+			rc = err.code;
+	}
+	splq_ctx_close(&ctx);
+	splq_strv_free(names, n);
+	json_t *data = json_pack("{s:o,s:o}", "qubes", done, "failed", failed);
+	if (nfailed == 0)
+		return cli_ok(cli, data);
+	splq_fail(&err, rc, "%d of %d qubes with autostart did not start", nfailed, n);
+	return cli_fail(cli, &err, data);
+}
+
 int cmd_start(struct cli *cli, int argc, char **argv)
 {
-	return names_command(cli, EACH_START, argc, argv);
+	static const struct option opts[] = {
+	    {"autostart", no_argument, NULL, CLI_OPT_AUTOSTART},
+	    CLI_COMMON_OPTIONS,
+	    {0},
+	};
+	static const struct each_opts none = {0};
+	bool autostart = false;
+	int c, rc;
+
+	while ((c = cli_getopt(cli, argc, argv, ":h", opts)) != -1)
+		if (c == CLI_OPT_AUTOSTART)
+			autostart = true;
+	if ((rc = cli_parse_end(cli)) >= 0)
+		return rc;
+	if (autostart && optind < argc)
+		return cli_usage(cli, "start --autostart takes no qube NAME");
+	if (autostart)
+		return start_autostart(cli);
+	if (optind >= argc)
+		return cli_usage(cli, "start needs at least one qube NAME, or --autostart");
+	return each_qube(cli, EACH_START, &none, argc - optind, argv + optind);
 }
 
 int cmd_kill(struct cli *cli, int argc, char **argv)
@@ -234,23 +300,28 @@ int cmd_shutdown(struct cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 	    {"wait", no_argument, NULL, CLI_OPT_WAIT},
 	    {"force", no_argument, NULL, CLI_OPT_FORCE},
+	    {"timeout", required_argument, NULL, CLI_OPT_TIMEOUT},
 	    CLI_COMMON_OPTIONS,
 	    {0},
 	};
-	bool wait = false, force = false;
+	struct each_opts o = {0};
+	struct splq_error err = {0};
 	int c, rc;
 
 	while ((c = cli_getopt(cli, argc, argv, ":h", opts)) != -1) {
 		if (c == CLI_OPT_WAIT)
-			wait = true;
+			o.wait = true;
 		else if (c == CLI_OPT_FORCE)
-			force = true;
+			o.force = true;
+		else if (c == CLI_OPT_TIMEOUT &&
+		         cli_parse_seconds("--timeout", optarg, &o.timeout_s, &err) < 0)
+			return cli_fail(cli, &err, NULL);
 	}
 	if ((rc = cli_parse_end(cli)) >= 0)
 		return rc;
 	if (optind >= argc)
 		return cli_usage(cli, "shutdown needs at least one qube NAME");
-	return each_qube(cli, EACH_SHUTDOWN, force, wait, argc - optind, argv + optind);
+	return each_qube(cli, EACH_SHUTDOWN, &o, argc - optind, argv + optind);
 }
 
 /* ls: the columns, header first. */

@@ -24,13 +24,16 @@ const struct cli_command cli_commands[] = {
      "Makes the TemplateVM NAME.  AppVMs made from it see its root file system read-only and "
      "pick up changes to it at their next start; a StandaloneVM gets a copy of it."},
     {"create", NULL, cmd_create, "make an AppVM or a StandaloneVM from a template",
-     "create NAME --template TEMPLATE [--class AppVM|StandaloneVM] [--label LABEL]\n"
-     "       [--memory MIB] [--vcpus N] [--prop NAME=VALUE]... [--size VOLUME=SIZE]...",
-     OPTS("-t, --template TEMPLATE", "the TemplateVM to make it from (required)",
+     "create NAME [--template TEMPLATE] [--class AppVM|StandaloneVM] [--label LABEL]\n"
+     "       [--memory MIB] [--maxmem MIB] [--vcpus N] [--prop NAME=VALUE]...\n"
+     "       [--size VOLUME=SIZE]...",
+     OPTS("-t, --template TEMPLATE",
+          "the TemplateVM to make it from (default: dom0's default_template)",
           "-C, --class CLASS", "AppVM (the default) or StandaloneVM", "-l, --label LABEL",
           "red, orange, yellow, green, gray, blue, purple, black, or 1-8 (default red)",
-          "    --memory MIB", "memory limit in MiB (the 'memory' property)", "    --vcpus N",
-          "number of CPUs (the 'vcpus' property)", "-P, --prop NAME=VALUE",
+          "    --memory MIB", "memory it is given, its soft limit (the 'memory' property)",
+          "    --maxmem MIB", "memory it may grow to, its hard limit (the 'maxmem' property)",
+          "    --vcpus N", "number of CPUs (the 'vcpus' property)", "-P, --prop NAME=VALUE",
           "set a property; may be given more than once", "    --size VOLUME=SIZE",
           "the size of the private or volatile volume (a StandaloneVM's root too) instead of "
           "its default (2 GiB, 10 GiB; root 10 GiB); may be given more than once",
@@ -48,14 +51,22 @@ const struct cli_command cli_commands[] = {
      "Removes each qube NAME with its volumes, in order, stopping at the first that cannot be "
      "removed (a running qube, or a template other qubes still use).  'rm' is the same "
      "command."},
-    {"start", NULL, cmd_start, "start qubes", "start NAME...", OPTS(JSON_OPT HELP_OPT),
+    {"start", NULL, cmd_start, "start qubes", "start NAME...\n       start --autostart",
+     OPTS("    --autostart",
+          "start every halted qube whose autostart is True, going on past failures (what "
+          "splq-autostart.service runs at boot)",
+          JSON_OPT HELP_OPT),
      "Starts each qube NAME, in order, stopping at the first that cannot be started."},
-    {"shutdown", NULL, cmd_shutdown, "stop qubes gracefully", "shutdown [--wait] [--force] NAME...",
+    {"shutdown", NULL, cmd_shutdown, "stop qubes gracefully",
+     "shutdown [--wait] [--force] [--timeout S] NAME...",
      OPTS("    --wait", "return only when each qube has halted", "    --force",
-          "shut it down even when other running qubes depend on it", JSON_OPT HELP_OPT),
+          "shut it down even when other running qubes depend on it", "    --timeout S",
+          "kill what is left after S seconds, this once (default: the qube's "
+          "shutdown_timeout)",
+          JSON_OPT HELP_OPT),
      "Asks every process in each qube NAME to end (SIGTERM) and kills what is left after the "
-     "qube's shutdown_timeout (seconds), in order, stopping at the first that cannot be shut "
-     "down."},
+     "qube's shutdown_timeout (seconds, as it is when the shutdown begins), in order, stopping "
+     "at the first that cannot be shut down."},
     {"kill", NULL, cmd_kill, "stop qubes at once", "kill NAME...", OPTS(JSON_OPT HELP_OPT),
      "Kills every process in each qube NAME at once (SIGKILL) and cleans up after it."},
     {"run", NULL, cmd_run, "run a command in a qube",

@@ -85,6 +85,20 @@ int cli_fail(struct cli *cli, const struct splq_error *err, json_t *data)
 	return code;
 }
 
+json_t *cli_warn(struct cli *cli, const char *qube, const struct splq_error *err)
+{
+	char msg[SPLQ_ERROR_MAX];
+	int code = err->code > 0 && err->code < 256 ? err->code : SPLQ_E_INTERNAL;
+
+	snprintf(msg, sizeof(msg), "%s", err->msg[0] ? err->msg : "unknown error");
+	if (!cli->json) {
+		fflush(stdout);
+		fprintf(stderr, "splq: %s\n", cli_one_line(msg));
+	}
+	return json_pack("{s:o,s:i,s:o}", "qube", cli_jstr(qube), "code", code, "error",
+	                 cli_jstr(msg));
+}
+
 int cli_usage(struct cli *cli, const char *fmt, ...)
 {
 	char msg[SPLQ_ERROR_MAX];

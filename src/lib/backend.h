@@ -25,7 +25,9 @@ struct splq_vm_config {
 	const char *private_of;	 /* DispVM: the dvm whose private volume it
 				  * starts from (NULL: an empty one) */
 	int private_of_slot;	 /* that dvm's slot (its files' uid range) */
-	long memory_mib;	 /* cgroup memory limit */
+	long memory_mib;	 /* memory it is given: the cgroup's soft limit */
+	long maxmem_mib;	 /* memory it may grow to: the hard limit (0:
+				  * memory_mib is the hard limit too) */
 	long vcpus;		 /* cpu quota, in cpus */
 	long shutdown_timeout_s; /* graceful stop before the kill */
 	long qrexec_timeout_s;	 /* how long pid 1 may take to answer */
@@ -54,10 +56,18 @@ struct splq_exec {
 			       * killed and SPLQ_E_TOOBIG returned */
 };
 
+/* What the host that runs the qubes has: a qube may not ask for more. */
+struct splq_host_resources {
+	long cpus;	 /* CPUs splq may run on */
+	long memory_mib; /* the host's memory */
+};
+
 struct splq_backend;
 
 struct splq_backend_ops {
 	const char *name;
+	int (*host_resources)(struct splq_backend *b, struct splq_host_resources *out,
+			      struct splq_error *err);
 	/* Volumes.  create: a template's root from its base (root_base),
 	 * a StandaloneVM's copy of its template's root, the private volume. */
 	int (*volumes_create)(struct splq_backend *b, const struct splq_vm_config *cfg,

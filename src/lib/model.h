@@ -54,6 +54,9 @@ struct splq_prop_def {
 	const char *help;
 };
 
+/* maxmem's default (MiB), or memory where that is more. */
+#define SPLQ_MAXMEM_DEFAULT 4000
+
 /* The table, in the order prefs lists them; NULL-named sentinel at the end. */
 extern const struct splq_prop_def splq_props[];
 const struct splq_prop_def *splq_prop_find(const char *name);

@@ -8,10 +8,13 @@
 #include "ops.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "ops_internal.h"
@@ -206,6 +209,20 @@ int splq_ops_prop_long(struct splq_ctx *ctx, const struct splq_qube *q, const ch
 	return 0;
 }
 
+int splq_ops_global_get(struct splq_ctx *ctx, const char *prop, char **value,
+                        struct splq_error *err)
+{
+	cleanup_qube struct splq_qube dom0 = {0};
+
+	*value = NULL;
+	if (splq_store_qube_get(ctx->store, DOM0, &dom0, err) < 0 ||
+	    splq_ops_prop_get(ctx, &dom0, prop, value, err) < 0)
+		return -1;
+	if (!*value)
+		*value = splq_xstrdup("");
+	return 0;
+}
+
 bool splq_ops_prop_true(struct splq_ctx *ctx, const struct splq_qube *q, const char *prop)
 {
 	const struct splq_prop_def *def = splq_prop_find(prop);
@@ -328,6 +345,9 @@ int splq_ops_vmcfg_build(struct splq_ctx *ctx, const struct splq_qube *q, struct
 	if (splq_ops_prop_long(ctx, q, "memory", 400, &n, err) < 0)
 		return -1;
 	v->c.memory_mib = n;
+	if (splq_ops_prop_long(ctx, q, "maxmem", SPLQ_MAXMEM_DEFAULT, &n, err) < 0)
+		return -1;
+	v->c.maxmem_mib = n;
 	if (splq_ops_prop_long(ctx, q, "vcpus", 2, &n, err) < 0)
 		return -1;
 	v->c.vcpus = n;
@@ -398,22 +418,18 @@ int splq_ops_volume_size(struct splq_ctx *ctx, const struct splq_qube *q, int vo
 
 /* ---------- context ---------- */
 
-static char *abs_dir(const char *p, struct splq_error *err)
+/* A folder from the environment (var): absolute, or refused, since a
+ * relative one would put a store wherever splq happens to run. */
+static char *abs_dir(const char *var, const char *p, struct splq_error *err)
 {
 	char *r;
 	size_t len;
 
-	if (p[0] == '/') {
-		r = splq_xstrdup(p);
-	} else {
-		cleanup_free char *cwd = getcwd(NULL, 0);
-
-		if (!cwd) {
-			splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot resolve '%s'", p);
-			return NULL;
-		}
-		r = splq_strdup_printf("%s/%s", splq_ops_streq(cwd, "/") ? "" : cwd, p);
+	if (p[0] != '/') {
+		splq_fail(err, SPLQ_E_VALUE, "%s must be an absolute path, not '%s'", var, p);
+		return NULL;
 	}
+	r = splq_xstrdup(p);
 	len = strlen(r);
 	while (len > 1 && r[len - 1] == '/')
 		r[--len] = '\0';
@@ -434,10 +450,10 @@ int splq_ctx_open(struct splq_ctx *ctx, struct splq_error *err)
 	run = getenv("SPLQ_RUN");
 	if (!run || !*run)
 		run = "/run/splq";
-	ctx->home = abs_dir(home, err);
+	ctx->home = abs_dir("SPLQ_HOME", home, err);
 	if (!ctx->home)
 		goto fail;
-	ctx->run = abs_dir(run, err);
+	ctx->run = abs_dir("SPLQ_RUN", run, err);
 	if (!ctx->run)
 		goto fail;
 	if (splq_mkdir_p(ctx->home, 0700, err) < 0)
@@ -482,6 +498,32 @@ static const char *label_canon(const char *label, struct splq_error *err)
 
 /* ---------- template create, create, clone, remove ---------- */
 
+/* Does dir look like a root file system: an /etc, and a shell at /bin/sh
+ * (looked up as inside it: its symlinks resolve within it, as merged-/usr
+ * roots need)? */
+static int root_check(const char *dir, struct splq_error *err)
+{
+	struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT};
+	cleanup_close int fd = open(dir, O_DIRECTORY | O_CLOEXEC);
+	cleanup_close int etc = -1, sh = -1;
+	struct stat st;
+
+	if (fd < 0)
+		return splq_fail_errno(err, SPLQ_E_VALUE, errno, "cannot open base '%s'", dir);
+	etc = openat(fd, "etc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (etc < 0)
+		return splq_fail(err, SPLQ_E_VALUE,
+		                 "base '%s' does not look like a root file system: it has no /etc",
+		                 dir);
+	sh = (int)syscall(SYS_openat2, fd, "bin/sh", &how, sizeof(how));
+	if (sh < 0 || fstat(sh, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 0111))
+		return splq_fail(err, SPLQ_E_VALUE,
+		                 "base '%s' does not look like a root file system: it has no "
+		                 "shell at /bin/sh",
+		                 dir);
+	return 0;
+}
+
 static int base_resolve(const char *base, char **out, struct splq_error *err)
 {
 	struct stat st;
@@ -505,6 +547,11 @@ static int base_resolve(const char *base, char **out, struct splq_error *err)
 	if (!*out)
 		return splq_fail_errno(err, SPLQ_E_VALUE, errno,
 		                       "cannot resolve base directory '%s'", base);
+	if (root_check(*out, err) < 0) {
+		free(*out);
+		*out = NULL;
+		return -1;
+	}
 	return 0;
 }
 
@@ -598,6 +645,11 @@ int splq_op_template_create(struct splq_ctx *ctx, const char *name, const char *
 		goto out;
 	if (base_resolve(base, &rbase, err) < 0)
 		goto out;
+	/* the audit names the folder that was copied, not one relative to
+	 * wherever splq ran */
+	free(args);
+	args = splq_strdup_printf("--base %s --label %s", rbase, lname);
+	args = args_with_sizes(args, sizes, nsizes);
 
 	if (splq_store_begin(ctx->store, err) < 0)
 		goto out;
@@ -632,8 +684,10 @@ int splq_op_create(struct splq_ctx *ctx, const char *name, enum splq_class klass
 	cleanup_vmcfg struct splq_ops_vmcfg v = {0};
 	cleanup_free char *args = NULL;
 	cleanup_free char *tbase = NULL;
+	cleanup_free char *dflt = NULL;
 	char **canon = NULL;
 	struct splq_qube q = {0};
+	long memory = strtol(splq_prop_find("memory")->dflt, NULL, 10), maxmem = -1;
 	const char *lname;
 	size_t alen;
 	int rc = -1, i;
@@ -670,8 +724,16 @@ int splq_op_create(struct splq_ctx *ctx, const char *name, enum splq_class klass
 
 	/* everything is checked before anything is written */
 	if (!template || !*template) {
-		splq_fail(err, SPLQ_E_USAGE, "qube '%s' needs a template: --template T", name);
-		goto out;
+		if (splq_ops_global_get(ctx, "default_template", &dflt, err) < 0)
+			goto out;
+		if (!*dflt) {
+			splq_fail(err, SPLQ_E_USAGE,
+			          "qube '%s' needs a template: --template T, or set a default with: "
+			          "splq prefs dom0 default_template T",
+			          name);
+			goto out;
+		}
+		template = dflt;
 	}
 	if (splq_store_qube_get(ctx->store, template, &t, err) < 0) {
 		if (err->code == SPLQ_E_NOTFOUND)
@@ -699,7 +761,13 @@ int splq_op_create(struct splq_ctx *ctx, const char *name, enum splq_class klass
 			goto out;
 		if (splq_ops_prop_value_check(ctx, klass, def, canon[i], err) < 0)
 			goto out;
+		if (splq_ops_streq(def->name, "memory"))
+			memory = strtol(canon[i], NULL, 10);
+		if (splq_ops_streq(def->name, "maxmem"))
+			maxmem = strtol(canon[i], NULL, 10);
 	}
+	if (maxmem >= 0 && splq_ops_memory_check(name, memory, maxmem, err) < 0)
+		goto out;
 	if (sizes_check(name, klass, sizes, nsizes, bytes, err) < 0)
 		goto out;
 
@@ -860,10 +928,11 @@ out:
 	return splq_ops_audit_done(ctx, "clone", dst, args, NULL, rc, err);
 }
 
-/* Who still uses qube name as template or default_dispvm (but itself). */
+/* Who still uses qube name as template, default_dispvm or default_template
+ * (but itself). */
 static int users_of(struct splq_ctx *ctx, const char *name, char **list, struct splq_error *err)
 {
-	static const char *const props[] = {"template", "default_dispvm"};
+	static const char *const props[] = {"template", "default_dispvm", "default_template"};
 	size_t len = 0, cap = 64;
 	char *s = splq_xmalloc(cap);
 
@@ -1016,8 +1085,27 @@ static int auto_cleanup(struct splq_ctx *ctx, const struct splq_qube *q,
 	return splq_ops_remove_qube(ctx, v, true, err);
 }
 
+int splq_op_autostart_list(struct splq_ctx *ctx, char ***names, int *n, struct splq_error *err)
+{
+	struct splq_qube *list = NULL;
+	int nq = 0;
+
+	ERR_GUARD(err);
+	*names = NULL;
+	*n = 0;
+	if (splq_store_qube_list(ctx->store, &list, &nq, err) < 0)
+		return -1;
+	*names = splq_xcalloc(nq + 1, sizeof(**names));
+	for (int i = 0; i < nq; i++)
+		if (splq_ops_prop_true(ctx, &list[i], "autostart") &&
+		    splq_ops_power_of(ctx, &list[i]) == SPLQ_HALTED)
+			(*names)[(*n)++] = splq_xstrdup(list[i].name);
+	splq_qube_list_free(list, nq);
+	return 0;
+}
+
 static int stop_qube(struct splq_ctx *ctx, const char *name, bool kill, bool force, bool wait,
-                     struct splq_error *err)
+                     long timeout_s, struct splq_error *err)
 {
 	cleanup_qube struct splq_qube q = {0};
 	cleanup_vmcfg struct splq_ops_vmcfg v = {0};
@@ -1028,9 +1116,15 @@ static int stop_qube(struct splq_ctx *ctx, const char *name, bool kill, bool for
 
 	if (splq_ops_qube_get(ctx, name, &q, err) < 0)
 		return -1;
-	if (!kill)
-		args = splq_strdup_printf("%s%s%s", force ? "--force" : "",
-		                          force && wait ? " " : "", wait ? "--wait" : "");
+	if (!kill) {
+		char t[32] = "";
+
+		if (timeout_s > 0)
+			snprintf(t, sizeof(t), " --timeout %ld", timeout_s);
+		args = splq_strdup_printf("%s%s%s", force ? " --force" : "", wait ? " --wait" : "",
+		                          t);
+		memmove(args, args + (*args == ' '), strlen(args) + 1 - (*args == ' '));
+	}
 	if (q.klass == SPLQ_CLASS_ADMINVM) {
 		splq_fail(err, SPLQ_E_STATE, "dom0 cannot be %s: it is the host",
 		          kill ? "killed" : "shut down");
@@ -1042,6 +1136,8 @@ static int stop_qube(struct splq_ctx *ctx, const char *name, bool kill, bool for
 	}
 	if (splq_ops_vmcfg_build(ctx, &q, &v, err) < 0)
 		goto out;
+	if (timeout_s > 0)
+		v.c.shutdown_timeout_s = timeout_s;
 	cleanup = q.klass == SPLQ_CLASS_DISPVM && splq_ops_prop_true(ctx, &q, "auto_cleanup");
 	if (kill)
 		rc = ctx->backend->ops->kill(ctx->backend, q.name, err);
@@ -1054,16 +1150,18 @@ out:
 }
 
 int splq_op_shutdown(struct splq_ctx *ctx, const char *name, bool force, bool wait,
-                     struct splq_error *err)
+                     long timeout_s, struct splq_error *err)
 {
 	ERR_GUARD(err);
-	return stop_qube(ctx, name, false, force, wait, err);
+	if (timeout_s < 0)
+		return splq_fail(err, SPLQ_E_USAGE, "a shutdown timeout cannot be negative");
+	return stop_qube(ctx, name, false, force, wait, timeout_s, err);
 }
 
 int splq_op_kill(struct splq_ctx *ctx, const char *name, struct splq_error *err)
 {
 	ERR_GUARD(err);
-	return stop_qube(ctx, name, true, false, false, err);
+	return stop_qube(ctx, name, true, false, false, 0, err);
 }
 
 /* Audit summary of a command: [--user U] argv. */
@@ -1073,6 +1171,20 @@ char *splq_ops_exec_args(const char *prefix, const char *user, char *const *argv
 
 	return splq_strdup_printf("%s%s%s%s%s", prefix ? prefix : "", user ? "--user " : "",
 	                          user ? user : "", user ? " " : "", cmd);
+}
+
+/* A qube that run started only to find that its command could not run is
+ * stopped again (run's error err says so), so a failed first start leaves
+ * it Halted. */
+static void halt_again(struct splq_ctx *ctx, const struct splq_qube *q, struct splq_error *err)
+{
+	struct splq_error e = {0};
+	size_t len = strlen(err->msg);
+
+	if (stop_qube(ctx, q->name, true, false, false, 0, &e) < 0)
+		return;
+	snprintf(err->msg + len, sizeof(err->msg) - len,
+	         "; qube '%s' was started for it and is halted again", q->name);
 }
 
 int splq_op_run(struct splq_ctx *ctx, const char *name, struct splq_exec *x, int *status,
@@ -1122,6 +1234,8 @@ int splq_op_run(struct splq_ctx *ctx, const char *name, struct splq_exec *x, int
 	rc = ctx->backend->ops->run(ctx->backend, &v.c, &ex, &st, err);
 	if (rc == 0 && status)
 		*status = st;
+	if (rc < 0 && p == SPLQ_HALTED)
+		halt_again(ctx, &q, err);
 out:
 	if (rc == 0)
 		result = x->no_wait ? splq_xstrdup("ok") : splq_strdup_printf("exit %d", st);

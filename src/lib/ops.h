@@ -47,8 +47,13 @@ int splq_op_clone(struct splq_ctx *ctx, const char *src, const char *dst, struct
 int splq_op_remove(struct splq_ctx *ctx, const char *name, struct splq_error *err);
 
 int splq_op_start(struct splq_ctx *ctx, const char *name, struct splq_error *err);
+/* The halted qubes with autostart=True, in name order, for `start
+ * --autostart` (free with splq_strv_free). */
+int splq_op_autostart_list(struct splq_ctx *ctx, char ***names, int *n, struct splq_error *err);
+/* timeout_s: seconds before the kill, this once (0: the qube's
+ * shutdown_timeout as it is now). */
 int splq_op_shutdown(struct splq_ctx *ctx, const char *name, bool force, bool wait,
-		     struct splq_error *err);
+		     long timeout_s, struct splq_error *err);
 int splq_op_kill(struct splq_ctx *ctx, const char *name, struct splq_error *err);
 /* Starts the qube if halted.  x->user NULL means its default_user. */
 int splq_op_run(struct splq_ctx *ctx, const char *name, struct splq_exec *x, int *status,

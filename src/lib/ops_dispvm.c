@@ -16,7 +16,6 @@
 #include "ops_internal.h"
 #include "util.h"
 
-#define DOM0       "dom0"
 #define DISP_TRIES 100
 
 /* ---------- disposable templates ---------- */
@@ -160,12 +159,9 @@ static int dispvm_source(struct splq_ctx *ctx, const char *dvm, struct splq_qube
 	cleanup_free char *dflt = NULL;
 
 	if (!dvm) {
-		cleanup_qube struct splq_qube dom0 = {0};
-
-		if (splq_store_qube_get(ctx->store, DOM0, &dom0, err) < 0 ||
-		    splq_ops_prop_get(ctx, &dom0, "default_dispvm", &dflt, err) < 0)
+		if (splq_ops_global_get(ctx, "default_dispvm", &dflt, err) < 0)
 			return -1;
-		if (!dflt || !*dflt)
+		if (!*dflt)
 			return splq_fail(err, SPLQ_E_NOTFOUND,
 			                 "no default_dispvm is set; pass --template or set it "
 			                 "with: splq prefs dom0 default_dispvm DVM");

@@ -42,6 +42,11 @@ int splq_ops_prop_long(struct splq_ctx *ctx, const struct splq_qube *q, const ch
                        long *out, struct splq_error *err);
 /* Is a bool property True?  false when the class lacks it or it cannot
  * be read. */
+#define DOM0 "dom0"
+
+/* A global property (dom0's, as qubes-prefs has them); "" when unset. */
+int splq_ops_global_get(struct splq_ctx *ctx, const char *prop, char **value,
+                        struct splq_error *err);
 bool splq_ops_prop_true(struct splq_ctx *ctx, const struct splq_qube *q, const char *prop);
 
 /* struct splq_vm_config with the strings it points at. */
@@ -83,7 +88,11 @@ const struct splq_prop_def *splq_ops_prop_def(const char *prop, struct splq_erro
 /* May property def of a qube (name, class, running) change at all? */
 int splq_ops_prop_changeable(const char *qname, enum splq_class klass, bool running,
                              const struct splq_prop_def *def, struct splq_error *err);
-/* Check a canonical value (from splq_prop_parse) for def on a qube. */
+/* memory and maxmem of qube qname agree: maxmem (unless 0) is not below
+ * memory. */
+int splq_ops_memory_check(const char *qname, long memory, long maxmem, struct splq_error *err);
+/* Check a canonical value (from splq_prop_parse) for def on a qube: vm
+ * properties name a fitting qube, memory and vcpus fit the host. */
 int splq_ops_prop_value_check(struct splq_ctx *ctx, enum splq_class klass,
                               const struct splq_prop_def *def, const char *value,
                               struct splq_error *err);

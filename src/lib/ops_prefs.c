@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend.h"
 #include "ops_internal.h"
 #include "util.h"
 
@@ -30,13 +31,47 @@ int splq_ops_prop_changeable(const char *qname, enum splq_class klass, bool runn
 		                 splq_class_name(klass), def->name);
 	if (def->readonly)
 		return splq_fail(err, SPLQ_E_VALUE, "property '%s' is read-only", def->name);
-	if (klass == SPLQ_CLASS_ADMINVM && !splq_ops_streq(def->name, "default_dispvm"))
+	if (klass == SPLQ_CLASS_ADMINVM && !splq_ops_streq(def->name, "default_dispvm") &&
+	    !splq_ops_streq(def->name, "default_template"))
 		return splq_fail(err, SPLQ_E_VALUE,
-		                 "only default_dispvm can be set on dom0, not '%s'", def->name);
+		                 "only default_dispvm and default_template can be set on dom0, "
+		                 "not '%s'",
+		                 def->name);
 	if (def->needs_halted && running)
 		return splq_fail(err, SPLQ_E_STATE,
 		                 "qube '%s' is running; shut it down first to change '%s'", qname,
 		                 def->name);
+	return 0;
+}
+
+/* memory and vcpus: no more than the host has. */
+static int host_check(struct splq_ctx *ctx, const struct splq_prop_def *def, const char *value,
+                      struct splq_error *err)
+{
+	struct splq_host_resources h;
+	long v = strtol(value, NULL, 10);
+
+	if (ctx->backend->ops->host_resources(ctx->backend, &h, err) < 0)
+		return -1;
+	if (splq_ops_streq(def->name, "vcpus") && v > h.cpus)
+		return splq_fail(err, SPLQ_E_VALUE,
+		                 "vcpus %ld is more than the %ld CPUs this host gives splq", v,
+		                 h.cpus);
+	if (splq_ops_streq(def->name, "memory") && v > h.memory_mib)
+		return splq_fail(err, SPLQ_E_VALUE,
+		                 "memory %ld MiB is more than this host's %ld MiB", v,
+		                 h.memory_mib);
+	return 0;
+}
+
+int splq_ops_memory_check(const char *qname, long memory, long maxmem, struct splq_error *err)
+{
+	if (maxmem != 0 && maxmem < memory)
+		return splq_fail(err, SPLQ_E_VALUE,
+		                 "qube '%s': maxmem %ld MiB (its hard memory limit) cannot be below "
+		                 "memory %ld MiB; raise maxmem, or set it to 0 to make memory the "
+		                 "hard limit",
+		                 qname, maxmem, memory);
 	return 0;
 }
 
@@ -49,6 +84,8 @@ int splq_ops_prop_value_check(struct splq_ctx *ctx, enum splq_class klass,
 
 	if (splq_ops_streq(def->name, "default_user"))
 		return splq_user_name_check(value, err);
+	if (splq_ops_streq(def->name, "memory") || splq_ops_streq(def->name, "vcpus"))
+		return host_check(ctx, def, value, err);
 	if (def->type != SPLQ_PT_VM)
 		return 0;
 	if (splq_ops_streq(def->name, "netvm")) {
@@ -57,6 +94,8 @@ int splq_ops_prop_value_check(struct splq_ctx *ctx, enum splq_class klass,
 			                 "networking is not available yet: netvm must stay empty");
 		return 0;
 	}
+	bool template = splq_ops_streq(def->name, "template") ||
+	                splq_ops_streq(def->name, "default_template");
 	if (!*value) {
 		if (splq_ops_streq(def->name, "template"))
 			return splq_fail(err, SPLQ_E_VALUE, "property 'template' cannot be empty");
@@ -64,7 +103,7 @@ int splq_ops_prop_value_check(struct splq_ctx *ctx, enum splq_class klass,
 	}
 	if (splq_store_qube_get(ctx->store, value, &t, err) < 0) {
 		if (err->code == SPLQ_E_NOTFOUND) {
-			if (splq_ops_streq(def->name, "template"))
+			if (template)
 				return splq_fail(err, SPLQ_E_NOTFOUND,
 				                 "template '%s' does not exist", value);
 			return splq_fail(err, SPLQ_E_NOTFOUND, "qube '%s' does not exist", value);
@@ -74,7 +113,7 @@ int splq_ops_prop_value_check(struct splq_ctx *ctx, enum splq_class klass,
 	/* a disposable's template is its dvm (or a TemplateVM) */
 	if (splq_ops_streq(def->name, "template") && klass == SPLQ_CLASS_DISPVM)
 		return splq_ops_dvm_check(ctx, &t, "the template of a DispVM", err);
-	if (splq_ops_streq(def->name, "template") && t.klass != SPLQ_CLASS_TEMPLATEVM)
+	if (template && t.klass != SPLQ_CLASS_TEMPLATEVM)
 		return splq_fail(err, SPLQ_E_VALUE, "qube '%s' is a%s %s, not a TemplateVM", t.name,
 		                 t.klass == SPLQ_CLASS_APPVM || t.klass == SPLQ_CLASS_ADMINVM ? "n"
 		                                                                              : "",
@@ -264,6 +303,32 @@ static const struct splq_prop_def *pref_changeable(struct splq_ctx *ctx, const s
 	return def;
 }
 
+/* memory and maxmem of q once prop is value (NULL: reset): a maxmem that is
+ * set stays at least memory; the default one follows it. */
+static int memory_pair_check(struct splq_ctx *ctx, const struct splq_qube *q, const char *prop,
+                             const char *value, struct splq_error *err)
+{
+	cleanup_free char *max = NULL;
+	bool max_default;
+	long memory;
+
+	if (!splq_ops_streq(prop, "memory") && !splq_ops_streq(prop, "maxmem"))
+		return 0;
+	if (splq_ops_streq(prop, "maxmem")) {
+		if (!value)
+			return 0;
+		if (splq_ops_prop_long(ctx, q, "memory", 400, &memory, err) < 0)
+			return -1;
+		return splq_ops_memory_check(q->name, memory, strtol(value, NULL, 10), err);
+	}
+	if (splq_store_prop_get(ctx->store, q, "maxmem", &max, &max_default, err) < 0)
+		return -1;
+	if (max_default)
+		return 0;
+	memory = strtol(value ? value : splq_prop_find("memory")->dflt, NULL, 10);
+	return splq_ops_memory_check(q->name, memory, strtol(max, NULL, 10), err);
+}
+
 static int pref_set(struct splq_ctx *ctx, const struct splq_qube *q, const char *prop,
                     const char *value, struct splq_error *err)
 {
@@ -275,6 +340,8 @@ static int pref_set(struct splq_ctx *ctx, const struct splq_qube *q, const char 
 	if (splq_prop_parse(def, value ? value : "", &canon, err) < 0)
 		return -1;
 	if (splq_ops_prop_value_check(ctx, q->klass, def, canon, err) < 0)
+		return -1;
+	if (memory_pair_check(ctx, q, def->name, canon, err) < 0)
 		return -1;
 	return splq_store_prop_set(ctx->store, q->name, def->name, canon, err);
 }
@@ -290,6 +357,8 @@ static int pref_reset(struct splq_ctx *ctx, const struct splq_qube *q, const cha
 		return splq_fail(
 		    err, SPLQ_E_VALUE,
 		    "property 'template' has no default; set another template instead");
+	if (memory_pair_check(ctx, q, def->name, NULL, err) < 0)
+		return -1;
 	return splq_store_prop_reset(ctx->store, q->name, def->name, err);
 }
 

@@ -863,6 +863,18 @@ int splq_store_prop_get(struct splq_store *s, const struct splq_qube *q, const c
 			dflt = false;
 		} else if (strcmp(prop, "label") == 0 && q->klass == SPLQ_CLASS_ADMINVM) {
 			*value = splq_xstrdup("black");
+		} else if (strcmp(prop, "maxmem") == 0) {
+			/* 4000, or memory where that is more: the hard limit
+			 * is never below what the qube is given */
+			cleanup_free char *mem = NULL;
+			long m;
+
+			release(&st); /* the cached statement serves memory too */
+			if (splq_store_prop_get(s, q, "memory", &mem, NULL, err) < 0)
+				return -1;
+			m = strtol(mem, NULL, 10);
+			*value = m > SPLQ_MAXMEM_DEFAULT ? splq_xstrdup(mem)
+			                                 : splq_strdup_printf("%d", SPLQ_MAXMEM_DEFAULT);
 		} else {
 			*value = splq_xstrdup(def->dflt ? def->dflt : "");
 		}

@@ -535,6 +535,8 @@ int main(int argc, char **argv)
 EOF
 	cc -static -O2 -o "$dir/bin/hello" "$src" 2>"$BATS_TEST_TMPDIR/cc.err" ||
 		skip "cannot link a static program: $(head -c 300 "$BATS_TEST_TMPDIR/cc.err")"
+	# a root has a shell: splq refuses a base without one
+	cp "$dir/bin/hello" "$dir/bin/sh"
 	printf 'root:x:0:0:root:/root:/bin/hello\nuser:x:1000:1000:user:/home/user:/bin/hello\n' \
 		>"$dir/etc/passwd"
 	printf 'root:x:0:\nuser:x:1000:\n' >"$dir/etc/group"

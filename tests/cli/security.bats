@@ -357,7 +357,7 @@ except Exception as e:
 # ---------------------------------------------------------------- memory
 
 @test "a qube with --memory 64: a memory hog is killed, the qube and the host live on" {
-	make_qube m t --memory 64
+	make_qube m t --memory 64 --maxmem 64
 	run splq start m
 	assert_status 0
 

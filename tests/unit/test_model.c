@@ -201,6 +201,7 @@ static void test_prop_table(void **state)
 	    "vcpus",
 	    "default_user",
 	    "default_dispvm",
+	    "default_template",
 	    "template_for_dispvms",
 	    "include_in_backups",
 	    "autostart",

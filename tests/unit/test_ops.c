@@ -101,6 +101,15 @@ static void record(struct fake_cfg *r, const struct splq_vm_config *c)
 	r->vcpus = c->vcpus;
 }
 
+/* A host of 4 CPUs and 8 GiB. */
+static int fk_host_resources(struct splq_backend *b, struct splq_host_resources *out,
+                             struct splq_error *err)
+{
+	out->cpus = 4;
+	out->memory_mib = 8192;
+	return 0;
+}
+
 static int fk_volumes_create(struct splq_backend *b, const struct splq_vm_config *cfg,
                              struct splq_error *err)
 {
@@ -222,6 +231,7 @@ static void fk_free(struct splq_backend *b) {}
 
 static const struct splq_backend_ops fake_ops = {
     .name = "fake",
+    .host_resources = fk_host_resources,
     .volumes_create = fk_volumes_create,
     .volumes_clone = fk_volumes_clone,
     .volumes_remove = fk_volumes_remove,
@@ -443,6 +453,33 @@ static void test_template_create_dir(void **state)
 
 	rel = splq_strdup_printf("%s/rootfs/", t->dir);
 	assert_int_equal(mkdir(rel, 0755), 0);
+	/* not a root yet: no /etc, then no shell */
+	FAILS(splq_op_template_create(&t->ctx, "mini", rel, "blue", NULL, 0, &t->err),
+	      SPLQ_E_VALUE, "has no /etc");
+	file = splq_strdup_printf("%s/rootfs/etc", t->dir);
+	assert_int_equal(mkdir(file, 0755), 0);
+	free(file);
+	FAILS(splq_op_template_create(&t->ctx, "mini", rel, "blue", NULL, 0, &t->err),
+	      SPLQ_E_VALUE, "no shell at /bin/sh");
+	/* a merged-/usr root: /bin is an absolute symlink, resolved inside */
+	file = splq_strdup_printf("%s/rootfs/usr", t->dir);
+	assert_int_equal(mkdir(file, 0755), 0);
+	free(file);
+	file = splq_strdup_printf("%s/rootfs/usr/bin", t->dir);
+	assert_int_equal(mkdir(file, 0755), 0);
+	free(file);
+	file = splq_strdup_printf("%s/rootfs/bin", t->dir);
+	assert_int_equal(symlink("/usr/bin", file), 0);
+	free(file);
+	file = splq_strdup_printf("%s/rootfs/usr/bin/sh", t->dir);
+	FILE *sh = fopen(file, "w");
+	assert_non_null(sh);
+	fclose(sh);
+	FAILS(splq_op_template_create(&t->ctx, "mini", rel, "blue", NULL, 0, &t->err),
+	      SPLQ_E_VALUE, "no shell at /bin/sh"); /* not executable */
+	assert_int_equal(chmod(file, 0755), 0);
+	free(file);
+	assert_false(has_volumes(t, "mini"));
 	OK(splq_op_template_create(&t->ctx, "mini", rel, "blue", NULL, 0, &t->err));
 	OK(splq_store_qube_get(t->ctx.store, "mini", &q, &t->err));
 	/* stored as the canonical absolute path */
@@ -756,7 +793,7 @@ static void test_remove(void **state)
 	FAILS(splq_op_remove(&t->ctx, "a", &t->err), SPLQ_E_STATE,
 	      "qube 'a' is running; shut it down first");
 	assert_true(exists(t, "a"));
-	OK(splq_op_shutdown(&t->ctx, "a", false, true, &t->err));
+	OK(splq_op_shutdown(&t->ctx, "a", false, true, 0, &t->err));
 	OK(splq_op_remove(&t->ctx, "a", &t->err));
 	assert_false(exists(t, "a"));
 	assert_false(has_volumes(t, "a"));
@@ -792,7 +829,7 @@ static void test_start_stop(void **state)
 	OK(splq_op_create(&t->ctx, "work", SPLQ_CLASS_APPVM, "deb", NULL, props, 2, NULL, 0,
 	                  &t->err));
 
-	FAILS(splq_op_shutdown(&t->ctx, "work", false, false, &t->err), SPLQ_E_STATE,
+	FAILS(splq_op_shutdown(&t->ctx, "work", false, false, 0, &t->err), SPLQ_E_STATE,
 	      "qube 'work' is not running");
 	assert_last_audit(t, "shutdown", "work", "error: qube 'work' is not running", NULL);
 	FAILS(splq_op_kill(&t->ctx, "work", &t->err), SPLQ_E_STATE, "qube 'work' is not running");
@@ -810,7 +847,7 @@ static void test_start_stop(void **state)
 	FAILS(splq_op_start(&t->ctx, "work", &t->err), SPLQ_E_STATE,
 	      "qube 'work' is already running");
 
-	OK(splq_op_shutdown(&t->ctx, "work", true, true, &t->err));
+	OK(splq_op_shutdown(&t->ctx, "work", true, true, 0, &t->err));
 	assert_int_equal(fk_state(&t->fake.b, "work"), SPLQ_HALTED);
 	assert_last_audit(t, "shutdown", "work", "ok", "--force --wait");
 
@@ -1335,7 +1372,7 @@ static void test_dispvm_auto_cleanup(void **state)
 	OK(splq_op_start(&t->ctx, "disp42", &t->err));
 	assert_string_equal(t->fake.started.private_of, "dvm");
 	set_add(t->fake.volumes, &t->fake.nvolumes, "disp42");
-	OK(splq_op_shutdown(&t->ctx, "disp42", false, false, &t->err));
+	OK(splq_op_shutdown(&t->ctx, "disp42", false, false, 0, &t->err));
 	assert_false(exists(t, "disp42"));
 	assert_false(has_volumes(t, "disp42"));
 	assert_last_audit(t, "shutdown", "disp42", "ok", NULL);
@@ -1346,7 +1383,7 @@ static void test_dispvm_auto_cleanup(void **state)
 	OK(splq_store_prop_set(t->ctx.store, "disp43", "template", "dvm", &t->err));
 	OK(splq_op_prefs_set(&t->ctx, "disp43", "auto_cleanup", "False", &t->err));
 	OK(splq_op_start(&t->ctx, "disp43", &t->err));
-	OK(splq_op_shutdown(&t->ctx, "disp43", false, false, &t->err));
+	OK(splq_op_shutdown(&t->ctx, "disp43", false, false, 0, &t->err));
 	assert_true(exists(t, "disp43"));
 	/* a DispVM cannot be cloned */
 	FAILS(splq_op_clone(&t->ctx, "disp43", "copy", &t->err), SPLQ_E_VALUE, NULL);

@@ -601,7 +601,8 @@ static int set_limit(const char *dir, const char *file, const char *fmt, long lo
 static int set_limits(const struct cg_dir *c, const struct splq_cgroup_limits *lim,
                       struct splq_error *err)
 {
-	long long mem = (long long)lim->memory_mib * 1048576LL;
+	long long soft = (long long)lim->memory_mib * 1048576LL;
+	long long mem = (long long)(lim->max_mib > 0 ? lim->max_mib : lim->memory_mib) * 1048576LL;
 	long long pids = lim->pids_max > 0 ? lim->pids_max : SPLQ_CGROUP_PIDS_MAX;
 	long long quota = (long long)lim->vcpus * CG_CPU_PERIOD;
 	int r;
@@ -609,6 +610,7 @@ static int set_limits(const struct cg_dir *c, const struct splq_cgroup_limits *l
 	switch (c->kind) {
 	case CG_V2:
 		if (set_limit(c->path, "memory.max", "%lld", mem, false, err) < 0 ||
+		    set_limit(c->path, "memory.low", "%lld", soft, true, err) < 0 ||
 		    set_limit(c->path, "memory.swap.max", "%lld", 0, true, err) < 0 ||
 		    set_limit(c->path, "pids.max", "%lld", pids, true, err) < 0)
 			return -1;
@@ -627,7 +629,8 @@ static int set_limits(const struct cg_dir *c, const struct splq_cgroup_limits *l
 		}
 		return 0;
 	case CG_V1_MEMORY:
-		if (set_limit(c->path, "memory.limit_in_bytes", "%lld", mem, false, err) < 0)
+		if (set_limit(c->path, "memory.limit_in_bytes", "%lld", mem, false, err) < 0 ||
+		    set_limit(c->path, "memory.soft_limit_in_bytes", "%lld", soft, true, err) < 0)
 			return -1;
 		r = cg_writef(c->path, "memory.memsw.limit_in_bytes", "%lld", mem);
 		if (r < 0 && r != -ENOENT && r != -EINVAL)
@@ -660,10 +663,15 @@ int splq_cgroup_create(const char *qube, const struct splq_cgroup_limits *lim,
 	bool made[CG_MAX_DIRS] = {false};
 	int i, r;
 
-	if (!lim || lim->memory_mib <= 0 || lim->memory_mib > LLONG_MAX / 1048576 / 2)
+	if (!lim || lim->memory_mib <= 0 || lim->memory_mib > LLONG_MAX / 1048576 / 2 ||
+	    lim->max_mib < 0 || lim->max_mib > LLONG_MAX / 1048576 / 2)
 		return splq_fail(err, SPLQ_E_VALUE,
 		                 "memory of qube '%s' must be a positive MiB count",
 		                 qube ? qube : "");
+	if (lim->max_mib > 0 && lim->max_mib < lim->memory_mib)
+		return splq_fail(err, SPLQ_E_VALUE,
+		                 "maxmem of qube '%s' (%ld MiB) is below its memory (%ld MiB)",
+		                 qube ? qube : "", lim->max_mib, lim->memory_mib);
 	if (lim->vcpus < 0 || lim->vcpus > 1000000)
 		return splq_fail(err, SPLQ_E_VALUE, "vcpus of qube '%s' out of range: %ld",
 		                 qube ? qube : "", lim->vcpus);

@@ -12,7 +12,9 @@
 #define SPLQ_CGROUP_PIDS_MAX 4096
 
 struct splq_cgroup_limits {
-	long memory_mib; /* memory limit (and no swap beyond it) */
+	long memory_mib; /* soft limit: what the qube keeps under memory pressure
+			  * (v2 memory.low, v1 memory.soft_limit_in_bytes) */
+	long max_mib;	 /* hard limit (and no swap beyond it); 0: memory_mib */
 	long vcpus;	 /* cpu quota in cpus; 0 = none (and no v1 cpu cgroup) */
 	long pids_max;	 /* 0 = SPLQ_CGROUP_PIDS_MAX */
 };

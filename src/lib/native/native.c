@@ -24,6 +24,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysinfo.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -127,7 +128,8 @@ static int native_shutdown(struct splq_backend *b, const struct splq_vm_config *
 	pid_t sup = splq_rt_pid(b, cfg->name, "supervisor.pid");
 	if (force || sup <= 0) {
 		syscall(SYS_pidfd_send_signal, init, SIGKILL, NULL, 0);
-	} else if (kill(sup, SIGUSR1) < 0) {
+	} else if (sigqueue(sup, SIGUSR1,
+	                    (union sigval){.sival_int = (int)cfg->shutdown_timeout_s}) < 0) {
 		return splq_fail_errno(err, SPLQ_E_STATE, errno,
 		                       "cannot reach the supervisor of '%s'", cfg->name);
 	}
@@ -318,6 +320,23 @@ static int native_volume_grow(struct splq_backend *b, const struct splq_vm_confi
 	return 0; /* a tmpfs, made at each start with its size */
 }
 
+/* The CPUs splq itself may run on (a cpuset or affinity of the host's
+ * own narrows them) and the host's memory. */
+static int native_host_resources(struct splq_backend *b, struct splq_host_resources *out,
+                                 struct splq_error *err)
+{
+	cpu_set_t set;
+	struct sysinfo si;
+
+	if (sched_getaffinity(0, sizeof(set), &set) < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "sched_getaffinity");
+	if (sysinfo(&si) < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "sysinfo");
+	out->cpus = CPU_COUNT(&set);
+	out->memory_mib = (long)((unsigned long long)si.totalram * si.mem_unit / 1048576);
+	return 0;
+}
+
 static void native_free(struct splq_backend *b)
 {
 	if (!b)
@@ -330,6 +349,7 @@ static void native_free(struct splq_backend *b)
 
 static const struct splq_backend_ops native_ops = {
     .name = "native",
+    .host_resources = native_host_resources,
     .volumes_create = native_volumes_create,
     .volumes_clone = native_volumes_clone,
     .volumes_remove = native_volumes_remove,

@@ -450,7 +450,8 @@ static int prepare(struct splq_backend *b, struct start_plan *p, char **paths,
 	if (splq_userns_open(0, base, SPLQ_UID_RANGE, &fs->userns_fd, err) < 0 ||
 	    seccomp_program(b, p, err) < 0)
 		return -1;
-	struct splq_cgroup_limits lim = {.memory_mib = cfg->memory_mib, .vcpus = cfg->vcpus};
+	struct splq_cgroup_limits lim = {
+	    .memory_mib = cfg->memory_mib, .max_mib = cfg->maxmem_mib, .vcpus = cfg->vcpus};
 	if (splq_cgroup_create(p->cgroup, &lim, err) < 0 ||
 	    splq_cgroup_open_entry(p->cgroup, &p->cg, err) < 0)
 		return -1;

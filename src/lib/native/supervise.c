@@ -39,10 +39,17 @@ int splq_supervise(const char *name, const char *rundir, pid_t pid, unsigned tim
 		pid_t r = waitpid(pid, &status, WNOHANG);
 		if (r == pid || (r < 0 && errno != EINTR))
 			break;
-		int sig = sigwaitinfo(&set, NULL);
+		siginfo_t si;
+		int sig = sigwaitinfo(&set, &si);
 		if (sig == SIGUSR1) {
+			/* splq shutdown sends the qube's shutdown_timeout as it
+			 * is now (sigqueue); a bare SIGUSR1 takes the one of the
+			 * start */
+			unsigned t = timeout;
+			if (si.si_code == SI_QUEUE && si.si_value.sival_int > 0)
+				t = (unsigned)si.si_value.sival_int;
 			kill(pid, SIGTERM);
-			alarm(timeout);
+			alarm(t);
 		} else if (sig == SIGALRM || sig == SIGUSR2) {
 			kill(pid, SIGKILL);
 		}

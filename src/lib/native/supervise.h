@@ -2,7 +2,8 @@
  * qube's pid 1, then removes its cgroup and runtime folder.  A TemplateVM's
  * supervisor then makes the root generation the template worked on current
  * (volume.h).  Signals: SIGUSR1 asks for a graceful stop (SIGTERM to pid 1,
- * SIGKILL after timeout seconds), SIGUSR2 kills pid 1 at once; SIGINT,
+ * SIGKILL after the seconds that came with it through sigqueue(3), or
+ * after timeout), SIGUSR2 kills pid 1 at once; SIGINT,
  * SIGTERM and SIGHUP are ignored, so the clean-up always happens.
  *
  * A running qube's supervisor is splq-init --supervise (small and static);
