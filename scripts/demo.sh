@@ -123,8 +123,22 @@ printf '\n\n'
 echo "# 'splq run -t spl-dev-core' gives a login shell on a terminal of the qube's own."
 echo
 
+echo "# dom0's default_template: create needs no --template then."
+step splq prefs dom0 default_template spl-dev-template
+echo "# memory is what a qube is given (its soft limit), maxmem what it may grow to (hard)."
+step splq create spl-tools --memory 256 --maxmem 512 --prop autostart=True
+echo "# maxmem below memory is refused (exit code 69), as are more CPUs than the host has."
+show splq prefs spl-tools maxmem 128
+echo
+splq prefs spl-tools maxmem 128 && fail_step 0
+echo
+echo "# Qubes with autostart=True start with 'splq start --autostart' (the boot unit runs it)."
+step splq start --autostart
+
 echo "# Every qube, dom0 first."
 step splq ls
+step splq shutdown --timeout 5 --wait spl-tools
+step splq remove spl-tools
 
 echo "# The qube's properties (D = default, - = set)."
 step splq prefs spl-dev-core

@@ -707,6 +707,10 @@ int splq_op_create(struct splq_ctx *ctx, const char *name, enum splq_class klass
 	if (nprops < 0 || (nprops > 0 && !props) || nsizes < 0 || (nsizes > 0 && !sizes))
 		return splq_fail(err, SPLQ_E_USAGE, "bad property list");
 	bytes = splq_xcalloc(nsizes + 1, sizeof(*bytes));
+	/* no --template: dom0's default_template (the audit names it) */
+	if ((!template || !*template) &&
+	    splq_ops_global_get(ctx, "default_template", &dflt, err) == 0 && *dflt)
+		template = dflt;
 
 	args = splq_strdup_printf("%s--template %s --label %s",
 	                          klass == SPLQ_CLASS_STANDALONEVM ? "--class StandaloneVM " : "",
@@ -724,16 +728,13 @@ int splq_op_create(struct splq_ctx *ctx, const char *name, enum splq_class klass
 
 	/* everything is checked before anything is written */
 	if (!template || !*template) {
-		if (splq_ops_global_get(ctx, "default_template", &dflt, err) < 0)
-			goto out;
-		if (!*dflt) {
-			splq_fail(err, SPLQ_E_USAGE,
-			          "qube '%s' needs a template: --template T, or set a default with: "
-			          "splq prefs dom0 default_template T",
-			          name);
-			goto out;
-		}
-		template = dflt;
+		if (!dflt)
+			goto out; /* default_template could not be read */
+		splq_fail(err, SPLQ_E_USAGE,
+		          "qube '%s' needs a template: --template T, or set a default with: splq "
+		          "prefs dom0 default_template T",
+		          name);
+		goto out;
 	}
 	if (splq_store_qube_get(ctx->store, template, &t, err) < 0) {
 		if (err->code == SPLQ_E_NOTFOUND)

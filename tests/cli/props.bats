@@ -219,6 +219,8 @@ start_stubborn() {
 	[ "$("$SPLQ" prefs dom0 default_template)" = t ]
 	splq create w
 	[ "$("$SPLQ" prefs w template)" = t ]
+	run splq audit log
+	[[ $output == *"create w ok --template t --label red"* ]]
 	# the default template cannot go while it is the default
 	splq remove w app
 	run --separate-stderr splq remove t
