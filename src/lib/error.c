@@ -80,6 +80,8 @@ const char *splq_code_name(int code)
 		return "no-answer";
 	case SPLQ_E_SHRINK:
 		return "shrink";
+	case SPLQ_E_POLICY:
+		return "policy";
 	case SPLQ_E_TIMEOUT:
 		return "timeout";
 	case SPLQ_E_CANNOT_EXEC:
