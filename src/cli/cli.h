@@ -1,8 +1,9 @@
 /* splq command line: what the command files share.  The command line is
  * the only part of splq that reads argv and prints to the user; everything
  * it does goes through libsplq's ops (ops.h), never the store or the
- * backend.  Besides, it uses the model's names (model.h), and from the
- * audit log (audit.h) only its entry type and the --since parser. */
+ * backend.  Besides, it uses the model's names (model.h), from the audit
+ * log (audit.h) only its entry type and the --since parser, and from the
+ * policy (policy/policy.h) its pure evaluation and a decision's text. */
 #ifndef SPLQ_CLI_H
 #define SPLQ_CLI_H
 
@@ -160,5 +161,8 @@ int cmd_volume_info(struct cli *cli, int argc, char **argv);
 int cmd_volume_resize(struct cli *cli, int argc, char **argv);
 int cmd_audit_log(struct cli *cli, int argc, char **argv);
 int cmd_audit_verify(struct cli *cli, int argc, char **argv);
+int cmd_policy(struct cli *cli, int argc, char **argv);
+int cmd_policy_eval(struct cli *cli, int argc, char **argv);
+int cmd_policy_check(struct cli *cli, int argc, char **argv);
 
 #endif

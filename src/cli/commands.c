@@ -163,6 +163,34 @@ const struct cli_command cli_commands[] = {
      "Checks every entry of the audit log against the one before it, and the last against the "
      "head kept in the store.  Prints 'audit log OK: N entries', or names the first bad entry "
      "and exits with 76."},
+    {"policy eval", NULL, cmd_policy_eval, "decide qrexec calls read from standard input",
+     "policy eval [--policy-dir DIR] [--system-info FILE]",
+     OPTS("    --policy-dir DIR",
+          "the policy files: DIR/*.policy (default: $SPLQ_HOME/policy.d)",
+          "    --system-info FILE",
+          "the qubes, as Qubes' system info in JSON: {\"domains\": {NAME: {\"type\": ..., "
+          "\"tags\": [...], \"default_dispvm\": ..., \"template_for_dispvms\": ..., "
+          "\"power_state\": ..., \"uuid\": ...}}} (default: the store's qubes)",
+          JSON_OPT HELP_OPT),
+     "Reads one call a line, SERVICE+ARG SOURCE TARGET, and prints one decision a line: "
+     "'deny', 'allow target=T', or 'ask targets=T1,T2' (sorted), followed by default_target=, "
+     "user=, autostart=no and notify=yes where they apply.  Decides as Qubes' qrexec policy "
+     "does: the first matching rule wins and no match denies.  A policy that does not load "
+     "(a syntax error anywhere) decides nothing: its message names file and line (exit 80)."},
+    {"policy check", NULL, cmd_policy_check, "decide one qrexec call and say why",
+     "policy check [--policy-dir DIR] [--system-info FILE] SERVICE+ARG SOURCE TARGET",
+     OPTS("    --policy-dir DIR", "as for policy eval", "    --system-info FILE",
+          "as for policy eval", JSON_OPT HELP_OPT),
+     "Decides whether SOURCE may call SERVICE+ARG on TARGET (a qube, @default, @adminvm, "
+     "@dispvm or @dispvm:DVM) and says so in words, with the file and line of the rule that "
+     "decided."},
+    {"policy", NULL, cmd_policy, "show where the qrexec policy lives",
+     "policy\n"
+     "       splq policy eval|check ...",
+     OPTS(JSON_OPT HELP_OPT),
+     "Prints the policy directory, $SPLQ_HOME/policy.d/: its *.policy files, in name order, "
+     "hold the rules in Qubes' policy format (v5).  When it is missing, splq makes it with "
+     "90-splq-default.policy, which denies every call between qubes."},
     {NULL, NULL, NULL, NULL, NULL, NULL, NULL},
 };
 

@@ -152,4 +152,26 @@ int splq_op_audit_log(struct splq_ctx *ctx, const char *qube, long long since_ms
 int splq_op_audit_verify(struct splq_ctx *ctx, long long *entries, long long *bad_line,
 			 struct splq_error *err);
 
+/* The qrexec policy (ops_policy.c; the policy itself: policy/policy.h).
+ * dir: $SPLQ_HOME/policy.d, made with splq's default policy
+ * (90-splq-default.policy, which denies every call) when it is missing
+ * (*dir malloc'ed). */
+#define SPLQ_POLICY_DIR "policy.d"
+#define SPLQ_POLICY_DEFAULT_FILE "90-splq-default.policy"
+struct splq_policy;
+struct splq_policy_sysinfo;
+int splq_op_policy_dir(struct splq_ctx *ctx, char **dir, struct splq_error *err);
+/* Every *.policy file of dir (SPLQ_E_POLICY when it does not load,
+ * SPLQ_E_NOTFOUND when dir is missing); free with splq_policy_free. */
+int splq_op_policy_load(const char *dir, struct splq_policy **out, struct splq_error *err);
+/* The domains a policy decision looks at: the store's qubes with their
+ * class, tags, default_dispvm (unset: the global one), whether disposables
+ * can be made from them, power state and uuid.  The file variant reads
+ * Qubes' JSON ({"domains":{...}}): SPLQ_E_NOTFOUND when it is missing,
+ * SPLQ_E_VALUE when it is malformed.  Free with splq_policy_sysinfo_free. */
+int splq_op_policy_sysinfo(struct splq_ctx *ctx, struct splq_policy_sysinfo **out,
+                           struct splq_error *err);
+int splq_op_policy_sysinfo_file(const char *path, struct splq_policy_sysinfo **out,
+                                struct splq_error *err);
+
 #endif
