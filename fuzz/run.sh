@@ -45,6 +45,15 @@ for bin in build-fuzz/fuzz_*; do
 				'uid:0\0create\0work\0--label blue\0ok\0qube:work\0run\0work\0ls\0exit 0' \
 				'{"seq":2}' '[]'
 			;;
+		policy)
+			seed "$corpus" \
+				'qubes.Filecopy * @anyvm @anyvm ask default_target=vault\n\0qubes.Filecopy+ work vault\n' \
+				'* * @tag:dev @dispvm allow\n!compat-4.0\n\0x+ work @dispvm\nx+ vault @dispvm\n' \
+				'a +b @anyvm @dispvm:dvm allow target=@adminvm user=root autostart=no\n\0a+b work @dispvm\n' \
+				'!include-service a +b inc\n\0a+b work vault\n' \
+				'* * work @anyvm ask target=@dispvm:dvm notify=yes\n# c\n\0q+ work sys\nq+ odd @dispvm\n' \
+				'{"domains":{"a":{"type":"AppVM","tags":["x"],"default_dispvm":null}}}'
+			;;
 		model)
 			seed "$corpus" work True no 400 -12 blue 7 user my-tag:x feature.name \
 				AppVM sys-net-dm
