@@ -443,7 +443,9 @@ static void test_dir_order(void **state)
 	put(d->path, "10-a.policy", "# first\nqubes.Svc * work vault allow\n");
 	put(d->path, "99-ignored.txt", "qubes.Svc * work tmpl allow\n");
 	put(d->path, ".00-hidden.policy", "broken\n");
-	mkdir(splq_strdup_printf("%s/x.policy", d->path), 0700);
+	cleanup_free char *sub = splq_strdup_printf("%s/x.policy", d->path);
+
+	mkdir(sub, 0700);
 	EXPECT_DIR(d, "qubes.Svc+ work vault", "allow target=vault @10-a.policy:2", 0);
 	EXPECT_DIR(d, "qubes.Svc+ work tmpl", "deny", 0);
 	/* a name Qubes does not accept fails the whole policy */
@@ -492,7 +494,8 @@ static void test_dir_includes(void **state)
 	EXPECT_DIR(d, "qubes.Svc+a work vault", "nest", SPLQ_E_POLICY);
 	put(d->path, "40-escape.policy", "!include-service * +a include/svc\n");
 	EXPECT_DIR(d, "qubes.Svc+a work vault", "40-escape.policy:1: the service *", SPLQ_E_POLICY);
-	unlink(splq_strdup_printf("%s/40-escape.policy", d->path));
+	cleanup_free char *esc = splq_strdup_printf("%s/40-escape.policy", d->path);
+	unlink(esc);
 	/* a linked policy file */
 	char *plink = splq_strdup_printf("%s/45-link.policy", d->path);
 	assert_int_equal(symlink("include/more.policy", plink), 0);
@@ -548,6 +551,7 @@ static void test_format_cut(void **state)
 
 	assert_int_equal(splq_policy_decision_format(&d, buf, sizeof(buf)), 18);
 	assert_string_equal(buf, "allow t");
+	assert_string_equal(splq_code_name(SPLQ_E_POLICY), "policy");
 }
 
 int main(void)
