@@ -88,6 +88,10 @@ static void test_error_code_names(void **state)
 	    {SPLQ_E_TIMEOUT, "timeout"},
 	    {SPLQ_E_CANNOT_EXEC, "cannot-exec"},
 	    {SPLQ_E_NOCMD, "no-command"},
+	    {SPLQ_E_TOOBIG, "output-too-big"},
+	    {SPLQ_E_NOANSWER, "no-answer"},
+	    {SPLQ_E_SHRINK, "shrink"},
+	    {SPLQ_E_POLICY, "policy"},
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
