@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "../util.h"
+#include "cgroup.h"
 
 /* Runtime files need no fsync: they describe processes, which a crash
  * ends too.  Written through a rename so a reader never sees half. */
@@ -98,6 +99,11 @@ void splq_rt_wait_halted(struct splq_backend *b, const char *name)
 		return;
 	while (flock(fd, LOCK_SH) < 0 && errno == EINTR)
 		;
+	/* the supervisor has ended, and cannot remove its own cgroup; done
+	 * under the lock, so that no start makes a new one meanwhile */
+	cleanup_free char *cgroup = splq_rt_cgroup(b, name);
+	struct splq_error ignored;
+	splq_cgroup_supervisor_remove(cgroup, 2000, &ignored);
 }
 
 /* A pidfd of a running qube's pid 1, checked against the lock after it
