@@ -46,8 +46,10 @@
 
 static enum splq_power native_state(struct splq_backend *b, const char *name)
 {
-	if (!splq_rt_locked(b, name))
+	if (!splq_rt_locked(b, name)) {
+		splq_rt_sweep(b, name); /* what a supervisor no one waited for left */
 		return SPLQ_HALTED;
+	}
 	return splq_rt_pid(b, name, "init.pid") > 0 ? SPLQ_RUNNING : SPLQ_TRANSIENT;
 }
 

@@ -14,8 +14,8 @@
  *   /dev     tmpfs with null zero full random urandom tty, pts, shm
  *   /proc    the qube's own;  /tmp: in the overlay, or for a root of its
  *            own a directory of the volatile volume
- *   /run     a tmpfs of a fifth of the qube's memory, mode 0755, the qube's
- *            root's
+ *   /run     a tmpfs of a fifth of the qube's memory (at most its volatile
+ *            size), mode 0755, the qube's root's
  *   /sys     a sysfs of the qube's network namespace, read-only, with
  *            /sys/fs/cgroup the qube's own cgroups, read-only
  *            (splq_cgroup_view), firmware hidden and, for a qube pinned to

@@ -50,6 +50,9 @@ int splq_rt_locked(struct splq_backend *b, const char *name);
 /* Wait until the supervisor is gone (its lock released), then remove its
  * cgroup (cgroup.h). */
 void splq_rt_wait_halted(struct splq_backend *b, const char *name);
+/* A halted qube: remove its last supervisor's cgroup if no one has, unless
+ * a supervisor holds or a start takes the lock. */
+void splq_rt_sweep(struct splq_backend *b, const char *name);
 /* A pidfd of a running qube's pid 1 (SPLQ_E_STATE when not running). */
 int splq_rt_open_init(struct splq_backend *b, const char *name, struct splq_error *err);
 /* $SPLQ_RUN/locks/<name>, flock'ed with mode (LOCK_SH, LOCK_EX); op_lock

@@ -500,7 +500,11 @@ static int prepare(struct splq_backend *b, struct start_plan *p, char **paths,
 		return -1;
 	fs->cgroups = &p->view;
 	fs->cpus_online = p->pin ? p->cpulist : NULL;
+	/* /run: a fifth of its memory, as systemd sizes it, within its
+	 * volatile volume */
 	fs->run_size = (unsigned long long)cfg->memory_mib * 1048576ULL / 5;
+	if (fs->run_size > fs->volatile_size)
+		fs->run_size = fs->volatile_size;
 	p->init_fd = open_init_binary(err);
 	return p->init_fd < 0 ? -1 : 0;
 }
