@@ -9,8 +9,9 @@
  * the cgroups of the process that started it, and a service manager that
  * kills that process's cgroup (systemd stopping a unit, logind ending a
  * session) leaves running qubes alone.  A supervisor cannot remove its own
- * cgroup: whoever waits for it to end does (runtime.h), and a start or
- * removal of the qube removes one left behind. */
+ * cgroup: whoever waits for it to end does, or the next splq that finds the
+ * qube halted (runtime.h); a start or removal of the qube removes one left
+ * behind too. */
 #ifndef SPLQ_NATIVE_CGROUP_H
 #define SPLQ_NATIVE_CGROUP_H
 
