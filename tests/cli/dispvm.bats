@@ -275,6 +275,8 @@ interrupt_dispvm() {
 		sleep 0.05
 	done
 	[ ! -e "$SPLQ_RUN/qubes/$name" ]
+	# its supervisor's cgroup, which no one waited to remove, goes too
+	"$SPLQ" ls >/dev/null
 	assert_no_disposable_leftovers "$name"
 	run "$SPLQ" audit log --qube "$name"
 	assert_status 0

@@ -86,6 +86,23 @@ qube_cgroup_dirs() {
 	done < <(splq_cgroup_dirs "$SPLQ_CGROUP")
 }
 
+# The cgroup directories of the supervisor of qube Q of this store (in
+# every hierarchy it has one in): Q.<12 hex digits>.sup beside the qube's.
+supervisor_cgroup_dirs() {
+	local q=$1 d c id
+	while IFS= read -r d; do
+		for c in "$d/$q".*.sup; do
+			[ -d "$c" ] || continue
+			id=${c##*/}
+			id=${id#"$q".}
+			id=${id%.sup}
+			if [[ $id =~ ^[0-9a-f]{12}$ ]]; then
+				printf '%s\n' "$c"
+			fi
+		done
+	done < <(splq_cgroup_dirs "$SPLQ_CGROUP")
+}
+
 # Pids of every process in the cgroup directories given, recursively.
 splq_cgroup_pids() {
 	local d
@@ -266,7 +283,9 @@ assert_leftovers_none() {
 		fi
 		mapfile -t children < <(find "$d" -mindepth 1 -maxdepth 1 -type d -printf '%f\n')
 		for c in "${children[@]}"; do
-			if _splq_in "${c%.*}" "${expected[@]}"; then
+			# Q.<id>, and Q.<id>.sup for its supervisor (cgroup.h)
+			if _splq_in "${c%.*}" "${expected[@]}" ||
+				{ [[ $c == *.sup ]] && _splq_in "${c%.*.sup}" "${expected[@]}"; }; then
 				continue
 			fi
 			problems+=("cgroup $d/$c")

@@ -1,15 +1,15 @@
-/* splq native: cgroups for qubes (see cgroup.h).
- *
- * The layout is found at run time from /proc/self/mountinfo:
- *   - v2: a cgroup2 mount whose cgroup.controllers offers "memory".  The
- *     qube gets <mount>/<parent>/<qube>; memory, pids and cpu are enabled
- *     in the subtree_control of every level above it.
- *   - v1 (and hybrid): separate v1 hierarchies for memory, pids and cpu;
- *     the qube gets <parent>/<qube> in each of them, and also in a cgroup2
- *     mount without controllers if the host has one, so that cgroup.kill
- *     and cgroup.events work there.
+/* splq native: cgroups for qubes (see cgroup.h), in the hierarchies that
+ * cgroup_layout.h finds:
+ *   - v2: the qube gets <mount>/<parent>/<qube>; memory, pids, cpu and
+ *     cpuset are enabled in the subtree_control of every level above it.
+ *   - v1 (and hybrid): <parent>/<qube> in the memory, pids and cpu
+ *     hierarchies (and cpuset, for a qube pinned to some CPUs), and also in
+ *     a cgroup2 mount without controllers if the host has one, so that
+ *     cgroup.kill and cgroup.events work there.
+ * A qube's supervisor gets <parent>/<qube>.sup beside it.
  * Nothing outside <mount>/<parent> is ever created, written or removed. */
 #include "native/cgroup.h"
+#include "native/cgroup_layout.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -24,36 +24,9 @@
 
 #include "util.h"
 
-#define CG_DEFAULT_PARENT "splq"
-#define CG_PARENT_MAX     200
-#define CG_QUBE_MAX       64
-#define CG_MAX_DIRS       4
-#define CG_MAX_DEPTH      16
-#define CG_CPU_PERIOD     100000L
-#define CG_POLL_NS        1000000L
-
-enum cg_kind {
-	CG_V2,      /* cgroup2 with controllers */
-	CG_UNIFIED, /* cgroup2 without controllers, beside v1 (hybrid) */
-	CG_V1_MEMORY,
-	CG_V1_PIDS,
-	CG_V1_CPU,
-};
-
-struct cg_layout {
-	bool v2;                /* memory is on a cgroup2 mount */
-	char v2mount[PATH_MAX]; /* that mount, or a controller-less cgroup2 ("" = none) */
-	char memory[PATH_MAX];  /* v1 mount points ("" = not mounted) */
-	char pids[PATH_MAX];
-	char cpu[PATH_MAX];
-	char parent[CG_PARENT_MAX]; /* validated $SPLQ_CGROUP */
-};
-
-struct cg_dir {
-	enum cg_kind kind;
-	const char *mount; /* points into the layout */
-	char path[PATH_MAX];
-};
+#define CG_MAX_DEPTH  16
+#define CG_CPU_PERIOD 100000L
+#define CG_POLL_NS    1000000L
 
 static long long now_ms(void)
 {
@@ -68,288 +41,6 @@ static void sleep_poll(void)
 	struct timespec ts = {0, CG_POLL_NS};
 
 	nanosleep(&ts, NULL);
-}
-
-/* Write a short string into a cgroup file; -errno on failure. */
-static int cg_write(const char *path, const char *s)
-{
-	cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
-	size_t len = strlen(s);
-	ssize_t r;
-
-	if (fd < 0)
-		return -errno;
-	r = write(fd, s, len);
-	if (r < 0)
-		return -errno;
-	if ((size_t)r != len)
-		return -EIO;
-	return 0;
-}
-
-static int cg_writef(const char *dir, const char *file, const char *fmt, long long v)
-{
-	char path[PATH_MAX], val[64];
-
-	if (snprintf(path, sizeof(path), "%s/%s", dir, file) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	snprintf(val, sizeof(val), fmt, v);
-	return cg_write(path, val);
-}
-
-/* Read a small cgroup file (controllers, subtree_control, events). */
-static int cg_read(const char *path, char *buf, size_t max)
-{
-	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t off = 0;
-	ssize_t r;
-
-	if (fd < 0)
-		return -errno;
-	while (off + 1 < max) {
-		r = read(fd, buf + off, max - 1 - off);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (r == 0)
-			break;
-		off += (size_t)r;
-	}
-	buf[off] = '\0';
-	return 0;
-}
-
-/* Is word one of the space-separated words in list? */
-static bool has_word(const char *list, const char *word)
-{
-	size_t n = strlen(word);
-	const char *p = list;
-
-	while ((p = strstr(p, word))) {
-		bool start = p == list || isspace((unsigned char)p[-1]);
-		bool end = p[n] == '\0' || isspace((unsigned char)p[n]);
-
-		if (start && end)
-			return true;
-		p += n;
-	}
-	return false;
-}
-
-/* Is word one of the comma-separated options in opts? */
-static bool has_option(const char *opts, const char *word)
-{
-	size_t n = strlen(word);
-	const char *p = opts;
-
-	for (;;) {
-		const char *comma = strchr(p, ',');
-		size_t len = comma ? (size_t)(comma - p) : strlen(p);
-
-		if (len == n && strncmp(p, word, n) == 0)
-			return true;
-		if (!comma)
-			return false;
-		p = comma + 1;
-	}
-}
-
-/* Undo the octal escapes (\040 for a space, ...) of a mountinfo field. */
-static void unescape(char *s)
-{
-	char *w = s;
-
-	for (char *r = s; *r;) {
-		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' &&
-		    r[3] >= '0' && r[3] <= '7') {
-			*w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
-			r += 4;
-		} else {
-			*w++ = *r++;
-		}
-	}
-	*w = '\0';
-}
-
-static void set_once(char *dst, const char *src)
-{
-	if (dst[0] == '\0' && strlen(src) < PATH_MAX)
-		strcpy(dst, src);
-}
-
-static int check_parent(const char *p, struct splq_error *err)
-{
-	size_t len = strlen(p);
-
-	if (len >= CG_PARENT_MAX)
-		return splq_fail(err, SPLQ_E_VALUE,
-		                 "SPLQ_CGROUP '%.40s...' is too long (at most %d)", p,
-		                 CG_PARENT_MAX - 1);
-	if (p[0] == '/')
-		return splq_fail(err, SPLQ_E_VALUE,
-		                 "SPLQ_CGROUP '%s' must be relative (no leading '/')", p);
-	if (strstr(p, ".."))
-		return splq_fail(err, SPLQ_E_VALUE, "SPLQ_CGROUP '%s' must not contain '..'", p);
-	for (const char *c = p; *c; c++)
-		if (!isalnum((unsigned char)*c) && !strchr("_.-/", *c))
-			return splq_fail(
-			    err, SPLQ_E_VALUE,
-			    "SPLQ_CGROUP '%s' may only hold letters, digits, '_', '.', "
-			    "'-' and '/'",
-			    p);
-	if (strstr(p, "//") || p[len - 1] == '/' || strcmp(p, ".") == 0 ||
-	    strncmp(p, "./", 2) == 0 || strstr(p, "/./") ||
-	    (len >= 2 && strcmp(p + len - 2, "/.") == 0))
-		return splq_fail(err, SPLQ_E_VALUE,
-		                 "SPLQ_CGROUP '%s' has an empty or '.' path component", p);
-	return 0;
-}
-
-static int check_qube(const char *qube, struct splq_error *err)
-{
-	size_t len = qube ? strlen(qube) : 0;
-
-	if (len == 0 || len > CG_QUBE_MAX || qube[0] == '.')
-		return splq_fail(err, SPLQ_E_NAME, "'%s' is not a valid qube name for a cgroup",
-		                 qube ? qube : "");
-	for (const char *c = qube; *c; c++)
-		if (!isalnum((unsigned char)*c) && !strchr("_.-", *c))
-			return splq_fail(err, SPLQ_E_NAME,
-			                 "'%s' is not a valid qube name for a cgroup", qube);
-	return 0;
-}
-
-static int read_layout(struct cg_layout *l, struct splq_error *err);
-
-/* The host's cgroup mounts do not change under a running splq, and a start
- * asks for them several times: they are read once per process (the only
- * state this file keeps; forked children inherit it). */
-static int load_layout(struct cg_layout *l, struct splq_error *err)
-{
-	static struct cg_layout cached;
-	static bool have;
-	const char *env = getenv("SPLQ_CGROUP");
-
-	if (!have) {
-		if (read_layout(&cached, err) < 0)
-			return -1;
-		have = true;
-	}
-	*l = cached;
-	if (!env || !*env)
-		env = CG_DEFAULT_PARENT;
-	if (check_parent(env, err) < 0)
-		return -1;
-	strcpy(l->parent, env);
-	return 0;
-}
-
-static int read_layout(struct cg_layout *l, struct splq_error *err)
-{
-	cleanup_fclose FILE *f = NULL;
-	cleanup_free char *line = NULL;
-	size_t cap = 0;
-	char unified[PATH_MAX] = "";
-
-	memset(l, 0, sizeof(*l));
-	f = fopen("/proc/self/mountinfo", "re");
-	if (!f)
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
-		                       "cannot read /proc/self/mountinfo to find cgroups");
-	while (getline(&line, &cap, f) > 0) {
-		/* id parent maj:min root mountpoint opts [optional...] - fstype source superopts */
-		char *sep = strstr(line, " - ");
-		char *field[5] = {0}, *save = NULL, *fstype, *superopts;
-		int i = 0;
-
-		if (!sep)
-			continue;
-		*sep = '\0';
-		for (char *t = strtok_r(line, " ", &save); t && i < 5;
-		     t = strtok_r(NULL, " ", &save))
-			field[i++] = t;
-		if (i < 5)
-			continue;
-		save = NULL;
-		fstype = strtok_r(sep + 3, " \n", &save);
-		strtok_r(NULL, " \n", &save); /* source */
-		superopts = strtok_r(NULL, " \n", &save);
-		if (!fstype)
-			continue;
-		unescape(field[4]);
-		if (strcmp(fstype, "cgroup2") == 0) {
-			char path[PATH_MAX], ctl[1024];
-
-			if (snprintf(path, sizeof(path), "%s/cgroup.controllers", field[4]) >=
-			    (int)sizeof(path))
-				continue;
-			if (cg_read(path, ctl, sizeof(ctl)) == 0 && has_word(ctl, "memory") &&
-			    !l->v2) {
-				l->v2 = true;
-				strcpy(l->v2mount, field[4]);
-			} else {
-				set_once(unified, field[4]);
-			}
-		} else if (strcmp(fstype, "cgroup") == 0 && superopts) {
-			if (has_option(superopts, "memory"))
-				set_once(l->memory, field[4]);
-			if (has_option(superopts, "pids"))
-				set_once(l->pids, field[4]);
-			if (has_option(superopts, "cpu"))
-				set_once(l->cpu, field[4]);
-		}
-	}
-	if (l->v2) {
-		l->memory[0] = l->pids[0] = l->cpu[0] = '\0';
-		return 0;
-	}
-	if (l->memory[0] == '\0')
-		return splq_fail(err, SPLQ_E_UNSUPPORTED,
-		                 "no memory cgroup controller on this host: looked for a cgroup2 "
-		                 "mount with 'memory' in cgroup.controllers and a cgroup v1 "
-		                 "'memory' hierarchy in /proc/self/mountinfo");
-	strcpy(l->v2mount, unified);
-	return 0;
-}
-
-static int add_dir(struct cg_dir *d, int *n, enum cg_kind kind, const char *mount,
-                   const struct cg_layout *l, const char *qube, struct splq_error *err)
-{
-	if (!mount[0])
-		return 0;
-	d[*n].kind = kind;
-	d[*n].mount = mount;
-	if (snprintf(d[*n].path, sizeof(d[*n].path), "%s/%s/%s", mount, l->parent, qube) >=
-	    (int)sizeof(d[*n].path))
-		return splq_fail(err, SPLQ_E_VALUE, "cgroup path for qube '%s' is too long", qube);
-	(*n)++;
-	return 0;
-}
-
-/* The qube's cgroup directories, in the order they are created. */
-static int qube_dirs(const struct cg_layout *l, const char *qube, struct cg_dir d[CG_MAX_DIRS],
-                     int *n, struct splq_error *err)
-{
-	*n = 0;
-	if (check_qube(qube, err) < 0)
-		return -1;
-	if (l->v2)
-		return add_dir(d, n, CG_V2, l->v2mount, l, qube, err);
-	if (add_dir(d, n, CG_V1_MEMORY, l->memory, l, qube, err) < 0 ||
-	    add_dir(d, n, CG_V1_PIDS, l->pids, l, qube, err) < 0 ||
-	    add_dir(d, n, CG_V1_CPU, l->cpu, l, qube, err) < 0 ||
-	    add_dir(d, n, CG_UNIFIED, l->v2mount, l, qube, err) < 0)
-		return -1;
-	return 0;
-}
-
-static bool is_dir(const char *path)
-{
-	struct stat st;
-
-	return lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 static bool file_exists(const char *dir, const char *file)
@@ -398,7 +89,7 @@ static bool tree_populated(const struct cg_dir *c)
 	cleanup_fclose FILE *f = NULL;
 	int pid;
 
-	if (!is_dir(c->path))
+	if (!cg_is_dir(c->path))
 		return false;
 	if (c->kind == CG_V2 || c->kind == CG_UNIFIED) {
 		if (snprintf(path, sizeof(path), "%s/cgroup.events", c->path) < (int)sizeof(path) &&
@@ -461,41 +152,14 @@ static int rmdir_tree(const char *dir, int depth)
 	return 0;
 }
 
-/* Number of '/'-separated components of the parent path. */
-static int parent_depth(const char *parent)
-{
-	int n = 1;
-
-	for (const char *c = parent; *c; c++)
-		n += *c == '/';
-	return n;
-}
-
-/* mount/<first k components of parent> */
-static int parent_prefix(char *out, size_t max, const char *mount, const char *parent, int k)
-{
-	const char *c = parent;
-	int len;
-
-	for (int i = 0; i < k && c; i++) {
-		c = strchr(c, '/');
-		if (c && i + 1 < k)
-			c++;
-	}
-	len = c ? (int)(c - parent) : (int)strlen(parent);
-	if (k == 0)
-		return snprintf(out, max, "%s", mount) >= (int)max ? -1 : 0;
-	return snprintf(out, max, "%s/%.*s", mount, len, parent) >= (int)max ? -1 : 0;
-}
-
 /* Remove the parent directories of one hierarchy, deepest first, as far as
  * they are empty; stops quietly at the first one still in use. */
 static void remove_parents(const char *mount, const char *parent, int from)
 {
 	char path[PATH_MAX];
 
-	for (int k = parent_depth(parent); k > from; k--) {
-		if (parent_prefix(path, sizeof(path), mount, parent, k) < 0 || rmdir(path) < 0)
+	for (int k = cg_parent_depth(parent); k > from; k--) {
+		if (cg_parent_prefix(path, sizeof(path), mount, parent, k) < 0 || rmdir(path) < 0)
 			return;
 	}
 }
@@ -504,7 +168,7 @@ static void remove_parents(const char *mount, const char *parent, int from)
  * there) in dir's subtree_control unless already on. */
 static int enable_controllers(const char *dir, struct splq_error *err)
 {
-	static const char *const wanted[] = {"memory", "pids", "cpu"};
+	static const char *const wanted[] = {"memory", "pids", "cpu", "cpuset"};
 	char path[PATH_MAX], ctl[1024], sub[1024];
 	int r;
 
@@ -521,9 +185,9 @@ static int enable_controllers(const char *dir, struct splq_error *err)
 	for (size_t i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++) {
 		char plus[32];
 
-		if (has_word(sub, wanted[i]))
+		if (cg_has_word(sub, wanted[i]))
 			continue;
-		if (!has_word(ctl, wanted[i])) {
+		if (!cg_has_word(ctl, wanted[i])) {
 			if (i == 0)
 				return splq_fail(
 				    err, SPLQ_E_UNSUPPORTED,
@@ -539,6 +203,34 @@ static int enable_controllers(const char *dir, struct splq_error *err)
 	return 0;
 }
 
+/* A v1 cpuset starts with no CPUs and no memory nodes, and takes no
+ * process until it has some: give dir its parent's where it has none. */
+static int cpuset_inherit(const char *dir, struct splq_error *err)
+{
+	static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
+	char path[PATH_MAX], up[PATH_MAX], val[1024];
+	const char *slash = strrchr(dir, '/');
+
+	for (size_t i = 0; i < 2 && slash; i++) {
+		int r;
+
+		if (snprintf(path, sizeof(path), "%s/%s", dir, files[i]) >= (int)sizeof(path) ||
+		    snprintf(up, sizeof(up), "%.*s/%s", (int)(slash - dir), dir, files[i]) >=
+		        (int)sizeof(up))
+			return splq_fail(err, SPLQ_E_VALUE, "cgroup path '%s' is too long", dir);
+		r = cg_read(path, val, sizeof(val));
+		if (r == 0 && val[0] != '\n' && val[0] != '\0')
+			continue;
+		if (r == 0)
+			r = cg_read(up, val, sizeof(val));
+		if (r == 0)
+			r = cg_write(path, val);
+		if (r < 0)
+			return splq_fail_errno(err, SPLQ_E_INTERNAL, -r, "cannot set %s", path);
+	}
+	return 0;
+}
+
 /* mkdir the parent path and the qube's directory in one hierarchy;
  * *first gets the depth of the first parent directory made here (so that
  * a rollback removes exactly what was made).  Another qube's destroy may
@@ -546,7 +238,7 @@ static int enable_controllers(const char *dir, struct splq_error *err)
 static int make_dir(const struct cg_dir *c, const struct cg_layout *l, int *first, bool *made,
                     struct splq_error *err)
 {
-	int depth = parent_depth(l->parent);
+	int depth = cg_parent_depth(l->parent);
 	char path[PATH_MAX];
 
 	*first = depth + 1;
@@ -557,7 +249,7 @@ static int make_dir(const struct cg_dir *c, const struct cg_layout *l, int *firs
 		if (c->kind == CG_V2 && enable_controllers(c->mount, err) < 0)
 			return -1;
 		for (int k = 1; k <= depth && !again; k++) {
-			if (parent_prefix(path, sizeof(path), c->mount, l->parent, k) < 0)
+			if (cg_parent_prefix(path, sizeof(path), c->mount, l->parent, k) < 0)
 				return splq_fail(err, SPLQ_E_VALUE,
 				                 "cgroup path under %s is too long", c->mount);
 			if (mkdir(path, 0755) == 0) {
@@ -571,6 +263,8 @@ static int make_dir(const struct cg_dir *c, const struct cg_layout *l, int *firs
 				                       "cannot create cgroup %s", path);
 			}
 			if (c->kind == CG_V2 && enable_controllers(path, err) < 0)
+				return -1;
+			if (c->kind == CG_V1_CPUSET && cpuset_inherit(path, err) < 0)
 				return -1;
 		}
 		if (again)
@@ -595,6 +289,18 @@ static int set_limit(const char *dir, const char *file, const char *fmt, long lo
 	r = cg_writef(dir, file, fmt, v);
 	if (r < 0)
 		return splq_fail_errno(err, SPLQ_E_INTERNAL, -r, "cannot set %s/%s", dir, file);
+	return 0;
+}
+
+static int set_cpus(const char *dir, const char *cpus, struct splq_error *err)
+{
+	char path[PATH_MAX];
+	int r = snprintf(path, sizeof(path), "%s/cpuset.cpus", dir) >= (int)sizeof(path)
+	            ? -ENAMETOOLONG
+	            : cg_write(path, cpus);
+
+	if (r < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, -r, "cannot set %s to %s", path, cpus);
 	return 0;
 }
 
@@ -627,6 +333,8 @@ static int set_limits(const struct cg_dir *c, const struct splq_cgroup_limits *l
 				return splq_fail_errno(err, SPLQ_E_INTERNAL, -r, "cannot set %s",
 				                       path);
 		}
+		if (lim->cpus && file_exists(c->path, "cpuset.cpus"))
+			return set_cpus(c->path, lim->cpus, err);
 		return 0;
 	case CG_V1_MEMORY:
 		if (set_limit(c->path, "memory.limit_in_bytes", "%lld", mem, false, err) < 0 ||
@@ -648,7 +356,13 @@ static int set_limits(const struct cg_dir *c, const struct splq_cgroup_limits *l
 		    set_limit(c->path, "cpu.cfs_quota_us", "%lld", quota, false, err) < 0)
 			return -1;
 		return 0;
+	case CG_V1_CPUSET:
+		if (!lim->cpus)
+			return 0;
+		return cpuset_inherit(c->path, err) < 0 ? -1 : set_cpus(c->path, lim->cpus, err);
 	case CG_UNIFIED:
+	case CG_V1_SYSTEMD:
+	case CG_KINDS:
 		return 0;
 	}
 	return 0;
@@ -678,12 +392,12 @@ int splq_cgroup_create(const char *qube, const struct splq_cgroup_limits *lim,
 	if (lim->pids_max < 0)
 		return splq_fail(err, SPLQ_E_VALUE, "pids limit of qube '%s' is negative: %ld",
 		                 qube ? qube : "", lim->pids_max);
-	if (load_layout(&l, err) < 0 || qube_dirs(&l, qube, d, &n, err) < 0)
+	if (cg_load_layout(&l, err) < 0 || cg_qube_dirs(&l, qube, d, &n, err) < 0)
 		return -1;
 
 	/* A leftover of a crash: remove it if nothing runs in it. */
 	for (i = 0; i < n; i++) {
-		if (!is_dir(d[i].path))
+		if (!cg_is_dir(d[i].path))
 			continue;
 		r = rmdir_tree(d[i].path, 0);
 		if (r < 0)
@@ -695,9 +409,11 @@ int splq_cgroup_create(const char *qube, const struct splq_cgroup_limits *lim,
 	}
 
 	for (i = 0; i < n; i++) {
-		first[i] = parent_depth(l.parent) + 1;
-		/* no quota: the v1 cpu hierarchy has nothing to hold */
-		if (d[i].kind == CG_V1_CPU && lim->vcpus == 0)
+		first[i] = cg_parent_depth(l.parent) + 1;
+		/* no quota: the v1 cpu hierarchy has nothing to hold; no CPUs
+		 * of its own: nor has cpuset */
+		if ((d[i].kind == CG_V1_CPU && lim->vcpus == 0) ||
+		    (d[i].kind == CG_V1_CPUSET && !lim->cpus))
 			continue;
 		if (make_dir(&d[i], &l, &first[i], &made[i], err) < 0 ||
 		    set_limits(&d[i], lim, err) < 0)
@@ -722,11 +438,13 @@ int splq_cgroup_open_procs(const char *qube, int fds[SPLQ_CGROUP_MAX_FDS], int *
 	int nd;
 
 	*n = 0;
-	if (load_layout(&l, err) < 0 || qube_dirs(&l, qube, d, &nd, err) < 0)
+	if (cg_load_layout(&l, err) < 0 || cg_qube_dirs(&l, qube, d, &nd, err) < 0)
 		return -1;
 	for (int i = 0; i < nd && i < SPLQ_CGROUP_MAX_FDS; i++) {
 		int fd;
 
+		if (cg_optional_kind(d[i].kind) && !cg_is_dir(d[i].path))
+			continue;
 		if (snprintf(path, sizeof(path), "%s/cgroup.procs", d[i].path) >= (int)sizeof(path))
 			fd = -1, errno = ENAMETOOLONG;
 		else
@@ -745,23 +463,20 @@ int splq_cgroup_open_procs(const char *qube, int fds[SPLQ_CGROUP_MAX_FDS], int *
 	return 0;
 }
 
-int splq_cgroup_open_entry(const char *qube, struct splq_cgroup_entry *e, struct splq_error *err)
+/* Open the entry (cgroup.h) of directories d; what names them in errors. */
+static int open_dirs(const struct cg_dir *d, int nd, const char *what, struct splq_cgroup_entry *e,
+                     struct splq_error *err)
 {
-	struct cg_layout l;
-	struct cg_dir d[CG_MAX_DIRS];
 	char path[PATH_MAX];
-	int nd;
 
 	e->dir_fd = -1;
 	e->ntasks = 0;
-	if (load_layout(&l, err) < 0 || qube_dirs(&l, qube, d, &nd, err) < 0)
-		return -1;
 	for (int i = 0; i < nd; i++) {
 		bool v2 = d[i].kind == CG_V2 || d[i].kind == CG_UNIFIED;
 		int fd;
 
-		if (d[i].kind == CG_V1_CPU && !is_dir(d[i].path))
-			continue; /* made without a cpu quota */
+		if (cg_optional_kind(d[i].kind) && !cg_is_dir(d[i].path))
+			continue; /* made without a cpu quota, or CPUs of its own */
 		if (snprintf(path, sizeof(path), "%s%s", d[i].path, v2 ? "" : "/tasks") >=
 		    (int)sizeof(path))
 			fd = -1, errno = ENAMETOOLONG;
@@ -773,9 +488,9 @@ int splq_cgroup_open_entry(const char *qube, struct splq_cgroup_entry *e, struct
 			int e2 = errno;
 
 			splq_cgroup_entry_close(e);
-			return splq_fail_errno(
-			    err, e2 == ENOENT ? SPLQ_E_NOTFOUND : SPLQ_E_INTERNAL, e2,
-			    "cannot open the cgroup of qube '%s' (%s)", qube, path);
+			return splq_fail_errno(err,
+			                       e2 == ENOENT ? SPLQ_E_NOTFOUND : SPLQ_E_INTERNAL, e2,
+			                       "cannot open the cgroup of %s (%s)", what, path);
 		}
 		if (v2)
 			e->dir_fd = fd;
@@ -783,6 +498,93 @@ int splq_cgroup_open_entry(const char *qube, struct splq_cgroup_entry *e, struct
 			e->tasks[e->ntasks++] = fd;
 	}
 	return 0;
+}
+
+int splq_cgroup_open_entry(const char *qube, struct splq_cgroup_entry *e, struct splq_error *err)
+{
+	struct cg_layout l;
+	struct cg_dir d[CG_MAX_DIRS];
+	char what[CG_QUBE_MAX + 16];
+	int nd;
+
+	e->dir_fd = -1;
+	e->ntasks = 0;
+	if (cg_load_layout(&l, err) < 0 || cg_qube_dirs(&l, qube, d, &nd, err) < 0)
+		return -1;
+	snprintf(what, sizeof(what), "qube '%s'", qube);
+	return open_dirs(d, nd, what, e, err);
+}
+
+/* rmdir the supervisor's directories d, waiting until deadline for one on
+ * its way out to leave them. */
+static int remove_sup_dirs(const struct cg_layout *l, const struct cg_dir *d, int n,
+                           const char *qube, long long deadline, struct splq_error *err)
+{
+	for (int i = 0; i < n; i++) {
+		int r;
+
+		while ((r = rmdir_tree(d[i].path, 0)) == -EBUSY && now_ms() < deadline)
+			sleep_poll();
+		if (r < 0)
+			return splq_fail_errno(err, r == -EBUSY ? SPLQ_E_STATE : SPLQ_E_INTERNAL,
+			                       -r,
+			                       "cannot remove the cgroup of the supervisor of "
+			                       "qube '%s' (%s)",
+			                       qube, d[i].path);
+		remove_parents(d[i].mount, l->parent, 0);
+	}
+	return 0;
+}
+
+int splq_cgroup_supervisor_entry(const char *qube, struct splq_cgroup_entry *e,
+                                 struct splq_error *err)
+{
+	struct cg_layout l;
+	struct cg_dir d[CG_MAX_DIRS];
+	char what[CG_QUBE_MAX + 32];
+	int n, i, first[CG_MAX_DIRS];
+	bool made[CG_MAX_DIRS] = {false};
+
+	e->dir_fd = -1;
+	e->ntasks = 0;
+	if (cg_load_layout(&l, err) < 0 || cg_sup_dirs(&l, qube, d, &n, err) < 0 ||
+	    remove_sup_dirs(&l, d, n, qube, now_ms() + 2000, err) < 0)
+		return -1;
+	snprintf(what, sizeof(what), "the supervisor of qube '%s'", qube);
+	for (i = 0; i < n; i++) {
+		first[i] = cg_parent_depth(l.parent) + 1;
+		if (make_dir(&d[i], &l, &first[i], &made[i], err) < 0)
+			goto fail;
+	}
+	i = n - 1;
+	if (open_dirs(d, n, what, e, err) == 0)
+		return 0;
+fail:
+	for (; i >= 0; i--) {
+		if (made[i])
+			rmdir(d[i].path);
+		remove_parents(d[i].mount, l.parent, first[i] - 1);
+	}
+	return -1;
+}
+
+int splq_cgroup_supervisor_remove(const char *qube, long timeout_ms, struct splq_error *err)
+{
+	struct cg_layout l;
+	struct cg_dir d[CG_MAX_DIRS];
+	struct splq_error lerr;
+	int n;
+
+	if (cg_load_layout(&l, &lerr) < 0) {
+		if (lerr.code == SPLQ_E_UNSUPPORTED)
+			return 0; /* no cgroups: none made */
+		if (err)
+			*err = lerr;
+		return -1;
+	}
+	if (cg_sup_dirs(&l, qube, d, &n, err) < 0)
+		return -1;
+	return remove_sup_dirs(&l, d, n, qube, now_ms() + (timeout_ms > 0 ? timeout_ms : 0), err);
 }
 
 int splq_cgroup_enter_thread(const struct splq_cgroup_entry *e, struct splq_error *err)
@@ -829,7 +631,7 @@ int splq_cgroup_destroy(const char *qube, long timeout_ms, struct splq_error *er
 	long long deadline;
 	int n, r, left;
 
-	if (load_layout(&l, &lerr) < 0) {
+	if (cg_load_layout(&l, &lerr) < 0) {
 		/* No cgroups on this host: none can have been made. */
 		if (lerr.code == SPLQ_E_UNSUPPORTED)
 			return 0;
@@ -837,21 +639,21 @@ int splq_cgroup_destroy(const char *qube, long timeout_ms, struct splq_error *er
 			*err = lerr;
 		return -1;
 	}
-	if (qube_dirs(&l, qube, d, &n, err) < 0)
+	if (cg_qube_dirs(&l, qube, d, &n, err) < 0)
 		return -1;
 	deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 
 	for (int i = 0; i < n; i++) {
 		char path[PATH_MAX];
 
-		if ((d[i].kind == CG_V2 || d[i].kind == CG_UNIFIED) && is_dir(d[i].path) &&
+		if ((d[i].kind == CG_V2 || d[i].kind == CG_UNIFIED) && cg_is_dir(d[i].path) &&
 		    snprintf(path, sizeof(path), "%s/cgroup.kill", d[i].path) < (int)sizeof(path))
 			cg_write(path, "1"); /* ENOENT on old kernels: killed one by one below */
 	}
 	for (;;) {
 		left = 0;
 		for (int i = 0; i < n; i++)
-			if (is_dir(d[i].path))
+			if (cg_is_dir(d[i].path))
 				left += kill_tree(d[i].path, 0);
 		if (left == 0)
 			break;
@@ -881,7 +683,7 @@ bool splq_cgroup_populated(const char *qube)
 	struct cg_dir d[CG_MAX_DIRS];
 	int n;
 
-	if (load_layout(&l, NULL) < 0 || qube_dirs(&l, qube, d, &n, NULL) < 0)
+	if (cg_load_layout(&l, NULL) < 0 || cg_qube_dirs(&l, qube, d, &n, NULL) < 0)
 		return false;
 	for (int i = 0; i < n; i++)
 		if (tree_populated(&d[i]))
@@ -899,11 +701,11 @@ int splq_cgroup_paths(const char *qube, char *buf, size_t max)
 	if (!buf || max == 0)
 		return -1;
 	buf[0] = '\0';
-	if (load_layout(&l, NULL) < 0 || qube_dirs(&l, qube, d, &n, NULL) < 0)
+	if (cg_load_layout(&l, NULL) < 0 || cg_qube_dirs(&l, qube, d, &n, NULL) < 0)
 		return -1;
 	for (int i = 0; i < n; i++) {
-		if (d[i].kind == CG_V1_CPU && !is_dir(d[i].path))
-			continue; /* made without a cpu quota */
+		if (cg_optional_kind(d[i].kind) && !cg_is_dir(d[i].path))
+			continue; /* made without a cpu quota, or CPUs of its own */
 		int w = snprintf(buf + off, max - off, "%s\n", d[i].path);
 
 		if (w < 0 || (size_t)w >= max - off) {

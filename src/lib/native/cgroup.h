@@ -1,6 +1,17 @@
 /* splq native: cgroups for qubes, on cgroup v2 or on v1 controllers (hybrid
  * hosts).  Each qube gets <parent>/<name> in every hierarchy splq uses;
- * parent is $SPLQ_CGROUP (a relative path, default "splq"). */
+ * parent is $SPLQ_CGROUP (a relative path, default "splq").
+ *
+ * A qube's supervisor lives in <parent>/<name>.sup, beside the qube's own
+ * cgroup (on v2 a cgroup with processes can have no children with
+ * controllers, so not in the parent): in the cgroup2 tree and, on v1, in
+ * the memory, pids, cpu and name=systemd hierarchies.  So it is in none of
+ * the cgroups of the process that started it, and a service manager that
+ * kills that process's cgroup (systemd stopping a unit, logind ending a
+ * session) leaves running qubes alone.  A supervisor cannot remove its own
+ * cgroup: whoever waits for it to end does, or the next splq that finds the
+ * qube halted (runtime.h); a start or removal of the qube removes one left
+ * behind too. */
 #ifndef SPLQ_NATIVE_CGROUP_H
 #define SPLQ_NATIVE_CGROUP_H
 
@@ -17,6 +28,8 @@ struct splq_cgroup_limits {
 	long max_mib;	 /* hard limit (and no swap beyond it); 0: memory_mib */
 	long vcpus;	 /* cpu quota in cpus; 0 = none (and no v1 cpu cgroup) */
 	long pids_max;	 /* 0 = SPLQ_CGROUP_PIDS_MAX */
+	const char *cpus; /* the CPUs of the qube's cpuset (a CPU list, cpus.h);
+			   * NULL = none (no v1 cpuset cgroup) */
 };
 
 /* Create the qube's cgroup(s) and set the limits.  A leftover cgroup of
@@ -49,6 +62,40 @@ int splq_cgroup_open_entry(const char *qube, struct splq_cgroup_entry *e,
 /* In the new process: join the v1 hierarchies. */
 int splq_cgroup_enter_thread(const struct splq_cgroup_entry *e, struct splq_error *err);
 void splq_cgroup_entry_close(struct splq_cgroup_entry *e);
+
+/* The supervisor's cgroups: made (a leftover of an earlier supervisor that
+ * ended is removed first) and opened for entry as splq_cgroup_open_entry
+ * does: a cgroup2 tree through clone3(CLONE_INTO_CGROUP) of the
+ * supervisor, v1 hierarchies by the supervisor itself (enter_thread). */
+int splq_cgroup_supervisor_entry(const char *qube, struct splq_cgroup_entry *e,
+				 struct splq_error *err);
+/* Remove the supervisor's cgroups once it has ended, waiting at most
+ * timeout_ms for one on its way out to leave them; missing ones are not an
+ * error. */
+int splq_cgroup_supervisor_remove(const char *qube, long timeout_ms, struct splq_error *err);
+
+/* The CPUs a qube's cpuset may have, as a CPU list (cpus.h) in buf: 1; 0
+ * (buf "") when qubes get no cpuset on this host (no cpuset controller). */
+int splq_cgroup_cpus(char *buf, size_t max);
+
+/* The cgroup file systems a qube shows at /sys/fs/cgroup, read-only: each
+ * mounted from inside the qube's cgroup namespace, so that its root is the
+ * qube's own cgroup.  v2: one cgroup2 at /sys/fs/cgroup itself; v1: a
+ * tmpfs there holding the v1 hierarchies the qube has a cgroup in (named
+ * as the host names their mount points: memory, pids, cpu or cpu,cpuacct,
+ * cpuset) and the controller-less cgroup2 as unified. */
+#define SPLQ_CGROUP_VIEW_MAX 6
+struct splq_cgroup_fs {
+	char name[32];	 /* under /sys/fs/cgroup; "" = there itself */
+	char type[8];	 /* cgroup or cgroup2 */
+	char opts[128];	 /* a v1 hierarchy's options: its controllers, name= */
+};
+struct splq_cgroup_view {
+	bool tmpfs; /* a tmpfs at /sys/fs/cgroup holds the file systems */
+	int n;
+	struct splq_cgroup_fs fs[SPLQ_CGROUP_VIEW_MAX];
+};
+int splq_cgroup_view(const char *qube, struct splq_cgroup_view *v, struct splq_error *err);
 
 /* Kill every process in the qube's cgroup (SIGKILL) and wait until it is
  * empty (at most timeout_ms), then remove the cgroup(s).  A missing cgroup

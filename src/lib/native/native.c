@@ -47,8 +47,10 @@
 
 static enum splq_power native_state(struct splq_backend *b, const char *name)
 {
-	if (!splq_rt_locked(b, name))
+	if (!splq_rt_locked(b, name)) {
+		splq_rt_sweep(b, name); /* what a supervisor no one waited for left */
 		return SPLQ_HALTED;
+	}
 	return splq_rt_pid(b, name, "init.pid") > 0 ? SPLQ_RUNNING : SPLQ_TRANSIENT;
 }
 
@@ -173,6 +175,7 @@ static int native_volumes_remove(struct splq_backend *b, const struct splq_vm_co
 	struct splq_error ignored;
 	cleanup_free char *cgroup = splq_rt_cgroup(b, cfg->name);
 	splq_cgroup_destroy(cgroup, 2000, &ignored);
+	splq_cgroup_supervisor_remove(cgroup, 2000, &ignored);
 	if (cfg->klass == SPLQ_CLASS_TEMPLATEVM)
 		splq_rootmnt_drop_all(b->run, cfg->name);
 	/* the volumes go as far as they can even if the runtime folder cannot */

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "../util.h"
+#include "cgroup.h"
 #include "image.h"
 
 static int do_mount(const char *src, const char *target, const char *type, unsigned long flags,
@@ -166,6 +168,169 @@ static int mount_image(const struct splq_rootfs *r, int fd, const char *target, 
 	return 0;
 }
 
+/* An O_PATH descriptor of rel beneath dirfd, reached through no symlink
+ * and no magic link (what the template or the qube made cannot send it
+ * elsewhere); a missing directory rel (one component) is made. */
+static int beneath(int dirfd, const char *rel, bool dir, struct splq_error *err)
+{
+	struct open_how how = {.flags = O_PATH | O_CLOEXEC | (dir ? O_DIRECTORY : 0),
+	                       .resolve =
+	                           RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+	int fd = (int)syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+	if (fd < 0 && errno == ENOENT && dir && !strchr(rel, '/') &&
+	    (mkdirat(dirfd, rel, 0755) == 0 || errno == EEXIST))
+		fd = (int)syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+	if (fd < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "open the mount point /%s",
+		                       rel);
+	return fd;
+}
+
+/* A new file system of type (with options opts: "key=value,flag,...")
+ * mounted on the directory target with the mount attributes attr; returns
+ * the mount's descriptor.  The new mount API, so that target is the
+ * directory opened, never a path. */
+static int new_mount(const char *type, const char *opts, unsigned attr, int target,
+                     const char *what, struct splq_error *err)
+{
+	cleanup_close int fs = fsopen(type, FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "fsopen %s for %s", type, what);
+	if (fsconfig(fs, FSCONFIG_SET_STRING, "source", type, 0) < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "name %s for %s", type, what);
+	cleanup_free char *copy = splq_xstrdup(opts ? opts : "");
+	char *save = NULL;
+	for (char *o = strtok_r(copy, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(o, '=');
+		if (eq)
+			*eq = 0;
+		if (fsconfig(fs, eq ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, o,
+		             eq ? eq + 1 : NULL, 0) < 0)
+			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
+			                       "option %s of %s for %s", o, type, what);
+	}
+	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "make %s for %s", type, what);
+	int m = fsmount(fs, FSMOUNT_CLOEXEC, attr);
+	if (m < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "mount %s for %s", type, what);
+	if (move_mount(m, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
+		close(m);
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "attach %s", what);
+	}
+	return m;
+}
+
+#define RO_ATTR (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)
+
+/* /sys/fs/cgroup: the qube's own cgroups (cgroup.h), read-only. */
+static int mount_cgroups(int sys, const struct splq_cgroup_view *v, struct splq_error *err)
+{
+	cleanup_close int at = beneath(sys, "fs/cgroup", true, err);
+	if (at < 0)
+		return -1;
+	if (!v->tmpfs) {
+		int m =
+		    v->n ? new_mount(v->fs[0].type, NULL, RO_ATTR, at, "/sys/fs/cgroup", err) : 0;
+		if (m > 0)
+			close(m);
+		return m < 0 ? -1 : 0;
+	}
+	cleanup_close int t = new_mount("tmpfs", "mode=755,size=64k", RO_ATTR & ~MOUNT_ATTR_RDONLY,
+	                                at, "/sys/fs/cgroup", err);
+	if (t < 0)
+		return -1;
+	for (int i = 0; i < v->n; i++) {
+		cleanup_free char *what = splq_strdup_printf("/sys/fs/cgroup/%s", v->fs[i].name);
+		if (mkdirat(t, v->fs[i].name, 0755) < 0)
+			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "mkdir %s", what);
+		cleanup_close int dir = beneath(t, v->fs[i].name, true, err);
+		int m =
+		    dir < 0 ? -1 : new_mount(v->fs[i].type, v->fs[i].opts, RO_ATTR, dir, what, err);
+		if (m < 0)
+			return -1;
+		close(m);
+	}
+	struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
+	if (mount_setattr(t, "", AT_EMPTY_PATH, &ro, sizeof(ro)) < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
+		                       "make /sys/fs/cgroup read-only");
+	return 0;
+}
+
+/* /sys: a sysfs of the qube's network namespace (its /sys/class/net shows
+ * the qube's interfaces only), read-only, with the qube's own cgroups at
+ * /sys/fs/cgroup; firmware tables hidden under an empty tmpfs, as
+ * container runtimes do, and a qube pinned to some CPUs (cpus.h) sees those
+ * as the online ones, as sysconf(_SC_NPROCESSORS_ONLN) counts them.  The
+ * qube's root cannot remount any of it: the mount namespace is the host's,
+ * and the seccomp filter refuses mounts. */
+static int mount_sys(const struct splq_rootfs *r, int stage, struct splq_error *err)
+{
+	/* a root of its own made before /sys was one of its mount points
+	 * (volume.c) has none, and host root may not make one in it (an
+	 * idmapped mount): then the qube has no /sys, as it had */
+	if (faccessat(stage, "sys", F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT &&
+	    mkdirat(stage, "sys", 0555) < 0 && errno == EOVERFLOW)
+		return 0;
+	cleanup_close int at = beneath(stage, "sys", true, err);
+	if (at < 0)
+		return -1;
+	cleanup_close int sys = new_mount("sysfs", NULL, RO_ATTR, at, "/sys", err);
+	if (sys < 0 || (r->cgroups && mount_cgroups(sys, r->cgroups, err) < 0))
+		return -1;
+	static const char *const masked[] = {"firmware", "devices/virtual/powercap"};
+	for (size_t i = 0; i < sizeof(masked) / sizeof(masked[0]); i++) {
+		struct splq_error ignored;
+		cleanup_close int dir = beneath(sys, masked[i], true, &ignored);
+		cleanup_free char *what = splq_strdup_printf("/sys/%s", masked[i]);
+		int m =
+		    dir < 0 ? 0 : new_mount("tmpfs", "size=4k,mode=555", RO_ATTR, dir, what, err);
+		if (m < 0)
+			return -1;
+		if (m > 0)
+			close(m);
+	}
+	if (!r->cpus_online)
+		return 0;
+	/* the file lives on the volatile tmpfs, so that the mount names no
+	 * host path */
+	cleanup_free char *text = splq_strdup_printf("%s\n", r->cpus_online);
+	cleanup_close int f = open("volatile/cpus-online",
+	                           O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444);
+	if (f < 0 || write(f, text, strlen(text)) != (ssize_t)strlen(text))
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "write the online CPUs");
+	cleanup_close int online = beneath(sys, "devices/system/cpu/online", false, err);
+	cleanup_close int src = online < 0 ? -1
+	                                   : open_tree(AT_FDCWD, "volatile/cpus-online",
+	                                               OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	struct mount_attr ro = {.attr_set = RO_ATTR};
+	if (online < 0)
+		return -1;
+	if (src < 0 || mount_setattr(src, "", AT_EMPTY_PATH, &ro, sizeof(ro)) < 0 ||
+	    move_mount(src, "", online, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
+		                       "mount /sys/devices/system/cpu/online");
+	return 0;
+}
+
+/* /run: a tmpfs of its own at every start, as container runtimes give,
+ * owned by the qube's root. */
+static int mount_run(const struct splq_rootfs *r, int stage, struct splq_error *err)
+{
+	cleanup_close int at = beneath(stage, "run", true, err);
+	if (at < 0)
+		return -1;
+	cleanup_free char *opts =
+	    splq_strdup_printf("mode=755,size=%llu,uid=%ld,gid=%ld",
+	                       r->run_size ? r->run_size : 16ULL << 20, r->base, r->base);
+	int m = new_mount("tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, at, "/run", err);
+	if (m < 0)
+		return -1;
+	close(m);
+	return 0;
+}
+
 int splq_rootfs_mount(const struct splq_rootfs *r, struct splq_error *err)
 {
 	/* Everything of the runtime folder is named relative to it, so that
@@ -215,23 +380,43 @@ int splq_rootfs_mount(const struct splq_rootfs *r, struct splq_error *err)
 	if (mount_dev(r->stage, r->base, err) < 0)
 		return -1;
 
-	/* /tmp and /run start empty at every start: an overlay's are already
-	 * in its volatile layer; a root of its own (TemplateVM, StandaloneVM)
-	 * gets them from the volatile volume. */
+	/* /tmp starts empty at every start: an overlay's is already in its
+	 * volatile layer; a root of its own (TemplateVM, StandaloneVM) gets it
+	 * from the volatile volume.  /run is a tmpfs. */
 	if (r->root_rw) {
 		cleanup_free char *tmp = at(r->stage, "tmp");
-		cleanup_free char *run = at(r->stage, "run");
 		if (own_dir("volatile/tmp", 01777, r->base, r->base, err) < 0 ||
-		    own_dir("volatile/run", 0755, r->base, r->base, err) < 0 ||
-		    bind_dir("volatile/tmp", tmp, err) < 0 ||
-		    bind_dir("volatile/run", run, err) < 0)
+		    bind_dir("volatile/tmp", tmp, err) < 0)
 			return -1;
 	}
 	cleanup_free char *proc = at(r->stage, "proc");
 	if (mountpoint(proc, err) < 0 ||
 	    do_mount("proc", proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err) < 0)
 		return -1;
-	return 0;
+	cleanup_close int stage = open(r->stage, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (stage < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "open %s", r->stage);
+	return mount_run(r, stage, err) < 0 || mount_sys(r, stage, err) < 0 ? -1 : 0;
+}
+
+/* A directory everyone may write to, sticky: made if missing, its mode
+ * set if it has another; a symlink is left alone. */
+static void sticky_dir(const char *path)
+{
+	if (mkdir(path, 01777) < 0 && errno != EEXIST)
+		return;
+	cleanup_close int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	if (fd >= 0 && fstat(fd, &st) == 0 && (st.st_mode & 07777) != 01777)
+		(void)!fchmod(fd, 01777);
+}
+
+void splq_rootfs_settle(void)
+{
+	sticky_dir("/tmp");
+	sticky_dir("/var/tmp");
+	/* EEXIST: the template has one (whatever it is) */
+	(void)!symlink("../proc/self/mounts", "/etc/mtab");
 }
 
 int splq_rootfs_pivot(const char *stage, struct splq_error *err)

@@ -12,13 +12,23 @@
  *            (image.h); a disposable's: a tmpfs of the private size, or a
  *            copy of its dvm's image
  *   /dev     tmpfs with null zero full random urandom tty, pts, shm
- *   /proc    the qube's own;  /tmp, /run: in the overlay, or for a root of
- *            its own directories of the volatile volume
+ *   /proc    the qube's own;  /tmp: in the overlay, or for a root of its
+ *            own a directory of the volatile volume
+ *   /run     a tmpfs of a fifth of the qube's memory (at most its volatile
+ *            size), mode 0755, the qube's root's
+ *   /sys     a sysfs of the qube's network namespace, read-only, with
+ *            /sys/fs/cgroup the qube's own cgroups, read-only
+ *            (splq_cgroup_view), firmware hidden and, for a qube pinned to
+ *            some CPUs, those as /sys/devices/system/cpu/online
  * The volatile volume is a tmpfs of the volatile size mounted in the
  * qube's mount namespace only (never on the host's disk); its pages are
  * charged to the qube's memory cgroup.  Every writable mount is nosuid and
  * nodev; the overlay's options name its layers relative to the runtime
- * folder, so that nothing in the qube's mountinfo names a host path. */
+ * folder, so that nothing in the qube's mountinfo names a host path.
+ *
+ * What programs expect beyond the mounts (/tmp and /var/tmp mode 1777,
+ * /etc/mtab) pid 1 makes after it became the qube's root, in the qube's
+ * tree, with no more power than the qube's root has: splq_rootfs_settle. */
 #ifndef SPLQ_NATIVE_ROOTFS_H
 #define SPLQ_NATIVE_ROOTFS_H
 
@@ -26,6 +36,7 @@
 #include <sys/types.h>
 
 #include "../error.h"
+#include "cgroup.h"
 
 struct splq_rootfs {
 	const char *stage;                /* empty directory that becomes / */
@@ -44,6 +55,11 @@ struct splq_rootfs {
 	unsigned long long private_size; /* bytes of a tmpfs private volume */
 	int userns_fd;                   /* idmap: template ids -> qube range */
 	long base;                       /* host id of root in the qube */
+
+	/* what the qube sees of the host */
+	const struct splq_cgroup_view *cgroups; /* /sys/fs/cgroup; NULL: nothing */
+	const char *cpus_online;                /* a CPU list (cpus.h); NULL: the host's */
+	unsigned long long run_size;            /* bytes of the /run tmpfs (0: 16 MiB) */
 };
 
 /* Mount everything under r->stage, including /proc (the caller must be
@@ -51,5 +67,11 @@ struct splq_rootfs {
 int splq_rootfs_mount(const struct splq_rootfs *r, struct splq_error *err);
 /* Make stage the root of the mount namespace and forget the old one. */
 int splq_rootfs_pivot(const char *stage, struct splq_error *err);
+/* As the qube's root, inside, before anything of the qube runs: /tmp and
+ * /var/tmp are sticky directories everyone may write to, and /etc/mtab is
+ * a symlink to ../proc/self/mounts unless the root has one.  An overlay's
+ * changes land in its volatile layer; a root of its own keeps them.  Best
+ * effort: a root that refuses is left as it is. */
+void splq_rootfs_settle(void);
 
 #endif

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "../util.h"
+#include "cgroup.h"
 
 /* Runtime files need no fsync: they describe processes, which a crash
  * ends too.  Written through a rename so a reader never sees half. */
@@ -90,6 +91,17 @@ int splq_rt_locked(struct splq_backend *b, const char *name)
 	return 0;
 }
 
+/* A supervisor cannot remove its own cgroup (cgroup.h): the process that
+ * finds it ended does, holding the life lock shared, so that no start
+ * makes a new one meanwhile.  It may still be on its way out of it (its
+ * lock goes before its cgroup): a little wait. */
+static void remove_supervisor_cgroup(struct splq_backend *b, const char *name, long wait_ms)
+{
+	cleanup_free char *cgroup = splq_rt_cgroup(b, name);
+	struct splq_error ignored;
+	splq_cgroup_supervisor_remove(cgroup, wait_ms, &ignored);
+}
+
 void splq_rt_wait_halted(struct splq_backend *b, const char *name)
 {
 	cleanup_free char *path = splq_rt_life_lock(b, name);
@@ -98,6 +110,16 @@ void splq_rt_wait_halted(struct splq_backend *b, const char *name)
 		return;
 	while (flock(fd, LOCK_SH) < 0 && errno == EINTR)
 		;
+	remove_supervisor_cgroup(b, name, 2000);
+}
+
+void splq_rt_sweep(struct splq_backend *b, const char *name)
+{
+	cleanup_free char *path = splq_rt_life_lock(b, name);
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* a look, not a wait: what cannot go at once goes at the next one */
+	if (fd >= 0 && flock(fd, LOCK_SH | LOCK_NB) == 0)
+		remove_supervisor_cgroup(b, name, 100);
 }
 
 /* A pidfd of a running qube's pid 1, checked against the lock after it

@@ -47,8 +47,12 @@ pid_t splq_rt_pid(struct splq_backend *b, const char *name, const char *file);
 /* The life lock's path; is it held (by a supervisor)?  1 yes, 0 no. */
 char *splq_rt_life_lock(struct splq_backend *b, const char *name);
 int splq_rt_locked(struct splq_backend *b, const char *name);
-/* Wait until the supervisor is gone (its lock released). */
+/* Wait until the supervisor is gone (its lock released), then remove its
+ * cgroup (cgroup.h). */
 void splq_rt_wait_halted(struct splq_backend *b, const char *name);
+/* A halted qube: remove its last supervisor's cgroup if no one has, unless
+ * a supervisor holds or a start takes the lock. */
+void splq_rt_sweep(struct splq_backend *b, const char *name);
 /* A pidfd of a running qube's pid 1 (SPLQ_E_STATE when not running). */
 int splq_rt_open_init(struct splq_backend *b, const char *name, struct splq_error *err);
 /* $SPLQ_RUN/locks/<name>, flock'ed with mode (LOCK_SH, LOCK_EX); op_lock

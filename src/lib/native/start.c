@@ -1,14 +1,16 @@
 /* splq native: starting a qube.
  *
- * splq forks the supervisor-to-be, which clones the qube's pid 1 into new
- * pid, mount, uts, ipc and net namespaces, born into the qube's cgroup.
- * Pid 1 (still host root) joins the v1 cgroup hierarchies and a new cgroup
- * namespace, mounts the root (rootfs.c), sets the hostname, brings up lo,
- * binds the control socket (control.h), pivots, joins the qube's user
- * namespace (ids 0..65535 = the qube's host range), drops capabilities,
- * loads the seccomp filter and execs splq-init.  The namespaces other
- * than the user namespace belong to the host, so root in a qube can change
- * nothing of them.  The supervisor records the pids and becomes
+ * splq forks the supervisor-to-be into cgroups of its own (cgroup.h), out
+ * of its caller's; it clones the qube's pid 1 into new pid, mount, uts,
+ * ipc and net namespaces, born into the qube's cgroup.  Pid 1 (still host
+ * root) joins the v1 cgroup hierarchies, is pinned to its CPUs (cpus.h),
+ * joins a new cgroup namespace, mounts the root (rootfs.c), sets the
+ * hostname, brings up lo, binds the control socket (control.h), pivots,
+ * joins the qube's user namespace (ids 0..65535 = the qube's host range),
+ * drops capabilities, loads the seccomp filter, settles the root
+ * (rootfs.h) and execs splq-init.  The namespaces other than the user
+ * namespace belong to the host, so root in a qube can change nothing of
+ * them.  The supervisor records the pids and becomes
  * splq-init --supervise. */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,6 +41,7 @@
 #include "caps.h"
 #include "cgroup.h"
 #include "control.h"
+#include "cpus.h"
 #include "image.h"
 #include "rootfs.h"
 #include "rootmnt.h"
@@ -141,6 +144,11 @@ struct start_plan {
 	const struct splq_exec *first;
 	struct splq_rootfs fs;
 	struct splq_cgroup_entry cg;
+	struct splq_cgroup_entry sup; /* the supervisor's cgroups */
+	struct splq_cgroup_view view; /* what the qube sees at /sys/fs/cgroup */
+	bool pin;                     /* vcpus below the CPUs it may have: */
+	cpu_set_t cpus;               /* pid 1's affinity (cpus.h) */
+	char cpulist[2048];           /* the same as a CPU list */
 	void *prog;
 	size_t prog_len;
 	int init_fd;
@@ -181,6 +189,11 @@ static void qube_init(struct splq_backend *b, struct start_plan *p)
 	int control = -1;
 	if (splq_cgroup_enter_thread(&p->cg, &err) < 0)
 		goto fail;
+	if (p->pin && sched_setaffinity(0, sizeof(p->cpus), &p->cpus) < 0) {
+		splq_fail_errno(&err, SPLQ_E_INTERNAL, errno, "pin '%s' to CPUs %s", cfg->name,
+		                p->cpulist);
+		goto fail;
+	}
 	if (unshare(CLONE_NEWCGROUP) < 0) {
 		splq_fail_errno(&err, SPLQ_E_UNSUPPORTED, errno, "cgroup namespace");
 		goto fail;
@@ -199,6 +212,7 @@ static void qube_init(struct splq_backend *b, struct start_plan *p)
 	    splq_rootfs_pivot(p->fs.stage, &err) < 0 ||
 	    become_qube_root(p->fs.userns_fd, p->prog, p->prog_len, &err) < 0)
 		goto fail;
+	splq_rootfs_settle();
 
 	char *argv[] = {"splq-init", "--control", "3", p->once_fd >= 0 ? "--once" : NULL,
 	                "6",         NULL};
@@ -229,6 +243,12 @@ static void qube_supervisor(struct splq_backend *b, struct start_plan *p, int lo
 {
 	struct splq_error err = {0};
 	const struct splq_vm_config *cfg = p->cfg;
+	/* in none of the caller's cgroups (cgroup.h): born into the cgroup2
+	 * one, joining the v1 ones here */
+	if (splq_cgroup_enter_thread(&p->sup, &err) < 0) {
+		report_error(p->report_fd, &err);
+		_exit(1);
+	}
 	/* no descriptor of the caller's, and not in its terminal's session:
 	 * nothing of the qube is reached by the caller's terminal signals */
 	setsid();
@@ -408,6 +428,27 @@ static int open_private(struct splq_backend *b, struct start_plan *p, char **pat
 	return fs->private_fd < 0 ? -1 : 0;
 }
 
+/* The CPUs of a qube with vcpus below the CPUs it may have (cpus.h): those
+ * of its cpuset parent where the host has a cpuset controller, else those
+ * of its caller.  Sets p->pin, p->cpus and, with a cpuset, lim->cpus. */
+static int pick_cpus(struct start_plan *p, struct splq_cgroup_limits *lim)
+{
+	cpu_set_t from;
+	char list[2048];
+	bool cpuset = splq_cgroup_cpus(list, sizeof(list)) > 0 &&
+	              splq_cpus_parse(list, &from) == 0 && CPU_COUNT(&from) > 0;
+	if (!cpuset && sched_getaffinity(0, sizeof(from), &from) < 0)
+		return -1;
+	if (p->cfg->vcpus <= 0 || p->cfg->vcpus >= CPU_COUNT(&from))
+		return 0;
+	if (splq_cpus_pick(&from, p->cfg->vcpus, (unsigned long)p->cfg->slot, &p->cpus) < 0 ||
+	    splq_cpus_format(&p->cpus, p->cpulist, sizeof(p->cpulist)) < 0)
+		return -1;
+	p->pin = true;
+	lim->cpus = cpuset ? p->cpulist : NULL;
+	return 0;
+}
+
 /* The runtime folder's layers and the mount plan. */
 static int prepare(struct splq_backend *b, struct start_plan *p, char **paths,
                    struct splq_error *err)
@@ -452,9 +493,19 @@ static int prepare(struct splq_backend *b, struct start_plan *p, char **paths,
 		return -1;
 	struct splq_cgroup_limits lim = {
 	    .memory_mib = cfg->memory_mib, .max_mib = cfg->maxmem_mib, .vcpus = cfg->vcpus};
+	if (pick_cpus(p, &lim) < 0)
+		lim.cpus = NULL;
 	if (splq_cgroup_create(p->cgroup, &lim, err) < 0 ||
-	    splq_cgroup_open_entry(p->cgroup, &p->cg, err) < 0)
+	    splq_cgroup_open_entry(p->cgroup, &p->cg, err) < 0 ||
+	    splq_cgroup_view(p->cgroup, &p->view, err) < 0)
 		return -1;
+	fs->cgroups = &p->view;
+	fs->cpus_online = p->pin ? p->cpulist : NULL;
+	/* /run: a fifth of its memory, as systemd sizes it, within its
+	 * volatile volume */
+	fs->run_size = (unsigned long long)cfg->memory_mib * 1048576ULL / 5;
+	if (fs->run_size > fs->volatile_size)
+		fs->run_size = fs->volatile_size;
 	p->init_fd = open_init_binary(err);
 	return p->init_fd < 0 ? -1 : 0;
 }
@@ -502,8 +553,10 @@ int splq_native_start(struct splq_backend *b, const struct splq_vm_config *cfg,
 	cleanup_free char *dir = splq_rt_dir(b, cfg->name);
 	cleanup_free char *cgroup = splq_rt_cgroup(b, cfg->name);
 	struct splq_error ignored;
-	/* leftovers of a supervisor that did not finish */
+	/* leftovers of a supervisor that did not finish, or that no one
+	 * waited for */
 	splq_cgroup_destroy(cgroup, 2000, &ignored);
+	splq_cgroup_supervisor_remove(cgroup, 2000, &ignored);
 	if (splq_rm_rf(dir, err) < 0)
 		return -1;
 	if (mkdir(dir, 0700) < 0)
@@ -520,7 +573,8 @@ int splq_native_start(struct splq_backend *b, const struct splq_vm_config *cfg,
 	                       .init_fd = -1,
 	                       .once_fd = -1,
 	                       .cgroup = cgroup,
-	                       .cg = {.dir_fd = -1}};
+	                       .cg = {.dir_fd = -1},
+	                       .sup = {.dir_fd = -1}};
 	int once[2] = {-1, -1};
 	p.fs.userns_fd = -1;
 	p.fs.private_fd = -1;
@@ -529,7 +583,7 @@ int splq_native_start(struct splq_backend *b, const struct splq_vm_config *cfg,
 	int pipefd[2] = {-1, -1};
 	sigset_t old;
 	int r = -1;
-	if (prepare(b, &p, paths, err) < 0)
+	if (prepare(b, &p, paths, err) < 0 || splq_cgroup_supervisor_entry(cgroup, &p.sup, err) < 0)
 		goto out;
 	if (pipe2(pipefd, O_CLOEXEC) < 0) {
 		splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "pipe");
@@ -544,7 +598,13 @@ int splq_native_start(struct splq_backend *b, const struct splq_vm_config *cfg,
 		p.once_fd = once[1];
 		block_stop_signals(&old);
 	}
-	pid_t sup = fork();
+	/* born into its cgroup2 one where there is one */
+	struct clone_args args = {
+	    .flags = p.sup.dir_fd >= 0 ? CLONE_INTO_CGROUP : 0,
+	    .exit_signal = SIGCHLD,
+	    .cgroup = p.sup.dir_fd >= 0 ? (uint64_t)p.sup.dir_fd : 0,
+	};
+	pid_t sup = p.sup.dir_fd >= 0 ? (pid_t)syscall(SYS_clone3, &args, sizeof(args)) : fork();
 	if (sup == 0)
 		qube_supervisor(b, &p, lock, range);
 	if (sup < 0) {
@@ -578,6 +638,7 @@ out:
 		sigprocmask(SIG_SETMASK, &old, NULL);
 	if (r < 0) {
 		splq_cgroup_destroy(cgroup, 2000, &ignored);
+		splq_cgroup_supervisor_remove(cgroup, 2000, &ignored);
 		splq_rm_rf(dir, &ignored);
 	}
 	if (r < 0 && p.commit) {
@@ -592,6 +653,7 @@ out:
 	for (int i = 0; i < 7; i++)
 		free(paths[i]);
 	splq_cgroup_entry_close(&p.cg);
+	splq_cgroup_entry_close(&p.sup);
 	for (int i = 0; i < 2; i++) {
 		if (pipefd[i] >= 0)
 			close(pipefd[i]);

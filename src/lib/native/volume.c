@@ -286,8 +286,8 @@ static int make_dir_root(const char *base, const char *root, struct splq_error *
 	static const struct {
 		const char *path;
 		mode_t mode;
-	} need[] = {{"proc", 0555}, {"dev", 0755}, {"tmp", 01777},
-	            {"home", 0755}, {"run", 0755}, {"root", 0700}};
+	} need[] = {{"proc", 0555}, {"dev", 0755},  {"tmp", 01777}, {"home", 0755},
+	            {"run", 0755},  {"root", 0700}, {"sys", 0555}};
 	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
 		cleanup_free char *p = splq_strdup_printf("%s/%s", root, need[i].path);
 		struct stat st;
