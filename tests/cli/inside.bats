@@ -84,11 +84,11 @@ host_cpuset() {
 }
 
 @test "/sys/fs/cgroup: the qube's own cgroups, read-only, with its memory limit and no host tree" {
-	make_qube q t --memory 300
+	make_qube q t --memory 300 --maxmem 300
 	run --separate-stderr in_root q sh -c 'findmnt -rn -o FSTYPE,OPTIONS --mountpoint /sys/fs/cgroup'
 	assert_status 0
 	[[ $output == "cgroup2 ro,"* || $output == "tmpfs ro,"* ]]
-	# the memory limit, where programs (JVMs, node) look for it
+	# the hard memory limit (maxmem), where programs (JVMs, node) look for it
 	run --separate-stderr in_root q sh -c 'cat /sys/fs/cgroup/memory.max 2>/dev/null ||
 		cat /sys/fs/cgroup/memory/memory.limit_in_bytes'
 	assert_status 0
