@@ -48,7 +48,8 @@ $(BUILD)/splq: $(CLI_OBJ) $(BUILD)/libsplq.a
 
 # The in-qube init and the supervisor: static, small, no sanitizer (it
 # runs inside qubes, where the sanitizer runtime has nothing to write to).
-INIT_SRC = src/init/init.c src/lib/native/supervise.c src/lib/native/cgroup.c src/lib/util.c src/lib/tree.c src/lib/walk.c \
+INIT_SRC = src/init/init.c src/lib/native/supervise.c src/lib/native/cgroup.c src/lib/native/qubelog.c \
+	src/lib/native/oom.c src/lib/util.c src/lib/tree.c src/lib/walk.c \
 	src/lib/error.c
 $(BUILD)/splq-init: $(INIT_SRC) $(wildcard src/lib/*.h src/lib/native/*.h)
 	@mkdir -p $(dir $@)

@@ -97,6 +97,19 @@ const struct cli_command cli_commands[] = {
      "everything it wrote when the command ends, on --timeout (exit 124) or on SIGTERM (exit "
      "143).  Options come before COMMAND.  SIGINT and SIGHUP go to the command.  splq exits "
      "with the command's exit code, as run does."},
+    {"logs", NULL, cmd_logs, "print a qube's log",
+     "logs [-f] [--[no-]filter-escape-chars] QUBE",
+     OPTS("-f, --follow", "keep printing what the log gets until the qube is halted",
+          "    --filter-escape-chars", "replace bytes that are not printable ASCII by '_'",
+          "    --no-filter-escape-chars", "pass them to a terminal as they are",
+          "    --json", "print one JSON object, the log's lines in 'lines' (not with -f)",
+          HELP_OPT),
+     "Prints what the --no-wait commands of QUBE wrote to stdout and stderr, and its pid 1's "
+     "own lines (splq-init: ...: which --no-wait command started, and how it ended), oldest "
+     "first, across its starts.  The host keeps it in $SPLQ_HOME/logs/QUBE.log: at most 1 "
+     "MiB, and the 1 MiB before in QUBE.log.1, printed first; removing the qube removes it.  "
+     "Bytes that are not printable ASCII become '_' on a terminal, as run filters them.  A "
+     "qube that never ran has an empty log."},
     {"ls", NULL, cmd_ls, "list qubes", "ls", OPTS(JSON_OPT HELP_OPT),
      "Lists every qube, dom0 first, with its class, power state, label, template and memory "
      "(MiB), in aligned columns under a header line."},

@@ -8,13 +8,17 @@
  *                    (a disposable), FD2 is a connection made at birth: the
  *                    qube ends with the exit code of the command asked for
  *                    on it.
- *   splq-init --supervise NAME RUNDIR PID TIMEOUT [LINK TARGET]
+ *   splq-init --supervise CGROUP RUNDIR PID TIMEOUT [--commit LINK TARGET]
+ *             [--log DIRFD NAME FD FD]
  *                    outside the qube: waits for its pid 1, then removes its
  *                    cgroup and runtime folder and exits with pid 1's code;
  *                    SIGUSR1 asks for a graceful stop: SIGTERM to pid 1,
  *                    SIGKILL after TIMEOUT seconds; SIGUSR2 kills it now.
  *                    For a TemplateVM, LINK (its root's symlink) then points
- *                    at TARGET, the root generation it worked on.
+ *                    at TARGET, the root generation it worked on.  With
+ *                    --log, it writes what comes out of the two pipes FD
+ *                    into the log of qube NAME in the folder DIRFD
+ *                    (qubelog.h).
  *
  * Pid 1 never blocks on anything the qube controls: a command is forked
  * and its start reported through a pipe that the event loop watches, the
@@ -28,6 +32,7 @@
 #include <grp.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +51,7 @@
 #include "../lib/util.h"
 
 #define MAX_CLIENTS 128
+#define MAX_BG      128 /* --no-wait commands whose end is logged */
 
 static long number(const char *s)
 {
@@ -261,17 +267,57 @@ struct client {
 	int master; /* STARTING with a pty: its master, for STARTED */
 	bool no_wait;
 	bool failed; /* FAILED was sent: the child's exit is not news */
+	char what[80]; /* --no-wait: the command, for the log */
+};
+
+/* A --no-wait command that runs: its end goes into the log. */
+struct bg {
+	pid_t pid;
+	char what[80];
 };
 
 /* What pid 1 holds from its start. */
 struct init {
 	int sfd, control, null, pts;
+	int out; /* the log pipe: stdout and stderr of --no-wait commands */
+	int msg; /* the log pipe of pid 1's own messages (never blocks) */
 	struct client cl[MAX_CLIENTS];
 	int ncl;
+	struct bg bg[MAX_BG];
+	int nbg;
 	int once;       /* the --once connection until its request came */
 	pid_t once_pid; /* the command asked for on it */
 	bool stopping;
 };
+
+/* One line into the qube's log, "splq-init: ...": dropped when the pipe
+ * is full, as pid 1 never waits for the qube. */
+static void note(const struct init *in, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(const struct init *in, const char *fmt, ...)
+{
+	char buf[400];
+	va_list ap;
+	if (in->msg < 0)
+		return;
+	int n = snprintf(buf, sizeof(buf), "splq-init: ");
+	va_start(ap, fmt);
+	int m = vsnprintf(buf + n, sizeof(buf) - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	n = m < 0 ? n : n + m > (int)sizeof(buf) - 2 ? (int)sizeof(buf) - 2 : n + m;
+	buf[n++] = '\n';
+	(void)!write(in->msg, buf, (size_t)n);
+}
+
+/* argv joined with spaces, cut to fit out (for the log). */
+static void describe(char *out, size_t max, char **argv)
+{
+	size_t o = 0;
+	out[0] = 0;
+	for (int i = 0; argv && argv[i] && o + 1 < max; i++)
+		o += (size_t)snprintf(out + o, max - o, "%s%s", i ? " " : "", argv[i]);
+	if (!argv)
+		snprintf(out, max, "(login shell)");
+}
 
 static void reply_fd(int fd, int type, int value, const char *msg, int pass)
 {
@@ -361,7 +407,11 @@ static void serve(struct init *in, struct client *c)
 			goto fail;
 		j.stdio[0] = j.stdio[1] = j.stdio[2] = slave;
 	} else if (no_wait) {
-		j.stdio[0] = j.stdio[1] = j.stdio[2] = in->null;
+		j.stdio[0] = in->null;
+		j.stdio[1] = j.stdio[2] = in->out >= 0 ? in->out : in->null;
+		describe(c->what, sizeof(c->what), j.argv);
+		/* before it can write a byte */
+		note(in, "starting '%s'", c->what);
 	} else {
 		memcpy(j.stdio, fds, sizeof(fds));
 	}
@@ -388,7 +438,7 @@ out:
 
 /* The start of c's command is known: the report pipe is readable or its
  * child exited.  FAILED, or STARTED (with the pty master). */
-static void started(struct client *c)
+static void started(struct init *in, struct client *c)
 {
 	char buf[256];
 	ssize_t n = read(c->report, buf, sizeof(buf) - 1);
@@ -400,8 +450,16 @@ static void started(struct client *c)
 		buf[n] = 0;
 		reply(c->fd, SPLQ_CTL_FAILED, (unsigned char)buf[0], buf + 1);
 		c->failed = true;
+		if (c->no_wait)
+			note(in, "'%s' did not start: %s", c->what, buf + 1);
 	} else {
 		reply_fd(c->fd, SPLQ_CTL_STARTED, c->pid, NULL, c->master);
+		if (c->no_wait) {
+			if (in->nbg < MAX_BG) {
+				in->bg[in->nbg].pid = c->pid;
+				memcpy(in->bg[in->nbg++].what, c->what, sizeof(c->what));
+			}
+		}
 	}
 	if (c->master >= 0)
 		close(c->master);
@@ -441,10 +499,23 @@ static int reap(struct init *in)
 			if (c->pid != pid)
 				continue;
 			if (c->state == STARTING)
-				started(c);
+				started(in, c);
 			if (!c->failed && !c->no_wait)
 				reply(c->fd, SPLQ_CTL_EXITED, splq_exit_code(status), NULL);
 			drop_client(in, i);
+			break;
+		}
+		/* after the clients: one may have just been started() */
+		for (int i = 0; i < in->nbg; i++) {
+			if (in->bg[i].pid != pid)
+				continue;
+			if (WIFSIGNALED(status))
+				note(in, "'%s' (pid %d) was killed by signal %d", in->bg[i].what,
+				     (int)pid, WTERMSIG(status));
+			else
+				note(in, "'%s' (pid %d) exited with code %d", in->bg[i].what,
+				     (int)pid, splq_exit_code(status));
+			in->bg[i] = in->bg[--in->nbg];
 			break;
 		}
 		if (pid == in->once_pid)
@@ -507,6 +578,7 @@ static int init_main(struct init *in)
 			if (host && (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT ||
 			             si.ssi_signo == SIGPWR)) {
 				in->stopping = true;
+				note(in, "stopping: signal %d from the host", (int)si.ssi_signo);
 				kill(-1, SIGTERM);
 				kill(-1, SIGCONT);
 				int r = reap(in);
@@ -526,7 +598,7 @@ static int init_main(struct init *in)
 			                ? pfd[3 + 2 * i].revents
 			                : 0;
 			if (c->state == STARTING && rev) {
-				started(c);
+				started(in, c);
 				if (c->no_wait && !c->failed) {
 					c->pid = 0; /* forgotten: an orphan to reap */
 					drop_client(in, i);
@@ -560,16 +632,46 @@ static int init_main(struct init *in)
 	}
 }
 
+/* splq-init --supervise CGROUP RUNDIR PID TIMEOUT [--commit LINK TARGET]
+ *            [--log DIRFD NAME FD FD] */
+static int supervise_main(int argc, char **argv)
+{
+	struct splq_supervise s = {.log_dir = -1, .log_fds = {-1, -1}, .oom_fd = -1};
+	if (argc < 6) {
+		fprintf(stderr, "splq-init: --supervise needs CGROUP RUNDIR PID TIMEOUT\n");
+		return 2;
+	}
+	s.cgroup = argv[2];
+	s.rundir = argv[3];
+	s.pid = (pid_t)number(argv[4]);
+	s.timeout = (unsigned)number(argv[5]);
+	for (int i = 6; i < argc; i++) {
+		if (strcmp(argv[i], "--commit") == 0 && i + 2 < argc) {
+			s.link = argv[i + 1];
+			s.target = argv[i + 2];
+			i += 2;
+		} else if (strcmp(argv[i], "--log") == 0 && i + 4 < argc) {
+			s.log_dir = (int)number(argv[i + 1]);
+			s.name = argv[i + 2];
+			s.log_fds[0] = (int)number(argv[i + 3]);
+			s.log_fds[1] = (int)number(argv[i + 4]);
+			i += 4;
+		} else {
+			fprintf(stderr, "splq-init: unknown --supervise argument '%s'\n", argv[i]);
+			return 2;
+		}
+	}
+	return splq_supervise(&s);
+}
+
 int main(int argc, char **argv)
 {
-	if ((argc == 6 || argc == 8) && strcmp(argv[1], "--supervise") == 0)
-		return splq_supervise(argv[2], argv[3], (pid_t)number(argv[4]),
-		                      (unsigned)number(argv[5]), argc == 8 ? argv[6] : NULL,
-		                      argc == 8 ? argv[7] : NULL);
+	if (argc >= 2 && strcmp(argv[1], "--supervise") == 0)
+		return supervise_main(argc, argv);
 	/* Nothing in the qube may ptrace its pid 1 (which holds the control
 	 * socket) or read its memory. */
 	prctl(PR_SET_DUMPABLE, 0);
-	struct init in = {.control = -1, .once = -1};
+	struct init in = {.control = -1, .once = -1, .out = -1, .msg = -1};
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--control") == 0 && i + 1 < argc) {
 			in.control = (int)number(argv[++i]);
@@ -594,6 +696,15 @@ int main(int argc, char **argv)
 	 * to /dev cannot change what these are */
 	in.null = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 	in.pts = open("/dev/pts", O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	/* the qube's log (qubelog.h): stdout is the pipe for --no-wait
+	 * commands, stderr the one for pid 1's messages */
+	struct stat st;
+	if (fstat(1, &st) == 0 && S_ISFIFO(st.st_mode))
+		in.out = 1;
+	if (fstat(2, &st) == 0 && S_ISFIFO(st.st_mode)) {
+		in.msg = 2;
+		fcntl(2, F_SETFL, fcntl(2, F_GETFL) | O_NONBLOCK);
+	}
 	if (in.once >= 0) {
 		fcntl(in.once, F_SETFD, FD_CLOEXEC);
 		fcntl(in.once, F_SETFL, O_NONBLOCK);
