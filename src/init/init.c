@@ -9,16 +9,15 @@
  *                    qube ends with the exit code of the command asked for
  *                    on it.
  *   splq-init --supervise CGROUP RUNDIR PID TIMEOUT [--commit LINK TARGET]
- *             [--log DIRFD NAME FD FD]
+ *             [--log DIRFD NAME FD]
  *                    outside the qube: waits for its pid 1, then removes its
  *                    cgroup and runtime folder and exits with pid 1's code;
  *                    SIGUSR1 asks for a graceful stop: SIGTERM to pid 1,
  *                    SIGKILL after TIMEOUT seconds; SIGUSR2 kills it now.
  *                    For a TemplateVM, LINK (its root's symlink) then points
  *                    at TARGET, the root generation it worked on.  With
- *                    --log, it writes what comes out of the two pipes FD
- *                    into the log of qube NAME in the folder DIRFD
- *                    (qubelog.h).
+ *                    --log, it writes what comes out of the pipe FD into
+ *                    the log of qube NAME in the folder DIRFD (qubelog.h).
  *
  * Pid 1 never blocks on anything the qube controls: a command is forked
  * and its start reported through a pipe that the event loop watches, the
@@ -52,6 +51,8 @@
 
 #define MAX_CLIENTS 128
 #define MAX_BG      128 /* --no-wait commands whose end is logged */
+#define LOG_BUF     65536
+#define LOG_NOTES   4096 /* pid 1's own lines waiting for their turn */
 
 static long number(const char *s)
 {
@@ -279,8 +280,19 @@ struct bg {
 /* What pid 1 holds from its start. */
 struct init {
 	int sfd, control, null, pts;
-	int out; /* the log pipe: stdout and stderr of --no-wait commands */
-	int msg; /* the log pipe of pid 1's own messages (never blocks) */
+	/* The qube's log (qubelog.h): --no-wait commands write to the
+	 * collect pipe (blocking, as any pipe); pid 1 moves its bytes and its
+	 * own lines, in the order they came, into the log pipe, whose write
+	 * end is its alone and never blocks it: at most LOG_BUF bytes wait
+	 * in logbuf, and the commands wait for their pipe meanwhile.  A line
+	 * of pid 1's waits in notes until the ahead bytes that were in the
+	 * collect pipe when it was written have gone before it. */
+	int log;		/* the log pipe's write end, -1: none */
+	int collect_r, collect_w; /* the collect pipe */
+	size_t logoff, loglen;	/* logbuf[logoff..loglen) waits */
+	char logbuf[LOG_BUF];
+	size_t nlen, ahead;
+	char notes[LOG_NOTES];
 	struct client cl[MAX_CLIENTS];
 	int ncl;
 	struct bg bg[MAX_BG];
@@ -290,14 +302,77 @@ struct init {
 	bool stopping;
 };
 
-/* One line into the qube's log, "splq-init: ...": dropped when the pipe
- * is full, as pid 1 never waits for the qube. */
-static void note(const struct init *in, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void note(const struct init *in, const char *fmt, ...)
+/* Write what waits in logbuf to the log pipe, as far as it takes it. */
+static void log_flush(struct init *in)
+{
+	while (in->logoff < in->loglen) {
+		ssize_t w = write(in->log, in->logbuf + in->logoff, in->loglen - in->logoff);
+		if (w <= 0)
+			break; /* full: poll says when it takes more */
+		in->logoff += (size_t)w;
+	}
+	if (in->logoff == in->loglen)
+		in->logoff = in->loglen = 0;
+}
+
+/* Room at the end of logbuf (what waits moved to its start). */
+static size_t log_room(struct init *in)
+{
+	if (in->logoff > 0) {
+		memmove(in->logbuf, in->logbuf + in->logoff, in->loglen - in->logoff);
+		in->loglen -= in->logoff;
+		in->logoff = 0;
+	}
+	return sizeof(in->logbuf) - in->loglen;
+}
+
+/* May bytes of the collect pipe be taken now?  Not those that came
+ * after the lines waiting in notes. */
+static bool log_may_collect(const struct init *in)
+{
+	return in->nlen == 0 || in->ahead > 0;
+}
+
+/* Move what the collect pipe holds, and pid 1's lines in their turn,
+ * toward the log, as far as it goes without waiting. */
+static void log_collect(struct init *in)
+{
+	if (in->log < 0)
+		return;
+	for (;;) {
+		log_flush(in);
+		size_t room = log_room(in);
+		if (in->nlen > 0 && in->ahead == 0) {
+			if (room < in->nlen)
+				return; /* the log pipe's reader makes room */
+			memcpy(in->logbuf + in->loglen, in->notes, in->nlen);
+			in->loglen += in->nlen;
+			in->nlen = 0;
+			continue;
+		}
+		size_t want = in->nlen > 0 && in->ahead < room ? in->ahead : room;
+		if (want == 0)
+			return;
+		ssize_t n = read(in->collect_r, in->logbuf + in->loglen, want);
+		if (n <= 0) {
+			in->ahead = 0; /* nothing more before the lines */
+			if (in->nlen == 0)
+				return;
+			continue;
+		}
+		in->loglen += (size_t)n;
+		in->ahead -= in->nlen > 0 ? (size_t)n : 0;
+	}
+}
+
+/* One line into the qube's log, "splq-init: ...", after what the
+ * commands wrote before; dropped when there is no room for it. */
+static void note(struct init *in, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(struct init *in, const char *fmt, ...)
 {
 	char buf[400];
 	va_list ap;
-	if (in->msg < 0)
+	if (in->log < 0)
 		return;
 	int n = snprintf(buf, sizeof(buf), "splq-init: ");
 	va_start(ap, fmt);
@@ -305,7 +380,17 @@ static void note(const struct init *in, const char *fmt, ...)
 	va_end(ap);
 	n = m < 0 ? n : n + m > (int)sizeof(buf) - 2 ? (int)sizeof(buf) - 2 : n + m;
 	buf[n++] = '\n';
-	(void)!write(in->msg, buf, (size_t)n);
+	if (in->nlen == 0) {
+		/* what the commands wrote so far goes before it */
+		int queued = 0;
+		ioctl(in->collect_r, FIONREAD, &queued);
+		in->ahead = queued > 0 ? (size_t)queued : 0;
+	}
+	if (in->nlen + (size_t)n <= sizeof(in->notes)) {
+		memcpy(in->notes + in->nlen, buf, (size_t)n);
+		in->nlen += (size_t)n;
+	}
+	log_collect(in);
 }
 
 /* argv joined with spaces, cut to fit out (for the log). */
@@ -408,7 +493,7 @@ static void serve(struct init *in, struct client *c)
 		j.stdio[0] = j.stdio[1] = j.stdio[2] = slave;
 	} else if (no_wait) {
 		j.stdio[0] = in->null;
-		j.stdio[1] = j.stdio[2] = in->out >= 0 ? in->out : in->null;
+		j.stdio[1] = j.stdio[2] = in->log >= 0 ? in->collect_w : in->null;
 		describe(c->what, sizeof(c->what), j.argv);
 		/* before it can write a byte */
 		note(in, "starting '%s'", c->what);
@@ -552,16 +637,27 @@ static void client_message(struct init *in, int i)
 static int init_main(struct init *in)
 {
 	for (;;) {
-		struct pollfd pfd[2 + 2 * MAX_CLIENTS];
-		int np = 2;
+		struct pollfd pfd[4 + 2 * MAX_CLIENTS];
+		int np = 4;
 		pfd[0] = (struct pollfd){.fd = in->sfd, .events = POLLIN};
 		pfd[1] = (struct pollfd){.fd = in->stopping ? -1 : in->control, .events = POLLIN};
+		/* the log: bytes to collect while there is room for them, and
+		 * the log pipe while bytes wait for it */
+		pfd[2] = (struct pollfd){.fd = in->log >= 0 && log_may_collect(in) &&
+		                                       in->loglen - in->logoff < sizeof(in->logbuf)
+		                                   ? in->collect_r
+		                                   : -1,
+		                         .events = POLLIN};
+		pfd[3] = (struct pollfd){.fd = in->loglen > 0 || in->nlen > 0 ? in->log : -1,
+		                         .events = POLLOUT};
 		for (int i = 0; i < in->ncl; i++) {
 			pfd[np++] = (struct pollfd){.fd = in->cl[i].fd, .events = POLLIN};
 			pfd[np++] = (struct pollfd){.fd = in->cl[i].report, .events = POLLIN};
 		}
 		if (poll(pfd, np, -1) < 0)
 			continue;
+		if (pfd[2].revents || pfd[3].revents)
+			log_collect(in);
 		if (pfd[0].revents) {
 			struct signalfd_siginfo si;
 			if (read(in->sfd, &si, sizeof(si)) != sizeof(si))
@@ -593,9 +689,9 @@ static int init_main(struct init *in)
 		}
 		for (int i = in->ncl - 1; i >= 0; i--) {
 			struct client *c = &in->cl[i];
-			short ev = pfd[2 + 2 * i].fd == c->fd ? pfd[2 + 2 * i].revents : 0;
-			short rev = pfd[3 + 2 * i].fd == c->report && c->report >= 0
-			                ? pfd[3 + 2 * i].revents
+			short ev = pfd[4 + 2 * i].fd == c->fd ? pfd[4 + 2 * i].revents : 0;
+			short rev = pfd[5 + 2 * i].fd == c->report && c->report >= 0
+			                ? pfd[5 + 2 * i].revents
 			                : 0;
 			if (c->state == STARTING && rev) {
 				started(in, c);
@@ -633,10 +729,10 @@ static int init_main(struct init *in)
 }
 
 /* splq-init --supervise CGROUP RUNDIR PID TIMEOUT [--commit LINK TARGET]
- *            [--log DIRFD NAME FD FD] */
+ *            [--log DIRFD NAME FD] */
 static int supervise_main(int argc, char **argv)
 {
-	struct splq_supervise s = {.log_dir = -1, .log_fds = {-1, -1}, .oom_fd = -1};
+	struct splq_supervise s = {.log_dir = -1, .log_fd = -1, .oom_fd = -1};
 	if (argc < 6) {
 		fprintf(stderr, "splq-init: --supervise needs CGROUP RUNDIR PID TIMEOUT\n");
 		return 2;
@@ -650,12 +746,11 @@ static int supervise_main(int argc, char **argv)
 			s.link = argv[i + 1];
 			s.target = argv[i + 2];
 			i += 2;
-		} else if (strcmp(argv[i], "--log") == 0 && i + 4 < argc) {
+		} else if (strcmp(argv[i], "--log") == 0 && i + 3 < argc) {
 			s.log_dir = (int)number(argv[i + 1]);
 			s.name = argv[i + 2];
-			s.log_fds[0] = (int)number(argv[i + 3]);
-			s.log_fds[1] = (int)number(argv[i + 4]);
-			i += 4;
+			s.log_fd = (int)number(argv[i + 3]);
+			i += 3;
 		} else {
 			fprintf(stderr, "splq-init: unknown --supervise argument '%s'\n", argv[i]);
 			return 2;
@@ -671,7 +766,7 @@ int main(int argc, char **argv)
 	/* Nothing in the qube may ptrace its pid 1 (which holds the control
 	 * socket) or read its memory. */
 	prctl(PR_SET_DUMPABLE, 0);
-	struct init in = {.control = -1, .once = -1, .out = -1, .msg = -1};
+	static struct init in = {.control = -1, .once = -1, .log = -1};
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--control") == 0 && i + 1 < argc) {
 			in.control = (int)number(argv[++i]);
@@ -696,19 +791,28 @@ int main(int argc, char **argv)
 	 * to /dev cannot change what these are */
 	in.null = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 	in.pts = open("/dev/pts", O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	/* the qube's log (qubelog.h): stdout is the pipe for --no-wait
-	 * commands, stderr the one for pid 1's messages */
+	/* the qube's log (qubelog.h): stdout and stderr are its pipe */
 	struct stat st;
-	if (fstat(1, &st) == 0 && S_ISFIFO(st.st_mode))
-		in.out = 1;
-	if (fstat(2, &st) == 0 && S_ISFIFO(st.st_mode)) {
-		in.msg = 2;
-		fcntl(2, F_SETFL, fcntl(2, F_GETFL) | O_NONBLOCK);
+	int collect[2];
+	if (fstat(1, &st) == 0 && S_ISFIFO(st.st_mode) && pipe2(collect, O_CLOEXEC) == 0) {
+		in.log = 1;
+		in.collect_r = collect[0];
+		in.collect_w = collect[1];
+		fcntl(1, F_SETFL, fcntl(1, F_GETFL) | O_NONBLOCK);
+		fcntl(in.collect_r, F_SETFL, O_NONBLOCK);
 	}
 	if (in.once >= 0) {
 		fcntl(in.once, F_SETFD, FD_CLOEXEC);
 		fcntl(in.once, F_SETFL, O_NONBLOCK);
 		add_client(&in, in.once);
 	}
-	return init_main(&in);
+	int r = init_main(&in);
+	/* the last lines: the log pipe's reader is the host's supervisor,
+	 * which waits for nothing of the qube, so they may wait for it */
+	if (in.log >= 0) {
+		fcntl(in.log, F_SETFL, fcntl(in.log, F_GETFL) & ~O_NONBLOCK);
+		for (int i = 0; i < 4 && (in.loglen || in.nlen || i == 0); i++)
+			log_collect(&in);
+	}
+	return r;
 }

@@ -39,7 +39,9 @@ void splq_qubelog_init(struct splq_qubelog *l, int dir, const char *name, long l
 
 bool splq_qubelog_must_rotate(long long size, size_t len, long long max)
 {
-	return size > 0 && (long long)len > max - size;
+	if (size <= 0 || len == 0)
+		return false;
+	return size >= max || len > (unsigned long long)(max - size);
 }
 
 /* Open the current file for appending (made 0600 if missing, or emptied

@@ -150,11 +150,11 @@ struct start_plan {
 	char *cgroup;  /* the leaf of its cgroups (splq_rt_cgroup) */
 	char *commit;  /* TemplateVM: the generation its supervisor makes current */
 	char *prev;    /* TemplateVM: the generation current before */
-	/* the qube's log (qubelog.h): its folder, and two pipes whose write
-	 * ends become pid 1's stdout (for --no-wait commands) and stderr (its
-	 * own messages) and whose read ends the supervisor reads */
+	/* the qube's log (qubelog.h): its folder, and a pipe whose write end
+	 * becomes pid 1's stdout and stderr and whose read end the
+	 * supervisor reads */
 	int log_dir;
-	int log_r[2], log_w[2];
+	int log_r, log_w;
 	int oom_w; /* a disposable's: its supervisor tells its OOM kills here */
 };
 
@@ -213,14 +213,14 @@ static void qube_init(struct splq_backend *b, struct start_plan *p)
 	splq_rt_passed_env(env, 4);
 	/* fds: 3 the control socket (kept), 4 splq-init, 5 the report pipe,
 	 * 6 a disposable's first connection (kept) */
-	/* and 1, 2: the write ends of the log pipes (kept) */
+	/* and 1, 2: the write end of the log pipe (kept) */
 	int c = fcntl(control, F_DUPFD_CLOEXEC, 10), i = fcntl(p->init_fd, F_DUPFD_CLOEXEC, 10),
 	    r = fcntl(p->report_fd, F_DUPFD_CLOEXEC, 10),
 	    o = p->once_fd >= 0 ? fcntl(p->once_fd, F_DUPFD_CLOEXEC, 10) : 0,
-	    lo = fcntl(p->log_w[0], F_DUPFD_CLOEXEC, 10), lm = fcntl(p->log_w[1], F_DUPFD_CLOEXEC, 10);
-	if (c < 0 || i < 0 || r < 0 || o < 0 || lo < 0 || lm < 0 || dup3(c, 3, 0) < 0 ||
+	    lo = fcntl(p->log_w, F_DUPFD_CLOEXEC, 10);
+	if (c < 0 || i < 0 || r < 0 || o < 0 || lo < 0 || dup3(c, 3, 0) < 0 ||
 	    dup3(i, 4, O_CLOEXEC) < 0 || dup3(r, 5, O_CLOEXEC) < 0 ||
-	    (p->once_fd >= 0 && dup3(o, 6, 0) < 0) || dup3(lo, 1, 0) < 0 || dup3(lm, 2, 0) < 0) {
+	    (p->once_fd >= 0 && dup3(o, 6, 0) < 0) || dup3(lo, 1, 0) < 0 || dup3(lo, 2, 0) < 0) {
 		splq_fail_errno(&err, SPLQ_E_INTERNAL, errno, "arrange descriptors");
 		goto fail;
 	}
@@ -271,27 +271,26 @@ static void qube_supervisor(struct splq_backend *b, struct start_plan *p, int lo
 		report_error(p->report_fd, &err);
 
 	cleanup_free char *dir = splq_rt_dir(b, cfg->name);
-	char pidtext[16], timeout[16], fdtext[3][16];
+	char pidtext[16], timeout[16], fdtext[2][16];
 	snprintf(pidtext, sizeof(pidtext), "%d", (int)pid);
 	snprintf(timeout, sizeof(timeout), "%ld", cfg->shutdown_timeout_s);
 	cleanup_free char *link = p->commit ? splq_volume_root_link(b->home, cfg->name) : NULL;
 	cleanup_free char *target =
 	    p->commit ? splq_strdup_printf("roots/%s", strrchr(p->commit, '/') + 1) : NULL;
-	/* pid 1 has the log pipes' write ends: the supervisor keeps none */
-	close(p->log_w[0]);
-	close(p->log_w[1]);
+	/* pid 1 has the log pipe's write end: the supervisor keeps none */
+	close(p->log_w);
 	/* what the supervisor keeps, from lock_fd on: its life lock, the
-	 * lease of its uid range (userns.h), the logs folder, the log pipes'
-	 * read ends, and a disposable's OOM report pipe */
-	int keep[] = {range_fd, p->log_dir, p->log_r[0], p->log_r[1], p->oom_w};
-	int nkeep = p->oom_w >= 0 ? 5 : 4;
+	 * lease of its uid range (userns.h), the logs folder, the log pipe's
+	 * read end, and a disposable's OOM report pipe */
+	int keep[] = {range_fd, p->log_dir, p->log_r, p->oom_w};
+	int nkeep = p->oom_w >= 0 ? 4 : 3;
 	for (int k = 0; k < nkeep; k++)
 		if ((keep[k] = fcntl(keep[k], F_DUPFD_CLOEXEC, lock_fd + 1 + nkeep)) < 0)
 			_exit(1);
 	for (int k = 0; k < nkeep; k++)
 		if (dup3(keep[k], lock_fd + 1 + k, 0) < 0)
 			_exit(1);
-	for (int k = 0; k < 3; k++)
+	for (int k = 0; k < 2; k++)
 		snprintf(fdtext[k], sizeof(fdtext[k]), "%d", lock_fd + 2 + k);
 	struct splq_supervise s = {.cgroup = p->cgroup,
 	                           .rundir = dir,
@@ -301,12 +300,12 @@ static void qube_supervisor(struct splq_backend *b, struct start_plan *p, int lo
 	                           .target = target,
 	                           .name = cfg->name,
 	                           .log_dir = lock_fd + 2,
-	                           .log_fds = {lock_fd + 3, lock_fd + 4},
-	                           .oom_fd = p->oom_w >= 0 ? lock_fd + 5 : -1};
-	char *argv[] = {"splq-init", "--supervise", p->cgroup,  dir,       pidtext,
-	                timeout,     "--log",       fdtext[0],  (char *)cfg->name,
-	                fdtext[1],   fdtext[2],     link ? "--commit" : NULL,
-	                link,        target,        NULL};
+	                           .log_fd = lock_fd + 3,
+	                           .oom_fd = p->oom_w >= 0 ? lock_fd + 4 : -1};
+	char *argv[] = {"splq-init", "--supervise", p->cgroup,         dir,
+	                pidtext,     timeout,       "--log",           fdtext[0],
+	                (char *)cfg->name, fdtext[1], link ? "--commit" : NULL, link,
+	                target,      NULL};
 	fcntl(lock_fd, F_SETFD, 0);
 	syscall(SYS_close_range, 3, lock_fd - 1, 0);
 	/* A disposable's splq waits for this process: it supervises as it
@@ -493,19 +492,16 @@ static int prepare(struct splq_backend *b, struct start_plan *p, char **paths,
 	return p->init_fd < 0 ? -1 : 0;
 }
 
-/* The log pipes (see start_plan) and, with oom_r, a disposable's OOM
+/* The log pipe (see start_plan) and, with oom_r, a disposable's OOM
  * report pipe: its read end in *oom_r. */
 static int log_pipes(struct start_plan *p, int *oom_r, struct splq_error *err)
 {
-	for (int i = 0; i < 2; i++) {
-		int fd[2];
-		if (pipe2(fd, O_CLOEXEC) < 0)
-			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "pipe");
-		p->log_r[i] = fd[0];
-		p->log_w[i] = fd[1];
-	}
+	int fd[2];
+	if (pipe2(fd, O_CLOEXEC) < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "pipe");
+	p->log_r = fd[0];
+	p->log_w = fd[1];
 	if (oom_r) {
-		int fd[2];
 		if (pipe2(fd, O_CLOEXEC) < 0)
 			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "pipe");
 		*oom_r = fd[0];
@@ -577,8 +573,8 @@ int splq_native_start(struct splq_backend *b, const struct splq_vm_config *cfg,
 	                       .cgroup = cgroup,
 	                       .cg = {.dir_fd = -1},
 	                       .log_dir = -1,
-	                       .log_r = {-1, -1},
-	                       .log_w = {-1, -1},
+	                       .log_r = -1,
+	                       .log_w = -1,
 	                       .oom_w = -1};
 	int once[2] = {-1, -1}, oom_r = -1;
 	p.fs.userns_fd = -1;
@@ -663,11 +659,11 @@ out:
 			close(pipefd[i]);
 		if (once[i] >= 0)
 			close(once[i]);
-		if (p.log_r[i] >= 0)
-			close(p.log_r[i]);
-		if (p.log_w[i] >= 0)
-			close(p.log_w[i]);
 	}
+	if (p.log_r >= 0)
+		close(p.log_r);
+	if (p.log_w >= 0)
+		close(p.log_w);
 	if (p.log_dir >= 0)
 		close(p.log_dir);
 	if (p.oom_w >= 0)

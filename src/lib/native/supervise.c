@@ -28,7 +28,7 @@ static void commit(const char *link, const char *target)
 		unlink(tmp);
 }
 
-/* Move what log pipe *fd holds into the log; at its end (no writer
+/* Move what the log pipe *fd holds into the log; at its end (no writer
  * left) or on an error, close it.  With drain, until it holds no more. */
 static void pump_log(struct splq_qubelog *log, int *fd, bool drain)
 {
@@ -63,31 +63,25 @@ int splq_supervise(const struct splq_supervise *s)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	struct splq_qubelog log;
-	int fds[2] = {s->log_fds[0], s->log_fds[1]};
+	int fd = s->log_fd;
 	splq_qubelog_init(&log, s->name ? s->log_dir : -1, s->name ? s->name : "", 0);
-	for (int i = 0; i < 2; i++)
-		if (fds[i] >= 0)
-			fcntl(fds[i], F_SETFL, O_NONBLOCK);
+	if (fd >= 0)
+		fcntl(fd, F_SETFL, O_NONBLOCK);
 	int status = 1 << 8;
 	for (;;) {
 		pid_t r = waitpid(s->pid, &status, WNOHANG);
 		if (r == s->pid || (r < 0 && errno != EINTR))
 			break;
-		struct pollfd p[3] = {{.fd = sfd, .events = POLLIN},
-		                      {.fd = fds[0], .events = POLLIN},
-		                      {.fd = fds[1], .events = POLLIN}};
+		struct pollfd p[2] = {{.fd = sfd, .events = POLLIN}, {.fd = fd, .events = POLLIN}};
 		int sig = 0;
 		if (sfd < 0) {
 			sig = sigwaitinfo(&set, NULL);
-		} else if (poll(p, 3, -1) > 0) {
+		} else if (poll(p, 2, -1) > 0) {
 			struct signalfd_siginfo si;
 			if (p[0].revents && read(sfd, &si, sizeof(si)) == sizeof(si))
 				sig = (int)si.ssi_signo;
-			/* pid 1's lines first: one about a command comes
-			 * before anything the command wrote */
-			for (int i = 1; i >= 0; i--)
-				if (fds[i] >= 0 && p[1 + i].revents)
-					pump_log(&log, &fds[i], false);
+			if (fd >= 0 && p[1].revents)
+				pump_log(&log, &fd, false);
 		}
 		if (sig == SIGUSR1) {
 			kill(s->pid, SIGTERM);
@@ -105,9 +99,8 @@ int splq_supervise(const struct splq_supervise *s)
 	struct splq_error err;
 	splq_cgroup_destroy(s->cgroup, 10000, &err);
 	/* every process of the qube is gone: what its pipes hold is all */
-	for (int i = 1; i >= 0; i--)
-		if (fds[i] >= 0)
-			pump_log(&log, &fds[i], true);
+	if (fd >= 0)
+		pump_log(&log, &fd, true);
 	splq_qubelog_close(&log);
 	if (s->link)
 		commit(s->link, s->target);

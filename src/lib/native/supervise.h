@@ -6,8 +6,8 @@
  * SIGTERM and SIGHUP are ignored, so the clean-up always happens.
  *
  * Meanwhile it writes the qube's log (qubelog.h): the bytes that come out
- * of the read ends of the qube's two log pipes, until pid 1 has ended and
- * every process of the qube with it (then what the pipes still hold).
+ * of the read end of the qube's log pipe, until pid 1 has ended and every
+ * process of the qube with it (then what the pipe still holds).
  *
  * A running qube's supervisor is splq-init --supervise (small and static);
  * a disposable's is the process splq forked, which its splq waits for. */
@@ -24,7 +24,7 @@ struct splq_supervise {
 	const char *link, *target; /* a TemplateVM's commit, or NULL */
 	const char *name;   /* the qube, for its log */
 	int log_dir;	    /* the logs folder (qubelog.h), -1: no log */
-	int log_fds[2];	    /* read ends of the log pipes, -1: none */
+	int log_fd;	    /* the read end of the log pipe, -1: none */
 	int oom_fd;	    /* -1, or: when pid 1 has ended, the qube's OOM-kill
 			     * count (oom.h) goes here as a decimal line, before
 			     * its cgroup goes (a disposable's splq reads it) */
