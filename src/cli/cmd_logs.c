@@ -88,7 +88,8 @@ int cmd_logs(struct cli *cli, int argc, char **argv)
 	if ((rc = cli_open(cli, &ctx)))
 		return rc;
 	if (cli->json && (mem = memfd_create("splq-log", MFD_CLOEXEC)) < 0) {
-		splq_fail_errno(&err, SPLQ_E_INTERNAL, errno, "cannot make a memory file for the log");
+		splq_fail_errno(&err, SPLQ_E_INTERNAL, errno,
+		                "cannot make a memory file for the log");
 		rc = cli_fail(cli, &err, NULL);
 	} else if (splq_op_logs(&ctx, name, cli->json ? mem : STDOUT_FILENO, cli->json ? 0 : filter,
 	                        follow, &err) < 0) {
@@ -96,7 +97,8 @@ int cmd_logs(struct cli *cli, int argc, char **argv)
 	} else if (cli->json) {
 		json_t *lines = read_lines(mem, &err);
 
-		rc = lines ? cli_ok(cli, json_pack("{s:o,s:o}", "qube", cli_jstr(name), "lines", lines))
+		rc = lines ? cli_ok(cli,
+		                    json_pack("{s:o,s:o}", "qube", cli_jstr(name), "lines", lines))
 		           : cli_fail(cli, &err, NULL);
 	} else {
 		rc = cli_ok(cli, NULL);

@@ -64,7 +64,9 @@ const struct cli_command cli_commands[] = {
      OPTS("-u, --user USER", "run it as USER (default: the qube's default_user)",
           "-t, --tty", "a pseudo-terminal of the qube's own; without COMMAND, a login shell",
           "-i, --interactive", "accepted for podman's -it (stdin always passes)",
-          "    --no-wait", "start the command and return at once (exit code 0)",
+          "    --no-wait",
+          "start the command and return at once (exit code 0); its output goes to the "
+          "qube's log (splq logs)",
           "    --max-output SIZE",
           "kill the command past SIZE bytes (512K, 16M, ...) of stdout or stderr (exit 77; "
           "16M with --json)",
@@ -76,7 +78,8 @@ const struct cli_command cli_commands[] = {
      "before NAME: everything after NAME (or after '--') is the command.  No descriptor of "
      "splq's enters the qube: splq relays the bytes between its stdin, stdout and stderr and "
      "pipes of the command's, filters what goes to a terminal as qvm-run does, and exits "
-     "with the command's exit code (128+N when signal N ended it).  SIGINT, SIGTERM and "
+     "with the command's exit code (128+N when signal N ended it; 137 with a message when "
+     "its qube's memory limit killed it).  SIGINT, SIGTERM and "
      "SIGHUP go to the command's process group.  With --json, stdout and stderr are "
      "captured and returned as strings."},
     {"dispvm", NULL, cmd_dispvm, "run a command in a new disposable qube",

@@ -48,11 +48,10 @@
 #include "../lib/native/control.h"
 #include "../lib/native/supervise.h"
 #include "../lib/util.h"
+#include "initlog.h"
 
 #define MAX_CLIENTS 128
 #define MAX_BG      128 /* --no-wait commands whose end is logged */
-#define LOG_BUF     65536
-#define LOG_NOTES   4096 /* pid 1's own lines waiting for their turn */
 
 static long number(const char *s)
 {
@@ -267,7 +266,7 @@ struct client {
 	int report; /* STARTING: the report pipe */
 	int master; /* STARTING with a pty: its master, for STARTED */
 	bool no_wait;
-	bool failed; /* FAILED was sent: the child's exit is not news */
+	bool failed;   /* FAILED was sent: the child's exit is not news */
 	char what[80]; /* --no-wait: the command, for the log */
 };
 
@@ -280,19 +279,7 @@ struct bg {
 /* What pid 1 holds from its start. */
 struct init {
 	int sfd, control, null, pts;
-	/* The qube's log (qubelog.h): --no-wait commands write to the
-	 * collect pipe (blocking, as any pipe); pid 1 moves its bytes and its
-	 * own lines, in the order they came, into the log pipe, whose write
-	 * end is its alone and never blocks it: at most LOG_BUF bytes wait
-	 * in logbuf, and the commands wait for their pipe meanwhile.  A line
-	 * of pid 1's waits in notes until the ahead bytes that were in the
-	 * collect pipe when it was written have gone before it. */
-	int log;		/* the log pipe's write end, -1: none */
-	int collect_r, collect_w; /* the collect pipe */
-	size_t logoff, loglen;	/* logbuf[logoff..loglen) waits */
-	char logbuf[LOG_BUF];
-	size_t nlen, ahead;
-	char notes[LOG_NOTES];
+	struct initlog log; /* the qube's log (initlog.h) */
 	struct client cl[MAX_CLIENTS];
 	int ncl;
 	struct bg bg[MAX_BG];
@@ -301,97 +288,6 @@ struct init {
 	pid_t once_pid; /* the command asked for on it */
 	bool stopping;
 };
-
-/* Write what waits in logbuf to the log pipe, as far as it takes it. */
-static void log_flush(struct init *in)
-{
-	while (in->logoff < in->loglen) {
-		ssize_t w = write(in->log, in->logbuf + in->logoff, in->loglen - in->logoff);
-		if (w <= 0)
-			break; /* full: poll says when it takes more */
-		in->logoff += (size_t)w;
-	}
-	if (in->logoff == in->loglen)
-		in->logoff = in->loglen = 0;
-}
-
-/* Room at the end of logbuf (what waits moved to its start). */
-static size_t log_room(struct init *in)
-{
-	if (in->logoff > 0) {
-		memmove(in->logbuf, in->logbuf + in->logoff, in->loglen - in->logoff);
-		in->loglen -= in->logoff;
-		in->logoff = 0;
-	}
-	return sizeof(in->logbuf) - in->loglen;
-}
-
-/* May bytes of the collect pipe be taken now?  Not those that came
- * after the lines waiting in notes. */
-static bool log_may_collect(const struct init *in)
-{
-	return in->nlen == 0 || in->ahead > 0;
-}
-
-/* Move what the collect pipe holds, and pid 1's lines in their turn,
- * toward the log, as far as it goes without waiting. */
-static void log_collect(struct init *in)
-{
-	if (in->log < 0)
-		return;
-	for (;;) {
-		log_flush(in);
-		size_t room = log_room(in);
-		if (in->nlen > 0 && in->ahead == 0) {
-			if (room < in->nlen)
-				return; /* the log pipe's reader makes room */
-			memcpy(in->logbuf + in->loglen, in->notes, in->nlen);
-			in->loglen += in->nlen;
-			in->nlen = 0;
-			continue;
-		}
-		size_t want = in->nlen > 0 && in->ahead < room ? in->ahead : room;
-		if (want == 0)
-			return;
-		ssize_t n = read(in->collect_r, in->logbuf + in->loglen, want);
-		if (n <= 0) {
-			in->ahead = 0; /* nothing more before the lines */
-			if (in->nlen == 0)
-				return;
-			continue;
-		}
-		in->loglen += (size_t)n;
-		in->ahead -= in->nlen > 0 ? (size_t)n : 0;
-	}
-}
-
-/* One line into the qube's log, "splq-init: ...", after what the
- * commands wrote before; dropped when there is no room for it. */
-static void note(struct init *in, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void note(struct init *in, const char *fmt, ...)
-{
-	char buf[400];
-	va_list ap;
-	if (in->log < 0)
-		return;
-	int n = snprintf(buf, sizeof(buf), "splq-init: ");
-	va_start(ap, fmt);
-	int m = vsnprintf(buf + n, sizeof(buf) - (size_t)n - 1, fmt, ap);
-	va_end(ap);
-	n = m < 0 ? n : n + m > (int)sizeof(buf) - 2 ? (int)sizeof(buf) - 2 : n + m;
-	buf[n++] = '\n';
-	if (in->nlen == 0) {
-		/* what the commands wrote so far goes before it */
-		int queued = 0;
-		ioctl(in->collect_r, FIONREAD, &queued);
-		in->ahead = queued > 0 ? (size_t)queued : 0;
-	}
-	if (in->nlen + (size_t)n <= sizeof(in->notes)) {
-		memcpy(in->notes + in->nlen, buf, (size_t)n);
-		in->nlen += (size_t)n;
-	}
-	log_collect(in);
-}
 
 /* argv joined with spaces, cut to fit out (for the log). */
 static void describe(char *out, size_t max, char **argv)
@@ -493,10 +389,10 @@ static void serve(struct init *in, struct client *c)
 		j.stdio[0] = j.stdio[1] = j.stdio[2] = slave;
 	} else if (no_wait) {
 		j.stdio[0] = in->null;
-		j.stdio[1] = j.stdio[2] = in->log >= 0 ? in->collect_w : in->null;
+		j.stdio[1] = j.stdio[2] = in->log.log >= 0 ? in->log.collect_w : in->null;
 		describe(c->what, sizeof(c->what), j.argv);
 		/* before it can write a byte */
-		note(in, "starting '%s'", c->what);
+		initlog_note(&in->log, "starting '%s'", c->what);
 	} else {
 		memcpy(j.stdio, fds, sizeof(fds));
 	}
@@ -536,7 +432,7 @@ static void started(struct init *in, struct client *c)
 		reply(c->fd, SPLQ_CTL_FAILED, (unsigned char)buf[0], buf + 1);
 		c->failed = true;
 		if (c->no_wait)
-			note(in, "'%s' did not start: %s", c->what, buf + 1);
+			initlog_note(&in->log, "'%s' did not start: %s", c->what, buf + 1);
 	} else {
 		reply_fd(c->fd, SPLQ_CTL_STARTED, c->pid, NULL, c->master);
 		if (c->no_wait) {
@@ -595,11 +491,11 @@ static int reap(struct init *in)
 			if (in->bg[i].pid != pid)
 				continue;
 			if (WIFSIGNALED(status))
-				note(in, "'%s' (pid %d) was killed by signal %d", in->bg[i].what,
-				     (int)pid, WTERMSIG(status));
+				initlog_note(&in->log, "'%s' (pid %d) was killed by signal %d",
+				             in->bg[i].what, (int)pid, WTERMSIG(status));
 			else
-				note(in, "'%s' (pid %d) exited with code %d", in->bg[i].what,
-				     (int)pid, splq_exit_code(status));
+				initlog_note(&in->log, "'%s' (pid %d) exited with code %d",
+				             in->bg[i].what, (int)pid, splq_exit_code(status));
 			in->bg[i] = in->bg[--in->nbg];
 			break;
 		}
@@ -641,15 +537,7 @@ static int init_main(struct init *in)
 		int np = 4;
 		pfd[0] = (struct pollfd){.fd = in->sfd, .events = POLLIN};
 		pfd[1] = (struct pollfd){.fd = in->stopping ? -1 : in->control, .events = POLLIN};
-		/* the log: bytes to collect while there is room for them, and
-		 * the log pipe while bytes wait for it */
-		pfd[2] = (struct pollfd){.fd = in->log >= 0 && log_may_collect(in) &&
-		                                       in->loglen - in->logoff < sizeof(in->logbuf)
-		                                   ? in->collect_r
-		                                   : -1,
-		                         .events = POLLIN};
-		pfd[3] = (struct pollfd){.fd = in->loglen > 0 || in->nlen > 0 ? in->log : -1,
-		                         .events = POLLOUT};
+		initlog_poll(&in->log, pfd + 2);
 		for (int i = 0; i < in->ncl; i++) {
 			pfd[np++] = (struct pollfd){.fd = in->cl[i].fd, .events = POLLIN};
 			pfd[np++] = (struct pollfd){.fd = in->cl[i].report, .events = POLLIN};
@@ -657,7 +545,7 @@ static int init_main(struct init *in)
 		if (poll(pfd, np, -1) < 0)
 			continue;
 		if (pfd[2].revents || pfd[3].revents)
-			log_collect(in);
+			initlog_pump(&in->log);
 		if (pfd[0].revents) {
 			struct signalfd_siginfo si;
 			if (read(in->sfd, &si, sizeof(si)) != sizeof(si))
@@ -674,7 +562,8 @@ static int init_main(struct init *in)
 			if (host && (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT ||
 			             si.ssi_signo == SIGPWR)) {
 				in->stopping = true;
-				note(in, "stopping: signal %d from the host", (int)si.ssi_signo);
+				initlog_note(&in->log, "stopping: signal %d from the host",
+				             (int)si.ssi_signo);
 				kill(-1, SIGTERM);
 				kill(-1, SIGCONT);
 				int r = reap(in);
@@ -766,7 +655,7 @@ int main(int argc, char **argv)
 	/* Nothing in the qube may ptrace its pid 1 (which holds the control
 	 * socket) or read its memory. */
 	prctl(PR_SET_DUMPABLE, 0);
-	static struct init in = {.control = -1, .once = -1, .log = -1};
+	static struct init in = {.control = -1, .once = -1};
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--control") == 0 && i + 1 < argc) {
 			in.control = (int)number(argv[++i]);
@@ -791,28 +680,13 @@ int main(int argc, char **argv)
 	 * to /dev cannot change what these are */
 	in.null = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 	in.pts = open("/dev/pts", O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	/* the qube's log (qubelog.h): stdout and stderr are its pipe */
-	struct stat st;
-	int collect[2];
-	if (fstat(1, &st) == 0 && S_ISFIFO(st.st_mode) && pipe2(collect, O_CLOEXEC) == 0) {
-		in.log = 1;
-		in.collect_r = collect[0];
-		in.collect_w = collect[1];
-		fcntl(1, F_SETFL, fcntl(1, F_GETFL) | O_NONBLOCK);
-		fcntl(in.collect_r, F_SETFL, O_NONBLOCK);
-	}
+	initlog_open(&in.log, 1); /* stdout and stderr are its pipe */
 	if (in.once >= 0) {
 		fcntl(in.once, F_SETFD, FD_CLOEXEC);
 		fcntl(in.once, F_SETFL, O_NONBLOCK);
 		add_client(&in, in.once);
 	}
 	int r = init_main(&in);
-	/* the last lines: the log pipe's reader is the host's supervisor,
-	 * which waits for nothing of the qube, so they may wait for it */
-	if (in.log >= 0) {
-		fcntl(in.log, F_SETFL, fcntl(in.log, F_GETFL) & ~O_NONBLOCK);
-		for (int i = 0; i < 4 && (in.loglen || in.nlen || i == 0); i++)
-			log_collect(&in);
-	}
+	initlog_finish(&in.log);
 	return r;
 }

@@ -71,8 +71,7 @@ wait_for_running_disposable() {
 	[[ $output == *$'\n'"to-stderr"$'\n'* ]]
 	[[ ${lines[-1]} =~ ^"splq-init: 'sh -c echo to-stdout; echo to-stderr >&2; exit 3' (pid "[0-9]+") exited with code 3"$ ]]
 	# a command that cannot start says why, in the log too
-	run "$SPLQ" run --no-wait q -- no-such-command
-	assert_status 127
+	run -127 "$SPLQ" run --no-wait q -- no-such-command
 	wait_for_log q "'no-such-command' did not start: cannot run 'no-such-command'"
 	run "$SPLQ" --json logs q
 	assert_status 0
@@ -230,10 +229,12 @@ wait_for_running_disposable() {
 	kill -KILL "$pid"
 	wait "$pid" || true
 	local i
+	# its command is hung up, and its supervisor cleans up
 	for ((i = 0; i < 100; i++)); do
 		[ -e "$SPLQ_RUN/qubes/$name" ] || break
 		sleep 0.05
 	done
+	[ ! -e "$SPLQ_RUN/qubes/$name" ]
 	"$SPLQ" ls >/dev/null # removes what the killed splq left
 	run "$SPLQ" --json audit log --qube "$name"
 	assert_status 0
@@ -252,6 +253,7 @@ assert es[1]["args"] == "disposable left by an ended splq", es[1]' "$name"
 	[ ! -e "$SPLQ_HOME/logs/$name.log" ]
 	run "$SPLQ" ls
 	[[ $output != *"$name"* ]]
+	assert_leftovers_none
 }
 
 @test "dispvm: one that ends has its start and its end in the audit log" {

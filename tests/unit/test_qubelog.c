@@ -209,12 +209,9 @@ static void test_oom_parse(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_must_rotate),
-	    cmocka_unit_test(test_names),
-	    T(test_write_rotates_within_bound),
-	    T(test_write_larger_than_bound),
-	    T(test_write_refuses_a_link),
-	    T(test_remove),
+	    cmocka_unit_test(test_must_rotate), cmocka_unit_test(test_names),
+	    T(test_write_rotates_within_bound), T(test_write_larger_than_bound),
+	    T(test_write_refuses_a_link),       T(test_remove),
 	    cmocka_unit_test(test_oom_parse),
 	};
 

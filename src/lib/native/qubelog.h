@@ -42,10 +42,10 @@ int splq_qubelog_dir(const char *home, struct splq_error *err);
 
 /* The writer's side: appends to the current file, rotating at max. */
 struct splq_qubelog {
-	int dir;	/* the logs folder (not owned) */
-	int fd;		/* the current file, -1 until the first byte */
+	int dir;        /* the logs folder (not owned) */
+	int fd;         /* the current file, -1 until the first byte */
 	long long size; /* its size */
-	long long max;	/* SPLQ_QUBELOG_MAX (smaller in tests) */
+	long long max;  /* SPLQ_QUBELOG_MAX (smaller in tests) */
 	struct splq_qubelog_names names;
 };
 void splq_qubelog_init(struct splq_qubelog *l, int dir, const char *name, long long max);

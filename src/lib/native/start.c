@@ -302,17 +302,26 @@ static void qube_supervisor(struct splq_backend *b, struct start_plan *p, int lo
 	                           .log_dir = lock_fd + 2,
 	                           .log_fd = lock_fd + 3,
 	                           .oom_fd = p->oom_w >= 0 ? lock_fd + 4 : -1};
-	char *argv[] = {"splq-init", "--supervise", p->cgroup,         dir,
-	                pidtext,     timeout,       "--log",           fdtext[0],
-	                (char *)cfg->name, fdtext[1], link ? "--commit" : NULL, link,
-	                target,      NULL};
+	char *argv[] = {"splq-init",
+	                "--supervise",
+	                p->cgroup,
+	                dir,
+	                pidtext,
+	                timeout,
+	                "--log",
+	                fdtext[0],
+	                (char *)cfg->name,
+	                fdtext[1],
+	                link ? "--commit" : NULL,
+	                link,
+	                target,
+	                NULL};
 	fcntl(lock_fd, F_SETFD, 0);
 	syscall(SYS_close_range, 3, lock_fd - 1, 0);
 	/* A disposable's splq waits for this process: it supervises as it
 	 * is.  A lasting qube's supervisor becomes the small splq-init. */
 	int init_fd = p->first ? -1 : open_init_binary(&err);
-	syscall(SYS_close_range, lock_fd + 1 + nkeep, ~0U,
-	        init_fd >= 0 ? CLOSE_RANGE_CLOEXEC : 0);
+	syscall(SYS_close_range, lock_fd + 1 + nkeep, ~0U, init_fd >= 0 ? CLOSE_RANGE_CLOEXEC : 0);
 	if (init_fd >= 0)
 		syscall(SYS_execveat, init_fd, "", argv, environ, AT_EMPTY_PATH);
 	_exit(splq_supervise(&s));

@@ -54,6 +54,7 @@ int splq_supervise(const struct splq_supervise *s)
 	signal(SIGINT, SIG_IGN);
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN); /* a disposable's splq may be gone: oom_fd */
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);

@@ -17,17 +17,17 @@
 #include <sys/types.h>
 
 struct splq_supervise {
-	const char *cgroup; /* the qube's cgroup leaf */
-	const char *rundir; /* its runtime folder */
-	pid_t pid;	    /* its pid 1 */
-	unsigned timeout;   /* seconds from SIGUSR1 to SIGKILL */
+	const char *cgroup;        /* the qube's cgroup leaf */
+	const char *rundir;        /* its runtime folder */
+	pid_t pid;                 /* its pid 1 */
+	unsigned timeout;          /* seconds from SIGUSR1 to SIGKILL */
 	const char *link, *target; /* a TemplateVM's commit, or NULL */
-	const char *name;   /* the qube, for its log */
-	int log_dir;	    /* the logs folder (qubelog.h), -1: no log */
-	int log_fd;	    /* the read end of the log pipe, -1: none */
-	int oom_fd;	    /* -1, or: when pid 1 has ended, the qube's OOM-kill
-			     * count (oom.h) goes here as a decimal line, before
-			     * its cgroup goes (a disposable's splq reads it) */
+	const char *name;          /* the qube, for its log */
+	int log_dir;               /* the logs folder (qubelog.h), -1: no log */
+	int log_fd;                /* the read end of the log pipe, -1: none */
+	int oom_fd;                /* -1, or: when pid 1 has ended, the qube's OOM-kill
+	                            * count (oom.h) goes here as a decimal line, before
+	                            * its cgroup goes (a disposable's splq reads it) */
 };
 
 /* Returns pid 1's exit code. */
