@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# shellcheck disable=SC2154,SC2016  # run sets status etc.; $$ and $(...): in the qube
+# shellcheck disable=SC2154,SC2016,SC2030,SC2031  # run sets status etc.; $$ and $(...): in the qube; BG_PIDS
 # splq: traces of what ran.  A qube's log (splq logs): what its --no-wait
 # commands wrote and its pid 1's lines, kept by the host, bounded, filtered
 # for a terminal; a disposable in the audit log from its start; a command
