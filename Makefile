@@ -49,9 +49,11 @@ $(BUILD)/splq: $(CLI_OBJ) $(BUILD)/libsplq.a
 
 # The in-qube init and the supervisor: static, small, no sanitizer (it
 # runs inside qubes, where the sanitizer runtime has nothing to write to).
-INIT_SRC = src/init/init.c src/lib/native/supervise.c src/lib/native/cgroup.c src/lib/native/cgroup_layout.c src/lib/util.c src/lib/tree.c src/lib/walk.c \
+INIT_SRC = src/init/init.c src/init/initlog.c src/lib/native/supervise.c src/lib/native/cgroup.c \
+	src/lib/native/cgroup_layout.c src/lib/native/qubelog.c src/lib/native/oom.c src/lib/util.c \
+	src/lib/tree.c src/lib/walk.c \
 	src/lib/error.c
-$(BUILD)/splq-init: $(INIT_SRC) $(wildcard src/lib/*.h src/lib/native/*.h)
+$(BUILD)/splq-init: $(INIT_SRC) $(wildcard src/lib/*.h src/lib/native/*.h src/init/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -D_GNU_SOURCE -Isrc/lib $(WARN) -Os -static -o $@ $(INIT_SRC)
 
@@ -98,7 +100,7 @@ install: all
 	  >$(DESTDIR)$(PREFIX)/lib/systemd/system/splq-autostart.service
 
 format:
-	clang-format -i $(LIB_SRC) $(CLI_SRC) src/init/init.c $(wildcard src/lib/*.h src/lib/native/*.h src/lib/policy/*.h src/cli/*.h) $(UNIT_SRC) $(FUZZ_SRC)
+	clang-format -i $(LIB_SRC) $(CLI_SRC) $(wildcard src/init/*.c src/init/*.h) $(wildcard src/lib/*.h src/lib/native/*.h src/lib/policy/*.h src/cli/*.h) $(UNIT_SRC) $(FUZZ_SRC)
 
 clean:
 	rm -rf build build-san build-fuzz

@@ -85,6 +85,16 @@ echo "# A disposable: made for one command, gone afterwards."
 # shellcheck disable=SC2016  # expanded in the qube
 step splq dispvm --template spl-dev-template -- sh -c 'echo in $(hostname); ls /'
 
+echo "# A command left running in the background: its output goes to the qube's log,"
+echo "# which the host keeps (bounded: 1 MiB, and the MiB before)."
+# shellcheck disable=SC2016  # expanded in the qube
+step splq run --no-wait spl-dev-core -- sh -c 'echo working in $(hostname); echo oops >&2'
+for _ in $(seq 100); do
+	splq logs spl-dev-core | grep -q "exited with code" && break
+	sleep 0.05
+done
+step splq logs spl-dev-core
+
 echo "# Into the qube's private volume (/home, kept across restarts) and back."
 step_in README.md splq run spl-dev-core -- sh -c 'cat > /home/user/notes.txt'
 show splq run spl-dev-core -- sha256sum /home/user/notes.txt

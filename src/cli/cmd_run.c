@@ -94,7 +94,7 @@ static json_t *capture_read(int fd, struct splq_error *err)
 /* Report a finished command: in JSON mode the object, else nothing; the
  * exit code is the command's own. */
 static int report(struct cli *cli, struct capture *cap, const char *qube, int status,
-                  long long duration)
+                  long long duration, const struct splq_exec_info *info)
 {
 	struct splq_error err = {0};
 	json_t *out, *errout;
@@ -109,9 +109,9 @@ static int report(struct cli *cli, struct capture *cap, const char *qube, int st
 		return cli_fail(cli, &err, json_pack("{s:o}", "qube", cli_jstr(qube)));
 	}
 	cli_print_result(status == 0, SPLQ_OK,
-	                 json_pack("{s:o,s:i,s:o,s:o,s:I}", "qube", cli_jstr(qube), "exitCode",
+	                 json_pack("{s:o,s:i,s:o,s:o,s:I,s:b}", "qube", cli_jstr(qube), "exitCode",
 	                           status, "stdout", out, "stderr", errout, "duration",
-	                           (json_int_t)duration));
+	                           (json_int_t)duration, "outOfMemory", info->oom));
 	return status;
 }
 
@@ -122,6 +122,7 @@ static int run_command(struct cli *cli, const char *qube, const char *dvm, long 
                        struct splq_exec *x)
 {
 	char disp[SPLQ_NAME_MAX + 1] = "";
+	struct splq_exec_info info = {0};
 	struct capture cap;
 	struct splq_ctx ctx;
 	struct splq_error err = {0};
@@ -139,6 +140,7 @@ static int run_command(struct cli *cli, const char *qube, const char *dvm, long 
 		return cli_fail(cli, &err, NULL);
 	}
 	memcpy(x->fds, cap.fds, sizeof(x->fds));
+	x->info = &info;
 	t0 = splq_now_ms();
 	if (qube) {
 		rc = splq_op_run(&ctx, qube, x, &status, &err);
@@ -156,7 +158,16 @@ static int run_command(struct cli *cli, const char *qube, const char *dvm, long 
 	}
 	t1 = splq_now_ms();
 	splq_ctx_close(&ctx);
-	return report(cli, &cap, qube, status, t1 - t0);
+	/* the exit code stays the command's (137): this says why */
+	if (info.oom && !cli->json) {
+		fflush(stdout);
+		fprintf(stderr,
+		        "splq: qube '%s' ran out of memory (%s %ld MiB): the command was "
+		        "killed; raise it with 'splq prefs %s %s %ld'\n",
+		        qube, info.limit_prop, info.limit_mib, info.memory_of, info.limit_prop,
+		        info.limit_mib * 2);
+	}
+	return report(cli, &cap, qube, status, t1 - t0, &info);
 }
 
 /* The options run and dispvm share; 0 when c was one of them. */

@@ -75,7 +75,9 @@ const struct cli_command cli_commands[] = {
      OPTS("-u, --user USER", "run it as USER (default: the qube's default_user)",
           "-t, --tty", "a pseudo-terminal of the qube's own; without COMMAND, a login shell",
           "-i, --interactive", "accepted for podman's -it (stdin always passes)",
-          "    --no-wait", "start the command and return at once (exit code 0)",
+          "    --no-wait",
+          "start the command and return at once (exit code 0); its output goes to the "
+          "qube's log (splq logs)",
           "    --max-output SIZE",
           "kill the command past SIZE bytes (512K, 16M, ...) of stdout or stderr (exit 77; "
           "16M with --json)",
@@ -87,7 +89,8 @@ const struct cli_command cli_commands[] = {
      "before NAME: everything after NAME (or after '--') is the command.  No descriptor of "
      "splq's enters the qube: splq relays the bytes between its stdin, stdout and stderr and "
      "pipes of the command's, filters what goes to a terminal as qvm-run does, and exits "
-     "with the command's exit code (128+N when signal N ended it).  SIGINT, SIGTERM and "
+     "with the command's exit code (128+N when signal N ended it; 137 with a message when "
+     "its qube's memory limit killed it).  SIGINT, SIGTERM and "
      "SIGHUP go to the command's process group.  With --json, stdout and stderr are "
      "captured and returned as strings."},
     {"dispvm", NULL, cmd_dispvm, "run a command in a new disposable qube",
@@ -108,6 +111,19 @@ const struct cli_command cli_commands[] = {
      "everything it wrote when the command ends, on --timeout (exit 124) or on SIGTERM (exit "
      "143).  Options come before COMMAND.  SIGINT and SIGHUP go to the command.  splq exits "
      "with the command's exit code, as run does."},
+    {"logs", NULL, cmd_logs, "print a qube's log",
+     "logs [-f] [--[no-]filter-escape-chars] QUBE",
+     OPTS("-f, --follow", "keep printing what the log gets until the qube is halted",
+          "    --filter-escape-chars", "replace bytes that are not printable ASCII by '_'",
+          "    --no-filter-escape-chars", "pass them to a terminal as they are",
+          "    --json", "print one JSON object, the log's lines in 'lines' (not with -f)",
+          HELP_OPT),
+     "Prints what the --no-wait commands of QUBE wrote to stdout and stderr, and its pid 1's "
+     "own lines (splq-init: ...: which --no-wait command started, and how it ended), oldest "
+     "first, across its starts.  The host keeps it in $SPLQ_HOME/logs/QUBE.log: at most 1 "
+     "MiB, and the 1 MiB before in QUBE.log.1, printed first; removing the qube removes it.  "
+     "Bytes that are not printable ASCII become '_' on a terminal, as run filters them.  A "
+     "qube that never ran has an empty log."},
     {"ls", NULL, cmd_ls, "list qubes", "ls", OPTS(JSON_OPT HELP_OPT),
      "Lists every qube, dom0 first, with its class, power state, label, template and memory "
      "(MiB), in aligned columns under a header line."},

@@ -8,13 +8,16 @@
  *                    (a disposable), FD2 is a connection made at birth: the
  *                    qube ends with the exit code of the command asked for
  *                    on it.
- *   splq-init --supervise NAME RUNDIR PID TIMEOUT [LINK TARGET]
+ *   splq-init --supervise CGROUP RUNDIR PID TIMEOUT [--commit LINK TARGET]
+ *             [--log DIRFD NAME FD]
  *                    outside the qube: waits for its pid 1, then removes its
  *                    cgroup and runtime folder and exits with pid 1's code;
  *                    SIGUSR1 asks for a graceful stop: SIGTERM to pid 1,
  *                    SIGKILL after TIMEOUT seconds; SIGUSR2 kills it now.
  *                    For a TemplateVM, LINK (its root's symlink) then points
- *                    at TARGET, the root generation it worked on.
+ *                    at TARGET, the root generation it worked on.  With
+ *                    --log, it writes what comes out of the pipe FD into
+ *                    the log of qube NAME in the folder DIRFD (qubelog.h).
  *
  * Pid 1 never blocks on anything the qube controls: a command is forked
  * and its start reported through a pipe that the event loop watches, the
@@ -28,6 +31,7 @@
 #include <grp.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,8 +48,10 @@
 #include "../lib/native/control.h"
 #include "../lib/native/supervise.h"
 #include "../lib/util.h"
+#include "initlog.h"
 
 #define MAX_CLIENTS 128
+#define MAX_BG      128 /* --no-wait commands whose end is logged */
 
 static long number(const char *s)
 {
@@ -260,18 +266,39 @@ struct client {
 	int report; /* STARTING: the report pipe */
 	int master; /* STARTING with a pty: its master, for STARTED */
 	bool no_wait;
-	bool failed; /* FAILED was sent: the child's exit is not news */
+	bool failed;   /* FAILED was sent: the child's exit is not news */
+	char what[80]; /* --no-wait: the command, for the log */
+};
+
+/* A --no-wait command that runs: its end goes into the log. */
+struct bg {
+	pid_t pid;
+	char what[80];
 };
 
 /* What pid 1 holds from its start. */
 struct init {
 	int sfd, control, null, pts;
+	struct initlog log; /* the qube's log (initlog.h) */
 	struct client cl[MAX_CLIENTS];
 	int ncl;
+	struct bg bg[MAX_BG];
+	int nbg;
 	int once;       /* the --once connection until its request came */
 	pid_t once_pid; /* the command asked for on it */
 	bool stopping;
 };
+
+/* argv joined with spaces, cut to fit out (for the log). */
+static void describe(char *out, size_t max, char **argv)
+{
+	size_t o = 0;
+	out[0] = 0;
+	for (int i = 0; argv && argv[i] && o + 1 < max; i++)
+		o += (size_t)snprintf(out + o, max - o, "%s%s", i ? " " : "", argv[i]);
+	if (!argv)
+		snprintf(out, max, "(login shell)");
+}
 
 static void reply_fd(int fd, int type, int value, const char *msg, int pass)
 {
@@ -361,7 +388,11 @@ static void serve(struct init *in, struct client *c)
 			goto fail;
 		j.stdio[0] = j.stdio[1] = j.stdio[2] = slave;
 	} else if (no_wait) {
-		j.stdio[0] = j.stdio[1] = j.stdio[2] = in->null;
+		j.stdio[0] = in->null;
+		j.stdio[1] = j.stdio[2] = in->log.log >= 0 ? in->log.collect_w : in->null;
+		describe(c->what, sizeof(c->what), j.argv);
+		/* before it can write a byte */
+		initlog_note(&in->log, "starting '%s'", c->what);
 	} else {
 		memcpy(j.stdio, fds, sizeof(fds));
 	}
@@ -388,7 +419,7 @@ out:
 
 /* The start of c's command is known: the report pipe is readable or its
  * child exited.  FAILED, or STARTED (with the pty master). */
-static void started(struct client *c)
+static void started(struct init *in, struct client *c)
 {
 	char buf[256];
 	ssize_t n = read(c->report, buf, sizeof(buf) - 1);
@@ -400,8 +431,16 @@ static void started(struct client *c)
 		buf[n] = 0;
 		reply(c->fd, SPLQ_CTL_FAILED, (unsigned char)buf[0], buf + 1);
 		c->failed = true;
+		if (c->no_wait)
+			initlog_note(&in->log, "'%s' did not start: %s", c->what, buf + 1);
 	} else {
 		reply_fd(c->fd, SPLQ_CTL_STARTED, c->pid, NULL, c->master);
+		if (c->no_wait) {
+			if (in->nbg < MAX_BG) {
+				in->bg[in->nbg].pid = c->pid;
+				memcpy(in->bg[in->nbg++].what, c->what, sizeof(c->what));
+			}
+		}
 	}
 	if (c->master >= 0)
 		close(c->master);
@@ -441,10 +480,23 @@ static int reap(struct init *in)
 			if (c->pid != pid)
 				continue;
 			if (c->state == STARTING)
-				started(c);
+				started(in, c);
 			if (!c->failed && !c->no_wait)
 				reply(c->fd, SPLQ_CTL_EXITED, splq_exit_code(status), NULL);
 			drop_client(in, i);
+			break;
+		}
+		/* after the clients: one may have just been started() */
+		for (int i = 0; i < in->nbg; i++) {
+			if (in->bg[i].pid != pid)
+				continue;
+			if (WIFSIGNALED(status))
+				initlog_note(&in->log, "'%s' (pid %d) was killed by signal %d",
+				             in->bg[i].what, (int)pid, WTERMSIG(status));
+			else
+				initlog_note(&in->log, "'%s' (pid %d) exited with code %d",
+				             in->bg[i].what, (int)pid, splq_exit_code(status));
+			in->bg[i] = in->bg[--in->nbg];
 			break;
 		}
 		if (pid == in->once_pid)
@@ -481,16 +533,19 @@ static void client_message(struct init *in, int i)
 static int init_main(struct init *in)
 {
 	for (;;) {
-		struct pollfd pfd[2 + 2 * MAX_CLIENTS];
-		int np = 2;
+		struct pollfd pfd[4 + 2 * MAX_CLIENTS];
+		int np = 4;
 		pfd[0] = (struct pollfd){.fd = in->sfd, .events = POLLIN};
 		pfd[1] = (struct pollfd){.fd = in->stopping ? -1 : in->control, .events = POLLIN};
+		initlog_poll(&in->log, pfd + 2);
 		for (int i = 0; i < in->ncl; i++) {
 			pfd[np++] = (struct pollfd){.fd = in->cl[i].fd, .events = POLLIN};
 			pfd[np++] = (struct pollfd){.fd = in->cl[i].report, .events = POLLIN};
 		}
 		if (poll(pfd, np, -1) < 0)
 			continue;
+		if (pfd[2].revents || pfd[3].revents)
+			initlog_pump(&in->log);
 		if (pfd[0].revents) {
 			struct signalfd_siginfo si;
 			if (read(in->sfd, &si, sizeof(si)) != sizeof(si))
@@ -507,6 +562,8 @@ static int init_main(struct init *in)
 			if (host && (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT ||
 			             si.ssi_signo == SIGPWR)) {
 				in->stopping = true;
+				initlog_note(&in->log, "stopping: signal %d from the host",
+				             (int)si.ssi_signo);
 				kill(-1, SIGTERM);
 				kill(-1, SIGCONT);
 				int r = reap(in);
@@ -521,12 +578,12 @@ static int init_main(struct init *in)
 		}
 		for (int i = in->ncl - 1; i >= 0; i--) {
 			struct client *c = &in->cl[i];
-			short ev = pfd[2 + 2 * i].fd == c->fd ? pfd[2 + 2 * i].revents : 0;
-			short rev = pfd[3 + 2 * i].fd == c->report && c->report >= 0
-			                ? pfd[3 + 2 * i].revents
+			short ev = pfd[4 + 2 * i].fd == c->fd ? pfd[4 + 2 * i].revents : 0;
+			short rev = pfd[5 + 2 * i].fd == c->report && c->report >= 0
+			                ? pfd[5 + 2 * i].revents
 			                : 0;
 			if (c->state == STARTING && rev) {
-				started(c);
+				started(in, c);
 				if (c->no_wait && !c->failed) {
 					c->pid = 0; /* forgotten: an orphan to reap */
 					drop_client(in, i);
@@ -560,16 +617,45 @@ static int init_main(struct init *in)
 	}
 }
 
+/* splq-init --supervise CGROUP RUNDIR PID TIMEOUT [--commit LINK TARGET]
+ *            [--log DIRFD NAME FD] */
+static int supervise_main(int argc, char **argv)
+{
+	struct splq_supervise s = {.log_dir = -1, .log_fd = -1, .oom_fd = -1};
+	if (argc < 6) {
+		fprintf(stderr, "splq-init: --supervise needs CGROUP RUNDIR PID TIMEOUT\n");
+		return 2;
+	}
+	s.cgroup = argv[2];
+	s.rundir = argv[3];
+	s.pid = (pid_t)number(argv[4]);
+	s.timeout = (unsigned)number(argv[5]);
+	for (int i = 6; i < argc; i++) {
+		if (strcmp(argv[i], "--commit") == 0 && i + 2 < argc) {
+			s.link = argv[i + 1];
+			s.target = argv[i + 2];
+			i += 2;
+		} else if (strcmp(argv[i], "--log") == 0 && i + 3 < argc) {
+			s.log_dir = (int)number(argv[i + 1]);
+			s.name = argv[i + 2];
+			s.log_fd = (int)number(argv[i + 3]);
+			i += 3;
+		} else {
+			fprintf(stderr, "splq-init: unknown --supervise argument '%s'\n", argv[i]);
+			return 2;
+		}
+	}
+	return splq_supervise(&s);
+}
+
 int main(int argc, char **argv)
 {
-	if ((argc == 6 || argc == 8) && strcmp(argv[1], "--supervise") == 0)
-		return splq_supervise(argv[2], argv[3], (pid_t)number(argv[4]),
-		                      (unsigned)number(argv[5]), argc == 8 ? argv[6] : NULL,
-		                      argc == 8 ? argv[7] : NULL);
+	if (argc >= 2 && strcmp(argv[1], "--supervise") == 0)
+		return supervise_main(argc, argv);
 	/* Nothing in the qube may ptrace its pid 1 (which holds the control
 	 * socket) or read its memory. */
 	prctl(PR_SET_DUMPABLE, 0);
-	struct init in = {.control = -1, .once = -1};
+	static struct init in = {.control = -1, .once = -1};
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--control") == 0 && i + 1 < argc) {
 			in.control = (int)number(argv[++i]);
@@ -594,10 +680,13 @@ int main(int argc, char **argv)
 	 * to /dev cannot change what these are */
 	in.null = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 	in.pts = open("/dev/pts", O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	initlog_open(&in.log, 1); /* stdout and stderr are its pipe */
 	if (in.once >= 0) {
 		fcntl(in.once, F_SETFD, FD_CLOEXEC);
 		fcntl(in.once, F_SETFL, O_NONBLOCK);
 		add_client(&in, in.once);
 	}
-	return init_main(&in);
+	int r = init_main(&in);
+	initlog_finish(&in.log);
+	return r;
 }

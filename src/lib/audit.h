@@ -24,7 +24,10 @@ struct splq_audit_entry {
 	char *op;	  /* "create", "start", "run", "dispvm", "prefs", ... */
 	char *target;	  /* the qube (or "" when none) */
 	char *args;	  /* a short summary of the arguments */
-	char *result;	  /* "ok", or "error: <message>", or "exit N" */
+	char *result;	  /* "ok", or "error: <message>", or "exit N" ("exit
+			   * 137 (oom)": its qube's memory limit killed it),
+			   * or "started" (a disposable's first entry, before
+			   * its command runs; its last says how it ended) */
 	char prev[65];	  /* hex SHA-256 of the previous line */
 };
 void splq_audit_entry_clear(struct splq_audit_entry *e);

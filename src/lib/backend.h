@@ -36,6 +36,19 @@ struct splq_vm_config {
 	unsigned long long private_size, volatile_size, root_size;
 };
 
+/* What a run tells beside the command's exit code.  The backend fills
+ * oom; ops fill the rest, for the message. */
+struct splq_exec_info {
+	bool oom;	  /* the command ended by SIGKILL while the kernel killed
+			   * processes of the qube for want of memory (its
+			   * memory cgroup's OOM-kill count grew) */
+	long limit_mib;	       /* the qube's hard memory limit */
+	const char *limit_prop; /* the property that sets it: "maxmem", or
+				 * "memory" where maxmem is 0 */
+	char memory_of[SPLQ_NAME_MAX + 1]; /* the qube whose property that is
+					    * (a disposable's dvm) */
+};
+
 /* A command to run in a qube.  fds[0..2] are the caller's stdin, stdout
  * and stderr: they never enter the qube; the backend relays bytes between
  * them and pipes (or a pseudo-terminal) of the qube's own.  user is a name
@@ -54,6 +67,7 @@ struct splq_exec {
 	long long max_output; /* bytes at most to each of fds[1], fds[2]
 			       * (0: no bound): past it the command is
 			       * killed and SPLQ_E_TOOBIG returned */
+	struct splq_exec_info *info; /* out, may be NULL */
 };
 
 /* What the host that runs the qubes has: a qube may not ask for more. */
@@ -111,6 +125,12 @@ struct splq_backend_ops {
 	int (*shutdown)(struct splq_backend *b, const struct splq_vm_config *cfg, bool force,
 			bool wait, struct splq_error *err);
 	int (*kill)(struct splq_backend *b, const char *name, struct splq_error *err);
+	/* Write the qube's log (what its --no-wait commands wrote, and its
+	 * pid 1's messages), oldest first, to fd; with follow, then what it
+	 * gets until the qube is halted.  filter as splq_exec's (-1: where fd
+	 * is a terminal).  A qube that never ran has an empty log. */
+	int (*logs)(struct splq_backend *b, const char *name, int fd, int filter, bool follow,
+		    struct splq_error *err);
 	void (*free)(struct splq_backend *b);
 };
 

@@ -1165,6 +1165,21 @@ int splq_op_kill(struct splq_ctx *ctx, const char *name, struct splq_error *err)
 	return stop_qube(ctx, name, true, false, false, 0, err);
 }
 
+void splq_ops_exec_info(struct splq_exec *x, struct splq_exec_info *info,
+                        const struct splq_vm_config *c, const char *memory_of)
+{
+	info->limit_mib = c->maxmem_mib > 0 ? c->maxmem_mib : c->memory_mib;
+	info->limit_prop = c->maxmem_mib > 0 ? "maxmem" : "memory";
+	snprintf(info->memory_of, sizeof(info->memory_of), "%s", memory_of);
+	if (x->info)
+		*x->info = *info;
+}
+
+char *splq_ops_exit_result(int status, const struct splq_exec_info *info)
+{
+	return splq_strdup_printf("exit %d%s", status, info->oom ? " (oom)" : "");
+}
+
 /* Audit summary of a command: [--user U] argv. */
 char *splq_ops_exec_args(const char *prefix, const char *user, char *const *argv)
 {
@@ -1197,6 +1212,7 @@ int splq_op_run(struct splq_ctx *ctx, const char *name, struct splq_exec *x, int
 	cleanup_free char *user = NULL;
 	cleanup_free char *result = NULL;
 	struct splq_exec ex;
+	struct splq_exec_info info = {0};
 	enum splq_power p;
 	int st = 0, rc = -1;
 
@@ -1232,13 +1248,15 @@ int splq_op_run(struct splq_ctx *ctx, const char *name, struct splq_exec *x, int
 		goto out;
 	ex = *x;
 	ex.user = user;
+	ex.info = &info;
 	rc = ctx->backend->ops->run(ctx->backend, &v.c, &ex, &st, err);
 	if (rc == 0 && status)
 		*status = st;
 	if (rc < 0 && p == SPLQ_HALTED)
 		halt_again(ctx, &q, err);
+	splq_ops_exec_info(x, &info, &v.c, q.name);
 out:
 	if (rc == 0)
-		result = x->no_wait ? splq_xstrdup("ok") : splq_strdup_printf("exit %d", st);
+		result = x->no_wait ? splq_xstrdup("ok") : splq_ops_exit_result(st, &info);
 	return splq_ops_audit_done(ctx, "run", q.name, args, result, rc, err);
 }

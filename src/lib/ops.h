@@ -65,6 +65,13 @@ int splq_op_run(struct splq_ctx *ctx, const char *name, struct splq_exec *x, int
 int splq_op_dispvm(struct splq_ctx *ctx, const char *dvm, struct splq_exec *x, long timeout_s,
 		   int *status, char *name, struct splq_error *err);
 
+/* The log of qube name (what its --no-wait commands wrote, and its pid
+ * 1's messages), oldest first, to fd; with follow, then what it gets until
+ * the qube is halted.  filter as splq_exec's.  A qube that never ran has
+ * an empty log; dom0 has none (SPLQ_E_VALUE). */
+int splq_op_logs(struct splq_ctx *ctx, const char *name, int fd, int filter, bool follow,
+                 struct splq_error *err);
+
 /* ls */
 struct splq_qube_info {
 	char name[SPLQ_NAME_MAX + 1];

@@ -189,6 +189,7 @@ int splq_op_dispvm(struct splq_ctx *ctx, const char *dvm, struct splq_exec *x, l
 	cleanup_free char *result = NULL;
 	struct splq_error cerr = {0};
 	struct splq_exec first;
+	struct splq_exec_info info = {0};
 	sigset_t block, old;
 	bool masked = false, made = false, built = false, left = false;
 	int st = 0, signo = 0, rc = -1;
@@ -270,10 +271,16 @@ int splq_op_dispvm(struct splq_ctx *ctx, const char *dvm, struct splq_exec *x, l
 	first = *x;
 	first.user = user;
 	first.no_wait = false;
+	first.info = &info;
+	/* in the log before it runs: a splq killed meanwhile leaves this
+	 * entry, and the next splq the removal of what it left */
+	if (splq_ops_audit_done(ctx, "dispvm", q.name, args, "started", 0, err) < 0)
+		goto out;
 	if (ctx->backend->ops->start(ctx->backend, &v.c, &first, err) < 0)
 		goto out;
 	rc = ctx->backend->ops->wait(ctx->backend, q.name, timeout_s ? timeout_s * 1000 : -1, &st,
 	                             &signo, err);
+	splq_ops_exec_info(x, &info, &v.c, d.name);
 	if (signo) {
 		rc = -1;
 	} else if (rc < 0 && err->code == SPLQ_E_TIMEOUT) {
@@ -320,7 +327,7 @@ out:
 		*status = st;
 	}
 	if (rc == 0)
-		result = splq_strdup_printf("exit %d", st);
+		result = splq_ops_exit_result(st, &info);
 	target = made ? q.name : d.name;
 	rc = splq_ops_audit_done(ctx, "dispvm", target, args, result, rc, err);
 	/* only now may a held stop signal take effect: nothing is left behind */

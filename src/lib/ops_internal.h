@@ -26,6 +26,13 @@ bool splq_ops_class_has(const struct splq_prop_def *def, enum splq_class c);
  * successful one whose entry cannot be written fails with that. */
 int splq_ops_audit_done(struct splq_ctx *ctx, const char *op, const char *target, const char *args,
                         const char *ok_result, int rc, struct splq_error *err);
+/* A finished command's info (the backend filled oom): the memory limit
+ * and whose it is, copied to x->info when the caller asked for it. */
+void splq_ops_exec_info(struct splq_exec *x, struct splq_exec_info *info,
+                        const struct splq_vm_config *c, const char *memory_of);
+/* Its audit result: "exit N", "exit 137 (oom)" when the kernel killed it
+ * for want of memory. */
+char *splq_ops_exit_result(int status, const struct splq_exec_info *info);
 /* Audit summary of a command: [prefix][--user U ]argv. */
 char *splq_ops_exec_args(const char *prefix, const char *user, char *const *argv);
 

@@ -23,8 +23,16 @@
  *     rows x cols; its master comes back to the caller as SCM_RIGHTS with
  *     STARTED (the only descriptor that ever leaves a qube: the caller
  *     checks that it is a pty master before using it);
- *   - SPLQ_CTL_NO_WAIT: the qube's /dev/null for all three (the caller
- *     does not stay to relay); pid 1 answers STARTED and forgets it.
+ *   - SPLQ_CTL_NO_WAIT: the qube's /dev/null as stdin, and as stdout and
+ *     stderr a pipe of pid 1's whose bytes go to the qube's log (the
+ *     caller does not stay to relay); pid 1 answers STARTED, and writes
+ *     into the log that it starts the command and how the command ends.
+ *
+ * The qube's log (qubelog.h): pid 1 is born with the write end of the log
+ * pipe as its stdout and stderr, its alone (no command inherits it).  It
+ * moves into it, without ever blocking, what its --no-wait commands write
+ * and its own lines ("splq-init: ..."), in the order they came; the
+ * qube's supervisor, on the host, reads the other end.
  * The command leads a session and a process group of its own: SIGNAL
  * reaches the whole group.
  *

@@ -37,6 +37,8 @@
 #include "cgroup.h"
 #include "control.h"
 #include "image.h"
+#include "oom.h"
+#include "qubelog.h"
 #include "rootfs.h"
 #include "rootmnt.h"
 #include "runtime.h"
@@ -88,11 +90,17 @@ static int native_run(struct splq_backend *b, const struct splq_vm_config *cfg,
 	int sock = control_connect(b, cfg, err);
 	if (sock < 0)
 		return -1;
+	/* the OOM kills so far, to tell whether the command was one (oom.h) */
+	cleanup_free char *cgroup = x->info ? splq_rt_cgroup(b, cfg->name) : NULL;
+	long long oom = cgroup ? splq_oom_kills(cgroup) : -1;
 	if (splq_session_send(&s, sock, cfg->name, x, cfg->qrexec_timeout_s, err) < 0) {
 		close(sock);
 		return -1;
 	}
-	return splq_session_run(&s, NULL, status, &signo, err);
+	int r = splq_session_run(&s, NULL, status, &signo, err);
+	if (r == 0 && oom >= 0 && *status == 128 + SIGKILL)
+		x->info->oom = splq_oom_kills(cgroup) > oom;
+	return r;
 }
 
 static int native_wait(struct splq_backend *b, const char *name, long timeout_ms, int *status,
@@ -114,6 +122,18 @@ static int native_wait(struct splq_backend *b, const char *name, long timeout_ms
 		kill(sup, SIGUSR2);
 	while (waitpid(sup, NULL, 0) < 0 && errno == EINTR)
 		;
+	/* its supervisor told the qube's OOM kills before its cgroup went */
+	if (n->first_oom >= 0) {
+		char buf[32];
+		ssize_t k = read(n->first_oom, buf, sizeof(buf) - 1);
+		close(n->first_oom);
+		n->first_oom = -1;
+		if (k > 0 && r == 0 && n->first_info && *status == 128 + SIGKILL) {
+			buf[k] = 0;
+			n->first_info->oom = atoll(buf) > 0;
+		}
+	}
+	n->first_info = NULL;
 	splq_rt_wait_halted(b, name);
 	return r;
 }
@@ -181,6 +201,8 @@ static int native_volumes_remove(struct splq_backend *b, const struct splq_vm_co
 	/* the volumes go as far as they can even if the runtime folder cannot */
 	int r = splq_rm_rf(dir, err);
 	if (splq_volume_remove(b->home, cfg, r < 0 ? &ignored : err) < 0 || r < 0)
+		return -1;
+	if (splq_qubelog_remove(b->home, cfg->name, err) < 0)
 		return -1;
 	/* the qube is gone: no start or stop can want its locks */
 	cleanup_free char *lock = splq_strdup_printf("%s/locks/%s", b->run, cfg->name);
@@ -340,10 +362,88 @@ static int native_host_resources(struct splq_backend *b, struct splq_host_resour
 	return 0;
 }
 
+/* Copy what src holds from where it is to its end to fd, filtered. */
+static int copy_log(int src, int fd, bool filter, const char *name, struct splq_error *err)
+{
+	static char buf[65536];
+	for (;;) {
+		ssize_t n = read(src, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return 0;
+		if (filter)
+			splq_filter_escapes(buf, (size_t)n);
+		for (ssize_t off = 0; off < n;) {
+			ssize_t w = write(fd, buf + off, (size_t)(n - off));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				return splq_fail_errno(err, SPLQ_E_NOSPACE, errno,
+				                       "cannot write the log of '%s'", name);
+			off += w;
+		}
+	}
+}
+
+static int open_log(struct splq_backend *b, const char *file)
+{
+	cleanup_free char *path = splq_strdup_printf("%s/%s/%s", b->home, SPLQ_QUBELOG_DIR, file);
+	return open(path, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+}
+
+/* Is fd no longer the file that file names (the log was rotated)? */
+static bool log_moved(struct splq_backend *b, int fd, const char *file)
+{
+	cleanup_free char *path = splq_strdup_printf("%s/%s/%s", b->home, SPLQ_QUBELOG_DIR, file);
+	struct stat a, p;
+	if (fstat(fd, &a) < 0 || lstat(path, &p) < 0)
+		return true;
+	return a.st_ino != p.st_ino || a.st_dev != p.st_dev;
+}
+
+static int native_logs(struct splq_backend *b, const char *name, int fd, int filter, bool follow,
+                       struct splq_error *err)
+{
+	bool filt = filter > 0 || (filter < 0 && isatty(fd));
+	struct splq_qubelog_names nm;
+	splq_qubelog_names(name, &nm);
+	/* the rotated part first */
+	cleanup_close int prev = open_log(b, nm.prev);
+	if (prev >= 0 && copy_log(prev, fd, filt, name, err) < 0)
+		return -1;
+	cleanup_close int cur = open_log(b, nm.cur);
+	if (cur >= 0 && copy_log(cur, fd, filt, name, err) < 0)
+		return -1;
+	while (follow) {
+		/* asked first: once its supervisor is gone, the file holds
+		 * everything it will ever get */
+		bool running = splq_rt_locked(b, name);
+		if (cur >= 0 && copy_log(cur, fd, filt, name, err) < 0)
+			return -1;
+		if (cur < 0 || log_moved(b, cur, nm.cur)) {
+			/* rotated: the rest of the old file, then the new one */
+			if (cur >= 0 && copy_log(cur, fd, filt, name, err) < 0)
+				return -1;
+			if (cur >= 0)
+				close(cur);
+			cur = open_log(b, nm.cur);
+			if (cur >= 0 && copy_log(cur, fd, filt, name, err) < 0)
+				return -1;
+		}
+		if (!running)
+			break;
+		poll(NULL, 0, 100);
+	}
+	return 0;
+}
+
 static void native_free(struct splq_backend *b)
 {
 	if (!b)
 		return;
+	if (((struct splq_native *)b)->first_oom >= 0)
+		close(((struct splq_native *)b)->first_oom);
 	free(((struct splq_native *)b)->first);
 	free(b->home);
 	free(b->run);
@@ -364,6 +464,7 @@ static const struct splq_backend_ops native_ops = {
     .wait = native_wait,
     .shutdown = native_shutdown,
     .kill = native_kill,
+    .logs = native_logs,
     .free = native_free,
 };
 
@@ -375,6 +476,7 @@ int splq_backend_native_new(const char *home, const char *run, struct splq_backe
 	n->base.home = splq_xstrdup(home);
 	n->base.run = splq_xstrdup(run);
 	n->first_sup = -1;
+	n->first_oom = -1;
 	*out = &n->base;
 	return 0;
 }

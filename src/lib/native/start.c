@@ -43,6 +43,7 @@
 #include "control.h"
 #include "cpus.h"
 #include "image.h"
+#include "qubelog.h"
 #include "rootfs.h"
 #include "rootmnt.h"
 #include "runtime.h"
@@ -157,6 +158,12 @@ struct start_plan {
 	char *cgroup;  /* the leaf of its cgroups (splq_rt_cgroup) */
 	char *commit;  /* TemplateVM: the generation its supervisor makes current */
 	char *prev;    /* TemplateVM: the generation current before */
+	/* the qube's log (qubelog.h): its folder, and a pipe whose write end
+	 * becomes pid 1's stdout and stderr and whose read end the
+	 * supervisor reads */
+	int log_dir;
+	int log_r, log_w;
+	int oom_w; /* a disposable's: its supervisor tells its OOM kills here */
 };
 
 /* The control socket, bound on the host before the qube's root is
@@ -220,11 +227,14 @@ static void qube_init(struct splq_backend *b, struct start_plan *p)
 	splq_rt_passed_env(env, 4);
 	/* fds: 3 the control socket (kept), 4 splq-init, 5 the report pipe,
 	 * 6 a disposable's first connection (kept) */
+	/* and 1, 2: the write end of the log pipe (kept) */
 	int c = fcntl(control, F_DUPFD_CLOEXEC, 10), i = fcntl(p->init_fd, F_DUPFD_CLOEXEC, 10),
 	    r = fcntl(p->report_fd, F_DUPFD_CLOEXEC, 10),
-	    o = p->once_fd >= 0 ? fcntl(p->once_fd, F_DUPFD_CLOEXEC, 10) : 0;
-	if (c < 0 || i < 0 || r < 0 || o < 0 || dup3(c, 3, 0) < 0 || dup3(i, 4, O_CLOEXEC) < 0 ||
-	    dup3(r, 5, O_CLOEXEC) < 0 || (p->once_fd >= 0 && dup3(o, 6, 0) < 0)) {
+	    o = p->once_fd >= 0 ? fcntl(p->once_fd, F_DUPFD_CLOEXEC, 10) : 0,
+	    lo = fcntl(p->log_w, F_DUPFD_CLOEXEC, 10);
+	if (c < 0 || i < 0 || r < 0 || o < 0 || lo < 0 || dup3(c, 3, 0) < 0 ||
+	    dup3(i, 4, O_CLOEXEC) < 0 || dup3(r, 5, O_CLOEXEC) < 0 ||
+	    (p->once_fd >= 0 && dup3(o, 6, 0) < 0) || dup3(lo, 1, 0) < 0 || dup3(lo, 2, 0) < 0) {
 		splq_fail_errno(&err, SPLQ_E_INTERNAL, errno, "arrange descriptors");
 		goto fail;
 	}
@@ -281,27 +291,60 @@ static void qube_supervisor(struct splq_backend *b, struct start_plan *p, int lo
 		report_error(p->report_fd, &err);
 
 	cleanup_free char *dir = splq_rt_dir(b, cfg->name);
-	char pidtext[16], timeout[16];
+	char pidtext[16], timeout[16], fdtext[2][16];
 	snprintf(pidtext, sizeof(pidtext), "%d", (int)pid);
 	snprintf(timeout, sizeof(timeout), "%ld", cfg->shutdown_timeout_s);
 	cleanup_free char *link = p->commit ? splq_volume_root_link(b->home, cfg->name) : NULL;
 	cleanup_free char *target =
 	    p->commit ? splq_strdup_printf("roots/%s", strrchr(p->commit, '/') + 1) : NULL;
-	char *argv[] = {"splq-init", "--supervise", p->cgroup, dir, pidtext,
-	                timeout,     link,          target,    NULL};
-	/* the locks live as long as the supervisor: its life lock, and the
-	 * lease of its uid range (userns.h) beside it */
-	if (dup3(range_fd, lock_fd + 1, 0) < 0)
-		_exit(1);
+	/* pid 1 has the log pipe's write end: the supervisor keeps none */
+	close(p->log_w);
+	/* what the supervisor keeps, from lock_fd on: its life lock, the
+	 * lease of its uid range (userns.h), the logs folder, the log pipe's
+	 * read end, and a disposable's OOM report pipe */
+	int keep[] = {range_fd, p->log_dir, p->log_r, p->oom_w};
+	int nkeep = p->oom_w >= 0 ? 4 : 3;
+	for (int k = 0; k < nkeep; k++)
+		if ((keep[k] = fcntl(keep[k], F_DUPFD_CLOEXEC, lock_fd + 1 + nkeep)) < 0)
+			_exit(1);
+	for (int k = 0; k < nkeep; k++)
+		if (dup3(keep[k], lock_fd + 1 + k, 0) < 0)
+			_exit(1);
+	for (int k = 0; k < 2; k++)
+		snprintf(fdtext[k], sizeof(fdtext[k]), "%d", lock_fd + 2 + k);
+	struct splq_supervise s = {.cgroup = p->cgroup,
+	                           .rundir = dir,
+	                           .pid = pid,
+	                           .timeout = (unsigned)cfg->shutdown_timeout_s,
+	                           .link = link,
+	                           .target = target,
+	                           .name = cfg->name,
+	                           .log_dir = lock_fd + 2,
+	                           .log_fd = lock_fd + 3,
+	                           .oom_fd = p->oom_w >= 0 ? lock_fd + 4 : -1};
+	char *argv[] = {"splq-init",
+	                "--supervise",
+	                p->cgroup,
+	                dir,
+	                pidtext,
+	                timeout,
+	                "--log",
+	                fdtext[0],
+	                (char *)cfg->name,
+	                fdtext[1],
+	                link ? "--commit" : NULL,
+	                link,
+	                target,
+	                NULL};
 	fcntl(lock_fd, F_SETFD, 0);
 	syscall(SYS_close_range, 3, lock_fd - 1, 0);
 	/* A disposable's splq waits for this process: it supervises as it
 	 * is.  A lasting qube's supervisor becomes the small splq-init. */
 	int init_fd = p->first ? -1 : open_init_binary(&err);
-	syscall(SYS_close_range, lock_fd + 2, ~0U, init_fd >= 0 ? CLOSE_RANGE_CLOEXEC : 0);
+	syscall(SYS_close_range, lock_fd + 1 + nkeep, ~0U, init_fd >= 0 ? CLOSE_RANGE_CLOEXEC : 0);
 	if (init_fd >= 0)
 		syscall(SYS_execveat, init_fd, "", argv, environ, AT_EMPTY_PATH);
-	_exit(splq_supervise(p->cgroup, dir, pid, (unsigned)cfg->shutdown_timeout_s, link, target));
+	_exit(splq_supervise(&s));
 }
 
 /* The seccomp program: one per variant (io_uring refused or allowed),
@@ -510,6 +553,24 @@ static int prepare(struct splq_backend *b, struct start_plan *p, char **paths,
 	return p->init_fd < 0 ? -1 : 0;
 }
 
+/* The log pipe (see start_plan) and, with oom_r, a disposable's OOM
+ * report pipe: its read end in *oom_r. */
+static int log_pipes(struct start_plan *p, int *oom_r, struct splq_error *err)
+{
+	int fd[2];
+	if (pipe2(fd, O_CLOEXEC) < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "pipe");
+	p->log_r = fd[0];
+	p->log_w = fd[1];
+	if (oom_r) {
+		if (pipe2(fd, O_CLOEXEC) < 0)
+			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "pipe");
+		*oom_r = fd[0];
+		p->oom_w = fd[1];
+	}
+	return 0;
+}
+
 static void block_stop_signals(sigset_t *old)
 {
 	sigset_t set;
@@ -574,8 +635,12 @@ int splq_native_start(struct splq_backend *b, const struct splq_vm_config *cfg,
 	                       .once_fd = -1,
 	                       .cgroup = cgroup,
 	                       .cg = {.dir_fd = -1},
-	                       .sup = {.dir_fd = -1}};
-	int once[2] = {-1, -1};
+	                       .sup = {.dir_fd = -1},
+	                       .log_dir = -1,
+	                       .log_r = -1,
+	                       .log_w = -1,
+	                       .oom_w = -1};
+	int once[2] = {-1, -1}, oom_r = -1;
 	p.fs.userns_fd = -1;
 	p.fs.private_fd = -1;
 	p.fs.root_fd = -1;
@@ -585,10 +650,13 @@ int splq_native_start(struct splq_backend *b, const struct splq_vm_config *cfg,
 	int r = -1;
 	if (prepare(b, &p, paths, err) < 0 || splq_cgroup_supervisor_entry(cgroup, &p.sup, err) < 0)
 		goto out;
-	if (pipe2(pipefd, O_CLOEXEC) < 0) {
-		splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "pipe");
+	if (pipe2(pipefd, O_CLOEXEC) < 0 || log_pipes(&p, first ? &oom_r : NULL, err) < 0) {
+		if (pipefd[0] < 0)
+			splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "pipe");
 		goto out;
 	}
+	if ((p.log_dir = splq_qubelog_dir(b->home, err)) < 0)
+		goto out;
 	p.report_fd = pipefd[1];
 	if (first) {
 		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, once) < 0) {
@@ -631,6 +699,10 @@ int splq_native_start(struct splq_backend *b, const struct splq_vm_config *cfg,
 		once[0] = -1; /* the session's */
 		snprintf(n->first_name, sizeof(n->first_name), "%s", cfg->name);
 		n->first_sup = sup;
+		if (n->first_oom >= 0)
+			close(n->first_oom);
+		n->first_oom = splq_steal_fd(&oom_r);
+		n->first_info = first->info;
 	}
 	r = 0;
 out:
@@ -660,6 +732,16 @@ out:
 		if (once[i] >= 0)
 			close(once[i]);
 	}
+	if (p.log_r >= 0)
+		close(p.log_r);
+	if (p.log_w >= 0)
+		close(p.log_w);
+	if (p.log_dir >= 0)
+		close(p.log_dir);
+	if (p.oom_w >= 0)
+		close(p.oom_w);
+	if (oom_r >= 0)
+		close(oom_r);
 	if (p.fs.userns_fd >= 0)
 		close(p.fs.userns_fd);
 	if (p.fs.private_fd >= 0)

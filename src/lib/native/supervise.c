@@ -2,14 +2,21 @@
 #include "supervise.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "../tree.h"
 #include "../util.h"
 #include "cgroup.h"
+#include "oom.h"
+#include "qubelog.h"
+
+#define LOG_CHUNK 65536
 
 /* Make link point at target, atomically. */
 static void commit(const char *link, const char *target)
@@ -21,12 +28,33 @@ static void commit(const char *link, const char *target)
 		unlink(tmp);
 }
 
-int splq_supervise(const char *name, const char *rundir, pid_t pid, unsigned timeout,
-                   const char *link, const char *target)
+/* Move what the log pipe *fd holds into the log; at its end (no writer
+ * left) or on an error, close it.  With drain, until it holds no more. */
+static void pump_log(struct splq_qubelog *log, int *fd, bool drain)
+{
+	static char buf[LOG_CHUNK];
+	do {
+		ssize_t n = read(*fd, buf, sizeof(buf));
+		if (n > 0) {
+			splq_qubelog_write(log, buf, (size_t)n);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0 || errno != EAGAIN) {
+			close(*fd);
+			*fd = -1;
+		}
+		return;
+	} while (drain);
+}
+
+int splq_supervise(const struct splq_supervise *s)
 {
 	signal(SIGINT, SIG_IGN);
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN); /* a disposable's splq may be gone: oom_fd */
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
@@ -34,30 +62,60 @@ int splq_supervise(const char *name, const char *rundir, pid_t pid, unsigned tim
 	sigaddset(&set, SIGUSR2);
 	sigaddset(&set, SIGALRM);
 	sigprocmask(SIG_BLOCK, &set, NULL);
+	int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	struct splq_qubelog log;
+	int fd = s->log_fd;
+	splq_qubelog_init(&log, s->name ? s->log_dir : -1, s->name ? s->name : "", 0);
+	if (fd >= 0)
+		fcntl(fd, F_SETFL, O_NONBLOCK);
 	int status = 1 << 8;
 	for (;;) {
-		pid_t r = waitpid(pid, &status, WNOHANG);
-		if (r == pid || (r < 0 && errno != EINTR))
+		pid_t r = waitpid(s->pid, &status, WNOHANG);
+		if (r == s->pid || (r < 0 && errno != EINTR))
 			break;
-		siginfo_t si;
-		int sig = sigwaitinfo(&set, &si);
-		if (sig == SIGUSR1) {
-			/* splq shutdown sends the qube's shutdown_timeout as it
-			 * is now (sigqueue); a bare SIGUSR1 takes the one of the
-			 * start */
-			unsigned t = timeout;
-			if (si.si_code == SI_QUEUE && si.si_value.sival_int > 0)
+		struct pollfd p[2] = {{.fd = sfd, .events = POLLIN}, {.fd = fd, .events = POLLIN}};
+		int sig = 0;
+		/* splq shutdown sends the qube's shutdown_timeout as it is now
+		 * (sigqueue); a bare SIGUSR1 takes the one of the start */
+		unsigned t = s->timeout;
+		if (sfd < 0) {
+			siginfo_t si;
+			sig = sigwaitinfo(&set, &si);
+			if (sig == SIGUSR1 && si.si_code == SI_QUEUE && si.si_value.sival_int > 0)
 				t = (unsigned)si.si_value.sival_int;
-			kill(pid, SIGTERM);
+		} else if (poll(p, 2, -1) > 0) {
+			struct signalfd_siginfo si;
+			if (p[0].revents && read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				sig = (int)si.ssi_signo;
+				if (si.ssi_code == SI_QUEUE && si.ssi_int > 0)
+					t = (unsigned)si.ssi_int;
+			}
+			if (fd >= 0 && p[1].revents)
+				pump_log(&log, &fd, false);
+		}
+		if (sig == SIGUSR1) {
+			kill(s->pid, SIGTERM);
 			alarm(t);
 		} else if (sig == SIGALRM || sig == SIGUSR2) {
-			kill(pid, SIGKILL);
+			kill(s->pid, SIGKILL);
 		}
 	}
+	if (s->oom_fd >= 0) {
+		char line[32];
+		int n = snprintf(line, sizeof(line), "%lld\n", splq_oom_kills(s->cgroup));
+		(void)!write(s->oom_fd, line, (size_t)n);
+		close(s->oom_fd);
+	}
 	struct splq_error err;
-	splq_cgroup_destroy(name, 10000, &err);
-	if (link)
-		commit(link, target);
-	splq_rm_rf(rundir, &err);
+	splq_cgroup_destroy(s->cgroup, 10000, &err);
+	/* every process of the qube is gone: what its pipes hold is all */
+	if (fd >= 0)
+		pump_log(&log, &fd, true);
+	splq_qubelog_close(&log);
+	if (s->link)
+		commit(s->link, s->target);
+	splq_rm_rf(s->rundir, &err);
+	if (sfd >= 0)
+		close(sfd);
 	return splq_exit_code(status);
 }

@@ -6,6 +6,10 @@
  * after timeout), SIGUSR2 kills pid 1 at once; SIGINT,
  * SIGTERM and SIGHUP are ignored, so the clean-up always happens.
  *
+ * Meanwhile it writes the qube's log (qubelog.h): the bytes that come out
+ * of the read end of the qube's log pipe, until pid 1 has ended and every
+ * process of the qube with it (then what the pipe still holds).
+ *
  * A running qube's supervisor is splq-init --supervise (small and static);
  * a disposable's is the process splq forked, which its splq waits for. */
 #ifndef SPLQ_NATIVE_SUPERVISE_H
@@ -13,8 +17,21 @@
 
 #include <sys/types.h>
 
-/* Returns pid 1's exit code.  link and target may be NULL. */
-int splq_supervise(const char *name, const char *rundir, pid_t pid, unsigned timeout,
-                   const char *link, const char *target);
+struct splq_supervise {
+	const char *cgroup;        /* the qube's cgroup leaf */
+	const char *rundir;        /* its runtime folder */
+	pid_t pid;                 /* its pid 1 */
+	unsigned timeout;          /* seconds from SIGUSR1 to SIGKILL */
+	const char *link, *target; /* a TemplateVM's commit, or NULL */
+	const char *name;          /* the qube, for its log */
+	int log_dir;               /* the logs folder (qubelog.h), -1: no log */
+	int log_fd;                /* the read end of the log pipe, -1: none */
+	int oom_fd;                /* -1, or: when pid 1 has ended, the qube's OOM-kill
+	                            * count (oom.h) goes here as a decimal line, before
+	                            * its cgroup goes (a disposable's splq reads it) */
+};
+
+/* Returns pid 1's exit code. */
+int splq_supervise(const struct splq_supervise *s);
 
 #endif
