@@ -15,7 +15,7 @@
 
 #include "error.h"
 #include "model.h"
-#include "ops.h"
+#include "ops/ops.h"
 
 #define SPLQ_VERSION "0.1.0"
 

@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ops.h"
+#include "ops/ops.h"
 #include "tree.h"
 #include "util.h"
 

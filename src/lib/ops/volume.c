@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ops_internal.h"
+#include "internal.h"
 #include "util.h"
 
 void splq_volume_info_clear(struct splq_volume_info *v)

@@ -2,7 +2,7 @@
  * nothing, so it is not audited (as ls, prefs and audit log are not). */
 #include "ops.h"
 
-#include "ops_internal.h"
+#include "internal.h"
 
 int splq_op_logs(struct splq_ctx *ctx, const char *name, int fd, int filter, bool follow,
                  struct splq_error *err)

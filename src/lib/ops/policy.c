@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "ops_internal.h"
+#include "internal.h"
 #include "policy/policy.h"
 #include "util.h"
 

@@ -17,7 +17,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "ops_internal.h"
+#include "internal.h"
 #include "util.h"
 
 #define AUDIT_ARGS_MAX 200

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "backend.h"
-#include "ops_internal.h"
+#include "internal.h"
 #include "util.h"
 
 /* ---------- property checks ---------- */

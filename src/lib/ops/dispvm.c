@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ops_internal.h"
+#include "internal.h"
 #include "util.h"
 
 #define DISP_TRIES 100
