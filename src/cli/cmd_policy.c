@@ -1,5 +1,5 @@
 /* splq command line: policy, policy eval and policy check.  Loading goes
- * through the ops (ops_policy.c); deciding and the decision's text are the
+ * through the ops (ops/qrexec_policy.c); deciding and the decision's text are the
  * policy library's pure functions (policy/policy.h). */
 #include "cli.h"
 

@@ -1,4 +1,4 @@
-/* Unit tests for the ops layer (src/lib/ops.c), over a real store and audit
+/* Unit tests for the ops layer (src/lib/ops/), over a real store and audit
  * log in a scratch SPLQ_HOME and a fake backend that keeps its qubes'
  * power states and volumes in memory and records what it was asked. */
 #include <setjmp.h>

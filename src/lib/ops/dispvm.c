@@ -4,7 +4,6 @@
 #include "ops.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,30 +17,6 @@
 
 #define DISP_TRIES 100
 
-/* ---------- disposable templates ---------- */
-
-int splq_ops_dvm_check(struct splq_ctx *ctx, const struct splq_qube *d, const char *what,
-                       struct splq_error *err)
-{
-	if (d->klass == SPLQ_CLASS_TEMPLATEVM)
-		return 0;
-	if (d->klass == SPLQ_CLASS_APPVM) {
-		if (splq_ops_prop_true(ctx, d, "template_for_dispvms"))
-			return 0;
-		return splq_fail(err, SPLQ_E_VALUE,
-		                 "qube '%s' cannot be %s: it is an AppVM without "
-		                 "template_for_dispvms=True",
-		                 d->name, what);
-	}
-	return splq_fail(err, SPLQ_E_VALUE,
-	                 "qube '%s' cannot be %s: it is a%s %s, not a TemplateVM or an AppVM with "
-	                 "template_for_dispvms=True",
-	                 d->name, what, d->klass == SPLQ_CLASS_ADMINVM ? "n" : "",
-	                 splq_class_name(d->klass));
-}
-
-/* ---------- disposables ---------- */
-
 static int disp_name(char *name, struct splq_error *err)
 {
 	unsigned short r;
@@ -54,63 +29,6 @@ static int disp_name(char *name, struct splq_error *err)
 }
 
 /* Make the DispVM's row (its own transaction), name filled in q. */
-/* A process's identity that survives pid reuse: "<pid> <start time>"
- * (the start time in clock ticks since boot, field 22 of its stat). */
-static bool process_id(pid_t pid, char *out, size_t max)
-{
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = 0;
-	/* the command name, in parentheses, may hold spaces: skip past it */
-	char *p = strrchr(buf, ')');
-	for (int field = 2; p && field < 22; field++)
-		p = strchr(p + 1, ' ');
-	if (!p)
-		return false;
-	snprintf(out, max, "%d %llu", (int)pid, strtoull(p + 1, NULL, 10));
-	return true;
-}
-
-/* Is the splq that made a disposable (its splq.owner feature) gone? */
-static bool owner_gone(struct splq_ctx *ctx, const char *qube)
-{
-	cleanup_free char *owner = NULL;
-	char now[64];
-	if (splq_store_feature_get(ctx->store, qube, DISP_OWNER, &owner, NULL) < 0)
-		return false;
-	return !process_id((pid_t)atoi(owner), now, sizeof(now)) || strcmp(now, owner) != 0;
-}
-
-int splq_ops_reap_disposables(struct splq_ctx *ctx)
-{
-	struct splq_qube *list = NULL;
-	int n = 0;
-	if (splq_store_qube_list(ctx->store, &list, &n, NULL) < 0)
-		return -1;
-	for (int i = 0; i < n; i++) {
-		struct splq_qube *q = &list[i];
-		struct splq_error err = {0};
-		cleanup_vmcfg struct splq_ops_vmcfg v = {0};
-		if (q->klass != SPLQ_CLASS_DISPVM || splq_ops_power_of(ctx, q) != SPLQ_HALTED ||
-		    !owner_gone(ctx, q->name))
-			continue;
-		int rc = splq_ops_vmcfg_build(ctx, q, &v, &err) < 0
-		             ? -1
-		             : splq_ops_remove_qube(ctx, &v, true, &err);
-		splq_ops_audit_done(ctx, "remove", q->name, "disposable left by an ended splq",
-		                    "ok", rc, &err);
-	}
-	splq_qube_list_free(list, n);
-	return 0;
-}
-
 static int disp_add(struct splq_ctx *ctx, const struct splq_qube *d, struct splq_qube *q,
                     struct splq_error *err)
 {
@@ -144,7 +62,7 @@ static int disp_add(struct splq_ctx *ctx, const struct splq_qube *d, struct splq
 	    splq_ops_copy_qube_data(ctx, d, q->name, SPLQ_CLASS_DISPVM, skip, false, err) < 0 ||
 	    splq_store_tag_add(ctx->store, q->name, "disp-created-by-dom0", err) < 0 ||
 	    splq_store_tag_add(ctx->store, q->name, "created-by-dom0", err) < 0 ||
-	    (process_id(getpid(), owner, sizeof(owner)) &&
+	    (splq_ops_process_id(getpid(), owner, sizeof(owner)) &&
 	     splq_store_feature_set(ctx->store, q->name, DISP_OWNER, owner, err) < 0) ||
 	    splq_store_commit(ctx->store, err) < 0) {
 		splq_store_rollback(ctx->store);

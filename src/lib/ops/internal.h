@@ -1,10 +1,13 @@
-/* splq: what the ops files (ops.c, ops_dispvm.c, ops_prefs.c) share and
- * nothing outside them uses.  ops.c holds these helpers unless said
- * otherwise. */
+/* splq: what the ops files share and nothing outside them uses; common.c
+ * holds all of it.  Each other file of the layer holds one group of
+ * operations and calls only these and the layers below, never another
+ * ops file. */
 #ifndef SPLQ_OPS_INTERNAL_H
 #define SPLQ_OPS_INTERNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
 
 #include "ops.h"
 
@@ -16,6 +19,10 @@
 	(err) = &_local_err
 
 #define cleanup_qube __attribute__((cleanup(splq_qube_clear)))
+
+/* The longest args string an audit entry keeps (longer ones end in
+ * "..."). */
+#define AUDIT_ARGS_MAX 200
 
 bool splq_ops_streq(const char *a, const char *b);
 /* Does the property exist for qubes of class c? */
@@ -47,13 +54,13 @@ int splq_ops_prop_get(struct splq_ctx *ctx, const struct splq_qube *q, const cha
 /* A numeric property, or dflt when the qube's class does not have it. */
 int splq_ops_prop_long(struct splq_ctx *ctx, const struct splq_qube *q, const char *prop, long dflt,
                        long *out, struct splq_error *err);
-/* Is a bool property True?  false when the class lacks it or it cannot
- * be read. */
 #define DOM0 "dom0"
 
 /* A global property (dom0's, as qubes-prefs has them); "" when unset. */
 int splq_ops_global_get(struct splq_ctx *ctx, const char *prop, char **value,
                         struct splq_error *err);
+/* Is a bool property True?  false when the class lacks it or it cannot
+ * be read. */
 bool splq_ops_prop_true(struct splq_ctx *ctx, const struct splq_qube *q, const char *prop);
 
 /* struct splq_vm_config with the strings it points at. */
@@ -69,6 +76,10 @@ void splq_ops_vmcfg_clear(struct splq_ops_vmcfg *v);
 /* The backend's view of qube q, from the store. */
 int splq_ops_vmcfg_build(struct splq_ctx *ctx, const struct splq_qube *q, struct splq_ops_vmcfg *v,
                          struct splq_error *err);
+/* The root of a qube that uses template tname: sets v->root_of and
+ * v->root_base (not v->c's). */
+int splq_ops_vmcfg_set_root(struct splq_ctx *ctx, struct splq_ops_vmcfg *v, const char *tname,
+                            struct splq_error *err);
 
 /* The size of volume vol (an index of splq_volume_names) of qube q: set,
  * or the default.  A disposable's sizes are its dvm's, an AppVM's root is
@@ -89,7 +100,7 @@ int splq_ops_copy_qube_data(struct splq_ctx *ctx, const struct splq_qube *src, c
 int splq_ops_remove_qube(struct splq_ctx *ctx, const struct splq_ops_vmcfg *v, bool missing_ok,
                          struct splq_error *err);
 
-/* ops_prefs.c: property checks, shared with create. */
+/* Property checks, shared by create and prefs. */
 /* The property named prop, or SPLQ_E_NOTFOUND. */
 const struct splq_prop_def *splq_ops_prop_def(const char *prop, struct splq_error *err);
 /* May property def of a qube (name, class, running) change at all? */
@@ -104,15 +115,18 @@ int splq_ops_prop_value_check(struct splq_ctx *ctx, enum splq_class klass,
                               const struct splq_prop_def *def, const char *value,
                               struct splq_error *err);
 
-/* ops_dispvm.c: a qube usable as the source of disposables: a TemplateVM,
+/* A qube usable as the source of disposables: a TemplateVM,
  * or an AppVM with template_for_dispvms=True.  what: the role it is
  * checked for, for the message ("a default_dispvm"). */
 int splq_ops_dvm_check(struct splq_ctx *ctx, const struct splq_qube *d, const char *what,
                        struct splq_error *err);
-/* ops_dispvm.c: remove the halted disposables whose splq ended without
- * removing them (killed by SIGKILL, a crash): each names the splq that
- * made it in its feature splq.owner. */
+/* Remove the halted disposables whose splq ended without removing them
+ * (killed by SIGKILL, a crash): each names the splq that made it in its
+ * feature splq.owner, a splq_ops_process_id. */
 #define DISP_OWNER "splq.owner"
 int splq_ops_reap_disposables(struct splq_ctx *ctx);
+/* A process's identity that survives pid reuse, "<pid> <start time>",
+ * into out (max bytes); false when the process is gone. */
+bool splq_ops_process_id(pid_t pid, char *out, size_t max);
 
 #endif

@@ -12,11 +12,11 @@
 #include "store.h"
 
 struct splq_ctx {
-	char *home;		   /* $SPLQ_HOME or /var/lib/splq */
-	char *run;		   /* $SPLQ_RUN or /run/splq */
+	char *home; /* $SPLQ_HOME or /var/lib/splq */
+	char *run;  /* $SPLQ_RUN or /run/splq */
 	struct splq_store *store;
 	struct splq_backend *backend;
-	char actor[32];		   /* "uid:N" */
+	char actor[32]; /* "uid:N" */
 };
 
 /* Refuses anyone but root (SPLQ_E_PERM) before touching anything. */
@@ -40,9 +40,9 @@ int splq_op_template_create(struct splq_ctx *ctx, const char *name, const char *
  * sizes (here and for templates): volume=size pairs, "private"="64M",
  * for volumes that do not take the default size. */
 int splq_op_create(struct splq_ctx *ctx, const char *name, enum splq_class klass,
-		   const char *template, const char *label, const struct splq_prop_assign *props,
+                   const char *template, const char *label, const struct splq_prop_assign *props,
                    int nprops, const struct splq_prop_assign *sizes, int nsizes,
-		  struct splq_error *err);
+                   struct splq_error *err);
 int splq_op_clone(struct splq_ctx *ctx, const char *src, const char *dst, struct splq_error *err);
 int splq_op_remove(struct splq_ctx *ctx, const char *name, struct splq_error *err);
 
@@ -52,18 +52,18 @@ int splq_op_start(struct splq_ctx *ctx, const char *name, struct splq_error *err
 int splq_op_autostart_list(struct splq_ctx *ctx, char ***names, int *n, struct splq_error *err);
 /* timeout_s: seconds before the kill, this once (0: the qube's
  * shutdown_timeout as it is now). */
-int splq_op_shutdown(struct splq_ctx *ctx, const char *name, bool force, bool wait,
-		     long timeout_s, struct splq_error *err);
+int splq_op_shutdown(struct splq_ctx *ctx, const char *name, bool force, bool wait, long timeout_s,
+                     struct splq_error *err);
 int splq_op_kill(struct splq_ctx *ctx, const char *name, struct splq_error *err);
 /* Starts the qube if halted.  x->user NULL means its default_user. */
 int splq_op_run(struct splq_ctx *ctx, const char *name, struct splq_exec *x, int *status,
-		struct splq_error *err);
+                struct splq_error *err);
 /* A disposable from dvm (a TemplateVM, or an AppVM with
  * template_for_dispvms=True); NULL takes dom0's default_dispvm.  Runs x,
  * removes everything, returns the command's exit code in *status.
  * timeout_s 0 = none.  name (at least SPLQ_NAME_MAX+1) gets "dispN". */
 int splq_op_dispvm(struct splq_ctx *ctx, const char *dvm, struct splq_exec *x, long timeout_s,
-		   int *status, char *name, struct splq_error *err);
+                   int *status, char *name, struct splq_error *err);
 
 /* The log of qube name (what its --no-wait commands wrote, and its pid
  * 1's messages), oldest first, to fd; with follow, then what it gets until
@@ -122,32 +122,32 @@ struct splq_pref {
 	bool is_default;
 };
 int splq_op_prefs_list(struct splq_ctx *ctx, const char *qube, struct splq_pref **out, int *n,
-		       struct splq_error *err);
+                       struct splq_error *err);
 void splq_prefs_free(struct splq_pref *v, int n);
 int splq_op_prefs_get(struct splq_ctx *ctx, const char *qube, const char *prop,
-		      struct splq_pref *out, struct splq_error *err);
+                      struct splq_pref *out, struct splq_error *err);
 int splq_op_prefs_set(struct splq_ctx *ctx, const char *qube, const char *prop, const char *value,
                       struct splq_error *err);
 int splq_op_prefs_reset(struct splq_ctx *ctx, const char *qube, const char *prop,
-			struct splq_error *err);
+                        struct splq_error *err);
 
 /* tags and features.  The lists are sorted, malloc'ed arrays of malloc'ed
  * strings (free with splq_strv_free); a qube that does not exist is
  * SPLQ_E_NOTFOUND, and so is a feature it does not have. */
 int splq_op_tag_list(struct splq_ctx *ctx, const char *qube, char ***tags, int *n,
-		     struct splq_error *err);
+                     struct splq_error *err);
 int splq_op_tag_add(struct splq_ctx *ctx, const char *qube, const char *tag,
-		    struct splq_error *err);
+                    struct splq_error *err);
 int splq_op_tag_remove(struct splq_ctx *ctx, const char *qube, const char *tag,
-		       struct splq_error *err);
+                       struct splq_error *err);
 int splq_op_feature_list(struct splq_ctx *ctx, const char *qube, char ***names, char ***values,
-			 int *n, struct splq_error *err);
+                         int *n, struct splq_error *err);
 int splq_op_feature_get(struct splq_ctx *ctx, const char *qube, const char *name, char **value,
-			struct splq_error *err);
+                        struct splq_error *err);
 int splq_op_feature_set(struct splq_ctx *ctx, const char *qube, const char *name, const char *value,
                         struct splq_error *err);
 int splq_op_feature_remove(struct splq_ctx *ctx, const char *qube, const char *name,
-			   struct splq_error *err);
+                           struct splq_error *err);
 
 /* The audit log (see audit.h).  log: entries oldest first, filtered by
  * target qube (NULL = all; a removed qube's entries stay) and time (unix
@@ -155,15 +155,15 @@ int splq_op_feature_remove(struct splq_ctx *ctx, const char *qube, const char *n
  * against the store's head; *entries its length, and on SPLQ_E_AUDIT
  * *bad_line the first bad entry. */
 int splq_op_audit_log(struct splq_ctx *ctx, const char *qube, long long since_ms,
-		      struct splq_audit_entry **out, int *n, struct splq_error *err);
+                      struct splq_audit_entry **out, int *n, struct splq_error *err);
 int splq_op_audit_verify(struct splq_ctx *ctx, long long *entries, long long *bad_line,
-			 struct splq_error *err);
+                         struct splq_error *err);
 
-/* The qrexec policy (ops_policy.c; the policy itself: policy/policy.h).
+/* The qrexec policy (ops/qrexec_policy.c; the policy itself: policy/policy.h).
  * dir: $SPLQ_HOME/policy.d, made with splq's default policy
  * (90-splq-default.policy, which denies every call) when it is missing
  * (*dir malloc'ed). */
-#define SPLQ_POLICY_DIR "policy.d"
+#define SPLQ_POLICY_DIR          "policy.d"
 #define SPLQ_POLICY_DEFAULT_FILE "90-splq-default.policy"
 struct splq_policy;
 struct splq_policy_sysinfo;

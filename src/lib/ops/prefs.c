@@ -1,127 +1,14 @@
 /* splq: a qube's properties (prefs), tags and features, and the list of
- * qubes (see ops.h); the property checks that create shares
- * (ops_internal.h). */
+ * qubes (see ops.h).  The property checks, shared with create, are in
+ * common.c. */
 #include "ops.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend.h"
 #include "internal.h"
 #include "util.h"
-
-/* ---------- property checks ---------- */
-
-const struct splq_prop_def *splq_ops_prop_def(const char *prop, struct splq_error *err)
-{
-	const struct splq_prop_def *def = prop ? splq_prop_find(prop) : NULL;
-
-	if (!def)
-		splq_fail(err, SPLQ_E_NOTFOUND, "no such property '%s'", prop ? prop : "");
-	return def;
-}
-
-/* May property def of a qube (name, class, running) change at all? */
-int splq_ops_prop_changeable(const char *qname, enum splq_class klass, bool running,
-                             const struct splq_prop_def *def, struct splq_error *err)
-{
-	if (!splq_ops_class_has(def, klass))
-		return splq_fail(err, SPLQ_E_NOTFOUND, "qube '%s' (%s) has no property '%s'", qname,
-		                 splq_class_name(klass), def->name);
-	if (def->readonly)
-		return splq_fail(err, SPLQ_E_VALUE, "property '%s' is read-only", def->name);
-	if (klass == SPLQ_CLASS_ADMINVM && !splq_ops_streq(def->name, "default_dispvm") &&
-	    !splq_ops_streq(def->name, "default_template"))
-		return splq_fail(err, SPLQ_E_VALUE,
-		                 "only default_dispvm and default_template can be set on dom0, "
-		                 "not '%s'",
-		                 def->name);
-	if (def->needs_halted && running)
-		return splq_fail(err, SPLQ_E_STATE,
-		                 "qube '%s' is running; shut it down first to change '%s'", qname,
-		                 def->name);
-	return 0;
-}
-
-/* memory and vcpus: no more than the host has. */
-static int host_check(struct splq_ctx *ctx, const struct splq_prop_def *def, const char *value,
-                      struct splq_error *err)
-{
-	struct splq_host_resources h;
-	long v = strtol(value, NULL, 10);
-
-	if (ctx->backend->ops->host_resources(ctx->backend, &h, err) < 0)
-		return -1;
-	if (splq_ops_streq(def->name, "vcpus") && v > h.cpus)
-		return splq_fail(err, SPLQ_E_VALUE,
-		                 "vcpus %ld is more than the %ld CPUs this host gives splq", v,
-		                 h.cpus);
-	if (splq_ops_streq(def->name, "memory") && v > h.memory_mib)
-		return splq_fail(err, SPLQ_E_VALUE,
-		                 "memory %ld MiB is more than this host's %ld MiB", v,
-		                 h.memory_mib);
-	return 0;
-}
-
-int splq_ops_memory_check(const char *qname, long memory, long maxmem, struct splq_error *err)
-{
-	if (maxmem != 0 && maxmem < memory)
-		return splq_fail(err, SPLQ_E_VALUE,
-		                 "qube '%s': maxmem %ld MiB (its hard memory limit) cannot be below "
-		                 "memory %ld MiB; raise maxmem, or set it to 0 to make memory the "
-		                 "hard limit",
-		                 qname, maxmem, memory);
-	return 0;
-}
-
-/* Check a canonical value (from splq_prop_parse) for def on a qube. */
-int splq_ops_prop_value_check(struct splq_ctx *ctx, enum splq_class klass,
-                              const struct splq_prop_def *def, const char *value,
-                              struct splq_error *err)
-{
-	cleanup_qube struct splq_qube t = {0};
-
-	if (splq_ops_streq(def->name, "default_user"))
-		return splq_user_name_check(value, err);
-	if (splq_ops_streq(def->name, "memory") || splq_ops_streq(def->name, "vcpus"))
-		return host_check(ctx, def, value, err);
-	if (def->type != SPLQ_PT_VM)
-		return 0;
-	if (splq_ops_streq(def->name, "netvm")) {
-		if (*value)
-			return splq_fail(err, SPLQ_E_VALUE,
-			                 "networking is not available yet: netvm must stay empty");
-		return 0;
-	}
-	bool template = splq_ops_streq(def->name, "template") ||
-	                splq_ops_streq(def->name, "default_template");
-	if (!*value) {
-		if (splq_ops_streq(def->name, "template"))
-			return splq_fail(err, SPLQ_E_VALUE, "property 'template' cannot be empty");
-		return 0;
-	}
-	if (splq_store_qube_get(ctx->store, value, &t, err) < 0) {
-		if (err->code == SPLQ_E_NOTFOUND) {
-			if (template)
-				return splq_fail(err, SPLQ_E_NOTFOUND,
-				                 "template '%s' does not exist", value);
-			return splq_fail(err, SPLQ_E_NOTFOUND, "qube '%s' does not exist", value);
-		}
-		return -1;
-	}
-	/* a disposable's template is its dvm (or a TemplateVM) */
-	if (splq_ops_streq(def->name, "template") && klass == SPLQ_CLASS_DISPVM)
-		return splq_ops_dvm_check(ctx, &t, "the template of a DispVM", err);
-	if (template && t.klass != SPLQ_CLASS_TEMPLATEVM)
-		return splq_fail(err, SPLQ_E_VALUE, "qube '%s' is a%s %s, not a TemplateVM", t.name,
-		                 t.klass == SPLQ_CLASS_APPVM || t.klass == SPLQ_CLASS_ADMINVM ? "n"
-		                                                                              : "",
-		                 splq_class_name(t.klass));
-	if (splq_ops_streq(def->name, "default_dispvm"))
-		return splq_ops_dvm_check(ctx, &t, "a default_dispvm", err);
-	return 0;
-}
 
 /* ---------- list ---------- */
 
