@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "../util.h"
-#include "cgroup.h"
+#include "cgroup_view.h"
 #include "image.h"
 
 static int do_mount(const char *src, const char *target, const char *type, unsigned long flags,
@@ -223,7 +223,7 @@ static int new_mount(const char *type, const char *opts, unsigned attr, int targ
 
 #define RO_ATTR (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)
 
-/* /sys/fs/cgroup: the qube's own cgroups (cgroup.h), read-only. */
+/* /sys/fs/cgroup: the qube's own cgroups (cgroup_view.h), read-only. */
 static int mount_cgroups(int sys, const struct splq_cgroup_view *v, struct splq_error *err)
 {
 	cleanup_close int at = beneath(sys, "fs/cgroup", true, err);

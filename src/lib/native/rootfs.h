@@ -36,7 +36,7 @@
 #include <sys/types.h>
 
 #include "../error.h"
-#include "cgroup.h"
+#include "cgroup_view.h"
 
 struct splq_rootfs {
 	const char *stage;                /* empty directory that becomes / */

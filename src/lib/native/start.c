@@ -40,6 +40,7 @@
 #include "../util.h"
 #include "caps.h"
 #include "cgroup.h"
+#include "cgroup_view.h"
 #include "control.h"
 #include "cpus.h"
 #include "image.h"
