@@ -192,6 +192,9 @@ guest_packages=(
 	libc-bin bash dash coreutils util-linux mount procps findutils grep sed mawk
 	diffutils hostname iproute2 e2fsprogs kmod sqlite3 bats
 	python3-minimal python3.11-minimal ncurses-base ncurses-bin base-files
+	# cc -static: lifecycle.bats builds a tiny root around a program
+	gcc gcc-12 cpp-12 binutils binutils-x86-64-linux-gnu libc6-dev libgcc-12-dev
+	linux-libc-dev libcrypt-dev
 )
 stage=$out/stage
 stage_key="$pkg $pkg_version $(sha256sum tests/kernels/run.sh | cut -c1-16)"
@@ -282,7 +285,18 @@ if [ "$(cat "$stage/.staged" 2>/dev/null || true)" != "$stage_key" ]; then
 	done
 	printf '%s\n' 'root:x:0:0:root:/root:/bin/bash' \
 		'nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin' >"$s/etc/passwd"
-	printf '%s\n' 'root:x:0:' 'tty:x:5:' 'disk:x:6:' 'nogroup:x:65534:' >"$s/etc/group"
+	printf '%s\n' 'root:x:0:' 'tty:x:5:' 'disk:x:6:' 'shadow:x:42:' 'nogroup:x:65534:' \
+		>"$s/etc/group"
+	# A shadow file with a hash in it, as every Debian has: the tests
+	# check that none of it reaches a qube.  (Not a real password's.)
+	(
+		umask 027
+		printf 'root:%s:19700:0:99999:7:::\n' \
+			"\$y\$j9T\$splqguestsalt\$$(head -c 32 /dev/urandom | sha256sum | cut -c1-43)" \
+			>"$s/etc/shadow"
+		printf '%s\n' 'nobody:*:19700:0:99999:7:::' >>"$s/etc/shadow"
+	)
+	chgrp 42 "$s/etc/shadow"
 	echo splq-guest >"$s/etc/hostname"
 	ln -sfn ../proc/self/mounts "$s/etc/mtab"
 	ldconfig -r "$s"
