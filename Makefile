@@ -6,6 +6,8 @@
 #   make bench      splq beside bwrap, unshare, cp+sha256sum (hyperfine)
 #   make fuzz       libFuzzer targets for the parsers (clang)
 #   make install    splq, splq-init and splq-autostart.service under PREFIX
+#   make check-kernels  command-line tests inside Debian 12's kernel under
+#                   qemu, per cgroup layout (slow: not part of make check)
 
 CC ?= cc
 CFLAGS ?= -O2 -g
@@ -72,6 +74,12 @@ check: deps
 	$(MAKE) SANITIZE=1 all unit
 	tests/run-all.sh build build-san
 
+# Not part of check: each layout is a boot under emulation (tests/kernels/run.sh).
+check-kernels: deps
+	scripts/deps.sh kernels
+	$(MAKE) all
+	BUILD=$(BUILD) tests/kernels/run.sh
+
 demo: deps
 	$(MAKE) all
 	BUILD=$(BUILD) scripts/demo.sh
@@ -105,4 +113,4 @@ format:
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all deps unit check demo bench fuzz install format clean
+.PHONY: all deps unit check check-kernels demo bench fuzz install format clean

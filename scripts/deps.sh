@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # splq: install the Debian packages needed to build, test, demo, benchmark
 # and fuzz splq.  Installs only what is missing; quiet when nothing is.
+#   scripts/deps.sh           what `make check` and the others need
+#   scripts/deps.sh kernels   that, and what `make check-kernels` needs
+#                             besides (too big to install for everyone)
 set -euo pipefail
 
 packages=(
@@ -12,6 +15,22 @@ packages=(
 	iproute2 util-linux procps python3
 	e2fsprogs
 )
+
+for group in "$@"; do
+	case $group in
+	kernels)
+		# qemu boots Debian's kernel; static busybox is the initramfs;
+		# kmod's modinfo and depmod read the kernel's modules.  The
+		# kernel package itself is downloaded (apt-get download) by
+		# tests/kernels/run.sh, not installed.
+		packages+=(qemu-system-x86 busybox-static kmod)
+		;;
+	*)
+		echo "deps: unknown group '$group' (known: kernels)" >&2
+		exit 64
+		;;
+	esac
+done
 
 # One dpkg-query for all of them: a package is present when any of its
 # lines (one per architecture) says "install ok installed".

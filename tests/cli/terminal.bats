@@ -198,11 +198,16 @@ sys.stdout.write("small")'
 }
 
 @test "terminal: -t gives a terminal inside: tty, Ctrl-C, Ctrl-Z and fg, the window size and its changes" {
+	# Each line is typed at a prompt, and each key after the shell has
+	# read the line before it: typed ahead, a slow machine's (an emulated
+	# one: make check-kernels) Ctrl-C would reach the shell, not sleep.
+	# The echo's output starts a line, after \r or \n as TERM has it.
 	ptyrun '[{"expect":"\\$ ","timeout":20},
-		{"send":"tty; stty size\r"},{"expect":"/dev/pts/[0-9]+\r\n24 80"},
-		{"send":"sleep 50; echo after-$((1+1))\r"},{"sleep":0.5},{"send":"\u0003"},
-		{"expect":"\\^C","new":true},{"send":"echo shell-goes-on\r"},{"expect":"\rshell-goes-on\r\n"},
-		{"send":"sleep 40\r"},{"sleep":0.5},{"send":"\u001a"},{"expect":"Stopped"},
+		{"send":"tty; stty size\r"},{"expect":"/dev/pts/[0-9]+\r\n24 80\r\n.*\\$ "},
+		{"send":"sleep 50; echo after-$((1+1))\r"},{"expect":"\\)\\)\r\n","new":true},
+		{"sleep":0.5},{"send":"\u0003"},
+		{"expect":"\\^C","new":true},{"send":"echo shell-goes-on\r"},{"expect":"[\r\n]shell-goes-on\r\n.*\\$ "},
+		{"send":"sleep 40\r"},{"expect":"sleep 40\r\n","new":true},{"sleep":0.5},{"send":"\u001a"},{"expect":"Stopped"},
 		{"send":"fg\r"},{"expect":"sleep 40","new":true},{"sleep":0.3},{"send":"\u0003"},
 		{"resize":[45,120]},{"sleep":0.3},{"send":"stty size\r"},{"expect":"45 120"},
 		{"send":"echo $0; exit 7\r"}]' \
@@ -215,8 +220,9 @@ sys.stdout.write("small")'
 	[[ $out != *after-2* ]] # Ctrl-C ended sleep and its list, not the shell
 	[[ $out == *"-bash"* ]]     # no command: the user's login shell
 	# in a disposable, Ctrl-C interrupts the foreground job only
-	ptyrun '[{"expect":"\\$ ","timeout":20},{"send":"sleep 50\r"},{"sleep":0.5},{"send":"\u0003"},
-		{"send":"echo still-here\r"},{"expect":"\rstill-here\r\n"},{"send":"exit 3\r"}]' \
+	ptyrun '[{"expect":"\\$ ","timeout":20},{"send":"sleep 50\r"},{"expect":"sleep 50\r\n","new":true},
+		{"sleep":0.5},{"send":"\u0003"},{"expect":"\\^C","new":true},
+		{"send":"echo still-here\r"},{"expect":"[\r\n]still-here\r\n"},{"send":"exit 3\r"}]' \
 		"$SPLQ" dispvm --template t -t
 	assert_pty_steps
 	[ "$(pty_get exit)" = 3 ]
