@@ -93,10 +93,10 @@ static int stop_qube(struct splq_ctx *ctx, const char *name, bool kill, bool for
 		char t[32] = "";
 
 		if (timeout_s > 0)
-			snprintf(t, sizeof(t), " --timeout %ld", timeout_s);
-		args =
-		    splq_strdup_printf("%s%s%s", force ? " --force" : "", wait ? " --wait" : "", t);
-		memmove(args, args + (*args == ' '), strlen(args) + 1 - (*args == ' '));
+			snprintf(t, sizeof(t), "--timeout %ld", timeout_s);
+		args = splq_strdup_printf("%s%s%s%s%s", force ? "--force" : "",
+		                          force && (wait || *t) ? " " : "", wait ? "--wait" : "",
+		                          wait && *t ? " " : "", t);
 	}
 	if (q.klass == SPLQ_CLASS_ADMINVM) {
 		splq_fail(err, SPLQ_E_STATE, "dom0 cannot be %s: it is the host",
