@@ -47,7 +47,7 @@ int splq_op_policy_dir(struct splq_ctx *ctx, char **dir, struct splq_error *err)
 	file = splq_strdup_printf("%s/%s", tmp, SPLQ_POLICY_DEFAULT_FILE);
 	if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
 		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot make '%s'", tmp);
-	if (splq_write_file(file, default_policy, sizeof(default_policy) - 1, 0644, err) < 0)
+	if (splq_write_file(file, default_policy, sizeof(default_policy) - 1, 0600, err) < 0)
 		return -1;
 	if (rename(tmp, d) < 0 && errno != EEXIST && errno != ENOTEMPTY)
 		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot make '%s'", d);
