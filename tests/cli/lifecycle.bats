@@ -98,7 +98,7 @@ qube_host_pids() {
 @test "the README tour: template, AppVM, run, ls, shutdown, remove" {
 	run --separate-stderr splq template create spl-dev-template --base host
 	assert_status 0
-	run --separate-stderr splq create spl-dev-core --template spl-dev-template --memory 4096 --label blue
+	run --separate-stderr splq create spl-dev-core --template spl-dev-template --memory 1024 --label blue
 	assert_status 0
 
 	run --separate-stderr splq run spl-dev-core -- sh -c 'echo hello from $(hostname)'
@@ -114,7 +114,7 @@ qube_host_pids() {
 	[ "${f[2]}" = Running ]
 	[ "${f[3]}" = blue ]
 	[ "${f[4]}" = spl-dev-template ]
-	[ "${f[5]}" = 4096 ]
+	[ "${f[5]}" = 1024 ]
 
 	run --separate-stderr splq shutdown --wait spl-dev-core
 	assert_status 0

@@ -88,7 +88,7 @@ PROPS=(name label template netvm provides_network memory maxmem vcpus default_us
 
 @test "prefs: the list shows every property with D or -" {
 	make_host_template t
-	splq create q -t t --memory 4096 --label blue
+	splq create q -t t --memory 1024 --label blue
 
 	run --separate-stderr splq prefs q
 	assert_status 0
@@ -106,7 +106,7 @@ PROPS=(name label template netvm provides_network memory maxmem vcpus default_us
 		}
 	done
 	# set ones are -, defaults D, with their values
-	printf '%s\n' "${lines[@]}" | grep -qxE 'memory +- +4096'
+	printf '%s\n' "${lines[@]}" | grep -qxE 'memory +- +1024'
 	printf '%s\n' "${lines[@]}" | grep -qxE 'label +- +blue'
 	printf '%s\n' "${lines[@]}" | grep -qxE 'template +- +t'
 	printf '%s\n' "${lines[@]}" | grep -qxE 'vcpus +D +2'
@@ -125,13 +125,13 @@ PROPS=(name label template netvm provides_network memory maxmem vcpus default_us
 	run --separate-stderr splq prefs q memory
 	assert_status 0
 	[ "$output" = 400 ]
-	run --separate-stderr splq prefs q memory 4096
+	run --separate-stderr splq prefs q memory 1024
 	assert_status 0
 	[ -z "$output" ]
 	run --separate-stderr splq prefs q memory
-	[ "$output" = 4096 ]
+	[ "$output" = 1024 ]
 	run --separate-stderr splq prefs q
-	printf '%s\n' "${lines[@]}" | grep -qxE 'memory +- +4096'
+	printf '%s\n' "${lines[@]}" | grep -qxE 'memory +- +1024'
 
 	run --separate-stderr splq prefs --default q memory
 	assert_status 0
@@ -158,8 +158,8 @@ PROPS=(name label template netvm provides_network memory maxmem vcpus default_us
 	make_host_template t
 	splq create q -t t
 
-	splq prefs q memory 4096
-	[ "$("$SPLQ" prefs q memory)" = 4096 ]
+	splq prefs q memory 1024
+	[ "$("$SPLQ" prefs q memory)" = 1024 ]
 	prefs_refused 69 q memory abc
 	prefs_refused 69 q memory 1
 	prefs_refused 69 q memory ''
@@ -230,7 +230,7 @@ PROPS=(name label template netvm provides_network memory maxmem vcpus default_us
 
 @test "prefs --json: the shapes of list, get, set and reset" {
 	make_host_template t
-	splq create q -t t --memory 4096
+	splq create q -t t --memory 1024
 
 	json_ok prefs q
 	json_check '
@@ -244,7 +244,7 @@ for name, p in props.items():
     assert p["type"] in ("str", "int", "bool", "vm", "label"), (name, p)
 for name in "'"${PROPS[*]}"'".split():
     assert name in props, name
-assert props["memory"] == {"value": "4096", "default": False, "type": "int"}
+assert props["memory"] == {"value": "1024", "default": False, "type": "int"}
 assert props["vcpus"] == {"value": "2", "default": True, "type": "int"}
 assert props["label"]["type"] == "label"
 assert props["template"] == {"value": "t", "default": False, "type": "vm"}
@@ -260,7 +260,7 @@ assert props["default_user"]["type"] == "str"
 
 	json_ok prefs q memory
 	json_check 'assert d["qube"] == "q" and d["property"] == "memory"
-assert d["value"] == "4096" and d["default"] is False and d["type"] == "int"'
+assert d["value"] == "1024" and d["default"] is False and d["type"] == "int"'
 
 	json_ok prefs q memory 800
 	json_check 'assert d["qube"] == "q" and d["property"] == "memory"

@@ -322,6 +322,7 @@ fi
 rm -rf "$stage/splq"
 mkdir -p "$stage/splq/build"
 cp -a tests "$stage/splq/tests"
+cp -a contrib "$stage/splq/contrib"
 cp "$BUILD/splq" "$BUILD/splq-init" "$stage/splq/build/"
 image=$out/root.img
 rm -f "$image"

@@ -231,10 +231,16 @@ static int cpuset_inherit(const char *dir, struct splq_error *err)
 	return 0;
 }
 
+/* How often a cgroup is made again when a level above it went away while
+ * it was being made (the clean-up of the last qube below it). */
+#define CG_MAKE_ATTEMPTS 20
+
 /* mkdir the parent path and the qube's directory in one hierarchy;
  * *first gets the depth of the first parent directory made here (so that
  * a rollback removes exactly what was made).  Another qube's destroy may
- * remove an empty parent at any moment: ENOENT starts over. */
+ * remove an empty parent at any moment: ENOENT, or a level gone before
+ * its controllers were enabled, starts over. */
+
 static int make_dir(const struct cg_dir *c, const struct cg_layout *l, int *first, bool *made,
                     struct splq_error *err)
 {
@@ -255,17 +261,23 @@ static int make_dir(const struct cg_dir *c, const struct cg_layout *l, int *firs
 			if (mkdir(path, 0755) == 0) {
 				if (*first > k)
 					*first = k;
-			} else if (errno == ENOENT && attempt < 3) {
+			} else if (errno == ENOENT && attempt < CG_MAKE_ATTEMPTS) {
 				again = true;
 				continue;
 			} else if (errno != EEXIST) {
 				return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
 				                       "cannot create cgroup %s", path);
 			}
-			if (c->kind == CG_V2 && enable_controllers(path, err) < 0)
+			if ((c->kind == CG_V2 && enable_controllers(path, err) < 0) ||
+			    (c->kind == CG_V1_CPUSET && cpuset_inherit(path, err) < 0)) {
+				/* another qube's clean-up removed this level,
+				 * empty for a moment, meanwhile: make it again */
+				if (attempt < CG_MAKE_ATTEMPTS && !cg_is_dir(path)) {
+					again = true;
+					continue;
+				}
 				return -1;
-			if (c->kind == CG_V1_CPUSET && cpuset_inherit(path, err) < 0)
-				return -1;
+			}
 		}
 		if (again)
 			continue;
@@ -273,7 +285,7 @@ static int make_dir(const struct cg_dir *c, const struct cg_layout *l, int *firs
 			*made = true;
 			return 0;
 		}
-		if (errno != ENOENT || attempt >= 3)
+		if (errno != ENOENT || attempt >= CG_MAKE_ATTEMPTS)
 			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
 			                       "cannot create cgroup %s", c->path);
 	}
