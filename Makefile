@@ -28,7 +28,7 @@ LIBS = -lsqlite3 -lcrypto -ljansson -lseccomp -lcap
 # than a whole `splq run` is allowed to take.
 SPLQ_LIBS = -Wl,-Bstatic $(LIBS) -Wl,-Bdynamic -lm -lpthread -ldl
 
-LIB_SRC = $(wildcard src/lib/*.c src/lib/ops/*.c src/lib/native/*.c src/lib/policy/*.c)
+LIB_SRC = $(wildcard src/lib/*.c src/lib/ops/*.c src/lib/native/*.c src/lib/policy/*.c src/lib/formats/*.c)
 CLI_SRC = $(wildcard src/cli/*.c)
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ = $(CLI_SRC:%.c=$(BUILD)/%.o)
@@ -38,7 +38,7 @@ FUZZ_SRC = $(wildcard fuzz/fuzz_*.c)
 
 all: $(BUILD)/splq $(BUILD)/splq-init
 
-$(BUILD)/%.o: %.c $(wildcard src/lib/*.h src/lib/ops/*.h src/lib/native/*.h src/lib/policy/*.h src/cli/*.h)
+$(BUILD)/%.o: %.c $(wildcard src/lib/*.h src/lib/ops/*.h src/lib/native/*.h src/lib/policy/*.h src/lib/formats/*.h src/cli/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASEFLAGS) $(SANFLAGS) -c -o $@ $<
 
@@ -108,7 +108,7 @@ install: all
 	  >$(DESTDIR)$(PREFIX)/lib/systemd/system/splq-autostart.service
 
 format:
-	clang-format -i $(LIB_SRC) $(CLI_SRC) $(wildcard src/init/*.c src/init/*.h) $(wildcard src/lib/*.h src/lib/ops/*.h src/lib/native/*.h src/lib/policy/*.h src/cli/*.h) $(UNIT_SRC) $(FUZZ_SRC)
+	clang-format -i $(LIB_SRC) $(CLI_SRC) $(wildcard src/init/*.c src/init/*.h) $(wildcard src/lib/*.h src/lib/ops/*.h src/lib/native/*.h src/lib/policy/*.h src/lib/formats/*.h src/cli/*.h) $(UNIT_SRC) $(FUZZ_SRC)
 
 clean:
 	rm -rf build build-san build-fuzz

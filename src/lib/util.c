@@ -156,7 +156,7 @@ int splq_open_parent(const char *path, char **copy, const char **base, int *pfd,
 
 /* ---- whole files ---- */
 
-static int write_all(int fd, const void *data, size_t len)
+int splq_write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
 
@@ -192,7 +192,7 @@ int splq_write_file(const char *path, const void *data, size_t len, mode_t mode,
 	if (fd < 0)
 		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
 		                       "cannot create a file beside '%s'", path);
-	if (write_all(fd, data, len) < 0) {
+	if (splq_write_all(fd, data, len) < 0) {
 		e = errno;
 		goto fail;
 	}

@@ -65,6 +65,8 @@ int splq_open_parent(const char *path, char **copy, const char **base, int *pfd,
 /* Write a whole file atomically (temporary file, fsync, rename). */
 int splq_write_file(const char *path, const void *data, size_t len, mode_t mode,
 		    struct splq_error *err);
+/* All len bytes to fd (a short write is retried); 0, or -1 and errno. */
+int splq_write_all(int fd, const void *data, size_t len);
 /* Read a whole file; *out is NUL-terminated, *len (if not NULL) its length. */
 int splq_read_file(const char *path, char **out, size_t *len, struct splq_error *err);
 /* Write a short string into an existing file (for /proc and cgroup files). */
