@@ -66,7 +66,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libsplq.a
 deps:
 	scripts/deps.sh
 
-unit: $(UNIT_BIN)
+# A test-only driver for checks against Qubes' own qfile tools (never installed).
+$(BUILD)/tests/qfile_tool: tests/tools/qfile_tool.c $(BUILD)/libsplq.a
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(SANFLAGS) -o $@ $< $(BUILD)/libsplq.a $(LIBS)
+
+unit: $(UNIT_BIN) $(BUILD)/tests/qfile_tool
 
 # Every test, twice: on the plain build and on the one under ASan and UBSan.
 check: deps
@@ -108,7 +113,7 @@ install: all
 	  >$(DESTDIR)$(PREFIX)/lib/systemd/system/splq-autostart.service
 
 format:
-	clang-format -i $(LIB_SRC) $(CLI_SRC) $(wildcard src/init/*.c src/init/*.h) $(wildcard src/lib/*.h src/lib/ops/*.h src/lib/native/*.h src/lib/policy/*.h src/lib/formats/*.h src/cli/*.h) $(UNIT_SRC) $(FUZZ_SRC)
+	clang-format -i $(LIB_SRC) $(CLI_SRC) $(wildcard src/init/*.c src/init/*.h) $(wildcard src/lib/*.h src/lib/ops/*.h src/lib/native/*.h src/lib/policy/*.h src/lib/formats/*.h src/cli/*.h) $(UNIT_SRC) $(wildcard tests/tools/*.c) $(FUZZ_SRC)
 
 clean:
 	rm -rf build build-san build-fuzz

@@ -116,7 +116,8 @@ static void crc_init(void)
 	}
 	for (int t = 1; t < 8; t++)
 		for (int i = 0; i < 256; i++)
-			crc_tab[t][i] = (crc_tab[t - 1][i] >> 8) ^ crc_tab[0][crc_tab[t - 1][i] & 0xff];
+			crc_tab[t][i] =
+			    (crc_tab[t - 1][i] >> 8) ^ crc_tab[0][crc_tab[t - 1][i] & 0xff];
 }
 
 uint32_t splq_crc32(uint32_t crc, const void *buf, size_t len)
@@ -132,7 +133,8 @@ uint32_t splq_crc32(uint32_t crc, const void *buf, size_t len)
 
 		c = crc_tab[7][lo & 0xff] ^ crc_tab[6][(lo >> 8) & 0xff] ^
 		    crc_tab[5][(lo >> 16) & 0xff] ^ crc_tab[4][lo >> 24] ^ crc_tab[3][hi & 0xff] ^
-		    crc_tab[2][(hi >> 8) & 0xff] ^ crc_tab[1][(hi >> 16) & 0xff] ^ crc_tab[0][hi >> 24];
+		    crc_tab[2][(hi >> 8) & 0xff] ^ crc_tab[1][(hi >> 16) & 0xff] ^
+		    crc_tab[0][hi >> 24];
 	}
 	while (len--)
 		c = crc_tab[0][(c ^ *p++) & 0xff] ^ (c >> 8);
@@ -166,9 +168,8 @@ int splq_qfile_parser_fail(struct splq_qfile_parser *p, int code)
 	return -1;
 }
 
-__attribute__((format(printf, 4, 5))) static int refuse(struct splq_qfile_parser *p,
-                                                         int code, struct splq_error *err,
-                                                         const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static int
+refuse(struct splq_qfile_parser *p, int code, struct splq_error *err, const char *fmt, ...)
 {
 	char msg[SPLQ_ERROR_MAX];
 	va_list ap;
@@ -187,8 +188,7 @@ static const char *type_name(uint32_t mode)
 
 /* Where the entry p->name goes: inside the open directory (0, *base), or
  * that directory itself, a second time (1). */
-static int place(struct splq_qfile_parser *p, size_t len, const char **base,
-                 struct splq_error *err)
+static int place(struct splq_qfile_parser *p, size_t len, const char **base, struct splq_error *err)
 {
 	size_t dl = p->depth ? p->dirs[p->depth - 1] : 0;
 	char q[200], d[200];
@@ -210,9 +210,8 @@ static int place(struct splq_qfile_parser *p, size_t len, const char **base,
 	}
 	splq_qfile_quote(p->name, q, sizeof(q));
 	if (!p->depth)
-		return refuse(p, EINVAL, err,
-		              "%s '%s' comes before the directory holding it", type_name(p->hdr.mode),
-		              q);
+		return refuse(p, EINVAL, err, "%s '%s' comes before the directory holding it",
+		              type_name(p->hdr.mode), q);
 	return refuse(p, EINVAL, err, "%s '%s' is not inside directory '%s', which is still open",
 	              type_name(p->hdr.mode), q, splq_qfile_quote(p->dir, d, sizeof(d)));
 }
@@ -226,13 +225,12 @@ static int check_times(struct splq_qfile_parser *p, struct splq_error *err)
 	return refuse(p, EINVAL, err, "%s '%s' has %u nanoseconds (at most %u)",
 	              type_name(p->hdr.mode), splq_qfile_quote(p->name, q, sizeof(q)),
 	              p->hdr.atime_nsec > SPLQ_QFILE_MAX_NSEC ? p->hdr.atime_nsec
-	                                                     : p->hdr.mtime_nsec,
+	                                                      : p->hdr.mtime_nsec,
 	              SPLQ_QFILE_MAX_NSEC);
 }
 
 /* A whole name came: check it and say what the entry is. */
-static int name_done(struct splq_qfile_parser *p, struct splq_qfile_ev *ev,
-                     struct splq_error *err)
+static int name_done(struct splq_qfile_parser *p, struct splq_qfile_ev *ev, struct splq_error *err)
 {
 	uint32_t mode = p->hdr.mode, n = p->hdr.namelen;
 	size_t len = strlen(p->name);
@@ -308,6 +306,7 @@ static int target_done(struct splq_qfile_parser *p, struct splq_qfile_ev *ev,
 	int r;
 
 	p->target[p->hdr.filelen] = '\0';
+	p->have = 0;
 	if (strlen(p->target) != p->hdr.filelen)
 		return refuse(p, EINVAL, err, "symlink '%s' has a NUL byte inside its target",
 		              splq_qfile_quote(p->name, q, sizeof(q)));

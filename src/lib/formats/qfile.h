@@ -63,10 +63,10 @@
 #define SPLQ_QFILE_MAX_PATH    16384
 #define SPLQ_QFILE_MAX_NAMELEN (SPLQ_QFILE_MAX_PATH - 1)
 /* The most a result (header, extension, name) takes. */
-#define SPLQ_QFILE_RESULT_MAX  (SPLQ_QFILE_RESULT_SIZE + 4 + SPLQ_QFILE_MAX_PATH)
+#define SPLQ_QFILE_RESULT_MAX (SPLQ_QFILE_RESULT_SIZE + 4 + SPLQ_QFILE_MAX_PATH)
 /* Qubes' error code for a stream cut inside an entry. */
-#define SPLQ_QFILE_LEGAL_EOF   31415926
-#define SPLQ_QFILE_MAX_NSEC    999999999u
+#define SPLQ_QFILE_LEGAL_EOF 31415926
+#define SPLQ_QFILE_MAX_NSEC  999999999u
 
 struct splq_qfile_hdr {
 	uint32_t namelen;
@@ -102,10 +102,10 @@ uint32_t splq_crc32(uint32_t crc, const void *buf, size_t len);
 
 /* The receiver's options, Qubes' qfile-unpacker flags. */
 enum {
-	SPLQ_QFILE_ALLOW_ALL_NAMES = 1 << 0,      /* --allow-all-names: any byte but NUL */
+	SPLQ_QFILE_ALLOW_ALL_NAMES = 1 << 0,       /* --allow-all-names: any byte but NUL */
 	SPLQ_QFILE_ALLOW_UNSAFE_SYMLINKS = 1 << 1, /* --allow-unsafe-symlinks */
-	SPLQ_QFILE_CANONICAL_SYMLINKS = 1 << 2,   /* refuse "." and "//" in targets */
-	SPLQ_QFILE_SYNC = 1 << 3,                 /* receiver: syncfs before the result */
+	SPLQ_QFILE_CANONICAL_SYMLINKS = 1 << 2,    /* refuse "." and "//" in targets */
+	SPLQ_QFILE_SYNC = 1 << 3,                  /* receiver: syncfs before the result */
 };
 
 /* Is the code point in Qubes' allowlist of characters safe to display? */
@@ -142,14 +142,21 @@ struct splq_qfile_ev {
 	size_t depth; /* directories open around the entry */
 };
 
-enum { SPLQ_QFILE_ST_HDR, SPLQ_QFILE_ST_NAME, SPLQ_QFILE_ST_DATA, SPLQ_QFILE_ST_TARGET,
-       SPLQ_QFILE_ST_FILE_END, SPLQ_QFILE_ST_DONE, SPLQ_QFILE_ST_FAILED };
+enum {
+	SPLQ_QFILE_ST_HDR,
+	SPLQ_QFILE_ST_NAME,
+	SPLQ_QFILE_ST_DATA,
+	SPLQ_QFILE_ST_TARGET,
+	SPLQ_QFILE_ST_FILE_END,
+	SPLQ_QFILE_ST_DONE,
+	SPLQ_QFILE_ST_FAILED
+};
 
 struct splq_qfile_parser {
 	unsigned flags;
 	int state;
-	uint32_t crc;   /* of every byte consumed */
-	int error_code; /* for the result: errno or SPLQ_QFILE_LEGAL_EOF, 0 */
+	uint32_t crc;        /* of every byte consumed */
+	int error_code;      /* for the result: errno or SPLQ_QFILE_LEGAL_EOF, 0 */
 	bool name_read;      /* the result carries the last name */
 	bool last_is_target; /* ... and it is the refused symlink's target */
 	uint8_t hbuf[SPLQ_QFILE_HDR_SIZE];
@@ -220,13 +227,13 @@ struct splq_qfile_dir_id {
 
 struct splq_qfile_recv {
 	struct splq_qfile_parser p;
-	int root;  /* not owned */
-	int cur;   /* the directory the walk is in: root, or owned */
-	int out;   /* the file being written, -1 */
+	int root;     /* not owned */
+	int cur;      /* the directory the walk is in: root, or owned */
+	int out;      /* the file being written, -1 */
 	char tmp[32]; /* its temporary name, "" for an O_TMPFILE */
 	bool no_tmpfile;
 	uint64_t off;
-	void *md; /* EVP_MD_CTX of that file */
+	void *md;                      /* EVP_MD_CTX of that file */
 	struct splq_qfile_dir_id *ids; /* per open directory */
 	size_t idcap;
 	char **tops; /* top-level entries made, for removal on failure */

@@ -88,9 +88,9 @@ static void undo(struct splq_qfile_recv *r)
 	}
 }
 
-static void add_top(struct splq_qfile_recv *r, const struct splq_qfile_ev *ev)
+static void add_top(struct splq_qfile_recv *r, size_t depth, const char *base)
 {
-	if (ev->depth)
+	if (depth)
 		return;
 	if (r->ntops == r->topcap) {
 		r->topcap = r->topcap ? 2 * r->topcap : 16;
@@ -98,7 +98,7 @@ static void add_top(struct splq_qfile_recv *r, const struct splq_qfile_ev *ev)
 		if (!r->tops)
 			abort();
 	}
-	r->tops[r->ntops++] = splq_xstrdup(ev->base);
+	r->tops[r->ntops++] = splq_xstrdup(base);
 }
 
 static void times_of(const struct splq_qfile_hdr *h, struct timespec t[2])
@@ -222,6 +222,7 @@ static int file_end(struct splq_qfile_recv *r, const struct splq_qfile_ev *ev,
 		     linkat(AT_FDCWD, proc, r->cur, base, AT_SYMLINK_FOLLOW) < 0))
 			return io_fail(r, errno, "name", err);
 	}
+	add_top(r, ev->depth, base);
 	close(r->out);
 	r->out = -1;
 	EVP_DigestFinal_ex(r->md, sha, NULL);
@@ -240,7 +241,7 @@ static int dir_begin(struct splq_qfile_recv *r, const struct splq_qfile_ev *ev,
 		               errno == EEXIST ? "create (the name exists; it is never overwritten)"
 		                               : "create directory",
 		               err);
-	add_top(r, ev);
+	add_top(r, ev->depth, ev->base);
 	fd = openat(r->cur, ev->base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return io_fail(r, errno, "open directory", err);
@@ -301,15 +302,14 @@ static int symlink_make(struct splq_qfile_recv *r, const struct splq_qfile_ev *e
 		               errno == EEXIST ? "create (the name exists; it is never overwritten)"
 		                               : "create symlink",
 		               err);
-	add_top(r, ev);
+	add_top(r, ev->depth, ev->base);
 	times_of(ev->hdr, t);
 	if (utimensat(r->cur, ev->base, t, AT_SYMLINK_NOFOLLOW) < 0)
 		return io_fail(r, errno, "set the times of", err);
 	return 0;
 }
 
-static int handle(struct splq_qfile_recv *r, const struct splq_qfile_ev *ev,
-                  struct splq_error *err)
+static int handle(struct splq_qfile_recv *r, const struct splq_qfile_ev *ev, struct splq_error *err)
 {
 	switch (ev->kind) {
 	case SPLQ_QFILE_FILE:
@@ -383,7 +383,8 @@ int splq_qfile_receive(int in, int out, int dirfd, unsigned flags, struct splq_q
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "qfile receive: cannot read the stream");
+			splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
+			                "qfile receive: cannot read the stream");
 			splq_qfile_parser_fail(&r->p, errno);
 			undo(r);
 			e = -1;

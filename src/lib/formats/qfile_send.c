@@ -87,9 +87,8 @@ static int emit_header(struct sender *o, const struct splq_qfile_hdr *h, struct 
 	return emit(o, b, sizeof(b), err) < 0 ? -1 : emit(o, o->name, o->len + 1, err);
 }
 
-__attribute__((format(printf, 4, 5))) static int refuse(struct sender *o, int code,
-                                                         struct splq_error *err,
-                                                         const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static int
+refuse(struct sender *o, int code, struct splq_error *err, const char *fmt, ...)
 {
 	char msg[SPLQ_ERROR_MAX], q[200];
 	va_list ap;
@@ -126,7 +125,8 @@ static int send_file(struct sender *o, int dfd, const char *base, const struct s
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0)
-			return refuse(o, SPLQ_E_INTERNAL, err, "cannot be read: %s", strerror(errno));
+			return refuse(o, SPLQ_E_INTERNAL, err, "cannot be read: %s",
+			              strerror(errno));
 		if (got == 0)
 			return refuse(o, SPLQ_E_STATE, err, "shrank while it was sent");
 		EVP_DigestUpdate(o->md, o->buf + o->fill, (size_t)got);
@@ -175,7 +175,8 @@ static int send_entry(struct sender *o, int dfd, const char *base, const struct 
                       struct splq_error *err)
 {
 	if (o->len + 1 > SPLQ_QFILE_MAX_NAMELEN)
-		return refuse(o, SPLQ_E_VALUE, err, "has a name too long for Qubes (at most %d bytes)",
+		return refuse(o, SPLQ_E_VALUE, err,
+		              "has a name too long for Qubes (at most %d bytes)",
 		              SPLQ_QFILE_MAX_NAMELEN - 1);
 	if (S_ISREG(st->st_mode))
 		return send_file(o, dfd, base, st, err) < 0 ? -1 : early_result(o, err);
@@ -398,10 +399,11 @@ int splq_qfile_send(int out, int in, const char *const *paths, size_t npaths, un
 		else if (o.pipe_closed)
 			*err = mine;
 		else if (s->remote_crc != (uint64_t)s->crc)
-			r = splq_fail(err, SPLQ_E_CORRUPT,
-			              "qfile send: checksum mismatch: sent CRC-32 %08x, the receiver "
-			              "got %08llx",
-			              s->crc, (unsigned long long)s->remote_crc);
+			r = splq_fail(
+			    err, SPLQ_E_CORRUPT,
+			    "qfile send: checksum mismatch: sent CRC-32 %08x, the receiver "
+			    "got %08llx",
+			    s->crc, (unsigned long long)s->remote_crc);
 	}
 	if (!was_pending) {
 		struct timespec zero = {0};
