@@ -58,6 +58,17 @@ for bin in build-fuzz/fuzz_*; do
 			seed "$corpus" work True no 400 -12 blue 7 user my-tag:x feature.name \
 				AppVM sys-net-dm
 			;;
+		qfile)
+			# A first byte (chunk size, flags), then a stream: directory
+			# "d" holding file "d/f" ("hi") and symlink "d/l" -> "f".
+			z8='\0000\0000\0000\0000\0000\0000\0000\0000'
+			z16=$z8$z8
+			dir="\0002\0000\0000\0000\0355\0101\0000\0000$z8${z16}d\0000"
+			file="\0004\0000\0000\0000\0244\0201\0000\0000\0002\0000\0000\0000\0000\0000\0000\0000${z16}d/f\0000hi"
+			link="\0004\0000\0000\0000\0377\0241\0000\0000\0001\0000\0000\0000\0000\0000\0000\0000${z16}d/l\0000f"
+			seed "$corpus" "\0007$dir$file$link$dir$z16$z16" "\0100$dir$file$dir$z16$z16" \
+				"\0001$file" "\0300$dir$link$dir$z16$z16"
+			;;
 		esac
 	fi
 	ran=$((ran + 1))

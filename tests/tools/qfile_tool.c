@@ -1,7 +1,8 @@
 /* A test-only driver for the qfile stream, for checks against Qubes' own
  * qfile-agent and qfile-unpacker (built under build/, never installed):
- *   qfile_tool send [--ignore-symlinks] PATH...   stream on stdout, result on stdin
- *   qfile_tool recv [--allow-all-names] DIR       stream on stdin, result on stdout
+ *   qfile_tool send [--ignore-symlinks] [--no-result] PATH...
+ *                                    stream on stdout, result on stdin (unless --no-result)
+ *   qfile_tool recv [--allow-all-names] [--sync] DIR  stream on stdin, result on stdout
  * Each prints what it did on stderr: the CRC-32, the result, one SHA-256
  * a regular file. */
 #include <fcntl.h>
@@ -32,10 +33,14 @@ int main(int argc, char **argv)
 		return 64;
 	if (strcmp(argv[1], "send") == 0) {
 		struct splq_qfile_send s;
+		int in = 0;
 
-		if (strcmp(argv[i], "--ignore-symlinks") == 0 && ++i)
-			flags |= SPLQ_QFILE_IGNORE_SYMLINKS;
-		r = splq_qfile_send(1, 0, (const char *const *)argv + i, (size_t)(argc - i), flags,
+		for (; i < argc - 1 && argv[i][0] == '-'; i++)
+			if (strcmp(argv[i], "--no-result") == 0)
+				in = -1;
+			else
+				flags |= SPLQ_QFILE_IGNORE_SYMLINKS;
+		r = splq_qfile_send(1, in, (const char *const *)argv + i, (size_t)(argc - i), flags,
 		                    &s, &err);
 		fprintf(
 		    stderr,
@@ -49,14 +54,15 @@ int main(int argc, char **argv)
 		struct splq_qfile_recv rv;
 		int dfd;
 
-		if (strcmp(argv[i], "--allow-all-names") == 0 && ++i)
-			flags |= SPLQ_QFILE_ALLOW_ALL_NAMES;
+		for (; i < argc - 1 && argv[i][0] == '-'; i++)
+			flags |= strcmp(argv[i], "--sync") == 0 ? SPLQ_QFILE_SYNC
+			                                        : SPLQ_QFILE_ALLOW_ALL_NAMES;
 		dfd = open(argv[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dfd < 0) {
 			perror(argv[i]);
 			return 66;
 		}
-		r = splq_qfile_receive(0, 1, dfd, flags | SPLQ_QFILE_SYNC, &rv, &err);
+		r = splq_qfile_receive(0, 1, dfd, flags, &rv, &err);
 		fprintf(stderr, "recv crc32 %08x code %d bytes %llu\n", rv.p.crc, rv.p.error_code,
 		        (unsigned long long)rv.bytes);
 		print_hashes("recv", &rv.hashes);

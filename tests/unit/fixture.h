@@ -5,6 +5,10 @@
 #define SPLQ_TEST_FIXTURE_H
 
 #include <dirent.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +82,31 @@ static int count_entries(const char *dir)
 			n++;
 	closedir(d);
 	return n;
+}
+
+/* Run fn(state) in a child in a mount namespace of its own (root only):
+ * false when it cannot be made (or fn says 77), else fn must return 0. */
+__attribute__((unused)) static bool in_mount_ns(void **state, int (*fn)(void **state))
+{
+	pid_t pid;
+	int status;
+
+	if (geteuid() != 0)
+		return false;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (unshare(CLONE_NEWNS) < 0 ||
+		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+			_exit(77);
+		_exit(fn(state));
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 77)
+		return false;
+	assert_int_equal(WEXITSTATUS(status), 0);
+	return true;
 }
 
 #endif

@@ -87,30 +87,6 @@ static void test_rm_rf_refuses_dots(void **state)
 	assert_true(splq_path_exists("/tmp"));
 }
 
-/* Run fn in a child with its own mount namespace; skip without root. */
-static bool in_mount_ns(void **state, int (*fn)(void **state))
-{
-	pid_t pid;
-	int status;
-
-	if (geteuid() != 0)
-		return false;
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		if (unshare(CLONE_NEWNS) < 0 ||
-		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-			_exit(77);
-		_exit(fn(state));
-	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	if (WEXITSTATUS(status) == 77)
-		return false;
-	assert_int_equal(WEXITSTATUS(status), 0);
-	return true;
-}
-
 static int rm_rf_mount_child(void **state)
 {
 	cleanup_free char *mnt = path_in(state, "tree/mnt");

@@ -325,6 +325,20 @@ static int target_done(struct splq_qfile_parser *p, struct splq_qfile_ev *ev,
 	return 1;
 }
 
+/* Bytes of b from *pos into dst until it holds want (p->have so far);
+ * whether it does. */
+static bool gather(struct splq_qfile_parser *p, uint8_t *dst, size_t want, const uint8_t *b,
+                   size_t len, size_t *pos)
+{
+	size_t n = want - p->have < len - *pos ? want - p->have : len - *pos;
+
+	memcpy(dst + p->have, b + *pos, n);
+	p->crc = splq_crc32(p->crc, b + *pos, n);
+	*pos += n;
+	p->have += n;
+	return p->have == want;
+}
+
 int splq_qfile_next(struct splq_qfile_parser *p, const void *buf, size_t len, size_t *used,
                     struct splq_qfile_ev *ev, struct splq_error *err)
 {
@@ -356,13 +370,7 @@ int splq_qfile_next(struct splq_qfile_parser *p, const void *buf, size_t len, si
 			break;
 		switch (p->state) {
 		case SPLQ_QFILE_ST_HDR:
-			n = SPLQ_QFILE_HDR_SIZE - p->have;
-			n = n < len - pos ? n : len - pos;
-			memcpy(p->hbuf + p->have, b + pos, n);
-			p->crc = splq_crc32(p->crc, b + pos, n);
-			pos += n;
-			p->have += n;
-			if (p->have < SPLQ_QFILE_HDR_SIZE)
+			if (!gather(p, p->hbuf, SPLQ_QFILE_HDR_SIZE, b, len, &pos))
 				break;
 			p->have = 0;
 			splq_qfile_hdr_decode(p->hbuf, &p->hdr);
@@ -386,13 +394,7 @@ int splq_qfile_next(struct splq_qfile_parser *p, const void *buf, size_t len, si
 			p->state = SPLQ_QFILE_ST_NAME;
 			break;
 		case SPLQ_QFILE_ST_NAME:
-			n = p->hdr.namelen - p->have;
-			n = n < len - pos ? n : len - pos;
-			memcpy(p->name + p->have, b + pos, n);
-			p->crc = splq_crc32(p->crc, b + pos, n);
-			pos += n;
-			p->have += n;
-			if (p->have < p->hdr.namelen)
+			if (!gather(p, (uint8_t *)p->name, p->hdr.namelen, b, len, &pos))
 				break;
 			p->name[p->have] = '\0';
 			p->have = 0;
@@ -414,13 +416,7 @@ int splq_qfile_next(struct splq_qfile_parser *p, const void *buf, size_t len, si
 			r = 1;
 			break;
 		case SPLQ_QFILE_ST_TARGET:
-			n = p->hdr.filelen - p->have;
-			n = n < len - pos ? n : len - pos;
-			memcpy(p->target + p->have, b + pos, n);
-			p->crc = splq_crc32(p->crc, b + pos, n);
-			pos += n;
-			p->have += n;
-			if (p->have == p->hdr.filelen)
+			if (gather(p, (uint8_t *)p->target, (size_t)p->hdr.filelen, b, len, &pos))
 				r = target_done(p, ev, err);
 			break;
 		}

@@ -51,6 +51,14 @@ void splq_qfile_recv_free(struct splq_qfile_recv *r)
 	*r = (struct splq_qfile_recv){.root = -1, .cur = -1, .out = -1};
 }
 
+/* The walk is in the directory open at fd now (root, or one it owns). */
+static void move_to(struct splq_qfile_recv *r, int fd)
+{
+	if (r->cur != r->root)
+		close(r->cur);
+	r->cur = fd;
+}
+
 /* An I/O error on the entry being received: the result carries e. */
 static int io_fail(struct splq_qfile_recv *r, int e, const char *what, struct splq_error *err)
 {
@@ -68,9 +76,7 @@ static int io_fail(struct splq_qfile_recv *r, int e, const char *what, struct sp
 static void undo(struct splq_qfile_recv *r)
 {
 	drop_file(r);
-	if (r->cur != r->root)
-		close(r->cur);
-	r->cur = r->root;
+	move_to(r, r->root);
 	for (size_t i = r->ntops; i-- > 0;) {
 		struct stat st;
 		struct splq_error e;
@@ -154,6 +160,24 @@ static bool zeros(const uint8_t *p, size_t n)
 	return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
 }
 
+/* n bytes of data at the file's offset off. */
+static int write_at(struct splq_qfile_recv *r, const uint8_t *data, size_t n, uint64_t off,
+                    struct splq_error *err)
+{
+	while (n > 0) {
+		ssize_t w = pwrite(r->out, data, n, (off_t)off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return io_fail(r, w < 0 ? errno : ENOSPC, "write", err);
+		data += w;
+		off += (uint64_t)w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
 /* Write data at r->off, leaving holes for whole blocks of zeros. */
 static int file_data(struct splq_qfile_recv *r, const uint8_t *data, size_t len,
                      struct splq_error *err)
@@ -166,31 +190,16 @@ static int file_data(struct splq_qfile_recv *r, const uint8_t *data, size_t len,
 
 		n = n < len - i ? n : len - i;
 		if (n == HOLE_UNIT && zeros(data + i, n)) {
-			for (size_t at = i - run; run > 0;) {
-				ssize_t w = pwrite(r->out, data + at, run, (off_t)(r->off + at));
-
-				if (w < 0 && errno == EINTR)
-					continue;
-				if (w <= 0)
-					return io_fail(r, w < 0 ? errno : ENOSPC, "write", err);
-				at += (size_t)w;
-				run -= (size_t)w;
-			}
+			if (write_at(r, data + i - run, run, r->off + i - run, err) < 0)
+				return -1;
+			run = 0;
 		} else {
 			run += n;
 		}
 		i += n;
 	}
-	for (size_t at = len - run; run > 0;) {
-		ssize_t w = pwrite(r->out, data + at, run, (off_t)(r->off + at));
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return io_fail(r, w < 0 ? errno : ENOSPC, "write", err);
-		at += (size_t)w;
-		run -= (size_t)w;
-	}
+	if (write_at(r, data + len - run, run, r->off + len - run, err) < 0)
+		return -1;
 	r->off += len;
 	r->bytes += len;
 	return 0;
@@ -256,9 +265,7 @@ static int dir_begin(struct splq_qfile_recv *r, const struct splq_qfile_ev *ev,
 			abort();
 	}
 	r->ids[ev->depth] = (struct splq_qfile_dir_id){st.st_dev, st.st_ino};
-	if (r->cur != r->root)
-		close(r->cur);
-	r->cur = fd;
+	move_to(r, fd);
 	return 0;
 }
 
@@ -275,8 +282,7 @@ static int dir_end(struct splq_qfile_recv *r, const struct splq_qfile_ev *ev,
 	if (fchmod(r->cur, ev->hdr->mode & MODE_MASK) < 0 || futimens(r->cur, t) < 0)
 		return io_fail(r, errno, "set the mode and times of", err);
 	if (ev->depth == 0) {
-		close(r->cur);
-		r->cur = r->root;
+		move_to(r, r->root);
 		return 0;
 	}
 	fd = openat(r->cur, "..", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -287,8 +293,7 @@ static int dir_end(struct splq_qfile_recv *r, const struct splq_qfile_ev *ev,
 		close(fd);
 		return io_fail(r, ESTALE, "go back up from (its parent was moved)", err);
 	}
-	close(r->cur);
-	r->cur = fd;
+	move_to(r, fd);
 	return 0;
 }
 
