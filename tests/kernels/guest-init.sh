@@ -62,8 +62,9 @@ hostname splq-guest
 ip link set lo up 2>/dev/null
 
 param() {
-	local w
-	for w in $(cat /proc/cmdline); do
+	local w words
+	read -r -a words </proc/cmdline
+	for w in "${words[@]}"; do
 		case $w in
 		"$1"=*) printf '%s\n' "${w#*=}" ;;
 		esac

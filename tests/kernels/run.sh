@@ -98,7 +98,9 @@ if [ -n "$pkg" ]; then
 		# Into a folder of its own first: an interrupted download
 		# leaves no .deb that looks whole.
 		mkdir "$tmp/dl"
-		(cd "$tmp/dl" && apt-get download -q "$pkg" 2>&1 | grep -v '^W: Download is performed unsandboxed' || true)
+		if ! (cd "$tmp/dl" && apt-get download -q "$pkg") >"$tmp/dl.log" 2>&1; then
+			sed 's/^/  apt-get: /' "$tmp/dl.log" >&2
+		fi
 		for f in "$tmp"/dl/*.deb; do
 			[ -f "$f" ] && mv "$f" "$out/debs/"
 		done
@@ -273,7 +275,7 @@ if [ "$(cat "$stage/.staged" 2>/dev/null || true)" != "$stage_key" ]; then
 	# The commands update-alternatives made (awk: mawk), where the staged
 	# system has what they point at.
 	for l in /usr/bin/* /usr/sbin/*; do
-		[ -L "$l" ] && [ ! -L "$s$l" ] || continue
+		{ [ -L "$l" ] && [ ! -L "$s$l" ]; } || continue
 		t=$(readlink "$l")
 		case $t in
 		/etc/alternatives/*)
