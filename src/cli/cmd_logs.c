@@ -15,32 +15,10 @@
 static json_t *read_lines(int fd, struct splq_error *err)
 {
 	cleanup_free char *buf = NULL;
-	size_t len = 0, cap = 0;
+	size_t len = 0;
 
-	if (lseek(fd, 0, SEEK_SET) < 0) {
-		splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot read the log back");
+	if (splq_read_fd(fd, &buf, &len, err, "the log back") < 0)
 		return NULL;
-	}
-	for (;;) {
-		ssize_t r;
-
-		if (cap - len < 65536) {
-			cap = cap ? cap * 2 : 65536;
-			buf = realloc(buf, cap);
-			if (!buf)
-				abort();
-		}
-		r = read(fd, buf + len, cap - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot read the log back");
-			return NULL;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
 	json_t *lines = json_array();
 	for (size_t at = 0; at < len;) {
 		char *nl = memchr(buf + at, '\n', len - at);

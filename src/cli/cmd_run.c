@@ -59,36 +59,11 @@ static int capture_open(struct capture *cap, bool json, struct splq_error *err)
 static json_t *capture_read(int fd, struct splq_error *err)
 {
 	cleanup_free char *buf = NULL;
-	size_t len = 0, cap = 0;
-	json_t *s;
+	size_t len = 0;
 
-	if (lseek(fd, 0, SEEK_SET) < 0) {
-		splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot read the command's output");
+	if (splq_read_fd(fd, &buf, &len, err, "the command's output") < 0)
 		return NULL;
-	}
-	for (;;) {
-		ssize_t r;
-
-		if (cap - len < 65536) {
-			cap = cap ? cap * 2 : 65536;
-			buf = realloc(buf, cap);
-			if (!buf)
-				abort();
-		}
-		r = read(fd, buf + len, cap - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
-			                "cannot read the command's output");
-			return NULL;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
-	s = cli_jstrn(buf ? buf : "", len);
-	return s;
+	return cli_jstrn(buf, len);
 }
 
 /* Report a finished command: in JSON mode the object, else nothing; the

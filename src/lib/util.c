@@ -216,16 +216,12 @@ fail:
 	return splq_fail_errno(err, SPLQ_E_INTERNAL, e, "cannot write '%s'", path);
 }
 
-int splq_read_file(const char *path, char **out, size_t *len, struct splq_error *err)
+/* The rest of fd, NUL-terminated; 0, or -1 and errno. */
+static int read_rest(int fd, char **out, size_t *len)
 {
-	cleanup_close int fd = -1;
 	cleanup_free char *buf = NULL;
 	size_t cap = 4096, used = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return splq_fail_errno(err, errno == ENOENT ? SPLQ_E_NOTFOUND : SPLQ_E_INTERNAL,
-		                       errno, "cannot read '%s'", path);
 	buf = splq_xmalloc(cap);
 	for (;;) {
 		ssize_t n;
@@ -243,8 +239,7 @@ int splq_read_file(const char *path, char **out, size_t *len, struct splq_error 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot read '%s'",
-			                       path);
+			return -1;
 		if (n == 0)
 			break;
 		used += n;
@@ -253,6 +248,25 @@ int splq_read_file(const char *path, char **out, size_t *len, struct splq_error 
 	if (len)
 		*len = used;
 	*out = splq_steal(buf);
+	return 0;
+}
+
+int splq_read_file(const char *path, char **out, size_t *len, struct splq_error *err)
+{
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return splq_fail_errno(err, errno == ENOENT ? SPLQ_E_NOTFOUND : SPLQ_E_INTERNAL,
+		                       errno, "cannot read '%s'", path);
+	if (read_rest(fd, out, len) < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot read '%s'", path);
+	return 0;
+}
+
+int splq_read_fd(int fd, char **out, size_t *len, struct splq_error *err, const char *what)
+{
+	if (lseek(fd, 0, SEEK_SET) < 0 || read_rest(fd, out, len) < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot read %s", what);
 	return 0;
 }
 

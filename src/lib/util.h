@@ -69,6 +69,9 @@ int splq_write_file(const char *path, const void *data, size_t len, mode_t mode,
 int splq_write_all(int fd, const void *data, size_t len);
 /* Read a whole file; *out is NUL-terminated, *len (if not NULL) its length. */
 int splq_read_file(const char *path, char **out, size_t *len, struct splq_error *err);
+/* The same for the whole of fd (a file one can seek in), from its start;
+ * what names it in the error ("the log back"). */
+int splq_read_fd(int fd, char **out, size_t *len, struct splq_error *err, const char *what);
 /* Write a short string into an existing file (for /proc and cgroup files). */
 int splq_write_string(const char *path, const char *s, struct splq_error *err);
 

@@ -17,11 +17,7 @@ setup() {
 }
 
 teardown() {
-	local p
-	for p in "${BG_PIDS[@]}"; do
-		kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
+	kill_bg_pids
 	if [ -n "$TMPFS_DIR" ]; then
 		if mountpoint -q "$TMPFS_DIR"; then
 			umount "$TMPFS_DIR" || umount -l "$TMPFS_DIR"

@@ -39,6 +39,19 @@ setup_splq() {
 	export SPLQ_HOME SPLQ_RUN SPLQ_CGROUP
 }
 
+# Kill (SIGKILL) and reap every process a test started in the background
+# and listed in BG_PIDS.
+kill_bg_pids() {
+	local p
+	for p in "${BG_PIDS[@]}"; do
+		kill -KILL "$p" 2>/dev/null
+	done
+	for p in "${BG_PIDS[@]}"; do
+		wait "$p" 2>/dev/null
+	done
+	return 0
+}
+
 teardown_splq() {
 	splq_scratch_cleanup "${SPLQ_HOME:-}" "${SPLQ_RUN:-}" "${SPLQ_CGROUP:-}"
 	return 0

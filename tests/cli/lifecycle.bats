@@ -17,10 +17,7 @@ setup() {
 }
 
 teardown() {
-	local p
-	for p in "${BG_PIDS[@]}"; do
-		kill -KILL "$p" 2>/dev/null
-	done
+	kill_bg_pids
 	teardown_splq
 }
 

@@ -20,11 +20,8 @@ setup() {
 }
 
 teardown() {
-	local p s
-	for p in "${BG_PIDS[@]}"; do
-		kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
+	local s
+	kill_bg_pids
 	teardown_splq
 	# after the qubes are gone, so that their watches no longer count
 	for s in "${SYSCTL_RESTORE[@]}"; do

@@ -21,11 +21,8 @@ setup() {
 }
 
 teardown() {
-	local p f
-	for p in "${BG_PIDS[@]}"; do
-		kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
+	local f
+	kill_bg_pids
 	for f in "${MARKERS[@]}"; do
 		rm -rf -- "$f"
 	done

@@ -21,11 +21,7 @@ setup() {
 }
 
 teardown() {
-	local p
-	for p in "${BG_PIDS[@]}"; do
-		kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
+	kill_bg_pids
 	splq_scratch_cleanup "" "" "$CALLER"
 	teardown_splq
 }

@@ -380,6 +380,18 @@ static int set_limits(const struct cg_dir *c, const struct splq_cgroup_limits *l
 	return 0;
 }
 
+/* Undo make_dir of d[0..last]: what was made goes, with the parents made
+ * for it. */
+static void undo_dirs(const struct cg_dir *d, const struct cg_layout *l, const int *first,
+                      const bool *made, int last)
+{
+	for (int i = last; i >= 0; i--) {
+		if (made[i])
+			rmdir(d[i].path);
+		remove_parents(d[i].mount, l->parent, first[i] - 1);
+	}
+}
+
 int splq_cgroup_create(const char *qube, const struct splq_cgroup_limits *lim,
                        struct splq_error *err)
 {
@@ -433,11 +445,7 @@ int splq_cgroup_create(const char *qube, const struct splq_cgroup_limits *lim,
 	}
 	return 0;
 fail:
-	for (; i >= 0; i--) {
-		if (made[i])
-			rmdir(d[i].path);
-		remove_parents(d[i].mount, l.parent, first[i] - 1);
-	}
+	undo_dirs(d, &l, first, made, i);
 	return -1;
 }
 
@@ -572,11 +580,7 @@ int splq_cgroup_supervisor_entry(const char *qube, struct splq_cgroup_entry *e,
 	if (open_dirs(d, n, what, e, err) == 0)
 		return 0;
 fail:
-	for (; i >= 0; i--) {
-		if (made[i])
-			rmdir(d[i].path);
-		remove_parents(d[i].mount, l.parent, first[i] - 1);
-	}
+	undo_dirs(d, &l, first, made, i);
 	return -1;
 }
 
