@@ -2,13 +2,14 @@
 # shellcheck disable=SC2154,SC2030,SC2031  # run sets status etc.; @test bodies share globals
 # splq: the qrexec policy from the command line: policy, policy eval and
 # policy check, against the test vectors computed with Qubes' own
-# evaluator (../shared/testdata/qrexec-policy/ beside the repository).
+# evaluator (tests/data/qrexec-policy/: a copy in the repository, so every
+# clone runs them).
 
 bats_require_minimum_version 1.5.0
 
 load helpers
 
-VECTORS=${SPLQ_POLICY_VECTORS:-$BATS_TEST_DIRNAME/../../../shared/testdata/qrexec-policy/vectors.jsonl}
+VECTORS=${SPLQ_POLICY_VECTORS:-$BATS_TEST_DIRNAME/../data/qrexec-policy/vectors.jsonl}
 
 setup() {
 	require_root

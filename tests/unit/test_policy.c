@@ -22,7 +22,7 @@
 #include "util.h"
 
 /* The vectors live beside the repository (tests run from its root). */
-#define VECTORS_DEFAULT "../shared/testdata/qrexec-policy/vectors.jsonl"
+#define VECTORS_DEFAULT "tests/data/qrexec-policy/vectors.jsonl"
 
 /* dom0, work (AppVM, tags dev, default_dispvm dvm), vault (no
  * default_dispvm), dvm (template for disposables, tag vault, halted),
