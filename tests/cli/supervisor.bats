@@ -70,21 +70,44 @@ pids_in() {
 	cat "${@/%//cgroup.procs}" 2>/dev/null | sort -un
 }
 
-@test "killing every process of the caller's cgroup leaves its qube running" {
-	make_qube q
-	local -a dirs=() procs=()
-	local kind mnt d
+# The caller's cgroups, made in every hierarchy caller_hierarchies names;
+# their directories in DIRS, their cgroup.procs files in PROCS.
+make_caller_cgroups() {
+	local kind mnt
+	DIRS=() PROCS=()
 	while read -r kind mnt; do
 		mkdir "$mnt/$CALLER"
-		dirs+=("$mnt/$CALLER")
-		procs+=("$mnt/$CALLER/cgroup.procs")
+		DIRS+=("$mnt/$CALLER")
+		PROCS+=("$mnt/$CALLER/cgroup.procs")
 	done < <(caller_hierarchies)
-	[ "${#dirs[@]}" -ge 1 ]
+	[ "${#DIRS[@]}" -ge 1 ]
+}
+
+# What a service manager does at a unit's stop: cgroup.kill where there is
+# one, SIGKILL to every listed pid everywhere (the caller's cgroups hold
+# only what the test started); waits until they are empty.
+kill_caller_cgroups() {
+	local d p
+	[ -n "$(pids_in "${DIRS[@]}")" ]
+	for d in "${DIRS[@]}"; do
+		if [ -f "$d/cgroup.kill" ]; then
+			echo 1 >"$d/cgroup.kill"
+		fi
+	done
+	for p in $(pids_in "${DIRS[@]}"); do
+		kill -KILL "$p" 2>/dev/null || true
+	done
+	wait_for 50 test -z "$(pids_in "${DIRS[@]}")"
+}
+
+@test "killing every process of the caller's cgroup leaves its qube running" {
+	make_qube q
+	make_caller_cgroups
 	# the caller: a shell put in those cgroups, that starts the qube and
 	# stays, as a unit's main process would
 	bash -c 'for f in "$@"; do echo $$ > "$f" || exit 1; done
 		"$SPLQ" start q > "$BATS_TEST_TMPDIR/started" 2>&1; echo $? >> "$BATS_TEST_TMPDIR/started"
-		exec sleep 600' _ "${procs[@]}" 3>&- &
+		exec sleep 600' _ "${PROCS[@]}" 3>&- &
 	BG_PIDS+=($!)
 	wait_for 300 grep -qx 0 "$BATS_TEST_TMPDIR/started"
 	[ "$(qube_state q)" = Running ]
@@ -103,21 +126,8 @@ pids_in() {
 	# the supervisor is in its own, beside the qube's, in every hierarchy
 	# the caller was in
 	run --separate-stderr grep -c "/$SPLQ_CGROUP/q\.[0-9a-f]*\.sup$" "/proc/$sup/cgroup"
-	[ "$output" -ge "${#dirs[@]}" ]
-	# what a service manager does at the unit's stop: cgroup.kill where
-	# there is one, SIGKILL to every listed pid everywhere (the caller's
-	# cgroups hold only what this test started)
-	[ -n "$(pids_in "${dirs[@]}")" ]
-	for d in "${dirs[@]}"; do
-		if [ -f "$d/cgroup.kill" ]; then
-			echo 1 >"$d/cgroup.kill"
-		fi
-	done
-	local p
-	for p in $(pids_in "${dirs[@]}"); do
-		kill -KILL "$p" 2>/dev/null || true
-	done
-	wait_for 50 test -z "$(pids_in "${dirs[@]}")"
+	[ "$output" -ge "${#DIRS[@]}" ]
+	kill_caller_cgroups
 	# the qube lives on and answers
 	[ "$(qube_state q)" = Running ]
 	kill -0 "$sup"
@@ -160,6 +170,35 @@ pids_in() {
 
 	run --separate-stderr "$SPLQ" dispvm --template t -- true
 	assert_status 0
+	assert_leftovers_none
+}
+
+@test "a disposable ends with its caller's cgroup: its supervisor stays there, the next ls removes the rest" {
+	make_host_template t
+	make_caller_cgroups
+	bash -c 'for f in "$@"; do echo $$ > "$f" || exit 1; done
+		exec "$SPLQ" dispvm --template t -- sleep 600' _ "${PROCS[@]}" >/dev/null 2>&1 3>&- &
+	BG_PIDS+=($!)
+	local name sup
+	for ((i = 0; i < 200; i++)); do
+		name=$("$SPLQ" ls 2>/dev/null | awk '$1 ~ /^disp[0-9]+$/ && $3 == "Running" { print $1 }')
+		[ -z "$name" ] || break
+		sleep 0.05
+	done
+	[ -n "$name" ]
+	sup=$(cat "$SPLQ_RUN/qubes/$name/supervisor.pid")
+	# no cgroup of its own: it is where the splq that waits for it is
+	[ -z "$(supervisor_cgroup_dirs "$name")" ]
+	local d
+	for d in "${DIRS[@]}"; do
+		grep -qx "$sup" "$d/cgroup.procs"
+	done
+	# the unit's stop
+	kill_caller_cgroups
+	# its command is hung up with its splq; what is left goes at the next look
+	wait_for 100 eval '! state_is '"$name"' Running'
+	"$SPLQ" ls >/dev/null
+	[ "$(qube_state "$name")" = absent ]
 	assert_leftovers_none
 }
 

@@ -125,7 +125,7 @@ static bool tree_populated(const struct cg_dir *c)
 }
 
 /* rmdir dir and the (empty) cgroups below it, deepest first; -errno of
- * the first failure, 0 when gone (or never there). */
+ * the first failure, 1 when removed here, 0 when never there. */
 static int rmdir_tree(const char *dir, int depth)
 {
 	char path[PATH_MAX];
@@ -147,9 +147,9 @@ static int rmdir_tree(const char *dir, int depth)
 		if (r < 0)
 			return r;
 	}
-	if (rmdir(dir) < 0 && errno != ENOENT)
-		return -errno;
-	return 0;
+	if (rmdir(dir) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	return 1;
 }
 
 /* Remove the parent directories of one hierarchy, deepest first, as far as
@@ -551,7 +551,8 @@ static int remove_sup_dirs(const struct cg_layout *l, const struct cg_dir *d, in
 			                       "cannot remove the cgroup of the supervisor of "
 			                       "qube '%s' (%s)",
 			                       qube, d[i].path);
-		remove_parents(d[i].mount, l->parent, 0);
+		if (r > 0)
+			remove_parents(d[i].mount, l->parent, 0);
 	}
 	return 0;
 }
@@ -659,17 +660,24 @@ int splq_cgroup_destroy(const char *qube, long timeout_ms, struct splq_error *er
 		return -1;
 	deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 
+	/* the directories there now: a qube never started, or gone already,
+	 * costs no more than a look */
+	bool there[CG_MAX_DIRS], any = false;
 	for (int i = 0; i < n; i++) {
 		char path[PATH_MAX];
 
-		if ((d[i].kind == CG_V2 || d[i].kind == CG_UNIFIED) && cg_is_dir(d[i].path) &&
+		there[i] = cg_is_dir(d[i].path);
+		any |= there[i];
+		if ((d[i].kind == CG_V2 || d[i].kind == CG_UNIFIED) && there[i] &&
 		    snprintf(path, sizeof(path), "%s/cgroup.kill", d[i].path) < (int)sizeof(path))
 			cg_write(path, "1"); /* ENOENT on old kernels: killed one by one below */
 	}
+	if (!any)
+		return 0;
 	for (;;) {
 		left = 0;
 		for (int i = 0; i < n; i++)
-			if (cg_is_dir(d[i].path))
+			if (there[i])
 				left += kill_tree(d[i].path, 0);
 		if (left == 0)
 			break;
@@ -680,6 +688,8 @@ int splq_cgroup_destroy(const char *qube, long timeout_ms, struct splq_error *er
 		sleep_poll();
 	}
 	for (int i = 0; i < n; i++) {
+		if (!there[i])
+			continue;
 		while ((r = rmdir_tree(d[i].path, 0)) == -EBUSY && now_ms() < deadline) {
 			kill_tree(d[i].path, 0);
 			sleep_poll();
@@ -688,7 +698,8 @@ int splq_cgroup_destroy(const char *qube, long timeout_ms, struct splq_error *er
 			return splq_fail_errno(err, r == -EBUSY ? SPLQ_E_STATE : SPLQ_E_INTERNAL,
 			                       -r, "cannot remove the cgroup of qube '%s' (%s)",
 			                       qube, d[i].path);
-		remove_parents(d[i].mount, l.parent, 0);
+		if (r > 0)
+			remove_parents(d[i].mount, l.parent, 0);
 	}
 	return 0;
 }

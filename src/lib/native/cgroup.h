@@ -2,7 +2,8 @@
  * hosts).  Each qube gets <parent>/<name> in every hierarchy splq uses;
  * parent is $SPLQ_CGROUP (a relative path, default "splq").
  *
- * A qube's supervisor lives in <parent>/<name>.sup, beside the qube's own
+ * A lasting qube's supervisor (a disposable's stays with the splq that
+ * waits for it) lives in <parent>/<name>.sup, beside the qube's own
  * cgroup (on v2 a cgroup with processes can have no children with
  * controllers, so not in the parent): in the cgroup2 tree and, on v1, in
  * the memory, pids, cpu and name=systemd hierarchies.  So it is in none of

@@ -2,6 +2,7 @@
 #include "session.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -99,12 +100,19 @@ static int send_request(struct splq_session *s, const struct splq_exec *x, const
 int splq_session_send(struct splq_session *s, int sock, const char *qube, const struct splq_exec *x,
                       long answer_s, struct splq_error *err)
 {
-	*s = (struct splq_session){.qube = qube,
-	                           .sock = sock,
-	                           .master = -1,
-	                           .pipes = {-1, -1, -1},
-	                           .tty = x->tty,
-	                           .no_wait = x->no_wait};
+	/* Everything but the relay buffers, which are written before they
+	 * are read: zeroing their 192 KiB would cost a disposable more page
+	 * faults than the rest of its session. */
+	memset(s, 0, offsetof(struct splq_session, dir));
+	for (int i = 0; i < 3; i++)
+		memset(&s->dir[i], 0, offsetof(struct splq_relay_dir, buf));
+	s->qube = qube;
+	s->sock = sock;
+	s->master = -1;
+	for (int i = 0; i < 3; i++)
+		s->pipes[i] = -1;
+	s->tty = x->tty;
+	s->no_wait = x->no_wait;
 	s->answer_s = answer_s;
 	s->answer_by = splq_now_ms() + answer_s * 1000;
 	int theirs[3] = {-1, -1, -1}, nfds = 0, r = -1;

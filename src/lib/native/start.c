@@ -649,7 +649,11 @@ int splq_native_start(struct splq_backend *b, const struct splq_vm_config *cfg,
 	int pipefd[2] = {-1, -1};
 	sigset_t old;
 	int r = -1;
-	if (prepare(b, &p, paths, err) < 0 || splq_cgroup_supervisor_entry(cgroup, &p.sup, err) < 0)
+	/* A lasting qube's supervisor leaves the caller's cgroups for its own
+	 * (cgroup.h); a disposable's stays with the splq that waits for it
+	 * and ends with it. */
+	if (prepare(b, &p, paths, err) < 0 ||
+	    (!first && splq_cgroup_supervisor_entry(cgroup, &p.sup, err) < 0))
 		goto out;
 	if (pipe2(pipefd, O_CLOEXEC) < 0 || log_pipes(&p, first ? &oom_r : NULL, err) < 0) {
 		if (pipefd[0] < 0)
