@@ -36,7 +36,7 @@ else
 SPLQ_LIBS = -static-pie $(LIBS) -lm -lpthread
 endif
 
-LIB_SRC = $(wildcard src/lib/*.c src/lib/ops/*.c src/lib/native/*.c src/lib/policy/*.c src/lib/formats/*.c)
+LIB_SRC = $(wildcard src/lib/*.c src/lib/ops/*.c src/lib/native/*.c src/lib/policy/*.c src/lib/formats/*.c src/lib/qrexec/*.c)
 CLI_SRC = $(wildcard src/cli/*.c)
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ = $(CLI_SRC:%.c=$(BUILD)/%.o)
@@ -46,7 +46,7 @@ FUZZ_SRC = $(wildcard fuzz/fuzz_*.c)
 
 all: $(BUILD)/splq $(BUILD)/splq-init
 
-$(BUILD)/%.o: %.c $(wildcard src/lib/*.h src/lib/ops/*.h src/lib/native/*.h src/lib/policy/*.h src/lib/formats/*.h src/cli/*.h)
+$(BUILD)/%.o: %.c $(wildcard src/lib/*.h src/lib/ops/*.h src/lib/native/*.h src/lib/policy/*.h src/lib/formats/*.h src/lib/qrexec/*.h src/cli/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASEFLAGS) $(SANFLAGS) -c -o $@ $<
 
@@ -121,7 +121,7 @@ install: all
 	  >$(DESTDIR)$(PREFIX)/lib/systemd/system/splq-autostart.service
 
 format:
-	clang-format -i $(LIB_SRC) $(CLI_SRC) $(wildcard src/init/*.c src/init/*.h) $(wildcard src/lib/*.h src/lib/ops/*.h src/lib/native/*.h src/lib/policy/*.h src/lib/formats/*.h src/cli/*.h) $(UNIT_SRC) $(wildcard tests/tools/*.c) $(FUZZ_SRC)
+	clang-format -i $(LIB_SRC) $(CLI_SRC) $(wildcard src/init/*.c src/init/*.h) $(wildcard src/lib/*.h src/lib/ops/*.h src/lib/native/*.h src/lib/policy/*.h src/lib/formats/*.h src/lib/qrexec/*.h src/cli/*.h) $(UNIT_SRC) $(wildcard tests/tools/*.c) $(FUZZ_SRC)
 
 clean:
 	rm -rf build build-san build-fuzz

@@ -386,6 +386,38 @@ int splq_copy_data(int in, int out, off_t size)
 
 /* ---- sockets ---- */
 
+ssize_t splq_recv_fds(int sock, void *buf, size_t len, int *fds, int max, int *nfds, int flags)
+{
+	char cbuf[CMSG_SPACE(SPLQ_SEND_FDS_MAX * sizeof(int))];
+	struct iovec iov = {.iov_base = buf, .iov_len = len};
+	struct msghdr mh = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+	ssize_t n = recvmsg(sock, &mh, flags | MSG_CMSG_CLOEXEC);
+	*nfds = 0;
+	if (n < 0)
+		return -1;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		int got[SPLQ_SEND_FDS_MAX];
+		int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		memcpy(got, CMSG_DATA(c), (size_t)k * sizeof(int));
+		for (int i = 0; i < k; i++) {
+			if (*nfds < max)
+				fds[(*nfds)++] = got[i];
+			else
+				close(got[i]);
+		}
+	}
+	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+		while (*nfds > 0)
+			close(fds[--*nfds]);
+		errno = EMSGSIZE;
+		return -1;
+	}
+	return n;
+}
+
 ssize_t splq_send_fds(int sock, const void *buf, size_t len, const int *fds, int nfds, int flags)
 {
 	char cbuf[CMSG_SPACE(SPLQ_SEND_FDS_MAX * sizeof(int))] = {0};

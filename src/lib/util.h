@@ -47,6 +47,14 @@ static inline int splq_steal_fd(int *fd)
 	return r;
 }
 
+/* Close *fd if it is open, and forget it. */
+static inline void splq_close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
 /* asprintf that aborts on out-of-memory (the only allocation failure
  * policy in splq: there is nothing sensible to do after it). */
 char *splq_strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -87,6 +95,11 @@ int splq_copy_data(int in, int out, off_t size);
  * most SPLQ_SEND_FDS_MAX); never SIGPIPE.  sendmsg's result. */
 #define SPLQ_SEND_FDS_MAX 4
 ssize_t splq_send_fds(int sock, const void *buf, size_t len, const int *fds, int nfds, int flags);
+/* One message of at most len bytes from sock, with the descriptors that
+ * came with it (close-on-exec) in fds[0..*nfds); any beyond max are
+ * closed, and a message cut short (MSG_TRUNC, MSG_CTRUNC) fails with
+ * EMSGSIZE, its descriptors closed.  recvmsg's result. */
+ssize_t splq_recv_fds(int sock, void *buf, size_t len, int *fds, int max, int *nfds, int flags);
 
 /* A wait status as an exit code, as shells give it: 128+N for signal N. */
 int splq_exit_code(int status);
