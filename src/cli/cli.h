@@ -165,5 +165,7 @@ int cmd_audit_verify(struct cli *cli, int argc, char **argv);
 int cmd_policy(struct cli *cli, int argc, char **argv);
 int cmd_policy_eval(struct cli *cli, int argc, char **argv);
 int cmd_policy_check(struct cli *cli, int argc, char **argv);
+int cmd_call(struct cli *cli, int argc, char **argv);
+int cmd_qrexec_in(struct cli *cli, int argc, char **argv);
 
 #endif

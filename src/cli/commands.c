@@ -200,6 +200,23 @@ const struct cli_command cli_commands[] = {
      "Decides whether SOURCE may call SERVICE+ARG on TARGET (a qube, @default, @adminvm, "
      "@dispvm or @dispvm:DVM) and says so in words, with the file and line of the rule that "
      "decided."},
+    {"call", NULL, cmd_call, "call a qrexec service in a qube, as the policy allows",
+     "call [--from SOURCE] TARGET SERVICE[+ARG]",
+     OPTS("-f, --from SOURCE", "call as SOURCE, a qube or dom0 (default: dom0)",
+          JSON_OPT HELP_OPT),
+     "Asks the qrexec policy whether SOURCE may call SERVICE+ARG on TARGET (a qube, @default, "
+     "@dispvm or @dispvm:DVM), then runs the service in the target as qrexec-client-vm would "
+     "from a qube: /etc/qubes-rpc/SERVICE+ARG or SERVICE in the target's root, with Qubes' "
+     "QREXEC_* environment, its stdin, stdout and stderr joined to splq's.  A halted target is "
+     "started unless the policy says autostart=no; a disposable is made for @dispvm and "
+     "removed afterwards.  An ask is answered by dom0's qrexec_ask_program, or on this "
+     "terminal.  Exits with the service's code; a refused call is 81.  Inside a qube, "
+     "qrexec-client-vm makes the same calls."},
+    {"qrexec-in", NULL, cmd_qrexec_in, "serve one qrexec call made in a qube",
+     "qrexec-in SOURCE", OPTS(HELP_OPT),
+     "Serves the call that qube SOURCE made on its qrexec socket, whose connection is "
+     "standard input.  A qube's supervisor runs it for each call; it is not meant to be "
+     "run by hand."},
     {"policy", NULL, cmd_policy, "show where the qrexec policy lives",
      "policy\n"
      "       splq policy eval|check ...",

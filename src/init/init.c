@@ -9,7 +9,7 @@
  *                    qube ends with the exit code of the command asked for
  *                    on it.
  *   splq-init --supervise CGROUP RUNDIR PID TIMEOUT [--commit LINK TARGET]
- *             [--log DIRFD NAME FD]
+ *             [--log DIRFD NAME FD] [--qrexec FD SPLQFD]
  *                    outside the qube: waits for its pid 1, then removes its
  *                    cgroup and runtime folder and exits with pid 1's code;
  *                    SIGUSR1 asks for a graceful stop: SIGTERM to pid 1,
@@ -18,6 +18,8 @@
  *                    at TARGET, the root generation it worked on.  With
  *                    --log, it writes what comes out of the pipe FD into
  *                    the log of qube NAME in the folder DIRFD (qubelog.h).
+ *                    With --qrexec, it serves the qube's qrexec socket FD
+ *                    with the splq binary SPLQFD (supervise.h).
  *
  * Pid 1 never blocks on anything the qube controls: a command is forked
  * and its start reported through a pipe that the event loop watches, the
@@ -29,6 +31,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -158,9 +161,10 @@ static char **command_env(const struct user *u, const char *user, char **extra, 
 		env[n++] = s;
 	if (asprintf(&s, "SHELL=%s", u->shell) > 0)
 		env[n++] = s;
-	env[n++] = strcmp(user, "root") == 0
-	               ? "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-	               : "PATH=/usr/local/bin:/usr/bin:/bin";
+	/* and splq's own helpers (qrexec-client-vm, ...: rootfs.h) */
+	env[n++] = strcmp(user, "root") == 0 ? "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/"
+	                                       "bin:/sbin:/bin:/run/splq/lib/bin"
+	                                     : "PATH=/usr/local/bin:/usr/bin:/bin:/run/splq/lib/bin";
 	for (int i = 0; i < nextra && n < 31; i++)
 		env[n++] = extra[i];
 	env[n] = NULL;
@@ -170,12 +174,46 @@ static char **command_env(const struct user *u, const char *user, char **extra, 
 /* What one request asks for. */
 struct job {
 	const char *user;
-	char **argv; /* NULL: the user's login shell */
+	char **argv; /* NULL: the user's login shell; a service: its one name */
 	char **env;
 	int nenv;
 	int stdio[3]; /* the command's stdin, stdout, stderr */
 	bool tty;     /* stdio[0] is the slave of a pty: make it the ctty */
+	bool service; /* argv[0] is a qrexec service, SERVICE+ARG */
 };
+
+/* Where a qrexec service is looked for, in Qubes' order, then among
+ * splq's own (rootfs.h): SERVICE+ARG in every one of them first, then
+ * SERVICE. */
+static const char *const service_dirs[] = {"/run/qubes-rpc", "/usr/local/etc/qubes-rpc",
+                                           "/etc/qubes-rpc", "/run/splq/lib/rpc"};
+
+/* The program of service full (SERVICE+ARG) in path; *arg its argument
+ * ("" for none).  0; 127 when there is none; 125 when one is there but
+ * cannot be looked at.  A dangling symlink is none, as in Qubes. */
+static int find_service(const char *full, char *path, size_t max, const char **arg)
+{
+	const char *plus = strchr(full, '+');
+	*arg = plus ? plus + 1 : "";
+	char name[2][256];
+	size_t base = plus ? (size_t)(plus - full) : strlen(full);
+	if (base == 0 || base >= sizeof(name[1]))
+		return 127;
+	snprintf(name[1], sizeof(name[1]), "%.*s", (int)base, full);
+	int n = snprintf(name[0], sizeof(name[0]), "%s%s", full, plus ? "" : "+");
+	for (int pass = n < (int)sizeof(name[0]) ? 0 : 1; pass < 2; pass++) {
+		for (size_t d = 0; d < sizeof(service_dirs) / sizeof(service_dirs[0]); d++) {
+			struct stat st;
+			snprintf(path, max, "%s/%s", service_dirs[d], name[pass]);
+			if (stat(path, &st) == 0)
+				return 0;
+			if (errno == ENOENT || errno == ENOTDIR)
+				continue;
+			return 125;
+		}
+	}
+	return 127;
+}
 
 /* In the child: become the user and exec.  On failure, write the code and
  * the reason to report and exit. */
@@ -196,7 +234,15 @@ static void child(const struct job *j, int report)
 			_exit(1);
 	struct user u = {0};
 	int e = 0, rc = 1;
-	const char *what = "", *prog = j->argv ? j->argv[0] : "";
+	const char *what = "", *prog = j->argv ? j->argv[0] : "", *arg = NULL;
+	char found[PATH_MAX];
+	if (j->service && (rc = find_service(prog, found, sizeof(found), &arg)) != 0) {
+		char buf[320];
+		int n = snprintf(buf, sizeof(buf), "%c%s '%s'", rc,
+		                 rc == 127 ? "no such service" : "cannot look up the service", prog);
+		(void)!write(report, buf, n > 0 ? (size_t)n : 0);
+		_exit(rc);
+	}
 	if (lookup_user(j->user, &u) < 0) {
 		rc = SPLQ_E_NOTFOUND;
 	} else if (setgroups(u.ngroups, u.groups) < 0 || setresgid(u.gid, u.gid, u.gid) < 0 ||
@@ -215,10 +261,16 @@ static void child(const struct job *j, int report)
 			argv = login;
 			prog = u.shell;
 		}
-		if (j->argv)
+		/* a service gets its argument, if any, as argv[1], as in Qubes */
+		char *service[3] = {found, arg && *arg ? (char *)arg : NULL, NULL};
+		if (j->service) {
+			prog = found;
+			execv(found, service);
+		} else if (j->argv) {
 			execvp(prog, argv);
-		else
+		} else {
 			execv(prog, argv);
+		}
 		e = errno, rc = e == ENOENT ? 127 : 126;
 		what = "cannot run";
 	}
@@ -366,9 +418,10 @@ static void serve(struct init *in, struct client *c)
 		goto fail;
 	memcpy(&req, buf, sizeof(req));
 	bool tty = req.flags & SPLQ_CTL_TTY, no_wait = req.flags & SPLQ_CTL_NO_WAIT,
-	     login = req.flags & SPLQ_CTL_LOGIN;
+	     login = req.flags & SPLQ_CTL_LOGIN, service = req.flags & SPLQ_CTL_SERVICE;
 	if (req.magic != SPLQ_CTL_MAGIC || req.argc > 64 || req.envc > 16 ||
-	    (req.argc == 0) != login || (tty && no_wait) || nfds != (tty || no_wait ? 0 : 3))
+	    (req.argc == 0) != login || (tty && no_wait) || nfds != (tty || no_wait ? 0 : 3) ||
+	    (service && (req.argc != 1 || tty || no_wait)))
 		goto fail;
 	for (char *p = buf + sizeof(req); p < buf + n && nstr < 1 + 64 + 16; p += strlen(p) + 1)
 		strs[nstr++] = p;
@@ -381,7 +434,8 @@ static void serve(struct init *in, struct client *c)
 	                .argv = login ? NULL : argv,
 	                .env = strs + 1 + req.argc,
 	                .nenv = (int)req.envc,
-	                .tty = tty};
+	                .tty = tty,
+	                .service = service};
 	int master = -1;
 	if (tty) {
 		if ((master = open_pty(in, req.rows, req.cols, &slave, msg, sizeof(msg))) < 0)
@@ -618,10 +672,11 @@ static int init_main(struct init *in)
 }
 
 /* splq-init --supervise CGROUP RUNDIR PID TIMEOUT [--commit LINK TARGET]
- *            [--log DIRFD NAME FD] */
+ *            [--log DIRFD NAME FD] [--qrexec FD SPLQFD] */
 static int supervise_main(int argc, char **argv)
 {
-	struct splq_supervise s = {.log_dir = -1, .log_fd = -1, .oom_fd = -1};
+	struct splq_supervise s = {
+	    .log_dir = -1, .log_fd = -1, .oom_fd = -1, .qrexec_fd = -1, .splq_fd = -1};
 	if (argc < 6) {
 		fprintf(stderr, "splq-init: --supervise needs CGROUP RUNDIR PID TIMEOUT\n");
 		return 2;
@@ -634,6 +689,10 @@ static int supervise_main(int argc, char **argv)
 		if (strcmp(argv[i], "--commit") == 0 && i + 2 < argc) {
 			s.link = argv[i + 1];
 			s.target = argv[i + 2];
+			i += 2;
+		} else if (strcmp(argv[i], "--qrexec") == 0 && i + 2 < argc) {
+			s.qrexec_fd = (int)number(argv[i + 1]);
+			s.splq_fd = (int)number(argv[i + 2]);
 			i += 2;
 		} else if (strcmp(argv[i], "--log") == 0 && i + 3 < argc) {
 			s.log_dir = (int)number(argv[i + 1]);

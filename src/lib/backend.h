@@ -68,6 +68,19 @@ struct splq_exec {
 			       * (0: no bound): past it the command is
 			       * killed and SPLQ_E_TOOBIG returned */
 	struct splq_exec_info *info; /* out, may be NULL */
+	/* A qrexec service instead of argv (qrexec/wire.h): SERVICE+ARG,
+	 * looked up by the qube in its own root, with env (NULL-terminated
+	 * NAME=VALUE strings, the QREXEC_* variables, at most 12) and no
+	 * tty. */
+	const char *service;
+	char *const *env;
+	bool direct;	/* fds[0..2] are pipes made for one qrexec call: they
+			 * go into the qube as they are, with no relay (never
+			 * the caller's own stdio); and hangup_fd is the
+			 * caller's connection, whose closing hangs the
+			 * command up */
+	int hangup_fd;
+	bool no_autostart; /* ops: a halted qube is not started for it */
 };
 
 /* What the host that runs the qubes has: a qube may not ask for more. */

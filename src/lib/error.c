@@ -82,6 +82,8 @@ const char *splq_code_name(int code)
 		return "shrink";
 	case SPLQ_E_POLICY:
 		return "policy";
+	case SPLQ_E_REFUSED:
+		return "refused";
 	case SPLQ_E_TIMEOUT:
 		return "timeout";
 	case SPLQ_E_CANNOT_EXEC:

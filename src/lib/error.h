@@ -28,6 +28,7 @@ enum splq_code {
 	SPLQ_E_NOANSWER = 78,	 /* a qube's pid 1 did not answer in time */
 	SPLQ_E_SHRINK = 79,	 /* a volume cannot be made smaller */
 	SPLQ_E_POLICY = 80,	 /* the qrexec policy does not load (FILE:LINE: ...) */
+	SPLQ_E_REFUSED = 81,	 /* the qrexec policy refused a call */
 	SPLQ_E_TIMEOUT = 124,	 /* a dispvm --timeout expired */
 	SPLQ_E_CANNOT_EXEC = 126,/* the command in the qube could not be executed */
 	SPLQ_E_NOCMD = 127,	 /* the command in the qube was not found */

@@ -182,6 +182,10 @@ const struct splq_prop_def splq_props[] = {
      "the qube disposables are made from (on dom0: the global default)"},
     {"default_template", SPLQ_PT_VM, "", 0, 0, false, false, C(ADMINVM),
      "the template that 'splq create' uses when given no --template"},
+    {"qrexec_ask_program", SPLQ_PT_STR, "", 0, 0, false, false, C(ADMINVM),
+     "a program that answers the qrexec policy's ask: given SOURCE SERVICE+ARG "
+     "DEFAULT and the targets on its stdin, it prints the one chosen (empty: ask on the "
+     "terminal of the host user whose splq call asked; a call from a qube is denied)"},
     {"template_for_dispvms", SPLQ_PT_BOOL, "False", 0, 0, false, false, C(APPVM),
      "whether disposables may be made from this qube"},
     {"include_in_backups", SPLQ_PT_BOOL, "True", 0, 0, false, false, NOADMIN,

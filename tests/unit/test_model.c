@@ -202,6 +202,7 @@ static void test_prop_table(void **state)
 	    "default_user",
 	    "default_dispvm",
 	    "default_template",
+	    "qrexec_ask_program",
 	    "template_for_dispvms",
 	    "include_in_backups",
 	    "autostart",

@@ -26,7 +26,13 @@
  *   - SPLQ_CTL_NO_WAIT: the qube's /dev/null as stdin, and as stdout and
  *     stderr a pipe of pid 1's whose bytes go to the qube's log (the
  *     caller does not stay to relay); pid 1 answers STARTED, and writes
- *     into the log that it starts the command and how the command ends.
+ *     into the log that it starts the command and how the command ends;
+ *   - SPLQ_CTL_SERVICE: a qrexec service (qrexec/wire.h).  Two pipes, made
+ *     by the host for one call, are passed as they are: the service's
+ *     stdin and stdout (the caller's ends are in another qube, or with
+ *     splq); its stderr goes to the qube's log.  argv is the one string
+ *     SERVICE+ARG (or SERVICE), which pid 1 looks up in the qube's root
+ *     (services.h); the environment strings are the QREXEC_* variables.
  *
  * The qube's log (qubelog.h): pid 1 is born with the write end of the log
  * pipe as its stdout and stderr, its alone (no command inherits it).  It
@@ -52,6 +58,7 @@
 #define SPLQ_CTL_NO_WAIT 1u /* no stdio, no EXITED: STARTED ends the request */
 #define SPLQ_CTL_TTY     2u /* a pseudo-terminal instead of pipes */
 #define SPLQ_CTL_LOGIN   4u /* argc is 0: run the user's login shell */
+#define SPLQ_CTL_SERVICE 8u /* argv[0] is a qrexec service; stdin and stdout only */
 
 /* A request: this header, then 1 + argc + envc NUL-terminated strings:
  * "user\0argv0\0argv1\0...\0TERM=xterm\0". */
@@ -67,8 +74,9 @@ struct splq_ctl_request {
 enum splq_ctl_type {
 	SPLQ_CTL_STARTED = 1, /* value: the command's pid in the qube */
 	SPLQ_CTL_EXITED,      /* value: exit code, 128+N for signal N */
-	SPLQ_CTL_FAILED,      /* value: 126 or 127, SPLQ_E_NOTFOUND (no such
-	                       * user) or 1; msg says why */
+	SPLQ_CTL_FAILED,      /* value: 126 or 127 (for a service: no such
+	                       * service), SPLQ_E_NOTFOUND (no such user) or
+	                       * 1; msg says why */
 	SPLQ_CTL_SIGNAL,      /* caller to pid 1: value is a signal for the
 	                       * command's process group */
 };

@@ -7,9 +7,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "../util.h"
@@ -314,6 +316,32 @@ static int mount_sys(const struct splq_rootfs *r, int stage, struct splq_error *
 	return 0;
 }
 
+/* /run/splq: host root's (nobody in the qube), holding splq's in-qube
+ * helpers at lib/, a read-only bind of r->helpers, and later the qrexec
+ * socket (splq_rootfs_qrexec). */
+static int mount_helpers(const struct splq_rootfs *r, int run, struct splq_error *err)
+{
+	if (mkdirat(run, "splq", 0755) < 0 || fchownat(run, "splq", 0, 0, AT_SYMLINK_NOFOLLOW) < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "mkdir /run/splq");
+	cleanup_close int dir = beneath(run, "splq", true, err);
+	if (dir < 0)
+		return -1;
+	if (mkdirat(dir, "lib", 0755) < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "mkdir /run/splq/lib");
+	cleanup_close int lib = beneath(dir, "lib", true, err);
+	/* by path: a clone must come from this mount namespace */
+	cleanup_close int tree =
+	    lib < 0 ? -1 : open_tree(AT_FDCWD, r->helpers, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	struct mount_attr ro = {
+	    .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV};
+	if (lib < 0)
+		return -1;
+	if (tree < 0 || mount_setattr(tree, "", AT_EMPTY_PATH, &ro, sizeof(ro)) < 0 ||
+	    move_mount(tree, "", lib, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "mount /run/splq/lib");
+	return 0;
+}
+
 /* /run: a tmpfs of its own at every start, as container runtimes give,
  * owned by the qube's root. */
 static int mount_run(const struct splq_rootfs *r, int stage, struct splq_error *err)
@@ -328,7 +356,30 @@ static int mount_run(const struct splq_rootfs *r, int stage, struct splq_error *
 	if (m < 0)
 		return -1;
 	close(m);
-	return 0;
+	if (!r->helpers)
+		return 0;
+	cleanup_close int run = beneath(stage, "run", true, err);
+	return run < 0 ? -1 : mount_helpers(r, run, err);
+}
+
+int splq_rootfs_qrexec(const char *stage, struct splq_error *err)
+{
+	cleanup_free char *path = at(stage, "run/splq");
+	cleanup_close int dir = open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dir < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "open %s", path);
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "/proc/self/fd/%d/qrexec", dir);
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "socket");
+	/* every user of the qube may call, as in Qubes */
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
+	    fchmodat(dir, "qrexec", 0666, 0) < 0 || listen(fd, 64) < 0) {
+		close(fd);
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "listen on /run/splq/qrexec");
+	}
+	return fd;
 }
 
 int splq_rootfs_mount(const struct splq_rootfs *r, struct splq_error *err)

@@ -15,7 +15,10 @@
  *   /proc    the qube's own;  /tmp: in the overlay, or for a root of its
  *            own a directory of the volatile volume
  *   /run     a tmpfs of a fifth of the qube's memory (at most its volatile
- *            size), mode 0755, the qube's root's
+ *            size), mode 0755, the qube's root's; in it /run/splq, host
+ *            root's: splq's in-qube helpers at lib/ (bin/ on the PATH,
+ *            rpc/ its own qrexec services), read-only, and the qube's
+ *            qrexec socket (qrexec/wire.h)
  *   /sys     a sysfs of the qube's network namespace, read-only, with
  *            /sys/fs/cgroup the qube's own cgroups, read-only
  *            (splq_cgroup_view), firmware hidden and, for a qube pinned to
@@ -60,11 +63,15 @@ struct splq_rootfs {
 	const struct splq_cgroup_view *cgroups; /* /sys/fs/cgroup; NULL: nothing */
 	const char *cpus_online;                /* a CPU list (cpus.h); NULL: the host's */
 	unsigned long long run_size;            /* bytes of the /run tmpfs (0: 16 MiB) */
+	const char *helpers;                    /* splq's in-qube helpers (a directory), or NULL */
 };
 
 /* Mount everything under r->stage, including /proc (the caller must be
  * in the qube's new pid namespace). */
 int splq_rootfs_mount(const struct splq_rootfs *r, struct splq_error *err);
+/* The qube's qrexec socket, bound at stage's /run/splq/qrexec (mode
+ * 0666) and listening, non-blocking: its descriptor. */
+int splq_rootfs_qrexec(const char *stage, struct splq_error *err);
 /* Make stage the root of the mount namespace and forget the old one. */
 int splq_rootfs_pivot(const char *stage, struct splq_error *err);
 /* As the qube's root, inside, before anything of the qube runs: /tmp and

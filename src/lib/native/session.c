@@ -29,23 +29,16 @@ void splq_filter_escapes(char *buf, size_t len)
 	}
 }
 
-static void close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
-
 void splq_session_close(struct splq_session *s)
 {
 	if (s->raw) {
 		tcsetattr(s->dir[0].src, TCSADRAIN, &s->saved);
 		s->raw = false;
 	}
-	close_fd(&s->sock);
-	close_fd(&s->master);
+	splq_close_fd(&s->sock);
+	splq_close_fd(&s->master);
 	for (int i = 0; i < 3; i++)
-		close_fd(&s->pipes[i]);
+		splq_close_fd(&s->pipes[i]);
 }
 
 /* The terminal among the caller's stdin and stdout, or -1. */
@@ -60,21 +53,33 @@ static int caller_tty(const struct splq_exec *x)
 static int send_request(struct splq_session *s, const struct splq_exec *x, const int *fds, int nfds,
                         struct splq_error *err)
 {
-	char *env[4];
+	char *passed[4];
+	char *const *env = passed;
 	struct splq_ctl_request req = {.magic = SPLQ_CTL_MAGIC,
 	                               .flags = (x->no_wait ? SPLQ_CTL_NO_WAIT : 0) |
-	                                        (x->tty ? SPLQ_CTL_TTY : 0),
-	                               .envc = (uint32_t)splq_rt_passed_env(env, 4)};
-	const char *strs[1 + 64 + 4];
+	                                        (x->tty ? SPLQ_CTL_TTY : 0)};
+	const char *strs[1 + 64 + 16];
 	int n = 0;
 	strs[n++] = x->user ? x->user : "user";
-	for (; x->argv && x->argv[req.argc]; req.argc++) {
-		if (req.argc >= 64)
-			return splq_fail(err, SPLQ_E_USAGE, "too many arguments (at most 64)");
-		strs[n++] = x->argv[req.argc];
+	if (x->service) {
+		/* a service has its own environment, not the caller's */
+		req.flags |= SPLQ_CTL_SERVICE;
+		strs[n++] = x->service;
+		req.argc = 1;
+		env = x->env;
+		while (env && env[req.envc] && req.envc < 12)
+			req.envc++;
+	} else {
+		for (; x->argv && x->argv[req.argc]; req.argc++) {
+			if (req.argc >= 64)
+				return splq_fail(err, SPLQ_E_USAGE,
+				                 "too many arguments (at most 64)");
+			strs[n++] = x->argv[req.argc];
+		}
+		if (req.argc == 0)
+			req.flags |= SPLQ_CTL_LOGIN;
+		req.envc = (uint32_t)splq_rt_passed_env(passed, 4);
 	}
-	if (req.argc == 0)
-		req.flags |= SPLQ_CTL_LOGIN;
 	for (uint32_t i = 0; i < req.envc; i++)
 		strs[n++] = env[i];
 	struct winsize ws = {0};
@@ -113,9 +118,17 @@ int splq_session_send(struct splq_session *s, int sock, const char *qube, const 
 		s->pipes[i] = -1;
 	s->tty = x->tty;
 	s->no_wait = x->no_wait;
+	s->hangup = x->direct ? x->hangup_fd : -1;
 	s->answer_s = answer_s;
 	s->answer_by = splq_now_ms() + answer_s * 1000;
 	int theirs[3] = {-1, -1, -1}, nfds = 0, r = -1;
+	if (x->direct) {
+		/* a qrexec call's pipes, as they are: nothing to relay */
+		for (int i = 0; i < 3; i++)
+			s->dir[i].src = s->dir[i].dst = -1;
+		r = send_request(s, x, x->fds, 3, err);
+		goto out;
+	}
 	if (!x->tty && !x->no_wait) {
 		for (int i = 0; i < 3; i++) {
 			int p[2];
@@ -145,7 +158,7 @@ int splq_session_send(struct splq_session *s, int sock, const char *qube, const 
 	r = send_request(s, x, theirs, nfds, err);
 out:
 	for (int i = 0; i < 3; i++)
-		close_fd(&theirs[i]);
+		splq_close_fd(&theirs[i]);
 	if (r < 0) {
 		s->sock = -1; /* the caller still owns it */
 		splq_session_close(s);
@@ -275,9 +288,9 @@ static void dir_end(struct splq_session *s, int i)
 	d->open = false;
 	d->len = d->off = 0;
 	if (i == 0 && !s->tty)
-		close_fd(&s->pipes[0]); /* the qube's stdin sees EOF */
+		splq_close_fd(&s->pipes[0]); /* the qube's stdin sees EOF */
 	else if (i > 0 && !s->tty)
-		close_fd(&s->pipes[i]); /* the qube's writer sees EPIPE */
+		splq_close_fd(&s->pipes[i]); /* the qube's writer sees EPIPE */
 	if (i == 0)
 		d->dst = -1;
 	else
@@ -391,6 +404,18 @@ static int drain(struct splq_session *s, struct splq_error *err)
 	return 0;
 }
 
+/* Has the connection of s->hangup closed?  What else comes on it is
+ * read and dropped. */
+static bool hung_up_caller(struct splq_session *s)
+{
+	char buf[256];
+	ssize_t n = recv(s->hangup, buf, sizeof(buf), MSG_DONTWAIT);
+	if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR)))
+		return false;
+	s->hangup = -1;
+	return true;
+}
+
 int splq_session_run(struct splq_session *s, const struct splq_session_end *end, int *status,
                      int *signo, struct splq_error *err)
 {
@@ -408,10 +433,11 @@ int splq_session_run(struct splq_session *s, const struct splq_session_end *end,
 	int r = 1;
 	bool timed_out = false, stopped = false, hung_up = false;
 	while (r == 1) {
-		struct pollfd p[2 + 6];
-		int np = 2, at[3][2];
+		struct pollfd p[3 + 6];
+		int np = 3, at[3][2];
 		p[0] = (struct pollfd){.fd = s->sock, .events = POLLIN};
 		p[1] = (struct pollfd){.fd = sfd, .events = POLLIN};
+		p[2] = (struct pollfd){.fd = s->hangup, .events = POLLIN};
 		for (int i = 0; i < 3; i++) {
 			struct splq_relay_dir *d = &s->dir[i];
 			at[i][0] = at[i][1] = -1;
@@ -480,6 +506,13 @@ int splq_session_run(struct splq_session *s, const struct splq_session_end *end,
 					r = 0;
 				}
 			}
+		}
+		if (p[2].revents && hung_up_caller(s)) {
+			/* a qrexec caller went away: its service is hung up */
+			send_signal(s, SIGHUP);
+			*signo = SIGHUP;
+			hung_up = true;
+			r = 0;
 		}
 		for (int i = 0; i < 3 && r == 1; i++) {
 			bool rd = at[i][0] >= 0 && p[at[i][0]].revents;

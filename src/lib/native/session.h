@@ -51,6 +51,7 @@ struct splq_session {
 	pid_t pid;   /* the command's pid in the qube */
 	long answer_s;	     /* pid 1's time to answer */
 	long long answer_by; /* ms (splq_now_ms): STARTED or FAILED by then */
+	int hangup;  /* the connection whose closing hangs up (splq_exec), or -1 */
 	bool raw;    /* the caller's terminal is raw: saved restores it */
 	struct termios saved;
 	struct splq_relay_dir dir[3]; /* in, out, err */

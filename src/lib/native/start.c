@@ -89,26 +89,39 @@ static int read_reports(int fd, struct splq_error *err)
 	return failed;
 }
 
-/* splq-init lives beside the splq binary (or in ../libexec/splq). */
-static int open_init_binary(struct splq_error *err)
+/* What splq brings with it: splq-init and the in-qube helpers (qube/)
+ * live beside the splq binary, or in ../libexec/splq.  The path of what,
+ * malloc'ed, or NULL. */
+static char *find_beside(const char *what, struct splq_error *err)
 {
 	char exe[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n < 0)
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "readlink /proc/self/exe");
+	if (n < 0) {
+		splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "readlink /proc/self/exe");
+		return NULL;
+	}
 	exe[n] = 0;
 	char *slash = strrchr(exe, '/');
 	if (slash)
 		*slash = 0;
-	const char *const where[] = {"%s/splq-init", "%s/../libexec/splq/splq-init"};
+	const char *const where[] = {"%s/%s", "%s/../libexec/splq/%s"};
 	for (size_t i = 0; i < 2; i++) {
-		char path[PATH_MAX + 64];
-		snprintf(path, sizeof(path), where[i], exe);
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0)
-			return fd;
+		char *path = splq_strdup_printf(where[i], exe, what);
+		if (access(path, F_OK) == 0)
+			return path;
+		free(path);
 	}
-	return splq_fail(err, SPLQ_E_INTERNAL, "splq-init is missing beside %s", exe);
+	splq_fail(err, SPLQ_E_INTERNAL, "%s is missing beside %s", what, exe);
+	return NULL;
+}
+
+static int open_init_binary(struct splq_error *err)
+{
+	cleanup_free char *path = find_beside("splq-init", err);
+	int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	if (path && fd < 0)
+		splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "open %s", path);
+	return fd;
 }
 
 /* Become root of the qube for good: its user namespace's root, with the
@@ -165,6 +178,12 @@ struct start_plan {
 	int log_dir;
 	int log_r, log_w;
 	int oom_w; /* a disposable's: its supervisor tells its OOM kills here */
+	/* qrexec (qrexec/wire.h): pid 1, still host root, binds the qube's
+	 * socket and hands it to the supervisor over qx; splq_fd is the splq
+	 * that serves each call */
+	int qx[2];
+	int splq_fd;
+	char *helpers; /* splq's in-qube helpers (rootfs.h) */
 };
 
 /* The control socket, bound on the host before the qube's root is
@@ -189,6 +208,32 @@ static int control_listen(struct splq_backend *b, const char *name, struct splq_
 	return fd;
 }
 
+/* In pid 1, still host root: the qube's qrexec socket, to the supervisor. */
+static int give_qrexec_socket(struct start_plan *p, struct splq_error *err)
+{
+	cleanup_close int fd = splq_rootfs_qrexec(p->fs.stage, err);
+	if (fd < 0)
+		return -1;
+	char one = 1;
+	if (splq_send_fds(p->qx[1], &one, 1, &fd, 1, 0) != 1)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "hand over the qrexec socket");
+	splq_close_fd(&p->qx[1]);
+	return 0;
+}
+
+/* In the supervisor: the socket pid 1 made, or -1 if it died first. */
+static int take_qrexec_socket(struct start_plan *p)
+{
+	splq_close_fd(&p->qx[1]);
+	char one;
+	int fd = -1, n = 0;
+	ssize_t r;
+	while ((r = splq_recv_fds(p->qx[0], &one, 1, &fd, 1, &n, 0)) < 0 && errno == EINTR)
+		;
+	splq_close_fd(&p->qx[0]);
+	return r == 1 && n == 1 ? fd : (n == 1 ? (close(fd), -1) : -1);
+}
+
 /* Pid 1 of the qube: never returns. */
 static void qube_init(struct splq_backend *b, struct start_plan *p)
 {
@@ -210,7 +255,7 @@ static void qube_init(struct splq_backend *b, struct start_plan *p)
 		splq_fail_errno(&err, SPLQ_E_INTERNAL, errno, "make mounts private");
 		goto fail;
 	}
-	if (splq_rootfs_mount(&p->fs, &err) < 0)
+	if (splq_rootfs_mount(&p->fs, &err) < 0 || give_qrexec_socket(p, &err) < 0)
 		goto fail;
 	if (sethostname(cfg->name, strlen(cfg->name)) < 0) {
 		splq_fail_errno(&err, SPLQ_E_INTERNAL, errno, "sethostname");
@@ -291,8 +336,11 @@ static void qube_supervisor(struct splq_backend *b, struct start_plan *p, int lo
 	if (splq_rt_write(suppid, text, len, &err) < 0)
 		report_error(p->report_fd, &err);
 
+	/* once pid 1 has made it, after its mounts */
+	int qrexec = take_qrexec_socket(p);
+
 	cleanup_free char *dir = splq_rt_dir(b, cfg->name);
-	char pidtext[16], timeout[16], fdtext[2][16];
+	char pidtext[16], timeout[16], fdtext[4][16];
 	snprintf(pidtext, sizeof(pidtext), "%d", (int)pid);
 	snprintf(timeout, sizeof(timeout), "%ld", cfg->shutdown_timeout_s);
 	cleanup_free char *link = p->commit ? splq_volume_root_link(b->home, cfg->name) : NULL;
@@ -302,17 +350,27 @@ static void qube_supervisor(struct splq_backend *b, struct start_plan *p, int lo
 	close(p->log_w);
 	/* what the supervisor keeps, from lock_fd on: its life lock, the
 	 * lease of its uid range (userns.h), the logs folder, the log pipe's
-	 * read end, and a disposable's OOM report pipe */
-	int keep[] = {range_fd, p->log_dir, p->log_r, p->oom_w};
-	int nkeep = p->oom_w >= 0 ? 4 : 3;
+	 * read end, the qrexec socket and the splq that serves its calls
+	 * (unless pid 1 died before it made the socket), and a disposable's
+	 * OOM report pipe */
+	int keep[6] = {range_fd, p->log_dir, p->log_r}, nkeep = 3, qx_at = -1, oom_at = -1;
+	if (qrexec >= 0) {
+		qx_at = nkeep;
+		keep[nkeep++] = qrexec;
+		keep[nkeep++] = p->splq_fd;
+	}
+	if (p->oom_w >= 0) {
+		oom_at = nkeep;
+		keep[nkeep++] = p->oom_w;
+	}
 	for (int k = 0; k < nkeep; k++)
 		if ((keep[k] = fcntl(keep[k], F_DUPFD_CLOEXEC, lock_fd + 1 + nkeep)) < 0)
 			_exit(1);
 	for (int k = 0; k < nkeep; k++)
 		if (dup3(keep[k], lock_fd + 1 + k, 0) < 0)
 			_exit(1);
-	for (int k = 0; k < 2; k++)
-		snprintf(fdtext[k], sizeof(fdtext[k]), "%d", lock_fd + 2 + k);
+	for (int k = 0; k < 4; k++)
+		snprintf(fdtext[k], sizeof(fdtext[k]), "%d", lock_fd + 2 + (k < 2 ? k : qx_at + k - 3));
 	struct splq_supervise s = {.cgroup = p->cgroup,
 	                           .rundir = dir,
 	                           .pid = pid,
@@ -322,21 +380,23 @@ static void qube_supervisor(struct splq_backend *b, struct start_plan *p, int lo
 	                           .name = cfg->name,
 	                           .log_dir = lock_fd + 2,
 	                           .log_fd = lock_fd + 3,
-	                           .oom_fd = p->oom_w >= 0 ? lock_fd + 4 : -1};
-	char *argv[] = {"splq-init",
-	                "--supervise",
-	                p->cgroup,
-	                dir,
-	                pidtext,
-	                timeout,
-	                "--log",
-	                fdtext[0],
-	                (char *)cfg->name,
-	                fdtext[1],
-	                link ? "--commit" : NULL,
-	                link,
-	                target,
-	                NULL};
+	                           .oom_fd = oom_at >= 0 ? lock_fd + 1 + oom_at : -1,
+	                           .qrexec_fd = qx_at >= 0 ? lock_fd + 1 + qx_at : -1,
+	                           .splq_fd = qx_at >= 0 ? lock_fd + 2 + qx_at : -1};
+	char *argv[16] = {"splq-init", "--supervise", p->cgroup, dir, pidtext, timeout,
+	                  "--log",     fdtext[0],     (char *)cfg->name, fdtext[1]};
+	int argc = 10;
+	if (qx_at >= 0) {
+		argv[argc++] = "--qrexec";
+		argv[argc++] = fdtext[2];
+		argv[argc++] = fdtext[3];
+	}
+	if (link) {
+		argv[argc++] = "--commit";
+		argv[argc++] = link;
+		argv[argc++] = target;
+	}
+	argv[argc] = NULL;
 	fcntl(lock_fd, F_SETFD, 0);
 	syscall(SYS_close_range, 3, lock_fd - 1, 0);
 	/* A disposable's splq waits for this process: it supervises as it
@@ -551,7 +611,15 @@ static int prepare(struct splq_backend *b, struct start_plan *p, char **paths,
 	if (fs->run_size > fs->volatile_size)
 		fs->run_size = fs->volatile_size;
 	p->init_fd = open_init_binary(err);
-	return p->init_fd < 0 ? -1 : 0;
+	if (p->init_fd < 0 || !(p->helpers = find_beside("qube", err)))
+		return -1;
+	fs->helpers = p->helpers;
+	/* the splq that serves the qube's calls is this one (supervise.h) */
+	if ((p->splq_fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC)) < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "open /proc/self/exe");
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, p->qx) < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "socketpair");
+	return 0;
 }
 
 /* The log pipe (see start_plan) and, with oom_r, a disposable's OOM
@@ -640,7 +708,9 @@ int splq_native_start(struct splq_backend *b, const struct splq_vm_config *cfg,
 	                       .log_dir = -1,
 	                       .log_r = -1,
 	                       .log_w = -1,
-	                       .oom_w = -1};
+	                       .oom_w = -1,
+	                       .qx = {-1, -1},
+	                       .splq_fd = -1};
 	int once[2] = {-1, -1}, oom_r = -1;
 	p.fs.userns_fd = -1;
 	p.fs.private_fd = -1;
@@ -686,6 +756,9 @@ int splq_native_start(struct splq_backend *b, const struct splq_vm_config *cfg,
 	}
 	close(pipefd[1]);
 	pipefd[1] = -1;
+	/* only the supervisor and its pid 1 hand the qrexec socket over */
+	splq_close_fd(&p.qx[0]);
+	splq_close_fd(&p.qx[1]);
 	if (read_reports(pipefd[0], err) < 0) {
 		kill(sup, SIGUSR2);    /* pid 1, if it was made, dies */
 		waitpid(sup, NULL, 0); /* and its supervisor cleans up */
@@ -755,6 +828,10 @@ out:
 		close(p.fs.root_fd);
 	if (p.init_fd >= 0)
 		close(p.init_fd);
+	free(p.helpers);
+	splq_close_fd(&p.splq_fd);
+	splq_close_fd(&p.qx[0]);
+	splq_close_fd(&p.qx[1]);
 	free(p.prog);
 	free(p.commit);
 	free(p.prev);

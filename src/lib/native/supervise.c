@@ -2,11 +2,14 @@
 #include "supervise.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -49,6 +52,29 @@ static void pump_log(struct splq_qubelog *log, int *fd, bool drain)
 	} while (drain);
 }
 
+/* A call came in on the qrexec socket: a host splq serves it, with the
+ * connection as its stdin.  Returns 1 when one was started. */
+static int serve_call(const struct splq_supervise *s)
+{
+	int c = accept4(s->qrexec_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (c < 0)
+		return 0;
+	pid_t pid = fork();
+	if (pid == 0) {
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);
+		if (dup2(c, 0) < 0)
+			_exit(125);
+		char *argv[] = {"splq", "qrexec-in", (char *)s->name, NULL};
+		syscall(SYS_execveat, s->splq_fd, "", argv, environ, AT_EMPTY_PATH);
+		_exit(125);
+	}
+	close(c);
+	return pid > 0;
+}
+
 int splq_supervise(const struct splq_supervise *s)
 {
 	signal(SIGINT, SIG_IGN);
@@ -68,12 +94,26 @@ int splq_supervise(const struct splq_supervise *s)
 	splq_qubelog_init(&log, s->name ? s->log_dir : -1, s->name ? s->name : "", 0);
 	if (fd >= 0)
 		fcntl(fd, F_SETFL, O_NONBLOCK);
-	int status = 1 << 8;
-	for (;;) {
-		pid_t r = waitpid(s->pid, &status, WNOHANG);
-		if (r == s->pid || (r < 0 && errno != EINTR))
+	int status = 1 << 8, calls = 0;
+	bool ended = false;
+	while (!ended) {
+		int st;
+		pid_t r;
+		/* pid 1, and the splq of each call */
+		while ((r = waitpid(-1, &st, WNOHANG)) > 0) {
+			if (r == s->pid) {
+				status = st;
+				ended = true;
+			} else if (calls > 0) {
+				calls--;
+			}
+		}
+		if (ended || (r < 0 && errno == ECHILD))
 			break;
-		struct pollfd p[2] = {{.fd = sfd, .events = POLLIN}, {.fd = fd, .events = POLLIN}};
+		int qfd = s->qrexec_fd >= 0 && calls < SPLQ_SUPERVISE_CALLS ? s->qrexec_fd : -1;
+		struct pollfd p[3] = {{.fd = sfd, .events = POLLIN},
+		                      {.fd = fd, .events = POLLIN},
+		                      {.fd = qfd, .events = POLLIN}};
 		int sig = 0;
 		/* splq shutdown sends the qube's shutdown_timeout as it is now
 		 * (sigqueue); a bare SIGUSR1 takes the one of the start */
@@ -83,7 +123,7 @@ int splq_supervise(const struct splq_supervise *s)
 			sig = sigwaitinfo(&set, &si);
 			if (sig == SIGUSR1 && si.si_code == SI_QUEUE && si.si_value.sival_int > 0)
 				t = (unsigned)si.si_value.sival_int;
-		} else if (poll(p, 2, -1) > 0) {
+		} else if (poll(p, 3, -1) > 0) {
 			struct signalfd_siginfo si;
 			if (p[0].revents && read(sfd, &si, sizeof(si)) == sizeof(si)) {
 				sig = (int)si.ssi_signo;
@@ -92,6 +132,8 @@ int splq_supervise(const struct splq_supervise *s)
 			}
 			if (fd >= 0 && p[1].revents)
 				pump_log(&log, &fd, false);
+			if (qfd >= 0 && p[2].revents)
+				calls += serve_call(s);
 		}
 		if (sig == SIGUSR1) {
 			kill(s->pid, SIGTERM);
@@ -100,6 +142,8 @@ int splq_supervise(const struct splq_supervise *s)
 			kill(s->pid, SIGKILL);
 		}
 	}
+	if (s->qrexec_fd >= 0)
+		close(s->qrexec_fd); /* no more calls: its connections are refused */
 	if (s->oom_fd >= 0) {
 		char line[32];
 		int n = snprintf(line, sizeof(line), "%lld\n", splq_oom_kills(s->cgroup));

@@ -10,6 +10,13 @@
  * of the read end of the qube's log pipe, until pid 1 has ended and every
  * process of the qube with it (then what the pipe still holds).
  *
+ * It also serves the qube's qrexec socket (qrexec/wire.h): each
+ * connection goes to a host splq of its own, `splq qrexec-in NAME` with
+ * the connection as its stdin, at most SPLQ_SUPERVISE_CALLS at once (the
+ * rest wait in the socket's backlog).  The qube's name in that command
+ * line is what tells the host who calls.  When pid 1 has ended, nothing
+ * more is accepted; calls still under way end on their own.
+ *
  * A running qube's supervisor is splq-init --supervise (small and static);
  * a disposable's is the process splq forked, which its splq waits for. */
 #ifndef SPLQ_NATIVE_SUPERVISE_H
@@ -29,7 +36,11 @@ struct splq_supervise {
 	int oom_fd;                /* -1, or: when pid 1 has ended, the qube's OOM-kill
 	                            * count (oom.h) goes here as a decimal line, before
 	                            * its cgroup goes (a disposable's splq reads it) */
+	int qrexec_fd;             /* the qrexec socket, listening; -1: none */
+	int splq_fd;               /* the host splq that serves a call (execveat) */
 };
+
+#define SPLQ_SUPERVISE_CALLS 32
 
 /* Returns pid 1's exit code. */
 int splq_supervise(const struct splq_supervise *s);

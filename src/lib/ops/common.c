@@ -622,13 +622,14 @@ char *splq_ops_exit_result(int status, const struct splq_exec_info *info)
 	return splq_strdup_printf("exit %d%s", status, info->oom ? " (oom)" : "");
 }
 
-/* Audit summary of a command: [--user U] argv. */
-char *splq_ops_exec_args(const char *prefix, const char *user, char *const *argv)
+/* Audit summary of a command: [--user U] argv, or --service SERVICE+ARG. */
+char *splq_ops_exec_args(const char *prefix, const struct splq_exec *x)
 {
-	cleanup_free char *cmd = join_argv(argv);
+	cleanup_free char *cmd =
+	    x->service ? splq_strdup_printf("--service %s", x->service) : join_argv(x->argv);
 
-	return splq_strdup_printf("%s%s%s%s%s", prefix ? prefix : "", user ? "--user " : "",
-	                          user ? user : "", user ? " " : "", cmd);
+	return splq_strdup_printf("%s%s%s%s%s", prefix ? prefix : "", x->user ? "--user " : "",
+	                          x->user ? x->user : "", x->user ? " " : "", cmd);
 }
 
 /* ---------- disposables left behind ---------- */

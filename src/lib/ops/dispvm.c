@@ -118,14 +118,14 @@ int splq_op_dispvm(struct splq_ctx *ctx, const char *dvm, struct splq_exec *x, l
 		*status = 0;
 	if (name)
 		name[0] = '\0';
-	if (!x || !x->argv || (!x->argv[0] && !x->tty))
+	if (!x || (!x->service && (!x->argv || (!x->argv[0] && !x->tty))))
 		return splq_fail(err, SPLQ_E_USAGE, "no command given");
 	if (timeout_s < 0)
 		return splq_fail(err, SPLQ_E_USAGE, "a timeout cannot be negative");
 	splq_ops_reap_disposables(ctx);
 	if (dispvm_source(ctx, dvm, &d, err) < 0)
 		return -1;
-	args = splq_ops_exec_args(NULL, x->user, x->argv);
+	args = splq_ops_exec_args(NULL, x);
 	{
 		char *a = splq_strdup_printf("--template %s %s", d.name, args);
 		free(args);

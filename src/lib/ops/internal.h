@@ -40,8 +40,9 @@ void splq_ops_exec_info(struct splq_exec *x, struct splq_exec_info *info,
 /* Its audit result: "exit N", "exit 137 (oom)" when the kernel killed it
  * for want of memory. */
 char *splq_ops_exit_result(int status, const struct splq_exec_info *info);
-/* Audit summary of a command: [prefix][--user U ]argv. */
-char *splq_ops_exec_args(const char *prefix, const char *user, char *const *argv);
+/* Audit summary of a command: [prefix][--user U ]argv, or --service
+ * SERVICE+ARG for a qrexec service. */
+char *splq_ops_exec_args(const char *prefix, const struct splq_exec *x);
 
 /* A qube by name; SPLQ_E_USAGE when none is named. */
 int splq_ops_qube_get(struct splq_ctx *ctx, const char *name, struct splq_qube *q,

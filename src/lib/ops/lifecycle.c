@@ -169,11 +169,11 @@ int splq_op_run(struct splq_ctx *ctx, const char *name, struct splq_exec *x, int
 	ERR_GUARD(err);
 	if (status)
 		*status = 0;
-	if (!x || !x->argv || (!x->argv[0] && !x->tty))
+	if (!x || (!x->service && (!x->argv || (!x->argv[0] && !x->tty))))
 		return splq_fail(err, SPLQ_E_USAGE, "no command given");
 	if (splq_ops_qube_get(ctx, name, &q, err) < 0)
 		return -1;
-	args = splq_ops_exec_args(NULL, x->user, x->argv);
+	args = splq_ops_exec_args(NULL, x);
 	if (q.klass == SPLQ_CLASS_ADMINVM) {
 		splq_fail(err, SPLQ_E_VALUE,
 		          "commands cannot be run in dom0 with splq: it is the host");
@@ -189,6 +189,11 @@ int splq_op_run(struct splq_ctx *ctx, const char *name, struct splq_exec *x, int
 	p = splq_ops_power_of(ctx, &q);
 	if (p == SPLQ_HALTING) {
 		splq_fail(err, SPLQ_E_STATE, "qube '%s' is shutting down; try again once it halted",
+		          q.name);
+		goto out;
+	}
+	if (p == SPLQ_HALTED && x->no_autostart) {
+		splq_fail(err, SPLQ_E_STATE, "qube '%s' is not running, and may not be started for it",
 		          q.name);
 		goto out;
 	}

@@ -55,7 +55,8 @@ int splq_op_autostart_list(struct splq_ctx *ctx, char ***names, int *n, struct s
 int splq_op_shutdown(struct splq_ctx *ctx, const char *name, bool force, bool wait, long timeout_s,
                      struct splq_error *err);
 int splq_op_kill(struct splq_ctx *ctx, const char *name, struct splq_error *err);
-/* Starts the qube if halted.  x->user NULL means its default_user. */
+/* Starts the qube if halted (unless x->no_autostart).  x->user NULL
+ * means its default_user.  x->service: a qrexec service (backend.h). */
 int splq_op_run(struct splq_ctx *ctx, const char *name, struct splq_exec *x, int *status,
                 struct splq_error *err);
 /* A disposable from dvm (a TemplateVM, or an AppVM with
@@ -158,6 +159,35 @@ int splq_op_audit_log(struct splq_ctx *ctx, const char *qube, long long since_ms
                       struct splq_audit_entry **out, int *n, struct splq_error *err);
 int splq_op_audit_verify(struct splq_ctx *ctx, long long *entries, long long *bad_line,
                          struct splq_error *err);
+
+/* A qrexec call's decision (ops/call.c): the policy's, with an ask
+ * answered by dom0's qrexec_ask_program, or else (tty_ok) on the host
+ * user's terminal; denied when neither answers.  source must be a qube of
+ * the store (or dom0); target as the caller asked ("" for @default);
+ * service SERVICE+ARG, sanitized (qrexec/wire.h).  A refusal is a
+ * decision, not an error: the function fails only when no decision could
+ * be made (no such source, a policy that does not load).  The audit log
+ * gets the call either way. */
+struct splq_call_decision {
+	bool allowed;
+	char target[64]; /* allowed: a qube, dom0 or @dispvm:DVM */
+	char user[64];   /* "": the target's default_user */
+	bool autostart;  /* a halted target may be started */
+	char rule[320];  /* FILE:LINE of the rule that decided, "" for none */
+	char why[256];   /* refused: why, in words */
+};
+int splq_op_call_decide(struct splq_ctx *ctx, const char *source, const char *target,
+                        const char *service, bool tty_ok, struct splq_call_decision *d,
+                        struct splq_error *err);
+/* The call d allowed: service (SERVICE+ARG) run in d's target as a run,
+ * or in a disposable made for it (disp gets its name, at least
+ * SPLQ_NAME_MAX+1), with Qubes' QREXEC_* environment; a halted target is
+ * started only where d allows.  x's stdio as for run (x->direct for a
+ * caller in a qube); *status the service's exit code (127: no such
+ * service). */
+int splq_op_call(struct splq_ctx *ctx, const char *source, const char *service,
+                 const struct splq_call_decision *d, struct splq_exec *x, int *status,
+                 char *disp, struct splq_error *err);
 
 /* The qrexec policy (ops/qrexec_policy.c; the policy itself: policy/policy.h).
  * dir: $SPLQ_HOME/policy.d, made with splq's default policy

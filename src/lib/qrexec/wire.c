@@ -37,3 +37,19 @@ int splq_qx_request_decode(const char *buf, size_t len, const char **target,
 	*service = s;
 	return 0;
 }
+
+static void replace_outside(char *s, const char *extra)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      strchr(extra, c)))
+			*s = '_';
+	}
+}
+
+void splq_qx_sanitize(char *target, char *service)
+{
+	replace_outside(target, "_.@:-");
+	replace_outside(service, "_.+-");
+}

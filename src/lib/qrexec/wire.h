@@ -86,4 +86,9 @@ int splq_qx_request_encode(char *buf, const char *target, const char *service);
 int splq_qx_request_decode(const char *buf, size_t len, const char **target,
                            const char **service);
 
+/* As Qubes' daemon does: every character of target outside
+ * [A-Za-z0-9_.@:-] and of service outside [A-Za-z0-9_.+-] becomes '_';
+ * every '$' of target became '@' in the caller already.  In place. */
+void splq_qx_sanitize(char *target, char *service);
+
 #endif
