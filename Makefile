@@ -1,11 +1,13 @@
 # splq: build, test, demo, benchmark, fuzz.
-#   make            build build/splq and build/splq-init
+#   make            build build/splq, build/splq-init and the in-qube helpers
+#                   (build/qube/bin/splq-qube and its names)
 #   make check      every test, on the plain build and under ASan and UBSan
 #                   (build-san/); installs missing Debian packages first
 #   make demo       a short tour on a scratch SPLQ_HOME
 #   make bench      splq beside bwrap, unshare, cp+sha256sum (hyperfine)
 #   make fuzz       libFuzzer targets for the parsers (clang)
-#   make install    splq, splq-init and splq-autostart.service under PREFIX
+#   make install    splq, splq-init, the in-qube helpers and
+#                   splq-autostart.service under PREFIX
 #   make check-kernels  command-line tests inside Debian 12's kernel under
 #                   qemu, per cgroup layout (slow: not part of make check)
 
@@ -44,7 +46,12 @@ UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC = $(wildcard fuzz/fuzz_*.c)
 
-all: $(BUILD)/splq $(BUILD)/splq-init
+# The names splq-qube answers to (src/qube/main.c), symlinks beside it.
+QUBE_PROGS = qrexec-client-vm
+QUBE_BIN = $(BUILD)/qube/bin
+QUBE = $(QUBE_BIN)/splq-qube $(QUBE_PROGS:%=$(QUBE_BIN)/%) $(BUILD)/qube/rpc
+
+all: $(BUILD)/splq $(BUILD)/splq-init $(QUBE)
 
 $(BUILD)/%.o: %.c $(wildcard src/lib/*.h src/lib/ops/*.h src/lib/native/*.h src/lib/policy/*.h src/lib/formats/*.h src/lib/qrexec/*.h src/cli/*.h)
 	@mkdir -p $(dir $@)
@@ -66,6 +73,29 @@ INIT_SRC = src/init/init.c src/init/initlog.c src/lib/native/supervise.c src/lib
 $(BUILD)/splq-init: $(INIT_SRC) $(wildcard src/lib/*.h src/lib/native/*.h src/init/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -D_GNU_SOURCE -Isrc/lib $(WARN) -Os -static -o $@ $(INIT_SRC)
+
+# The helpers every qube sees read-only at /run/splq/lib: bin/ (on its
+# PATH) and rpc/ (splq's own services).  Static and small like splq-init,
+# no sanitizer, only the few library files they use; sections nobody
+# calls are dropped.
+QUBE_SRC = $(filter-out src/qube/main.c,$(wildcard src/qube/*.c))
+QUBE_LIB_SRC = src/lib/qrexec/wire.c src/lib/util.c src/lib/error.c
+$(QUBE_BIN)/splq-qube: src/qube/main.c $(QUBE_SRC) $(QUBE_LIB_SRC) $(wildcard src/qube/*.h src/lib/*.h src/lib/qrexec/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -D_GNU_SOURCE -Isrc/lib $(WARN) -Os -static -ffunction-sections \
+	  -fdata-sections -Wl,--gc-sections -o $@ src/qube/main.c $(QUBE_SRC) $(QUBE_LIB_SRC)
+
+$(QUBE_PROGS:%=$(QUBE_BIN)/%): $(QUBE_BIN)/splq-qube
+	ln -sfn splq-qube $@
+
+$(BUILD)/qube/rpc:
+	mkdir -p $@
+
+# The client's test runs the client in-process (forked), so it links its
+# sources, built as the test is (with the sanitizers in build-san).
+$(BUILD)/tests/test_qube_client: tests/unit/test_qube_client.c tests/unit/qx_host.h $(QUBE_SRC) $(wildcard src/qube/*.h) $(BUILD)/libsplq.a
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(SANFLAGS) -Isrc -o $@ $< $(QUBE_SRC) $(BUILD)/libsplq.a $(LIBS) -lcmocka -lpthread
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libsplq.a
 	@mkdir -p $(dir $@)
@@ -110,18 +140,24 @@ fuzz: deps
 	done
 	fuzz/run.sh
 
-# Install splq, its in-qube init and the boot unit for autostart qubes.
+# Install splq, its in-qube init and helpers, and the boot unit for
+# autostart qubes.
 PREFIX ?= /usr/local
 DESTDIR ?=
 install: all
 	install -D -m 0755 $(BUILD)/splq $(DESTDIR)$(PREFIX)/bin/splq
 	install -D -m 0755 $(BUILD)/splq-init $(DESTDIR)$(PREFIX)/libexec/splq/splq-init
+	install -D -m 0755 $(QUBE_BIN)/splq-qube $(DESTDIR)$(PREFIX)/libexec/splq/qube/bin/splq-qube
+	for p in $(QUBE_PROGS); do \
+	  ln -sfn splq-qube $(DESTDIR)$(PREFIX)/libexec/splq/qube/bin/$$p || exit 1; \
+	done
+	install -d $(DESTDIR)$(PREFIX)/libexec/splq/qube/rpc
 	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
 	sed 's|@BINDIR@|$(PREFIX)/bin|' contrib/systemd/splq-autostart.service \
 	  >$(DESTDIR)$(PREFIX)/lib/systemd/system/splq-autostart.service
 
 format:
-	clang-format -i $(LIB_SRC) $(CLI_SRC) $(wildcard src/init/*.c src/init/*.h) $(wildcard src/lib/*.h src/lib/ops/*.h src/lib/native/*.h src/lib/policy/*.h src/lib/formats/*.h src/lib/qrexec/*.h src/cli/*.h) $(UNIT_SRC) $(wildcard tests/tools/*.c) $(FUZZ_SRC)
+	clang-format -i $(LIB_SRC) $(CLI_SRC) $(wildcard src/init/*.c src/init/*.h src/qube/*.c src/qube/*.h) $(wildcard src/lib/*.h src/lib/ops/*.h src/lib/native/*.h src/lib/policy/*.h src/lib/formats/*.h src/lib/qrexec/*.h src/cli/*.h) $(UNIT_SRC) $(wildcard tests/tools/*.c) $(FUZZ_SRC)
 
 clean:
 	rm -rf build build-san build-fuzz

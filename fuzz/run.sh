@@ -58,6 +58,13 @@ for bin in build-fuzz/fuzz_*; do
 			seed "$corpus" work True no 400 -12 blue 7 user my-tag:x feature.name \
 				AppVM sys-net-dm
 			;;
+		qx_request)
+			# The header (magic "sqx1", little-endian), then
+			# TARGET\0SERVICE\0.
+			h='1xqs\0\0\0\0\0\0\0\0\0\0\0\0'
+			seed "$corpus" "${h}work\0qubes.Filecopy+\0" "$h\0q.S\0" \
+				"${h}@dispvm:dvm\0qubes.ConnectTCP+22\0" "${h}w\0s\0x"
+			;;
 		qfile)
 			# A first byte (chunk size, flags), then a stream: directory
 			# "d" holding file "d/f" ("hi") and symlink "d/l" -> "f".

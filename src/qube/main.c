@@ -1,0 +1,46 @@
+/* splq-qube: splq's helpers inside a qube, one static program that acts
+ * as the one it is called as (the basename of argv[0], a symlink to it in
+ * /run/splq/lib/bin), or as `splq-qube NAME ARGS...`.
+ *
+ *   qrexec-client-vm    call a service in another qube (client.h) */
+#include <stdio.h>
+#include <string.h>
+
+#include "client.h"
+
+static const struct {
+	const char *name;
+	int (*main)(int argc, char **argv);
+} programs[] = {
+    {"qrexec-client-vm", splq_qrexec_client_vm},
+};
+
+static const char *base(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
+int main(int argc, char **argv)
+{
+	const char *name = argc > 0 ? base(argv[0]) : "splq-qube";
+
+	if (strcmp(name, "splq-qube") == 0) {
+		if (argc < 2) {
+			fputs("usage: splq-qube PROGRAM [ARGS...]\nprograms:", stderr);
+			for (size_t i = 0; i < sizeof(programs) / sizeof(programs[0]); i++)
+				fprintf(stderr, " %s", programs[i].name);
+			fputc('\n', stderr);
+			return 2;
+		}
+		argc--;
+		argv++;
+		name = base(argv[0]);
+	}
+	for (size_t i = 0; i < sizeof(programs) / sizeof(programs[0]); i++)
+		if (strcmp(name, programs[i].name) == 0)
+			return programs[i].main(argc, argv);
+	fprintf(stderr, "splq-qube: no program named '%s'\n", name);
+	return 127;
+}
