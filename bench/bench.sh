@@ -4,8 +4,10 @@
 #   1. a disposable (splq dispvm) against bwrap and unshare
 #   2. a command in a running qube (splq run) against bwrap
 #   3. 16 MiB into a qube and hashed there against cp + sha256sum
-#   4. the host memory an idle qube costs (its supervisor and init)
-#   5. qrexec policy decisions per second (splq policy eval, a 100-rule
+#   4. a qrexec call of a trivial service between two running qubes
+#      (qrexec-client-vm in a splq run) against that splq run of /bin/true
+#   5. the host memory an idle qube costs (its supervisor and init)
+#   6. qrexec policy decisions per second (splq policy eval, a 100-rule
 #      policy; Qubes' own evaluator manages about 12,000/s on such a policy)
 # Prints a table with each target and PASS/FAIL; exits 1 when a target is
 # missed.  Run as root: `make bench`.
@@ -64,10 +66,17 @@ cmdline() {
 	printf '%s' "${out% }"
 }
 
-echo "== setting up: template bench-t, AppVM bench-q (running)"
+echo "== setting up: template bench-t (with the service test.Echo), AppVMs bench-q and bench-r (running)"
 splq template create bench-t --base host
+splq run --user root bench-t -- sh -c \
+	'mkdir -p /etc/qubes-rpc && printf "#!/bin/sh\nexec cat\n" >/etc/qubes-rpc/test.Echo && chmod 755 /etc/qubes-rpc/test.Echo'
+splq shutdown --wait bench-t
 splq create bench-q --template bench-t
+splq create bench-r --template bench-t
+splq policy >/dev/null
+echo 'test.Echo * bench-q bench-r allow' >"$SPLQ_HOME/policy.d/30-bench.policy"
 splq start bench-q
+splq start bench-r
 head -c $((16 * 1024 * 1024)) /dev/urandom >"$SCRATCH/blob"
 
 BWRAP=$(cmdline bwrap --unshare-all --die-with-parent --ro-bind /usr /usr \
@@ -101,7 +110,13 @@ hf --export-json "$SCRATCH/copy.json" \
 	"$(cmdline sh -c "cp $SCRATCH/blob $SCRATCH/x && sha256sum $SCRATCH/x")"
 
 echo
-echo "== 4. host memory of the idle qube bench-q (Pss of its supervisor and init)"
+echo "== 4. a qrexec call between running qubes: qrexec-client-vm in bench-q to test.Echo in bench-r"
+hf --export-json "$SCRATCH/call.json" \
+	-n "qrexec call" "$(cmdline "$SPLQ" run bench-q -- qrexec-client-vm bench-r test.Echo)" \
+	-n "splq run" "$(cmdline "$SPLQ" run bench-q -- /bin/true)"
+
+echo
+echo "== 5. host memory of the idle qube bench-q (Pss of its supervisor and init)"
 sleep 1
 mapfile -t qdirs < <(qube_cgroup_dirs bench-q)
 if [ "${#qdirs[@]}" -eq 0 ]; then
@@ -140,7 +155,7 @@ done
 echo "$pss_kib" >"$SCRATCH/memory_kib"
 
 echo
-echo "== 5. policy decisions: splq policy eval, $POLICY_QUERIES calls on a 100-rule policy"
+echo "== 6. policy decisions: splq policy eval, $POLICY_QUERIES calls on a 100-rule policy"
 mkdir -p "$SCRATCH/policy/policy.d"
 python3 - "$SCRATCH/policy" "$POLICY_QUERIES" <<'EOF'
 # 11 qubes, 96 rules over 40 services, and 4 rules at the end that catch
@@ -216,6 +231,8 @@ group("run in a running qube (ratio to bwrap)", "run", "bwrap",
       ["splq run", "bwrap"], "splq run", 1.0)
 group("16 MiB in and hashed (ratio to cp + sha256sum)", "copy", "cp + sha256sum",
       ["splq run sha256sum", "cp + sha256sum"], "splq run sha256sum", 1.0)
+group("qrexec call from a qube, in a splq run (ratio to splq run /bin/true)", "call",
+      "splq run", ["qrexec call", "splq run"], "qrexec call", 2.0)
 
 with open(os.path.join(d, "memory_kib")) as f:
     kib = int(f.read())

@@ -243,11 +243,12 @@ int splq_ops_prop_changeable(const char *qname, enum splq_class klass, bool runn
 		                 splq_class_name(klass), def->name);
 	if (def->readonly)
 		return splq_fail(err, SPLQ_E_VALUE, "property '%s' is read-only", def->name);
+	/* dom0's settings: the global default_dispvm and what only it has */
 	if (klass == SPLQ_CLASS_ADMINVM && !splq_ops_streq(def->name, "default_dispvm") &&
-	    !splq_ops_streq(def->name, "default_template"))
+	    def->classes != (1u << SPLQ_CLASS_ADMINVM))
 		return splq_fail(err, SPLQ_E_VALUE,
-		                 "only default_dispvm and default_template can be set on dom0, "
-		                 "not '%s'",
+		                 "only default_dispvm, default_template and qrexec_ask_program can "
+		                 "be set on dom0, not '%s'",
 		                 def->name);
 	if (def->needs_halted && running)
 		return splq_fail(err, SPLQ_E_STATE,
