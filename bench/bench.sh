@@ -68,8 +68,8 @@ cmdline() {
 
 echo "== setting up: template bench-t (with the service test.Echo), AppVMs bench-q and bench-r (running)"
 splq template create bench-t --base host
-splq run --user root bench-t -- sh -c \
-	'mkdir -p /etc/qubes-rpc && printf "#!/bin/sh\nexec cat\n" >/etc/qubes-rpc/test.Echo && chmod 755 /etc/qubes-rpc/test.Echo'
+# the trivial service: cat itself, so that a shell's start is not counted
+splq run --user root bench-t -- sh -c 'mkdir -p /etc/qubes-rpc && ln -s /bin/cat /etc/qubes-rpc/test.Echo'
 splq shutdown --wait bench-t
 splq create bench-q --template bench-t
 splq create bench-r --template bench-t
@@ -114,6 +114,9 @@ echo "== 4. a qrexec call between running qubes: qrexec-client-vm in bench-q to 
 hf --export-json "$SCRATCH/call.json" \
 	-n "qrexec call" "$(cmdline "$SPLQ" run bench-q -- qrexec-client-vm bench-r test.Echo)" \
 	-n "splq run" "$(cmdline "$SPLQ" run bench-q -- /bin/true)"
+
+# alone again: Pss shares the pages of splq-init among the qubes that run it
+splq shutdown --wait bench-r
 
 echo
 echo "== 5. host memory of the idle qube bench-q (Pss of its supervisor and init)"

@@ -153,8 +153,27 @@ step splq remove spl-tools
 echo "# The qube's properties (D = default, - = set)."
 step splq prefs spl-dev-core
 
-step splq shutdown --wait spl-dev-core
-step splq remove spl-dev-core
+echo "# Services between qubes (qrexec): a qube calls a named service in another, and"
+echo "# the policy (\$SPLQ_HOME/policy.d/, Qubes' format) decides every call."
+step splq create spl-vault --label black
+step splq run --user root spl-vault -- sh -c 'mkdir -p /etc/qubes-rpc && printf "#!/bin/sh\necho \"\$QREXEC_REMOTE_DOMAIN asked for \$1: \$(tr a-z A-Z)\"\n" > /etc/qubes-rpc/demo.Upper && chmod 755 /etc/qubes-rpc/demo.Upper'
+step splq policy
+echo "demo.Upper * spl-dev-core spl-vault allow" >"$SPLQ_HOME/policy.d/30-demo.policy"
+step cat "$SPLQ_HOME/policy.d/30-demo.policy"
+echo "# Allowed: qrexec-client-vm, on every qube's PATH, reaches spl-vault's service."
+echo "\$ echo secret words | splq run spl-dev-core -- qrexec-client-vm spl-vault demo.Upper+notes"
+echo secret words | splq run spl-dev-core -- qrexec-client-vm spl-vault demo.Upper+notes ||
+	fail_step "$?"
+echo "# Denied: no rule lets spl-vault call spl-dev-core (exit code 126, as in Qubes)."
+echo "\$ splq run spl-vault -- qrexec-client-vm spl-dev-core demo.Upper"
+splq run spl-vault -- qrexec-client-vm spl-dev-core demo.Upper </dev/null && fail_step 0
+echo "# Both calls, and the rule that decided each, are in the audit log."
+echo "\$ splq audit log --since 1m | grep ' call '"
+splq audit log --since 1m | grep ' call ' || fail_step "$?"
+step splq policy check demo.Upper+notes spl-vault spl-dev-core
+
+step splq shutdown --wait spl-dev-core spl-vault
+step splq remove spl-dev-core spl-vault
 step splq ls
 
 echo "# Every step above, in the hash-chained audit log."
