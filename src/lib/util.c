@@ -386,6 +386,16 @@ int splq_copy_data(int in, int out, off_t size)
 
 /* ---- sockets ---- */
 
+void splq_filter_escapes(char *buf, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)buf[i];
+		if ((c < 0x20 || c > 0x7e) && c != '\t' && c != '\n' && c != '\r' && c != '\b' &&
+		    c != '\a')
+			buf[i] = '_';
+	}
+}
+
 ssize_t splq_recv_fds(int sock, void *buf, size_t len, int *fds, int max, int *nfds, int flags)
 {
 	char cbuf[CMSG_SPACE(SPLQ_SEND_FDS_MAX * sizeof(int))];

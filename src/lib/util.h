@@ -101,6 +101,11 @@ ssize_t splq_send_fds(int sock, const void *buf, size_t len, const int *fds, int
  * EMSGSIZE, its descriptors closed.  recvmsg's result. */
 ssize_t splq_recv_fds(int sock, void *buf, size_t len, int *fds, int max, int *nfds, int flags);
 
+/* qvm-run's and qrexec-client-vm's output filter, in place: every byte
+ * that is not printable ASCII (0x20-0x7e), tab, newline, carriage
+ * return, backspace or bell becomes '_'. */
+void splq_filter_escapes(char *buf, size_t len);
+
 /* A wait status as an exit code, as shells give it: 128+N for signal N. */
 int splq_exit_code(int status);
 

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util.h"
+
 #define RELAY_BUF  65536
 #define SPLICE_MAX (1 << 20)
 
@@ -38,16 +40,6 @@ static bool nonblocking(int fd)
 	return fl >= 0 && (fl & O_NONBLOCK);
 }
 
-void splq_filter_escapes(char *buf, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)buf[i];
-
-		if ((c < 0x20 || c > 0x7e) && c != '\t' && c != '\n' && c != '\r' && c != '\b' &&
-		    c != '\a')
-			buf[i] = '_';
-	}
-}
 
 void splq_relay_init(struct splq_relay *r, int src, int dst, unsigned flags, const char *prefix,
                      size_t prefix_len)

@@ -58,8 +58,5 @@ void splq_relay_step(struct splq_relay *r, short revents);
 void splq_relay_stop(struct splq_relay *r);
 void splq_relay_free(struct splq_relay *r);
 
-/* Qubes' filter of escape characters: every byte outside 0x20..0x7E
- * becomes '_', except TAB, LF, CR, BS and BEL. */
-void splq_filter_escapes(char *buf, size_t len);
 
 #endif

@@ -19,15 +19,6 @@
 #include "control.h"
 #include "runtime.h"
 
-void splq_filter_escapes(char *buf, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)buf[i];
-		if ((c < 0x20 || c > 0x7e) && c != '\t' && c != '\n' && c != '\r' && c != '\b' &&
-		    c != '\a')
-			buf[i] = '_';
-	}
-}
 
 void splq_session_close(struct splq_session *s)
 {

@@ -75,9 +75,5 @@ int splq_session_run(struct splq_session *s, const struct splq_session_end *end,
                      int *signo, struct splq_error *err);
 void splq_session_close(struct splq_session *s);
 
-/* qvm-run's output filter, in place: every byte that is not printable
- * ASCII (0x20-0x7e), tab, newline, carriage return, backspace or bell
- * becomes '_'. */
-void splq_filter_escapes(char *buf, size_t len);
 
 #endif
