@@ -1,6 +1,7 @@
 /* splq: the decision on a qrexec call (see ops.h): the policy, an ask
  * answered on the host, and the audit entry that says who called what and
- * which rule decided.  The call itself is then a run or a disposable. */
+ * which rule decided.  The call itself is then a run or a disposable
+ * (splq_op_call, lifecycle.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -139,35 +140,4 @@ out:
 		                             out->rule[0] ? ": " : "", out->why);
 		return splq_ops_audit_done(ctx, "call", source, args, result, rc, err);
 	}
-}
-
-int splq_op_call(struct splq_ctx *ctx, const char *source, const char *service,
-                 const struct splq_call_decision *d, struct splq_exec *x, int *status,
-                 char *disp, struct splq_error *err)
-{
-	ERR_GUARD(err);
-	if (!d->allowed)
-		return splq_fail(err, SPLQ_E_REFUSED, "the call was refused");
-	/* as Qubes names a call in the target: always with its '+' */
-	cleanup_free char *full =
-	    splq_strdup_printf("%s%s", service, strchr(service, '+') ? "" : "+");
-	const char *arg = strchr(full, '+') + 1;
-	cleanup_free char *e_full = splq_strdup_printf("QREXEC_SERVICE_FULL_NAME=%s", full);
-	cleanup_free char *e_source = splq_strdup_printf("QREXEC_REMOTE_DOMAIN=%s", source);
-	cleanup_free char *e_arg = splq_strdup_printf("QREXEC_SERVICE_ARGUMENT=%s", arg);
-	char *env[] = {e_full, e_source, e_arg, "QREXEC_REQUESTED_TARGET_TYPE=", NULL};
-	x->service = full;
-	x->env = env;
-	x->user = d->user[0] ? d->user : NULL;
-	x->no_autostart = !d->autostart;
-	if (strncmp(d->target, "@dispvm:", 8) == 0)
-		return splq_op_dispvm(ctx, d->target + 8, x, 0, status, disp, err);
-	if (strcmp(d->target, "dom0") == 0 || strcmp(d->target, "@adminvm") == 0) {
-		/* splq's own services on the host come with the services that
-		 * need them (copy to dom0, ...) */
-		if (status)
-			*status = 127;
-		return 0;
-	}
-	return splq_op_run(ctx, d->target, x, status, err);
 }

@@ -179,7 +179,7 @@ struct splq_call_decision {
 int splq_op_call_decide(struct splq_ctx *ctx, const char *source, const char *target,
                         const char *service, bool tty_ok, struct splq_call_decision *d,
                         struct splq_error *err);
-/* The call d allowed: service (SERVICE+ARG) run in d's target as a run,
+/* The call d allowed (lifecycle.c): service (SERVICE+ARG) run in d's target as a run,
  * or in a disposable made for it (disp gets its name, at least
  * SPLQ_NAME_MAX+1), with Qubes' QREXEC_* environment; a halted target is
  * started only where d allows.  x's stdio as for run (x->direct for a
