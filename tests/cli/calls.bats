@@ -90,6 +90,8 @@ echo specific "${1-}"; id -un'
 	run --separate-stderr "$SPLQ" run a -- qrexec-client-vm b test.Echo </dev/null
 	assert_status 126
 	[[ $stderr == *"Request refused"* ]]
+	# the qube learns nothing of the policy: not its files, not the rule
+	[[ $stderr != *"$SPLQ_HOME"* && $stderr != *policy* && $stderr != *deny* ]]
 	run "$SPLQ" ls
 	[[ $output =~ b\ +AppVM\ +Halted ]]
 	run "$SPLQ" audit log --qube a

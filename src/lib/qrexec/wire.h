@@ -16,9 +16,10 @@
  *                    "work\0qubes.Filecopy+\0".  Nothing else the caller
  *                    sends is read; no descriptor is taken from it.
  *   host -> caller   one of
- *                    REFUSED  value 126: the policy denied the call, an ask
- *                             was not answered yes, or the target could not
- *                             be started (as in Qubes); msg says which;
+ *                    REFUSED  value 126: the policy denied the call, or an
+ *                             ask was not answered yes; msg is empty (why is
+ *                             in the host's audit log: a qube never sees the
+ *                             policy);
  *                    FAILED   value 125: the call could not be made (a
  *                             malformed request, ...); msg says why;
  *                    ACCEPTED with three descriptors (SCM_RIGHTS): [0] the
@@ -29,7 +30,8 @@
  *                             them.  Then, once the service has ended:
  *                    EXITED   value: the service's exit code (127: no such
  *                             service in the target, 125: it could not be
- *                             run; 128+N: signal N).
+ *                             run, 126: the target could not be started, as
+ *                             in Qubes; 128+N: signal N).
  *
  * Closing the connection before EXITED hangs the service up, as closing
  * the pipes gives it EOF and EPIPE.  A connection that closes without
