@@ -156,6 +156,7 @@ step splq prefs spl-dev-core
 echo "# Services between qubes (qrexec): a qube calls a named service in another, and"
 echo "# the policy (\$SPLQ_HOME/policy.d/, Qubes' format) decides every call."
 step splq create spl-vault --label black
+# shellcheck disable=SC2016  # expanded in the qube, by the service
 step splq run --user root spl-vault -- sh -c 'mkdir -p /etc/qubes-rpc && printf "#!/bin/sh\necho \"\$QREXEC_REMOTE_DOMAIN asked for \$1: \$(tr a-z A-Z)\"\n" > /etc/qubes-rpc/demo.Upper && chmod 755 /etc/qubes-rpc/demo.Upper'
 step splq policy
 echo "demo.Upper * spl-dev-core spl-vault allow" >"$SPLQ_HOME/policy.d/30-demo.policy"
