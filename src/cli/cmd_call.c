@@ -5,8 +5,6 @@
  * the qube named on its command line, never what the connection says. */
 #include "cli.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -93,21 +91,6 @@ static void reply(int conn, int type, int value, const char *msg, const int *fds
 	splq_send_fds(conn, &r, sizeof(r), fds, nfds, 0);
 }
 
-/* The service's three pipes: the caller's ends in mine, the service's in
- * theirs. */
-static int call_pipes(int mine[3], int theirs[3], struct splq_error *err)
-{
-	for (int i = 0; i < 3; i++) {
-		int p[2];
-		if (pipe2(p, O_CLOEXEC) < 0)
-			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "pipe");
-		/* stdin: the service reads p[0]; stdout, stderr: it writes p[1] */
-		theirs[i] = i == 0 ? p[0] : p[1];
-		mine[i] = i == 0 ? p[1] : p[0];
-	}
-	return 0;
-}
-
 static void close_three(int fds[3])
 {
 	for (int i = 0; i < 3; i++)
@@ -153,8 +136,9 @@ int cmd_qrexec_in(struct cli *cli, int argc, char **argv)
 		rc = 126;
 		goto out;
 	}
-	if (call_pipes(mine, theirs, &err) < 0) {
-		reply(conn, SPLQ_QX_FAILED, 125, err.msg, NULL, 0);
+	/* the caller's ends in mine, the service's in theirs */
+	if (splq_stdio_pipes(mine, theirs) < 0) {
+		reply(conn, SPLQ_QX_FAILED, 125, "the call's pipes could not be made", NULL, 0);
 		rc = 125;
 		goto out;
 	}

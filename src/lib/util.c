@@ -386,6 +386,26 @@ int splq_copy_data(int in, int out, off_t size)
 
 /* ---- sockets ---- */
 
+int splq_stdio_pipes(int mine[3], int theirs[3])
+{
+	for (int i = 0; i < 3; i++) {
+		int p[2];
+		if (pipe2(p, O_CLOEXEC) < 0) {
+			int e = errno;
+			for (int k = 0; k < i; k++) {
+				splq_close_fd(&mine[k]);
+				splq_close_fd(&theirs[k]);
+			}
+			errno = e;
+			return -1;
+		}
+		/* stdin: the command reads p[0]; stdout, stderr: it writes p[1] */
+		theirs[i] = i == 0 ? p[0] : p[1];
+		mine[i] = i == 0 ? p[1] : p[0];
+	}
+	return 0;
+}
+
 void splq_filter_escapes(char *buf, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {

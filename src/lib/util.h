@@ -101,6 +101,11 @@ ssize_t splq_send_fds(int sock, const void *buf, size_t len, const int *fds, int
  * EMSGSIZE, its descriptors closed.  recvmsg's result. */
 ssize_t splq_recv_fds(int sock, void *buf, size_t len, int *fds, int max, int *nfds, int flags);
 
+/* Three pipes, close-on-exec, for a command's stdin, stdout and stderr:
+ * its ends (stdin's read end, the others' write ends) in theirs, the
+ * other ends in mine.  0, or -1 with errno and none left open. */
+int splq_stdio_pipes(int mine[3], int theirs[3]);
+
 /* qvm-run's and qrexec-client-vm's output filter, in place: every byte
  * that is not printable ASCII (0x20-0x7e), tab, newline, carriage
  * return, backspace or bell becomes '_'. */

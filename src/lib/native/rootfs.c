@@ -321,7 +321,7 @@ static int mount_sys(const struct splq_rootfs *r, int stage, struct splq_error *
  * socket (splq_rootfs_qrexec). */
 static int mount_helpers(const struct splq_rootfs *r, int run, struct splq_error *err)
 {
-	if (mkdirat(run, "splq", 0755) < 0 || fchownat(run, "splq", 0, 0, AT_SYMLINK_NOFOLLOW) < 0)
+	if (mkdirat(run, "splq", 0755) < 0)
 		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "mkdir /run/splq");
 	cleanup_close int dir = beneath(run, "splq", true, err);
 	if (dir < 0)
@@ -352,14 +352,12 @@ static int mount_run(const struct splq_rootfs *r, int stage, struct splq_error *
 	cleanup_free char *opts =
 	    splq_strdup_printf("mode=755,size=%llu,uid=%ld,gid=%ld",
 	                       r->run_size ? r->run_size : 16ULL << 20, r->base, r->base);
-	int m = new_mount("tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, at, "/run", err);
+	/* the new mount's root: the tmpfs, not the directory under it */
+	cleanup_close int m =
+	    new_mount("tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, at, "/run", err);
 	if (m < 0)
 		return -1;
-	close(m);
-	if (!r->helpers)
-		return 0;
-	cleanup_close int run = beneath(stage, "run", true, err);
-	return run < 0 ? -1 : mount_helpers(r, run, err);
+	return r->helpers ? mount_helpers(r, m, err) : 0;
 }
 
 int splq_rootfs_qrexec(const char *stage, struct splq_error *err)

@@ -121,17 +121,12 @@ int splq_session_send(struct splq_session *s, int sock, const char *qube, const 
 		goto out;
 	}
 	if (!x->tty && !x->no_wait) {
-		for (int i = 0; i < 3; i++) {
-			int p[2];
-			if (pipe2(p, O_CLOEXEC) < 0) {
-				splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "pipe");
-				goto out;
-			}
-			/* stdin: the qube reads p[0]; stdout, stderr: it writes p[1] */
-			theirs[i] = i == 0 ? p[0] : p[1];
-			s->pipes[i] = i == 0 ? p[1] : p[0];
-			fcntl(s->pipes[i], F_SETFL, O_NONBLOCK);
+		if (splq_stdio_pipes(s->pipes, theirs) < 0) {
+			splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "pipe");
+			goto out;
 		}
+		for (int i = 0; i < 3; i++)
+			fcntl(s->pipes[i], F_SETFL, O_NONBLOCK);
 		nfds = 3;
 	}
 	for (int i = 0; i < 3; i++) {

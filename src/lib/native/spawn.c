@@ -171,7 +171,7 @@ static int take_qrexec_socket(struct start_plan *p)
 	while ((r = splq_recv_fds(p->qx[0], &one, 1, &fd, 1, &n, 0)) < 0 && errno == EINTR)
 		;
 	splq_close_fd(&p->qx[0]);
-	return r == 1 && n == 1 ? fd : (n == 1 ? (close(fd), -1) : -1);
+	return r == 1 && n == 1 ? fd : -1; /* a failed recv closed what came */
 }
 
 /* Pid 1 of the qube: never returns. */
@@ -307,8 +307,6 @@ void splq_spawn_supervisor(struct splq_backend *b, struct start_plan *p, int loc
 	for (int k = 0; k < nkeep; k++)
 		if (dup3(keep[k], lock_fd + 1 + k, 0) < 0)
 			_exit(1);
-	for (int k = 0; k < 4; k++)
-		snprintf(fdtext[k], sizeof(fdtext[k]), "%d", lock_fd + 2 + (k < 2 ? k : qx_at + k - 3));
 	struct splq_supervise s = {.cgroup = p->cgroup,
 	                           .rundir = dir,
 	                           .pid = pid,
@@ -321,6 +319,9 @@ void splq_spawn_supervisor(struct splq_backend *b, struct start_plan *p, int loc
 	                           .oom_fd = oom_at >= 0 ? lock_fd + 1 + oom_at : -1,
 	                           .qrexec_fd = qx_at >= 0 ? lock_fd + 1 + qx_at : -1,
 	                           .splq_fd = qx_at >= 0 ? lock_fd + 2 + qx_at : -1};
+	const int texts[4] = {s.log_dir, s.log_fd, s.qrexec_fd, s.splq_fd};
+	for (int k = 0; k < 4; k++)
+		snprintf(fdtext[k], sizeof(fdtext[k]), "%d", texts[k]);
 	/* 10 fixed, --qrexec FD FD, --commit LINK TARGET, NULL */
 	char *argv[17] = {"splq-init", "--supervise", p->cgroup, dir, pidtext, timeout,
 	                  "--log",     fdtext[0],     (char *)cfg->name, fdtext[1]};
