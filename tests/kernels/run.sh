@@ -53,7 +53,7 @@ done
 if ldd "$(command -v busybox)" >/dev/null 2>&1; then
 	die "busybox must be the static one (busybox-static): it runs alone in the initramfs"
 fi
-for f in "$BUILD/splq" "$BUILD/splq-init"; do
+for f in "$BUILD/splq" "$BUILD/splq-init" "$BUILD/qube/bin/splq-qube"; do
 	[ -x "$f" ] || die "$f is missing; run make first"
 done
 for layout in "${layouts[@]}"; do
@@ -326,6 +326,7 @@ mkdir -p "$stage/splq/build"
 cp -a tests "$stage/splq/tests"
 cp -a contrib "$stage/splq/contrib"
 cp "$BUILD/splq" "$BUILD/splq-init" "$stage/splq/build/"
+cp -a "$BUILD/qube" "$stage/splq/build/qube" # the in-qube helpers, beside splq
 image=$out/root.img
 rm -f "$image"
 truncate -s 2G "$tmp/root.img"
