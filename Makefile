@@ -38,7 +38,7 @@ else
 SPLQ_LIBS = -static-pie $(LIBS) -lm -lpthread
 endif
 
-LIB_SRC = $(wildcard src/lib/*.c src/lib/ops/*.c src/lib/native/*.c src/lib/policy/*.c src/lib/formats/*.c src/lib/qrexec/*.c)
+LIB_SRC = $(wildcard src/lib/*.c src/lib/ops/*.c src/lib/native/*.c src/lib/policy/*.c src/lib/formats/*.c src/lib/qrexec/*.c src/lib/services/*.c)
 CLI_SRC = $(wildcard src/cli/*.c)
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ = $(CLI_SRC:%.c=$(BUILD)/%.o)
@@ -47,13 +47,16 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC = $(wildcard fuzz/fuzz_*.c)
 
 # The names splq-qube answers to (src/qube/main.c), symlinks beside it.
-QUBE_PROGS = qrexec-client-vm
+QUBE_PROGS = qrexec-client-vm qvm-copy qvm-copy-to-vm qvm-move qvm-move-to-vm qfile-agent \
+	splq-remove
+# splq's own services, symlinks to ../bin/splq-qube in rpc/.
+QUBE_RPC = qubes.Filecopy
 QUBE_BIN = $(BUILD)/qube/bin
-QUBE = $(QUBE_BIN)/splq-qube $(QUBE_PROGS:%=$(QUBE_BIN)/%) $(BUILD)/qube/rpc
+QUBE = $(QUBE_BIN)/splq-qube $(QUBE_PROGS:%=$(QUBE_BIN)/%) $(QUBE_RPC:%=$(BUILD)/qube/rpc/%)
 
 all: $(BUILD)/splq $(BUILD)/splq-init $(QUBE)
 
-$(BUILD)/%.o: %.c $(wildcard src/lib/*.h src/lib/ops/*.h src/lib/native/*.h src/lib/policy/*.h src/lib/formats/*.h src/lib/qrexec/*.h src/cli/*.h)
+$(BUILD)/%.o: %.c $(wildcard src/lib/*.h src/lib/ops/*.h src/lib/native/*.h src/lib/policy/*.h src/lib/formats/*.h src/lib/qrexec/*.h src/lib/services/*.h src/cli/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASEFLAGS) $(SANFLAGS) -c -o $@ $<
 
@@ -79,17 +82,21 @@ $(BUILD)/splq-init: $(INIT_SRC) $(wildcard src/lib/*.h src/lib/native/*.h src/in
 # no sanitizer, only the few library files they use; sections nobody
 # calls are dropped.
 QUBE_SRC = $(filter-out src/qube/main.c,$(wildcard src/qube/*.c))
-QUBE_LIB_SRC = src/lib/qrexec/wire.c src/lib/util.c src/lib/error.c
-$(QUBE_BIN)/splq-qube: src/qube/main.c $(QUBE_SRC) $(QUBE_LIB_SRC) $(wildcard src/qube/*.h src/lib/*.h src/lib/qrexec/*.h)
+# SHA-256 for verified copies is libcrypto's, linked in statically.
+QUBE_LIB_SRC = src/lib/qrexec/wire.c src/lib/util.c src/lib/error.c src/lib/tree.c src/lib/walk.c \
+	$(wildcard src/lib/formats/qfile*.c)
+$(QUBE_BIN)/splq-qube: src/qube/main.c $(QUBE_SRC) $(QUBE_LIB_SRC) $(wildcard src/qube/*.h src/lib/*.h src/lib/qrexec/*.h src/lib/formats/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -D_GNU_SOURCE -Isrc/lib $(WARN) -Os -static -ffunction-sections \
-	  -fdata-sections -Wl,--gc-sections -o $@ src/qube/main.c $(QUBE_SRC) $(QUBE_LIB_SRC)
+	  -fdata-sections -Wl,--gc-sections -o $@ src/qube/main.c $(QUBE_SRC) $(QUBE_LIB_SRC) \
+	  -lcrypto -lpthread
 
 $(QUBE_PROGS:%=$(QUBE_BIN)/%): $(QUBE_BIN)/splq-qube
 	ln -sfn splq-qube $@
 
-$(BUILD)/qube/rpc:
-	mkdir -p $@
+$(QUBE_RPC:%=$(BUILD)/qube/rpc/%): $(QUBE_BIN)/splq-qube
+	@mkdir -p $(dir $@)
+	ln -sfn ../bin/splq-qube $@
 
 # The client's test runs the client in-process (forked), so it links its
 # sources, built as the test is (with the sanitizers in build-san).
@@ -152,12 +159,15 @@ install: all
 	  ln -sfn splq-qube $(DESTDIR)$(PREFIX)/libexec/splq/qube/bin/$$p || exit 1; \
 	done
 	install -d $(DESTDIR)$(PREFIX)/libexec/splq/qube/rpc
+	for p in $(QUBE_RPC); do \
+	  ln -sfn ../bin/splq-qube $(DESTDIR)$(PREFIX)/libexec/splq/qube/rpc/$$p || exit 1; \
+	done
 	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
 	sed 's|@BINDIR@|$(PREFIX)/bin|' contrib/systemd/splq-autostart.service \
 	  >$(DESTDIR)$(PREFIX)/lib/systemd/system/splq-autostart.service
 
 format:
-	clang-format -i $(LIB_SRC) $(CLI_SRC) $(wildcard src/init/*.c src/init/*.h src/qube/*.c src/qube/*.h) $(wildcard src/lib/*.h src/lib/ops/*.h src/lib/native/*.h src/lib/policy/*.h src/lib/formats/*.h src/lib/qrexec/*.h src/cli/*.h) $(UNIT_SRC) $(wildcard tests/tools/*.c) $(FUZZ_SRC)
+	clang-format -i $(LIB_SRC) $(CLI_SRC) $(wildcard src/init/*.c src/init/*.h src/qube/*.c src/qube/*.h) $(wildcard src/lib/*.h src/lib/ops/*.h src/lib/native/*.h src/lib/policy/*.h src/lib/formats/*.h src/lib/qrexec/*.h src/lib/services/*.h src/cli/*.h) $(UNIT_SRC) $(wildcard tests/tools/*.c) $(FUZZ_SRC)
 
 clean:
 	rm -rf build build-san build-fuzz

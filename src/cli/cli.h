@@ -166,6 +166,8 @@ int cmd_policy(struct cli *cli, int argc, char **argv);
 int cmd_policy_eval(struct cli *cli, int argc, char **argv);
 int cmd_policy_check(struct cli *cli, int argc, char **argv);
 int cmd_call(struct cli *cli, int argc, char **argv);
+int cmd_copy(struct cli *cli, int argc, char **argv);
+int cmd_move(struct cli *cli, int argc, char **argv);
 int cmd_qrexec_in(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -84,6 +84,10 @@ const char *splq_code_name(int code)
 		return "policy";
 	case SPLQ_E_REFUSED:
 		return "refused";
+	case SPLQ_E_TRANSFER:
+		return "transfer";
+	case SPLQ_E_VERIFY:
+		return "verify";
 	case SPLQ_E_TIMEOUT:
 		return "timeout";
 	case SPLQ_E_CANNOT_EXEC:

@@ -29,6 +29,7 @@ struct rm {
 	int pfd;          /* the top's parent */
 	const char *base; /* the top's name in it */
 	int failures;
+	unsigned flags; /* SPLQ_RM_* */
 	struct splq_error *err;
 };
 
@@ -53,6 +54,37 @@ static void rm_fail(struct rm *r, struct splq_level *in, int code, int e, const 
 	rm_note(r, in, &x);
 }
 
+/* SPLQ_RM_SECURE: the data of the regular file base in dfd, which is st,
+ * overwritten with zeros and synced before it is unlinked.  A file with
+ * other hard links keeps its data: they still name it. */
+static int overwrite(int dfd, const char *base, const struct stat *st)
+{
+	static const char zeros[64 * 1024];
+	struct stat now;
+
+	if (!S_ISREG(st->st_mode) || st->st_nlink != 1 || st->st_size == 0)
+		return 0;
+	cleanup_close int fd =
+	    openat(dfd, base, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &now) < 0)
+		return -1;
+	if (now.st_dev != st->st_dev || now.st_ino != st->st_ino) {
+		errno = ESTALE;
+		return -1;
+	}
+	for (off_t off = 0; off < now.st_size;) {
+		size_t n = (size_t)(now.st_size - off) < sizeof(zeros) ? (size_t)(now.st_size - off)
+		                                                       : sizeof(zeros);
+		ssize_t w = pwrite(fd, zeros, n, off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		off += w;
+	}
+	return fdatasync(fd);
+}
+
 static void rm_entry(struct rm *r, struct splq_walk_ev *ev)
 {
 	struct splq_walk *w = &r->w;
@@ -66,7 +98,10 @@ static void rm_entry(struct rm *r, struct splq_walk_ev *ev)
 			return rm_fail(r, cur, SPLQ_E_STATE, 0, ev->name,
 			               ": another file system is mounted there");
 		if (!S_ISDIR(ev->st.st_mode)) {
-			if (unlinkat(w->fd, ev->name, 0) == 0 || errno == ENOENT)
+			if ((r->flags & SPLQ_RM_SECURE) && overwrite(w->fd, ev->name, &ev->st) < 0)
+				rm_fail(r, cur, SPLQ_E_INTERNAL, errno, ev->name,
+				        " (its data could not be overwritten; it was kept)");
+			else if (unlinkat(w->fd, ev->name, 0) == 0 || errno == ENOENT)
 				cur->progress = true;
 			else
 				rm_fail(r, cur, SPLQ_E_INTERNAL, errno, ev->name, "");
@@ -142,9 +177,14 @@ static int rm_leave(struct rm *r, struct splq_level *left)
 
 int splq_rm_rf(const char *path, struct splq_error *err)
 {
+	return splq_rm_tree(path, 0, err);
+}
+
+int splq_rm_tree(const char *path, unsigned flags, struct splq_error *err)
+{
 	cleanup_free char *copy = NULL;
 	cleanup_close int pfd = -1;
-	struct rm r = {.err = err};
+	struct rm r = {.err = err, .flags = flags};
 	struct splq_error own, x;
 	struct splq_walk_ev ev;
 	struct stat st, now;
@@ -167,6 +207,10 @@ int splq_rm_rf(const char *path, struct splq_error *err)
 		           ? 0
 		           : splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot stat '%s'", path);
 	if (!S_ISDIR(st.st_mode)) {
+		if ((flags & SPLQ_RM_SECURE) && overwrite(pfd, r.base, &st) < 0)
+			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
+			                       "cannot overwrite the data of '%s'; it was kept",
+			                       path);
 		if (unlinkat(pfd, r.base, 0) < 0 && errno != ENOENT)
 			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot remove '%s'",
 			                       path);

@@ -14,6 +14,12 @@
  * error.  It goes on past what it cannot remove: -1 then, err naming the
  * first thing left and how many more there are. */
 int splq_rm_rf(const char *path, struct splq_error *err);
+/* The same, with SPLQ_RM_SECURE: the data of every regular file is
+ * overwritten with zeros and synced before it is unlinked (not a file
+ * with other hard links, whose data they still name).  On copy-on-write
+ * file systems, and on flash, old blocks may survive (README). */
+enum { SPLQ_RM_SECURE = 1 };
+int splq_rm_tree(const char *path, unsigned flags, struct splq_error *err);
 /* Copy a directory tree (into dst, made if missing) with modes, owners,
  * times and symlinks (as links); fifos, sockets and device nodes are made
  * anew; files keep their holes (a clone of their extents where the file

@@ -2,17 +2,28 @@
  * as the one it is called as (the basename of argv[0], a symlink to it in
  * /run/splq/lib/bin), or as `splq-qube NAME ARGS...`.
  *
- *   qrexec-client-vm    call a service in another qube (client.h) */
+ *   qrexec-client-vm    call a service in another qube (client.h)
+ *   qvm-copy, qvm-copy-to-vm, qvm-move, qvm-move-to-vm, qfile-agent,
+ *   splq-remove, and the service qubes.Filecopy (in /run/splq/lib/rpc):
+ *                       file copy (filecopy.h) */
 #include <stdio.h>
 #include <string.h>
 
 #include "client.h"
+#include "filecopy.h"
 
 static const struct {
 	const char *name;
 	int (*main)(int argc, char **argv);
 } programs[] = {
     {"qrexec-client-vm", splq_qrexec_client_vm},
+    {"qvm-copy", splq_qvm_copy},
+    {"qvm-copy-to-vm", splq_qvm_copy},
+    {"qvm-move", splq_qvm_copy},
+    {"qvm-move-to-vm", splq_qvm_copy},
+    {"qfile-agent", splq_qfile_agent},
+    {"splq-remove", splq_remove},
+    {"qubes.Filecopy", splq_qubes_filecopy},
 };
 
 static const char *base(const char *path)

@@ -207,6 +207,22 @@ void splq_qfile_hashes_add(struct splq_qfile_hashes *h, const char *name, uint64
                            const unsigned char sha256[32]);
 void splq_qfile_hashes_free(struct splq_qfile_hashes *h);
 
+/* ---- the manifest: splq's, not Qubes' ----
+ * The list of a receiver's files and their SHA-256, which a receiver that
+ * splq's host started for a verified copy (splq copy --verify) sends after
+ * its result; Qubes' senders never see one.  Per file, in stream order:
+ * u32 namelen (no NUL), u64 size, the 32 bytes of its SHA-256, the name;
+ * at the end a u32 0.  Host byte order, as the stream. */
+#define SPLQ_QFILE_MANIFEST_REC 44
+/* h as a manifest, malloc'ed; *len its bytes. */
+uint8_t *splq_qfile_manifest_encode(const struct splq_qfile_hashes *h, size_t *len);
+/* Take the whole records at the start of buf (len bytes) into out: 1 when
+ * the end came (*used the bytes up to it), 0 when more are wanted (*used
+ * the bytes of the records taken), -1 when it is malformed: a name that
+ * is too long, has a NUL in it, or more than max records. */
+int splq_qfile_manifest_next(const uint8_t *buf, size_t len, size_t max,
+                             struct splq_qfile_hashes *out, size_t *used, struct splq_error *err);
+
 /* ---- receiver (qfile_recv.c) ----
  * Writes a stream's entries beneath the directory open at dirfd, every
  * step relative to a directory descriptor: directories are made 0700 and
@@ -251,10 +267,19 @@ int splq_qfile_recv_feed(struct splq_qfile_recv *r, const void *buf, size_t len,
                          struct splq_error *err);
 /* The input ended before the end marker: -1, everything undone. */
 int splq_qfile_recv_eof(struct splq_qfile_recv *r, struct splq_error *err);
+/* Remove everything the stream made after all (a verified copy whose
+ * hashes did not agree, or were not confirmed). */
+void splq_qfile_recv_undo(struct splq_qfile_recv *r);
 /* Read the stream from in, write the result to out (if >= 0); 0 or -1.
  * r (initialized here) keeps the hashes; the caller frees it. */
 int splq_qfile_receive(int in, int out, int dirfd, unsigned flags, struct splq_qfile_recv *r,
                        struct splq_error *err);
+
+/* The same, then the manifest of r's files after the result, and the
+ * files stay only when the other end answers 'y' on in (its hashes
+ * agreed): anything else, or the end of in, removes them (SPLQ_E_VERIFY). */
+int splq_qfile_receive_confirmed(int in, int out, int dirfd, unsigned flags,
+                                 struct splq_qfile_recv *r, struct splq_error *err);
 
 /* ---- sender (qfile_send.c) ----
  * Sends each path as qfile-agent does: its basename at the top, the
@@ -285,5 +310,9 @@ struct splq_qfile_send {
 int splq_qfile_send(int out, int in, const char *const *paths, size_t npaths, unsigned flags,
                     struct splq_qfile_send *s, struct splq_error *err);
 void splq_qfile_send_free(struct splq_qfile_send *s);
+/* A receiver's result code (and the last name it read) as an error: 0
+ * for success, else -1 with err saying what the receiver refused (an
+ * existing name: SPLQ_E_EXISTS; a full disk: SPLQ_E_NOSPACE). */
+int splq_qfile_result_check(uint32_t code, const char *last, struct splq_error *err);
 
 #endif

@@ -73,7 +73,7 @@ static int io_fail(struct splq_qfile_recv *r, int e, const char *what, struct sp
 /* Nothing of the stream stays: the file being written, then each
  * top-level entry it made (names it found taken were refused, so every one
  * of these is its own). */
-static void undo(struct splq_qfile_recv *r)
+void splq_qfile_recv_undo(struct splq_qfile_recv *r)
 {
 	drop_file(r);
 	move_to(r, r->root);
@@ -357,7 +357,7 @@ int splq_qfile_recv_feed(struct splq_qfile_recv *r, const void *buf, size_t len,
 		if (e > 0)
 			e = handle(r, &ev, err);
 		if (e < 0) {
-			undo(r);
+			splq_qfile_recv_undo(r);
 			return -1;
 		}
 		if (e > 0)
@@ -370,7 +370,7 @@ int splq_qfile_recv_eof(struct splq_qfile_recv *r, struct splq_error *err)
 	if (r->done)
 		return 0;
 	splq_qfile_parser_eof(&r->p, err);
-	undo(r);
+	splq_qfile_recv_undo(r);
 	return -1;
 }
 
@@ -391,7 +391,7 @@ int splq_qfile_receive(int in, int out, int dirfd, unsigned flags, struct splq_q
 			splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
 			                "qfile receive: cannot read the stream");
 			splq_qfile_parser_fail(&r->p, errno);
-			undo(r);
+			splq_qfile_recv_undo(r);
 			e = -1;
 		} else if (n == 0) {
 			e = splq_qfile_recv_eof(r, err);
@@ -408,4 +408,23 @@ int splq_qfile_receive(int in, int out, int dirfd, unsigned flags, struct splq_q
 			                    "qfile receive: cannot send the result");
 	}
 	return e < 0 ? -1 : 0;
+}
+
+int splq_qfile_receive_confirmed(int in, int out, int dirfd, unsigned flags,
+                                 struct splq_qfile_recv *r, struct splq_error *err)
+{
+	size_t len;
+	char yes = 0;
+	ssize_t got = -1;
+
+	if (splq_qfile_receive(in, out, dirfd, flags, r, err) < 0)
+		return -1;
+	cleanup_free uint8_t *m = splq_qfile_manifest_encode(&r->hashes, &len);
+	if (splq_write_all(out, m, len) == 0)
+		while ((got = read(in, &yes, 1)) < 0 && errno == EINTR)
+			;
+	if (got == 1 && yes == 'y')
+		return 0;
+	splq_qfile_recv_undo(r);
+	return splq_fail(err, SPLQ_E_VERIFY, "the copy was not confirmed; it was removed");
 }

@@ -313,7 +313,6 @@ static int read_result(struct sender *o, struct splq_error *err)
 	struct splq_qfile_result res;
 	size_t have;
 	ssize_t n;
-	char q[200];
 
 	n = read_full(o->in, b, SPLQ_QFILE_RESULT_SIZE + 4);
 	if (n < 0)
@@ -336,8 +335,15 @@ static int read_result(struct sender *o, struct splq_error *err)
 	s->remote_last = splq_xmalloc(res.last_namelen + 1);
 	memcpy(s->remote_last, res.last_name ? res.last_name : "", res.last_namelen);
 	s->remote_last[res.last_namelen] = '\0';
-	splq_qfile_quote(s->remote_last, q, sizeof(q));
-	switch (s->remote_code) {
+	return splq_qfile_result_check(s->remote_code, s->remote_last, err);
+}
+
+int splq_qfile_result_check(uint32_t code, const char *last, struct splq_error *err)
+{
+	char q[200];
+
+	splq_qfile_quote(last ? last : "", q, sizeof(q));
+	switch (code) {
 	case 0:
 		return 0;
 	case EEXIST:
@@ -357,7 +363,7 @@ static int read_result(struct sender *o, struct splq_error *err)
 		return splq_fail(err, SPLQ_E_CORRUPT,
 		                 "qfile send: the receiver got a stream cut short at '%s'", q);
 	default:
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, (int)s->remote_code,
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, (int)code,
 		                       "qfile send: the receiver failed at '%s'", q);
 	}
 }
@@ -366,7 +372,7 @@ int splq_qfile_send(int out, int in, const char *const *paths, size_t npaths, un
                     struct splq_qfile_send *s, struct splq_error *err)
 {
 	struct sender o = {.out = out, .in = in, .flags = flags, .s = s};
-	sigset_t pipe, old, pending;
+	struct splq_sigpipe hold;
 	uint8_t end[SPLQ_QFILE_HDR_SIZE] = {0};
 	struct splq_error own;
 	int r = 0;
@@ -374,11 +380,7 @@ int splq_qfile_send(int out, int in, const char *const *paths, size_t npaths, un
 	if (!err)
 		err = &own;
 	*s = (struct splq_qfile_send){0};
-	sigemptyset(&pipe);
-	sigaddset(&pipe, SIGPIPE);
-	sigpending(&pending);
-	bool was_pending = sigismember(&pending, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &pipe, &old);
+	splq_sigpipe_hold(&hold);
 	o.buf = splq_xmalloc(SEND_BUF);
 	o.name = splq_xmalloc(SPLQ_QFILE_MAX_PATH);
 	o.md = EVP_MD_CTX_new();
@@ -405,14 +407,7 @@ int splq_qfile_send(int out, int in, const char *const *paths, size_t npaths, un
 			    "got %08llx",
 			    s->crc, (unsigned long long)s->remote_crc);
 	}
-	if (!was_pending) {
-		struct timespec zero = {0};
-
-		sigpending(&pending);
-		if (sigismember(&pending, SIGPIPE))
-			sigtimedwait(&pipe, NULL, &zero);
-	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	splq_sigpipe_release(&hold);
 	EVP_MD_CTX_free(o.md);
 	free(o.buf);
 	free(o.name);

@@ -2,19 +2,24 @@
  * boot, shutdown, kill, a command run in it; disposables (a DispVM made
  * from a disposable template, one command run in it, and everything
  * removed afterwards, whatever happened); and the qrexec call that the
- * policy allowed (ops/call.c decides), served by a run or a disposable. */
+ * policy allowed (ops/call.c decides), served by a run or a disposable;
+ * and the file copy, such a call fed by a run in the source. */
 #include "ops.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
+#include "qrexec/wire.h"
+#include "tree.h"
 #include "util.h"
 
 /* ---------- start, shutdown, kill ---------- */
@@ -202,8 +207,8 @@ int splq_op_run(struct splq_ctx *ctx, const char *name, struct splq_exec *x, int
 		goto out;
 	}
 	if (p == SPLQ_HALTED && x->no_autostart) {
-		splq_fail(err, SPLQ_E_STATE, "qube '%s' is not running, and may not be started for it",
-		          q.name);
+		splq_fail(err, SPLQ_E_STATE,
+		          "qube '%s' is not running, and may not be started for it", q.name);
 		goto out;
 	}
 	if (p == SPLQ_HALTED && start_qube(ctx, &q, "for run", err) < 0)
@@ -469,8 +474,8 @@ out:
 /* ---------- a qrexec call the policy allowed ---------- */
 
 int splq_op_call(struct splq_ctx *ctx, const char *source, const char *service,
-                 const struct splq_call_decision *d, struct splq_exec *x, int *status,
-                 char *disp, struct splq_error *err)
+                 const struct splq_call_decision *d, struct splq_exec *x, int *status, char *disp,
+                 struct splq_error *err)
 {
 	ERR_GUARD(err);
 	if (!d->allowed)
@@ -482,7 +487,11 @@ int splq_op_call(struct splq_ctx *ctx, const char *source, const char *service,
 	cleanup_free char *e_full = splq_strdup_printf("QREXEC_SERVICE_FULL_NAME=%s", full);
 	cleanup_free char *e_source = splq_strdup_printf("QREXEC_REMOTE_DOMAIN=%s", source);
 	cleanup_free char *e_arg = splq_strdup_printf("QREXEC_SERVICE_ARGUMENT=%s", arg);
-	char *env[] = {e_full, e_source, e_arg, "QREXEC_REQUESTED_TARGET_TYPE=", NULL};
+	char *env[13] = {e_full, e_source, e_arg, "QREXEC_REQUESTED_TARGET_TYPE="};
+	int n = 4;
+	for (char *const *e = x->env; e && *e && n < 12; e++)
+		env[n++] = *e;
+	env[n] = NULL;
 	x->service = full;
 	x->env = env;
 	x->user = d->user[0] ? d->user : NULL;
@@ -497,4 +506,246 @@ int splq_op_call(struct splq_ctx *ctx, const char *source, const char *service,
 		return 0;
 	}
 	return splq_op_run(ctx, d->target, x, status, err);
+}
+
+/* ---------- file copy ---------- */
+
+/* One end of a copy, run in a child of its own: its stdin, stdout and
+ * stderr are pipes to the host's relay. */
+struct copy_end {
+	struct splq_ctx *ctx;
+	const struct splq_copy_req *req;
+	const struct splq_call_decision *d;
+	int fds[3];
+};
+
+static int end_failed(const struct copy_end *e, const struct splq_error *err, int code)
+{
+	dprintf(e->fds[2], "splq: %s\n", err->msg);
+	return code;
+}
+
+static int sender_main(const struct copy_end *e)
+{
+	const struct splq_copy_req *req = e->req;
+	struct splq_error err = {0};
+	int status = 0;
+
+	if (strcmp(req->from, DOM0) == 0) {
+		struct splq_qfile_send s;
+		int rc = splq_qfile_send(e->fds[1], e->fds[0], req->paths, req->npaths,
+		                         req->ignore_symlinks ? SPLQ_QFILE_IGNORE_SYMLINKS : 0, &s,
+		                         &err);
+		splq_qfile_send_free(&s);
+		return rc < 0 ? end_failed(e, &err, 1) : 0;
+	}
+	struct splq_ctx cx; /* the parent's store connection is never used across a fork */
+	if (splq_ctx_open(&cx, &err) < 0)
+		return end_failed(e, &err, 125);
+	char **argv = splq_xmalloc((req->npaths + 4) * sizeof(*argv));
+	int n = 0;
+	argv[n++] = SPLQ_QX_HELPERS "/qfile-agent";
+	if (req->ignore_symlinks)
+		argv[n++] = "--ignore-symlinks";
+	argv[n++] = "--";
+	for (size_t i = 0; i < req->npaths; i++)
+		argv[n++] = (char *)req->paths[i];
+	argv[n] = NULL;
+	struct splq_exec x = {.argv = argv, .direct = true, .hangup_fd = -1};
+	memcpy(x.fds, e->fds, sizeof(x.fds));
+	int rc = splq_op_run(&cx, req->from, &x, &status, &err);
+	free(argv);
+	splq_ctx_close(&cx);
+	return rc < 0 ? end_failed(e, &err, 125) : status;
+}
+
+static int receiver_main(const struct copy_end *e)
+{
+	const struct splq_copy_req *req = e->req;
+	struct splq_error err = {0};
+	int status = 0;
+
+	if (strcmp(e->d->target, DOM0) == 0 || strcmp(e->d->target, "@adminvm") == 0) {
+		struct splq_qfile_recv r;
+		int dir = open(req->dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dir < 0) {
+			splq_fail_errno(&err, SPLQ_E_NOTFOUND, errno, "cannot open '%s'",
+			                req->dest);
+			return end_failed(e, &err, 1);
+		}
+		int rc = req->verify
+		             ? splq_qfile_receive_confirmed(e->fds[0], e->fds[1], dir, 0, &r, &err)
+		             : splq_qfile_receive(e->fds[0], e->fds[1], dir, 0, &r, &err);
+		splq_qfile_recv_free(&r);
+		close(dir);
+		return rc < 0 ? end_failed(e, &err, 1) : 0;
+	}
+	struct splq_ctx cx; /* the parent's store connection is never used across a fork */
+	if (splq_ctx_open(&cx, &err) < 0)
+		return end_failed(e, &err, 125);
+	/* only splq's host sets this: the receiver sends its hashes and
+	 * waits for the host's word */
+	char *env[] = {"SPLQ_QFILE_MANIFEST=1", NULL};
+	struct splq_exec x = {.direct = true, .hangup_fd = -1, .env = req->verify ? env : NULL};
+	char disp[SPLQ_NAME_MAX + 1] = "";
+	memcpy(x.fds, e->fds, sizeof(x.fds));
+	int rc = splq_op_call(&cx, req->from, "qubes.Filecopy", e->d, &x, &status, disp, &err);
+	splq_ctx_close(&cx);
+	return rc < 0 ? end_failed(e, &err, 125) : status;
+}
+
+/* Fork an end; the child keeps only fds of all[] (n of them). */
+static pid_t fork_end(int (*fn)(const struct copy_end *), struct copy_end *e, const int *all, int n)
+{
+	pid_t pid = fork();
+
+	if (pid != 0)
+		return pid;
+	for (int i = 0; i < n; i++)
+		if (all[i] != e->fds[0] && all[i] != e->fds[1] && all[i] != e->fds[2])
+			close(all[i]);
+	_exit(fn(e));
+}
+
+static int wait_end(pid_t pid)
+{
+	int st = 0;
+
+	while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (pid <= 0)
+		return 125;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* move: the sources go, in the source qube or on the host. */
+static int remove_sources(struct splq_ctx *ctx, const struct splq_copy_req *req,
+                          struct splq_error *err)
+{
+	if (strcmp(req->from, DOM0) == 0) {
+		int rc = 0;
+		for (size_t i = 0; i < req->npaths; i++)
+			if (splq_rm_tree(req->paths[i], req->secure ? SPLQ_RM_SECURE : 0, err) < 0)
+				rc = -1;
+		return rc;
+	}
+	char **argv = splq_xmalloc((req->npaths + 4) * sizeof(*argv));
+	int n = 0, status = 0;
+	argv[n++] = SPLQ_QX_HELPERS "/splq-remove";
+	if (req->secure)
+		argv[n++] = "--secure";
+	argv[n++] = "--";
+	for (size_t i = 0; i < req->npaths; i++)
+		argv[n++] = (char *)req->paths[i];
+	argv[n] = NULL;
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	struct splq_exec x = {.argv = argv, .filter = 1, .fds = {null, null, req->err_fd}};
+	int rc = splq_op_run(ctx, req->from, &x, &status, err);
+	if (null >= 0)
+		close(null);
+	free(argv);
+	if (rc == 0 && status != 0)
+		rc = splq_fail(err, SPLQ_E_TRANSFER,
+		               "the copy is complete, but not every source could be removed in "
+		               "'%s' (splq-remove exited %d)",
+		               req->from, status);
+	return rc;
+}
+
+int splq_op_copy(struct splq_ctx *ctx, const struct splq_copy_req *req,
+                 const struct splq_call_decision *d, struct splq_copy_result *res,
+                 struct splq_error *err)
+{
+	bool to_dom0 = strcmp(d->target, DOM0) == 0 || strcmp(d->target, "@adminvm") == 0;
+	struct splq_copy_req r = *req;
+	int sp[3][2], rp[3][2], all[12], rc = -1;
+	cleanup_free char *args = NULL;
+	cleanup_free char *result = NULL;
+
+	ERR_GUARD(err);
+	memset(res, 0, sizeof(*res));
+	r.verify = req->verify || req->move; /* a move is a verified copy */
+	args = splq_strdup_printf("%s -> %s, %zu path%s%s%s", req->from, d->target, req->npaths,
+	                          req->npaths == 1 ? "" : "s", r.verify ? ", verify" : "",
+	                          req->secure ? ", secure" : "");
+	if (!d->allowed) {
+		splq_fail(err, SPLQ_E_REFUSED, "the copy was refused");
+		goto out;
+	}
+	if (req->npaths == 0 || req->npaths > 60) {
+		splq_fail(err, SPLQ_E_USAGE,
+		          "a copy takes 1 to 60 paths (a folder takes its tree)");
+		goto out;
+	}
+	if (to_dom0 != (req->dest != NULL)) {
+		splq_fail(err, SPLQ_E_USAGE,
+		          to_dom0 ? "files copied to dom0 need a folder to land in (--dest DIR)"
+		                  : "--dest is for copies to dom0 only");
+		goto out;
+	}
+	if (strcmp(req->from, d->target) == 0) {
+		splq_fail(err, SPLQ_E_USAGE, "'%s' cannot copy files to itself", req->from);
+		goto out;
+	}
+	for (int i = 0; i < 3; i++) {
+		if (pipe2(sp[i], O_CLOEXEC) < 0 || pipe2(rp[i], O_CLOEXEC) < 0) {
+			splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "pipe");
+			for (int k = 0; k <= i; k++)
+				for (int j = 0; j < 2; j++)
+					close(sp[k][j]), close(rp[k][j]);
+			goto out;
+		}
+	}
+	for (int i = 0; i < 3; i++)
+		for (int j = 0; j < 2; j++)
+			all[4 * i + 2 * j] = sp[i][j], all[4 * i + 2 * j + 1] = rp[i][j];
+	/* each end's stdin is the read end of its first pipe, its stdout and
+	 * stderr the write ends of the others */
+	struct copy_end se = {ctx, &r, d, {sp[0][0], sp[1][1], sp[2][1]}};
+	struct copy_end re = {ctx, &r, d, {rp[0][0], rp[1][1], rp[2][1]}};
+	fflush(NULL);
+	pid_t spid = fork_end(sender_main, &se, all, 12);
+	pid_t rpid = spid < 0 ? -1 : fork_end(receiver_main, &re, all, 12);
+	for (int i = 0; i < 3; i++)
+		close(se.fds[i]), close(re.fds[i]);
+	struct splq_filecopy_io io = {.from_sender = sp[1][0],
+	                              .to_receiver = rp[0][1],
+	                              .from_receiver = rp[1][0],
+	                              .to_sender = sp[0][1],
+	                              .err = {sp[2][0], rp[2][0]},
+	                              .err_out = req->err_fd};
+	if (spid < 0 || rpid < 0) {
+		int mine[] = {io.from_sender, io.to_receiver, io.from_receiver,
+		              io.to_sender,   io.err[0],      io.err[1]};
+		for (int i = 0; i < 6; i++)
+			close(mine[i]);
+		splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "fork");
+		wait_end(spid);
+		goto out;
+	}
+	res->c.manifest = r.verify;
+	res->c.progress = req->progress;
+	res->c.progress_arg = req->progress_arg;
+	rc = splq_filecopy_relay(&io, &res->c, err);
+	int sst = wait_end(spid), rst = wait_end(rpid);
+	if (rc == 0 && rst != 0)
+		rc = splq_fail(err, SPLQ_E_TRANSFER, "the receiver in '%s' failed (exit %d)",
+		               d->target, rst);
+	else if (rc == 0 && sst != 0)
+		rc = splq_fail(err, SPLQ_E_TRANSFER,
+		               "every file arrived, but the sender in '%s' failed (exit %d)",
+		               req->from, sst);
+	else if (rc < 0 && rst == 127)
+		splq_fail(err, SPLQ_E_TRANSFER, "'%s' has no qubes.Filecopy service", d->target);
+	if (rc == 0 && req->move) {
+		rc = remove_sources(ctx, &r, err);
+		res->removed = rc == 0;
+	}
+out:
+	if (rc == 0)
+		result = splq_strdup_printf(
+		    "%zu files, %llu bytes%s%s", res->c.sent.n, (unsigned long long)res->c.bytes,
+		    res->c.verified ? ", verified" : "", res->removed ? ", sources removed" : "");
+	return splq_ops_audit_done(ctx, req->move ? "move" : "copy", req->from, args, result, rc,
+	                           err);
 }

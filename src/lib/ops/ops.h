@@ -9,6 +9,7 @@
 #include "backend.h"
 #include "error.h"
 #include "model.h"
+#include "services/filecopy.h"
 #include "store.h"
 
 struct splq_ctx {
@@ -181,13 +182,42 @@ int splq_op_call_decide(struct splq_ctx *ctx, const char *source, const char *ta
                         struct splq_error *err);
 /* The call d allowed (lifecycle.c): service (SERVICE+ARG) run in d's target as a run,
  * or in a disposable made for it (disp gets its name, at least
- * SPLQ_NAME_MAX+1), with Qubes' QREXEC_* environment; a halted target is
+ * SPLQ_NAME_MAX+1), with Qubes' QREXEC_* environment and what x->env
+ * adds to it (at most 8 more); a halted target is
  * started only where d allows.  x's stdio as for run (x->direct for a
  * caller in a qube); *status the service's exit code (127: no such
  * service). */
 int splq_op_call(struct splq_ctx *ctx, const char *source, const char *service,
-                 const struct splq_call_decision *d, struct splq_exec *x, int *status,
-                 char *disp, struct splq_error *err);
+                 const struct splq_call_decision *d, struct splq_exec *x, int *status, char *disp,
+                 struct splq_error *err);
+
+/* A file copy (lifecycle.c): the call of qubes.Filecopy that d allowed
+ * from req->from (a qube or dom0) to d's target, fed by qfile-agent run
+ * in the source qube (its default_user's paths, relative to its home) or
+ * by the host itself (the host's paths), through the host's relay
+ * (services/filecopy.h).  In a qube the files land in the service user's
+ * ~/QubesIncoming/FROM/; in dom0 in req->dest.  verify: every file's
+ * SHA-256 at both ends, compared, the copy removed when one differs.
+ * move: a verified copy, then the paths are removed at the source
+ * (secure: their data overwritten first).  res->c keeps the hashes; the
+ * caller frees it with splq_filecopy_free. */
+struct splq_copy_req {
+	const char *from;
+	const char *dest;
+	const char *const *paths;
+	size_t npaths;
+	bool verify, move, secure, ignore_symlinks;
+	int err_fd; /* the ends' messages, filtered */
+	void (*progress)(void *arg, const struct splq_filecopy_stats *s);
+	void *progress_arg;
+};
+struct splq_copy_result {
+	struct splq_filecopy c;
+	bool removed; /* move: the sources are gone */
+};
+int splq_op_copy(struct splq_ctx *ctx, const struct splq_copy_req *req,
+                 const struct splq_call_decision *d, struct splq_copy_result *res,
+                 struct splq_error *err);
 
 /* The qrexec policy (ops/qrexec_policy.c; the policy itself: policy/policy.h).
  * dir: $SPLQ_HOME/policy.d, made with splq's default policy

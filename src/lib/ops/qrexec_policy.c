@@ -20,8 +20,11 @@ static const char default_policy[] =
     "# 30-user.policy: rules here come last.  Check a call with\n"
     "#   splq policy check SERVICE+ARG SOURCE TARGET\n"
     "#\n"
+    "# The host's own user may send files to any qube (splq copy --from dom0),\n"
+    "# as dom0 can in Qubes: they land in the qube's ~/QubesIncoming/dom0/.\n"
+    "qubes.Filecopy * dom0 @anyvm allow\n"
     "# No qube may call a service in another qube: splq's own services need no\n"
-    "# call between qubes yet, so nothing is allowed until a rule allows it.\n"
+    "# call between qubes, so nothing is allowed until a rule allows it.\n"
     "* * @anyvm @anyvm deny\n"
     "# Nor in dom0 (@anyvm above is every qube but dom0).\n"
     "* * @anyvm @adminvm deny\n";

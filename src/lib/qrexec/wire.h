@@ -58,6 +58,9 @@
 
 /* Where a qube finds its qrexec socket and splq's own helpers. */
 #define SPLQ_QX_SOCKET "/run/splq/qrexec"
+/* splq's in-qube helpers (qrexec-client-vm, qfile-agent, ...), seen by
+ * every qube read-only */
+#define SPLQ_QX_HELPERS "/run/splq/lib/bin"
 
 struct splq_qx_request {
 	uint32_t magic;
@@ -85,8 +88,7 @@ int splq_qx_request_encode(char *buf, const char *target, const char *service);
 
 /* Decode a request of len bytes (buf is not changed); *target and
  * *service point into buf.  0, or -1 when it is not one request. */
-int splq_qx_request_decode(const char *buf, size_t len, const char **target,
-                           const char **service);
+int splq_qx_request_decode(const char *buf, size_t len, const char **target, const char **service);
 
 /* As Qubes' daemon does: every character of target outside
  * [A-Za-z0-9_.@:-] and of service outside [A-Za-z0-9_.+-] becomes '_';
