@@ -150,7 +150,7 @@ int cmd_qrexec_in(struct cli *cli, int argc, char **argv)
 		/* the target did not start, or the call was hung up */
 		status = err.code == SPLQ_E_NOCMD                                        ? 127
 		         : err.code == SPLQ_E_CANNOT_EXEC || err.code == SPLQ_E_INTERNAL ? 125
-		                                                                         : 126;
+		                                                                          : 126;
 	}
 	close_three(theirs);
 	struct splq_qx_reply r = {.type = SPLQ_QX_EXITED, .value = status};

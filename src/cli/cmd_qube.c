@@ -158,7 +158,7 @@ enum each_op { EACH_REMOVE, EACH_START, EACH_SHUTDOWN, EACH_KILL };
 
 struct each_opts {
 	bool force, wait; /* shutdown */
-	long timeout_s;   /* shutdown --timeout (0: the qube's) */
+	long timeout_s;	  /* shutdown --timeout (0: the qube's) */
 };
 
 /* The same operation on each NAME in order, stopping at the first failure.

@@ -176,7 +176,7 @@ static int exec_option(struct cli *cli, int c, struct splq_exec *x)
 }
 
 #define EXEC_OPTIONS                                                                               \
-	{"user", required_argument, NULL, 'u'}, {"tty", no_argument, NULL, 't'},                   \
+	{"user", required_argument, NULL, 'u'}, {"tty", no_argument, NULL, 't'},                  \
 	    {"interactive", no_argument, NULL, 'i'},                                               \
 	    {"filter-escape-chars", no_argument, NULL, CLI_OPT_FILTER},                            \
 	    {"no-filter-escape-chars", no_argument, NULL, CLI_OPT_NO_FILTER},                      \

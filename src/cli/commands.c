@@ -28,8 +28,8 @@ const struct cli_command cli_commands[] = {
      "       [--memory MIB] [--maxmem MIB] [--vcpus N] [--prop NAME=VALUE]...\n"
      "       [--size VOLUME=SIZE]...",
      OPTS("-t, --template TEMPLATE",
-          "the TemplateVM to make it from (default: dom0's default_template)", "-C, --class CLASS",
-          "AppVM (the default) or StandaloneVM", "-l, --label LABEL",
+          "the TemplateVM to make it from (default: dom0's default_template)",
+          "-C, --class CLASS", "AppVM (the default) or StandaloneVM", "-l, --label LABEL",
           "red, orange, yellow, green, gray, blue, purple, black, or 1-8 (default red)",
           "    --memory MIB", "memory it is given, its soft limit (the 'memory' property)",
           "    --maxmem MIB", "memory it may grow to, its hard limit (the 'maxmem' property)",
@@ -72,17 +72,19 @@ const struct cli_command cli_commands[] = {
     {"run", NULL, cmd_run, "run a command in a qube",
      "run [-t] [--user USER] [--no-wait] [--max-output SIZE] [--[no-]filter-escape-chars] "
      "NAME [--] COMMAND [ARG...]",
-     OPTS("-u, --user USER", "run it as USER (default: the qube's default_user)", "-t, --tty",
-          "a pseudo-terminal of the qube's own; without COMMAND, a login shell",
-          "-i, --interactive", "accepted for podman's -it (stdin always passes)", "    --no-wait",
+     OPTS("-u, --user USER", "run it as USER (default: the qube's default_user)",
+          "-t, --tty", "a pseudo-terminal of the qube's own; without COMMAND, a login shell",
+          "-i, --interactive", "accepted for podman's -it (stdin always passes)",
+          "    --no-wait",
           "start the command and return at once (exit code 0); its output goes to the "
           "qube's log (splq logs)",
           "    --max-output SIZE",
           "kill the command past SIZE bytes (512K, 16M, ...) of stdout or stderr (exit 77; "
           "16M with --json)",
           "    --filter-escape-chars", "replace bytes that are not printable ASCII by '_'",
-          "    --no-filter-escape-chars", "pass them to a terminal as they are", "    --json",
-          "capture the command's stdout and stderr into one JSON object", HELP_OPT),
+          "    --no-filter-escape-chars", "pass them to a terminal as they are",
+          "    --json", "capture the command's stdout and stderr into one JSON object",
+          HELP_OPT),
      "Runs COMMAND in the qube NAME, starting the qube first if it is halted.  Options come "
      "before NAME: everything after NAME (or after '--') is the command.  No descriptor of "
      "splq's enters the qube: splq relays the bytes between its stdin, stdout and stderr and "
@@ -98,20 +100,24 @@ const struct cli_command cli_commands[] = {
           "make the disposable from DVM (a TemplateVM, or an AppVM with "
           "template_for_dispvms=True); default: dom0's default_dispvm",
           "    --timeout SECONDS", "kill it after SECONDS (1-31536000) and exit with 124",
-          "-u, --user USER", "run it as USER (default: the qube's default_user)", "-t, --tty",
-          "a pseudo-terminal of the disposable's own; without COMMAND, a shell",
-          "-i, --interactive", "accepted for podman's -it", "    --max-output SIZE", "as for run",
-          "    --[no-]filter-escape-chars", "as for run", "    --json",
-          "capture the command's stdout and stderr into one JSON object", HELP_OPT),
+          "-u, --user USER", "run it as USER (default: the qube's default_user)",
+          "-t, --tty", "a pseudo-terminal of the disposable's own; without COMMAND, a shell",
+          "-i, --interactive", "accepted for podman's -it",
+          "    --max-output SIZE", "as for run",
+          "    --[no-]filter-escape-chars", "as for run",
+          "    --json", "capture the command's stdout and stderr into one JSON object",
+          HELP_OPT),
      "Makes a disposable qube dispN, runs COMMAND in it as run does, and removes the qube and "
      "everything it wrote when the command ends, on --timeout (exit 124) or on SIGTERM (exit "
      "143).  Options come before COMMAND.  SIGINT and SIGHUP go to the command.  splq exits "
      "with the command's exit code, as run does."},
-    {"logs", NULL, cmd_logs, "print a qube's log", "logs [-f] [--[no-]filter-escape-chars] QUBE",
+    {"logs", NULL, cmd_logs, "print a qube's log",
+     "logs [-f] [--[no-]filter-escape-chars] QUBE",
      OPTS("-f, --follow", "keep printing what the log gets until the qube is halted",
           "    --filter-escape-chars", "replace bytes that are not printable ASCII by '_'",
-          "    --no-filter-escape-chars", "pass them to a terminal as they are", "    --json",
-          "print one JSON object, the log's lines in 'lines' (not with -f)", HELP_OPT),
+          "    --no-filter-escape-chars", "pass them to a terminal as they are",
+          "    --json", "print one JSON object, the log's lines in 'lines' (not with -f)",
+          HELP_OPT),
      "Prints what the --no-wait commands of QUBE wrote to stdout and stderr, and its pid 1's "
      "own lines (splq-init: ...: which --no-wait command started, and how it ended), oldest "
      "first, across its starts.  The host keeps it in $SPLQ_HOME/logs/QUBE.log: at most 1 "
@@ -175,7 +181,8 @@ const struct cli_command cli_commands[] = {
      "and exits with 76."},
     {"policy eval", NULL, cmd_policy_eval, "decide qrexec calls read from standard input",
      "policy eval [--policy-dir DIR] [--system-info FILE]",
-     OPTS("    --policy-dir DIR", "the policy files: DIR/*.policy (default: $SPLQ_HOME/policy.d)",
+     OPTS("    --policy-dir DIR",
+          "the policy files: DIR/*.policy (default: $SPLQ_HOME/policy.d)",
           "    --system-info FILE",
           "the qubes, as Qubes' system info in JSON: {\"domains\": {NAME: {\"type\": ..., "
           "\"tags\": [...], \"default_dispvm\": ..., \"template_for_dispvms\": ..., "
@@ -195,7 +202,8 @@ const struct cli_command cli_commands[] = {
      "decided."},
     {"call", NULL, cmd_call, "call a qrexec service in a qube, as the policy allows",
      "call [--from SOURCE] TARGET SERVICE[+ARG]",
-     OPTS("-f, --from SOURCE", "call as SOURCE, a qube or dom0 (default: dom0)", JSON_OPT HELP_OPT),
+     OPTS("-f, --from SOURCE", "call as SOURCE, a qube or dom0 (default: dom0)",
+          JSON_OPT HELP_OPT),
      "Asks the qrexec policy whether SOURCE may call SERVICE+ARG on TARGET (a qube, @default, "
      "@dispvm or @dispvm:DVM), then runs the service in the target as qrexec-client-vm would "
      "from a qube: /etc/qubes-rpc/SERVICE+ARG or SERVICE in the target's root, with Qubes' "
@@ -206,8 +214,10 @@ const struct cli_command cli_commands[] = {
      "qrexec-client-vm makes the same calls."},
     {"copy", NULL, cmd_copy, "copy files between qubes, or between a qube and the host",
      "copy --from SOURCE --to TARGET [--verify] [--dest DIR] PATH...",
-     OPTS("-f, --from SOURCE", "the qube the files are in, or dom0 (the host)", "-t, --to TARGET",
-          "where they go: a qube, @default, @dispvm[:DVM], or dom0 (with --dest)", "    --verify",
+     OPTS("-f, --from SOURCE", "the qube the files are in, or dom0 (the host)",
+          "-t, --to TARGET",
+          "where they go: a qube, @default, @dispvm[:DVM], or dom0 (with --dest)",
+          "    --verify",
           "compute every file's SHA-256 at both ends, compare them, and remove the copy if "
           "one differs",
           "-d, --dest DIR", "with --to dom0: the host folder the files land in",
@@ -219,8 +229,9 @@ const struct cli_command cli_commands[] = {
      "(bytes, files, rate) is shown on a terminal.  A copy takes at most 60 PATHs."},
     {"move", NULL, cmd_move, "move files between qubes, or between a qube and the host",
      "move --from SOURCE --to TARGET [--secure] [--dest DIR] PATH...",
-     OPTS("-f, --from SOURCE", "the qube the files are in, or dom0 (the host)", "-t, --to TARGET",
-          "where they go, as for copy", "-S, --secure",
+     OPTS("-f, --from SOURCE", "the qube the files are in, or dom0 (the host)",
+          "-t, --to TARGET", "where they go, as for copy",
+          "-S, --secure",
           "overwrite the data of the source files before removing them (see the README for "
           "what this cannot promise)",
           "-d, --dest DIR", "with --to dom0: the host folder the files land in",
@@ -228,8 +239,8 @@ const struct cli_command cli_commands[] = {
      "A verified copy (see copy --verify), then each PATH is removed in SOURCE, only once the "
      "target confirmed every file's SHA-256.  When the copy fails at any point, the source "
      "stays as it was."},
-    {"qrexec-in", NULL, cmd_qrexec_in, "serve one qrexec call made in a qube", "qrexec-in SOURCE",
-     OPTS(HELP_OPT),
+    {"qrexec-in", NULL, cmd_qrexec_in, "serve one qrexec call made in a qube",
+     "qrexec-in SOURCE", OPTS(HELP_OPT),
      "Serves the call that qube SOURCE made on its qrexec socket, whose connection is "
      "standard input.  A qube's supervisor runs it for each call; it is not meant to be "
      "run by hand."},

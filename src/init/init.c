@@ -162,10 +162,9 @@ static char **command_env(const struct user *u, const char *user, char **extra, 
 	if (asprintf(&s, "SHELL=%s", u->shell) > 0)
 		env[n++] = s;
 	/* and splq's own helpers (qrexec-client-vm, ...: rootfs.h) */
-	env[n++] = strcmp(user, "root") == 0
-	               ? "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/"
-	                 "bin:/sbin:/bin:/run/splq/lib/bin"
-	               : "PATH=/usr/local/bin:/usr/bin:/bin:/run/splq/lib/bin";
+	env[n++] = strcmp(user, "root") == 0 ? "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/"
+	                                       "bin:/sbin:/bin:/run/splq/lib/bin"
+	                                     : "PATH=/usr/local/bin:/usr/bin:/bin:/run/splq/lib/bin";
 	for (int i = 0; i < nextra && n < 31; i++)
 		env[n++] = extra[i];
 	env[n] = NULL;
@@ -239,9 +238,8 @@ static void child(const struct job *j, int report)
 	char found[PATH_MAX];
 	if (j->service && (rc = find_service(prog, found, sizeof(found), &arg)) != 0) {
 		char buf[320];
-		int n =
-		    snprintf(buf, sizeof(buf), "%c%s '%s'", rc,
-		             rc == 127 ? "no such service" : "cannot look up the service", prog);
+		int n = snprintf(buf, sizeof(buf), "%c%s '%s'", rc,
+		                 rc == 127 ? "no such service" : "cannot look up the service", prog);
 		(void)!write(report, buf, n > 0 ? (size_t)n : 0);
 		_exit(rc);
 	}

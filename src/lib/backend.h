@@ -17,21 +17,21 @@ const char *splq_power_name(enum splq_power p); /* "Halted", "Running", ... */
 struct splq_vm_config {
 	const char *name;
 	enum splq_class klass;
-	int slot;                /* uid range index */
-	const char *root_of;     /* qube whose root volume this one uses: its
-	                          * template (AppVM, DispVM) or itself */
-	const char *root_base;   /* that root's base: "host" (host /usr bound
-	                          * read-only) or a directory, or NULL */
-	const char *private_of;  /* DispVM: the dvm whose private volume it
-	                          * starts from (NULL: an empty one) */
-	int private_of_slot;     /* that dvm's slot (its files' uid range) */
-	long memory_mib;         /* memory it is given: the cgroup's soft limit */
-	long maxmem_mib;         /* memory it may grow to: the hard limit (0:
-	                          * memory_mib is the hard limit too) */
-	long vcpus;              /* cpu quota, in cpus */
+	int slot;		 /* uid range index */
+	const char *root_of;	 /* qube whose root volume this one uses: its
+				  * template (AppVM, DispVM) or itself */
+	const char *root_base;	 /* that root's base: "host" (host /usr bound
+				  * read-only) or a directory, or NULL */
+	const char *private_of;	 /* DispVM: the dvm whose private volume it
+				  * starts from (NULL: an empty one) */
+	int private_of_slot;	 /* that dvm's slot (its files' uid range) */
+	long memory_mib;	 /* memory it is given: the cgroup's soft limit */
+	long maxmem_mib;	 /* memory it may grow to: the hard limit (0:
+				  * memory_mib is the hard limit too) */
+	long vcpus;		 /* cpu quota, in cpus */
 	long shutdown_timeout_s; /* graceful stop before the kill */
-	long qrexec_timeout_s;   /* how long pid 1 may take to answer */
-	bool allow_io_uring;     /* the feature splq.allow-io_uring */
+	long qrexec_timeout_s;	 /* how long pid 1 may take to answer */
+	bool allow_io_uring;	 /* the feature splq.allow-io_uring */
 	/* volume sizes in bytes (a disposable's are its dvm's) */
 	unsigned long long private_size, volatile_size, root_size;
 };
@@ -39,14 +39,14 @@ struct splq_vm_config {
 /* What a run tells beside the command's exit code.  The backend fills
  * oom; ops fill the rest, for the message. */
 struct splq_exec_info {
-	bool oom;                          /* the command ended by SIGKILL while the kernel killed
-	                                    * processes of the qube for want of memory (its
-	                                    * memory cgroup's OOM-kill count grew) */
-	long limit_mib;                    /* the qube's hard memory limit */
-	const char *limit_prop;            /* the property that sets it: "maxmem", or
-	                                    * "memory" where maxmem is 0 */
+	bool oom;	  /* the command ended by SIGKILL while the kernel killed
+			   * processes of the qube for want of memory (its
+			   * memory cgroup's OOM-kill count grew) */
+	long limit_mib;	       /* the qube's hard memory limit */
+	const char *limit_prop; /* the property that sets it: "maxmem", or
+				 * "memory" where maxmem is 0 */
 	char memory_of[SPLQ_NAME_MAX + 1]; /* the qube whose property that is
-	                                    * (a disposable's dvm) */
+					    * (a disposable's dvm) */
 };
 
 /* A command to run in a qube.  fds[0..2] are the caller's stdin, stdout
@@ -57,16 +57,16 @@ struct splq_exec {
 	char *const *argv; /* with tty, may be empty: the user's login shell */
 	const char *user;
 	int fds[3];
-	bool no_wait;                /* start it and return (status 0); no stdio */
-	bool tty;                    /* a pseudo-terminal in the qube, the caller's terminal
-	                              * (fds[0], if one) raw meanwhile */
-	int filter;                  /* bytes to fds[1], fds[2] that are not printable
-	                              * ASCII become '_' (qvm-run's filter): 1 always,
-	                              * 0 never, -1 where that fd is a terminal and
-	                              * without tty */
-	long long max_output;        /* bytes at most to each of fds[1], fds[2]
-	                              * (0: no bound): past it the command is
-	                              * killed and SPLQ_E_TOOBIG returned */
+	bool no_wait;	 /* start it and return (status 0); no stdio */
+	bool tty;	 /* a pseudo-terminal in the qube, the caller's terminal
+			  * (fds[0], if one) raw meanwhile */
+	int filter;	 /* bytes to fds[1], fds[2] that are not printable
+			  * ASCII become '_' (qvm-run's filter): 1 always,
+			  * 0 never, -1 where that fd is a terminal and
+			  * without tty */
+	long long max_output; /* bytes at most to each of fds[1], fds[2]
+			       * (0: no bound): past it the command is
+			       * killed and SPLQ_E_TOOBIG returned */
 	struct splq_exec_info *info; /* out, may be NULL */
 	/* A qrexec service instead of argv (qrexec/wire.h): SERVICE+ARG,
 	 * looked up by the qube in its own root, with env (NULL-terminated
@@ -74,18 +74,18 @@ struct splq_exec {
 	 * tty. */
 	const char *service;
 	char *const *env;
-	bool direct; /* fds[0..2] are pipes made for one qrexec call: they
-	              * go into the qube as they are, with no relay (never
-	              * the caller's own stdio); and hangup_fd is the
-	              * caller's connection, whose closing hangs the
-	              * command up */
+	bool direct;	/* fds[0..2] are pipes made for one qrexec call: they
+			 * go into the qube as they are, with no relay (never
+			 * the caller's own stdio); and hangup_fd is the
+			 * caller's connection, whose closing hangs the
+			 * command up */
 	int hangup_fd;
 	bool no_autostart; /* ops: a halted qube is not started for it */
 };
 
 /* What the host that runs the qubes has: a qube may not ask for more. */
 struct splq_host_resources {
-	long cpus;       /* CPUs splq may run on */
+	long cpus;	 /* CPUs splq may run on */
 	long memory_mib; /* the host's memory */
 };
 
@@ -94,18 +94,18 @@ struct splq_backend;
 struct splq_backend_ops {
 	const char *name;
 	int (*host_resources)(struct splq_backend *b, struct splq_host_resources *out,
-	                      struct splq_error *err);
+			      struct splq_error *err);
 	/* Volumes.  create: a template's root from its base (root_base),
 	 * a StandaloneVM's copy of its template's root, the private volume. */
 	int (*volumes_create)(struct splq_backend *b, const struct splq_vm_config *cfg,
-	                      struct splq_error *err);
+			      struct splq_error *err);
 	/* Copy src's volumes to dst (clone); dst's uid range is its own. */
 	int (*volumes_clone)(struct splq_backend *b, const struct splq_vm_config *src,
-	                     const struct splq_vm_config *dst, struct splq_error *err);
+			     const struct splq_vm_config *dst, struct splq_error *err);
 	/* Remove every volume and runtime leftover of a halted qube; a missing
 	 * volume is not an error. */
 	int (*volumes_remove)(struct splq_backend *b, const struct splq_vm_config *cfg,
-	                      struct splq_error *err);
+			      struct splq_error *err);
 
 	/* Bytes of the host's disk that volume v (an index of
 	 * splq_volume_names) takes, or -1 when that is not known (a tmpfs, a
@@ -121,29 +121,29 @@ struct splq_backend_ops {
 	/* Start; with first != NULL the qube's init runs that command and the
 	 * qube stops when it ends (disposables): collect it with wait(). */
 	int (*start)(struct splq_backend *b, const struct splq_vm_config *cfg,
-	             const struct splq_exec *first, struct splq_error *err);
+		     const struct splq_exec *first, struct splq_error *err);
 	/* Run a command in a running qube; *status is its exit code (128+N
 	 * for a signal N). */
 	int (*run)(struct splq_backend *b, const struct splq_vm_config *cfg,
-	           const struct splq_exec *x, int *status, struct splq_error *err);
+		   const struct splq_exec *x, int *status, struct splq_error *err);
 	/* Wait until the qube has stopped and everything of it is cleaned up;
 	 * *status is the exit code of the first command (start with first).
 	 * timeout_ms < 0 waits for ever; on expiry the qube is killed and
 	 * SPLQ_E_TIMEOUT returned.  SIGINT, SIGTERM and SIGHUP to the caller
 	 * during the wait kill the qube too; *signo then names the signal. */
 	int (*wait)(struct splq_backend *b, const char *name, long timeout_ms, int *status,
-	            int *signo, struct splq_error *err);
+		    int *signo, struct splq_error *err);
 	/* Graceful stop (SIGTERM to everything in it), then kill after
 	 * cfg->shutdown_timeout_s; with wait, return only when halted. */
 	int (*shutdown)(struct splq_backend *b, const struct splq_vm_config *cfg, bool force,
-	                bool wait, struct splq_error *err);
+			bool wait, struct splq_error *err);
 	int (*kill)(struct splq_backend *b, const char *name, struct splq_error *err);
 	/* Write the qube's log (what its --no-wait commands wrote, and its
 	 * pid 1's messages), oldest first, to fd; with follow, then what it
 	 * gets until the qube is halted.  filter as splq_exec's (-1: where fd
 	 * is a terminal).  A qube that never ran has an empty log. */
 	int (*logs)(struct splq_backend *b, const char *name, int fd, int filter, bool follow,
-	            struct splq_error *err);
+		    struct splq_error *err);
 	void (*free)(struct splq_backend *b);
 };
 
@@ -155,6 +155,6 @@ struct splq_backend {
 
 /* native/native.c */
 int splq_backend_native_new(const char *home, const char *run, struct splq_backend **out,
-                            struct splq_error *err);
+			    struct splq_error *err);
 
 #endif

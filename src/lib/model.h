@@ -46,9 +46,9 @@ struct splq_prop_def {
 	const char *name;
 	enum splq_prop_type type;
 	const char *dflt;  /* default value as text ("" for an empty vm), or NULL
-	                    * when the default depends on the qube (see below) */
-	long min, max;     /* range for ints */
-	bool readonly;     /* name, klass, uuid: shown, never set */
+			    * when the default depends on the qube (see below) */
+	long min, max;	   /* range for ints */
+	bool readonly;	   /* name, klass, uuid: shown, never set */
 	bool needs_halted; /* may only change while the qube is halted */
 	unsigned classes;  /* bit (1 << class) for each class that has it */
 	const char *help;
@@ -67,7 +67,7 @@ const struct splq_prop_def *splq_prop_find(const char *name);
  * come out "True"/"False"; ints come out in decimal; labels by name.
  * *out is malloc'ed. */
 int splq_prop_parse(const struct splq_prop_def *def, const char *value, char **out,
-                    struct splq_error *err);
+		    struct splq_error *err);
 
 /* Tags: free strings of [A-Za-z0-9_.:-], 1..255 bytes. */
 int splq_tag_check(const char *tag, struct splq_error *err);

@@ -873,9 +873,8 @@ int splq_store_prop_get(struct splq_store *s, const struct splq_qube *q, const c
 			if (splq_store_prop_get(s, q, "memory", &mem, NULL, err) < 0)
 				return -1;
 			m = strtol(mem, NULL, 10);
-			*value = m > SPLQ_MAXMEM_DEFAULT
-			             ? splq_xstrdup(mem)
-			             : splq_strdup_printf("%d", SPLQ_MAXMEM_DEFAULT);
+			*value = m > SPLQ_MAXMEM_DEFAULT ? splq_xstrdup(mem)
+			                                 : splq_strdup_printf("%d", SPLQ_MAXMEM_DEFAULT);
 		} else {
 			*value = splq_xstrdup(def->dflt ? def->dflt : "");
 		}

@@ -18,17 +18,17 @@ struct splq_store;
 struct splq_qube {
 	char name[SPLQ_NAME_MAX + 1];
 	enum splq_class klass;
-	int slot; /* uid range index: host uids SPLQ_UID_BASE + slot * 65536 ... */
+	int slot;	 /* uid range index: host uids SPLQ_UID_BASE + slot * 65536 ... */
 	char uuid[37];
 	long long created; /* unix seconds */
-	char *base;        /* templates/standalones: "host" or the source
-	                    * directory given at creation; NULL otherwise */
+	char *base;	   /* templates/standalones: "host" or the source
+			    * directory given at creation; NULL otherwise */
 };
 void splq_qube_clear(struct splq_qube *q); /* frees base */
 
-#define SPLQ_UID_BASE  1000000000L
+#define SPLQ_UID_BASE 1000000000L
 #define SPLQ_UID_RANGE 65536L
-#define SPLQ_SLOT_MAX  16000
+#define SPLQ_SLOT_MAX 16000
 
 /* Open (creating it and the schema if missing) $home/splq.db. */
 int splq_store_open(const char *home, struct splq_store **out, struct splq_error *err);
@@ -44,11 +44,11 @@ void splq_store_rollback(struct splq_store *s);
  * SPLQ_E_EXISTS if the name is taken. */
 int splq_store_qube_add(struct splq_store *s, struct splq_qube *q, struct splq_error *err);
 int splq_store_qube_get(struct splq_store *s, const char *name, struct splq_qube *out,
-                        struct splq_error *err); /* SPLQ_E_NOTFOUND */
+			struct splq_error *err); /* SPLQ_E_NOTFOUND */
 int splq_store_qube_remove(struct splq_store *s, const char *name, struct splq_error *err);
 /* All qubes sorted by name; *out malloc'ed array of *n (clear each). */
 int splq_store_qube_list(struct splq_store *s, struct splq_qube **out, int *n,
-                         struct splq_error *err);
+			 struct splq_error *err);
 void splq_qube_list_free(struct splq_qube *list, int n);
 
 /* Properties.  get returns the set value or the default (*is_default
@@ -57,23 +57,23 @@ void splq_qube_list_free(struct splq_qube *list, int n);
  * auto_cleanup True for DispVM.  set/reset only store; checks of class,
  * range and references are done by the caller (ops). */
 int splq_store_prop_get(struct splq_store *s, const struct splq_qube *q, const char *prop,
-                        char **value, bool *is_default, struct splq_error *err);
+			char **value, bool *is_default, struct splq_error *err);
 int splq_store_prop_set(struct splq_store *s, const char *qube, const char *prop, const char *value,
                         struct splq_error *err);
 int splq_store_prop_reset(struct splq_store *s, const char *qube, const char *prop,
-                          struct splq_error *err);
+			  struct splq_error *err);
 /* Names of qubes whose property prop is set to value (e.g. who uses a
  * template); *out malloc'ed array of malloc'ed strings. */
 int splq_store_prop_users(struct splq_store *s, const char *prop, const char *value, char ***out,
-                          int *n, struct splq_error *err);
+			  int *n, struct splq_error *err);
 
 /* Tags and features: sorted lists of malloc'ed strings. */
 int splq_store_tag_list(struct splq_store *s, const char *qube, char ***out, int *n,
-                        struct splq_error *err);
+			struct splq_error *err);
 int splq_store_tag_add(struct splq_store *s, const char *qube, const char *tag,
-                       struct splq_error *err);
+		       struct splq_error *err);
 int splq_store_tag_remove(struct splq_store *s, const char *qube, const char *tag,
-                          struct splq_error *err); /* SPLQ_E_NOTFOUND */
+			  struct splq_error *err); /* SPLQ_E_NOTFOUND */
 bool splq_store_tag_has(struct splq_store *s, const char *qube, const char *tag);
 
 int splq_store_feature_list(struct splq_store *s, const char *qube, char ***names, char ***values,
@@ -81,9 +81,9 @@ int splq_store_feature_list(struct splq_store *s, const char *qube, char ***name
 int splq_store_feature_get(struct splq_store *s, const char *qube, const char *name, char **value,
                            struct splq_error *err); /* SPLQ_E_NOTFOUND */
 int splq_store_feature_set(struct splq_store *s, const char *qube, const char *name,
-                           const char *value, struct splq_error *err);
+			   const char *value, struct splq_error *err);
 int splq_store_feature_remove(struct splq_store *s, const char *qube, const char *name,
-                              struct splq_error *err); /* SPLQ_E_NOTFOUND */
+			      struct splq_error *err); /* SPLQ_E_NOTFOUND */
 
 /* Volume sizes in bytes, as set (at creation or by a resize).  get leaves
  * *size alone and *is_set false when none is set (the default applies). */
@@ -97,8 +97,8 @@ void splq_strv_free(char **v, int n);
 /* Audit head: sequence number and hash of the last audit entry, kept in
  * the store so that truncating or rewriting the log's tail is caught. */
 int splq_store_audit_head(struct splq_store *s, long long *seq, char hash[65],
-                          struct splq_error *err);
+			  struct splq_error *err);
 int splq_store_audit_set_head(struct splq_store *s, long long seq, const char *hash,
-                              struct splq_error *err);
+			      struct splq_error *err);
 
 #endif

@@ -13,10 +13,7 @@
 
 #include "error.h"
 
-static inline void splq_freep(void *p)
-{
-	free(*(void **)p);
-}
+static inline void splq_freep(void *p) { free(*(void **)p); }
 static inline void splq_closep(int *fd)
 {
 	if (*fd >= 0)
@@ -32,10 +29,10 @@ static inline void splq_closedirp(DIR **d)
 	if (*d)
 		closedir(*d);
 }
-#define cleanup_free   __attribute__((cleanup(splq_freep)))
-#define cleanup_close  __attribute__((cleanup(splq_closep)))
+#define cleanup_free __attribute__((cleanup(splq_freep)))
+#define cleanup_close __attribute__((cleanup(splq_closep)))
 #define cleanup_fclose __attribute__((cleanup(splq_fclosep)))
-#define cleanup_dir    __attribute__((cleanup(splq_closedirp)))
+#define cleanup_dir __attribute__((cleanup(splq_closedirp)))
 
 /* Hand an owned value out of a cleanup variable. */
 #define splq_steal(p)                                                                              \
@@ -76,7 +73,7 @@ int splq_open_parent(const char *path, char **copy, const char **base, int *pfd,
 
 /* Write a whole file atomically (temporary file, fsync, rename). */
 int splq_write_file(const char *path, const void *data, size_t len, mode_t mode,
-                    struct splq_error *err);
+		    struct splq_error *err);
 /* All len bytes to fd (a short write is retried); 0, or -1 and errno. */
 int splq_write_all(int fd, const void *data, size_t len);
 /* Read a whole file; *out is NUL-terminated, *len (if not NULL) its length. */

@@ -40,6 +40,7 @@ static bool nonblocking(int fd)
 	return fl >= 0 && (fl & O_NONBLOCK);
 }
 
+
 void splq_relay_init(struct splq_relay *r, int src, int dst, unsigned flags, const char *prefix,
                      size_t prefix_len)
 {

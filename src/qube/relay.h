@@ -58,4 +58,5 @@ void splq_relay_step(struct splq_relay *r, short revents);
 void splq_relay_stop(struct splq_relay *r);
 void splq_relay_free(struct splq_relay *r);
 
+
 #endif

@@ -24,13 +24,13 @@
 #define SPLQ_CGROUP_PIDS_MAX 4096
 
 struct splq_cgroup_limits {
-	long memory_mib;  /* soft limit: what the qube keeps under memory pressure
-	                   * (v2 memory.low, v1 memory.soft_limit_in_bytes) */
-	long max_mib;     /* hard limit (and no swap beyond it); 0: memory_mib */
-	long vcpus;       /* cpu quota in cpus; 0 = none (and no v1 cpu cgroup) */
-	long pids_max;    /* 0 = SPLQ_CGROUP_PIDS_MAX */
+	long memory_mib; /* soft limit: what the qube keeps under memory pressure
+			  * (v2 memory.low, v1 memory.soft_limit_in_bytes) */
+	long max_mib;	 /* hard limit (and no swap beyond it); 0: memory_mib */
+	long vcpus;	 /* cpu quota in cpus; 0 = none (and no v1 cpu cgroup) */
+	long pids_max;	 /* 0 = SPLQ_CGROUP_PIDS_MAX */
 	const char *cpus; /* the CPUs of the qube's cpuset (a CPU list, cpus.h);
-	                   * NULL = none (no v1 cpuset cgroup) */
+			   * NULL = none (no v1 cpuset cgroup) */
 };
 
 /* Create the qube's cgroup(s) and set the limits.  A leftover cgroup of
@@ -38,13 +38,13 @@ struct splq_cgroup_limits {
  * when the host offers neither a v2 memory controller nor a v1 memory
  * hierarchy. */
 int splq_cgroup_create(const char *qube, const struct splq_cgroup_limits *lim,
-                       struct splq_error *err);
+		       struct splq_error *err);
 /* Open the cgroup.procs file(s) of the qube's cgroup(s) for writing;
  * fds[] gets up to SPLQ_CGROUP_MAX_FDS descriptors, *n how many.  Used to
  * move a process in after it has left the host's mount namespace. */
 #define SPLQ_CGROUP_MAX_FDS 6
 int splq_cgroup_open_procs(const char *qube, int fds[SPLQ_CGROUP_MAX_FDS], int *n,
-                           struct splq_error *err);
+			   struct splq_error *err);
 /* Write pid ("0" = the caller) into each fd from open_procs. */
 int splq_cgroup_enter(const int *fds, int n, pid_t pid, struct splq_error *err);
 /* How a new process enters the qube's cgroups without a migration (which
@@ -58,7 +58,8 @@ struct splq_cgroup_entry {
 	int tasks[SPLQ_CGROUP_MAX_FDS];
 	int ntasks;
 };
-int splq_cgroup_open_entry(const char *qube, struct splq_cgroup_entry *e, struct splq_error *err);
+int splq_cgroup_open_entry(const char *qube, struct splq_cgroup_entry *e,
+			   struct splq_error *err);
 /* In the new process: join the v1 hierarchies. */
 int splq_cgroup_enter_thread(const struct splq_cgroup_entry *e, struct splq_error *err);
 void splq_cgroup_entry_close(struct splq_cgroup_entry *e);
@@ -68,7 +69,7 @@ void splq_cgroup_entry_close(struct splq_cgroup_entry *e);
  * does: a cgroup2 tree through clone3(CLONE_INTO_CGROUP) of the
  * supervisor, v1 hierarchies by the supervisor itself (enter_thread). */
 int splq_cgroup_supervisor_entry(const char *qube, struct splq_cgroup_entry *e,
-                                 struct splq_error *err);
+				 struct splq_error *err);
 /* Remove the supervisor's cgroups once it has ended, waiting at most
  * timeout_ms for one on its way out to leave them; missing ones are not an
  * error. */

@@ -1,6 +1,7 @@
 /* splq native: the host's cgroup hierarchies (see cgroup_layout.h). */
 #include "native/cgroup_layout.h"
 
+
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -22,9 +22,9 @@ int splq_cgroup_cpus(char *buf, size_t max);
  * cpuset) and the controller-less cgroup2 as unified. */
 #define SPLQ_CGROUP_VIEW_MAX 6
 struct splq_cgroup_fs {
-	char name[32];  /* under /sys/fs/cgroup; "" = there itself */
-	char type[8];   /* cgroup or cgroup2 */
-	char opts[128]; /* a v1 hierarchy's options: its controllers, name= */
+	char name[32];	 /* under /sys/fs/cgroup; "" = there itself */
+	char type[8];	 /* cgroup or cgroup2 */
+	char opts[128];	 /* a v1 hierarchy's options: its controllers, name= */
 };
 struct splq_cgroup_view {
 	bool tmpfs; /* a tmpfs at /sys/fs/cgroup holds the file systems */

@@ -65,8 +65,8 @@
 struct splq_ctl_request {
 	uint32_t magic;
 	uint32_t flags;
-	uint32_t argc;       /* 1..64; 0 with SPLQ_CTL_LOGIN */
-	uint32_t envc;       /* 0..16 */
+	uint32_t argc; /* 1..64; 0 with SPLQ_CTL_LOGIN */
+	uint32_t envc; /* 0..16 */
 	uint16_t rows, cols; /* SPLQ_CTL_TTY: the terminal's size (0: unknown) */
 	uint32_t reserved;
 };

@@ -332,8 +332,8 @@ static int mount_helpers(const struct splq_rootfs *r, int run, struct splq_error
 	/* by path: a clone must come from this mount namespace */
 	cleanup_close int tree =
 	    lib < 0 ? -1 : open_tree(AT_FDCWD, r->helpers, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-	struct mount_attr ro = {.attr_set =
-	                            MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV};
+	struct mount_attr ro = {
+	    .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV};
 	if (lib < 0)
 		return -1;
 	if (tree < 0 || mount_setattr(tree, "", AT_EMPTY_PATH, &ro, sizeof(ro)) < 0 ||

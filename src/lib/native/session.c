@@ -2,10 +2,10 @@
 #include "session.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -18,6 +18,7 @@
 #include "../util.h"
 #include "control.h"
 #include "runtime.h"
+
 
 void splq_session_close(struct splq_session *s)
 {

@@ -31,28 +31,28 @@
 
 struct splq_relay_dir {
 	int src, dst;
-	bool open;       /* src still gives bytes */
-	bool filter;     /* splq_filter_escapes on the way */
-	bool splice;     /* bytes may move by splice(2), not through buf */
-	bool dst_ready;  /* splice: dst took bytes when last asked */
-	long long total; /* bytes taken from src */
-	long long cap;   /* at most this many (0: no bound) */
-	size_t len, off; /* buf[off..len) waits for dst */
+	bool open;	   /* src still gives bytes */
+	bool filter;	   /* splq_filter_escapes on the way */
+	bool splice;	   /* bytes may move by splice(2), not through buf */
+	bool dst_ready;	   /* splice: dst took bytes when last asked */
+	long long total;   /* bytes taken from src */
+	long long cap;	   /* at most this many (0: no bound) */
+	size_t len, off;   /* buf[off..len) waits for dst */
 	char buf[SPLQ_RELAY_BUF];
 };
 
 struct splq_session {
 	const char *qube;
-	int sock;     /* the request's connection to pid 1 */
-	int pipes[3]; /* splq's ends: stdin's write end, stdout's and
-	               * stderr's read ends (-1 with a pty) */
-	int master;   /* the pty master pid 1 sent (-1 without) */
+	int sock;    /* the request's connection to pid 1 */
+	int pipes[3];	/* splq's ends: stdin's write end, stdout's and
+			 * stderr's read ends (-1 with a pty) */
+	int master;  /* the pty master pid 1 sent (-1 without) */
 	bool tty, no_wait, started;
-	pid_t pid;           /* the command's pid in the qube */
-	long answer_s;       /* pid 1's time to answer */
+	pid_t pid;   /* the command's pid in the qube */
+	long answer_s;	     /* pid 1's time to answer */
 	long long answer_by; /* ms (splq_now_ms): STARTED or FAILED by then */
-	int hangup;          /* the connection whose closing hangs up (splq_exec), or -1 */
-	bool raw;            /* the caller's terminal is raw: saved restores it */
+	int hangup;  /* the connection whose closing hangs up (splq_exec), or -1 */
+	bool raw;    /* the caller's terminal is raw: saved restores it */
 	struct termios saved;
 	struct splq_relay_dir dir[3]; /* in, out, err */
 };
@@ -66,13 +66,14 @@ struct splq_session_end {
 
 /* Send x as a request on sock (the session takes sock).  answer_s: how
  * long pid 1 may take to answer (the qube's qrexec_timeout). */
-int splq_session_send(struct splq_session *s, int sock, const char *qube, const struct splq_exec *x,
-                      long answer_s, struct splq_error *err);
+int splq_session_send(struct splq_session *s, int sock, const char *qube,
+                      const struct splq_exec *x, long answer_s, struct splq_error *err);
 /* Relay until the command has ended; *status is its exit code.  *signo:
  * the stop signal that ended a disposable's session (then -1 returned),
  * SPLQ_E_TIMEOUT at end->deadline.  The session is closed. */
 int splq_session_run(struct splq_session *s, const struct splq_session_end *end, int *status,
                      int *signo, struct splq_error *err);
 void splq_session_close(struct splq_session *s);
+
 
 #endif

@@ -125,6 +125,7 @@ static int lo_up(struct splq_error *err)
 	return 0;
 }
 
+
 /* The control socket, bound on the host before the qube's root is
  * entered (control.h). */
 static int control_listen(struct splq_backend *b, const char *name, struct splq_error *err)
@@ -322,7 +323,7 @@ void splq_spawn_supervisor(struct splq_backend *b, struct start_plan *p, int loc
 	for (int k = 0; k < 4; k++)
 		snprintf(fdtext[k], sizeof(fdtext[k]), "%d", texts[k]);
 	/* 10 fixed, --qrexec FD FD, --commit LINK TARGET, NULL */
-	char *argv[17] = {"splq-init", "--supervise", p->cgroup,         dir,      pidtext, timeout,
+	char *argv[17] = {"splq-init", "--supervise", p->cgroup, dir, pidtext, timeout,
 	                  "--log",     fdtext[0],     (char *)cfg->name, fdtext[1]};
 	int argc = 10;
 	if (qx_at >= 0) {
@@ -346,3 +347,4 @@ void splq_spawn_supervisor(struct splq_backend *b, struct start_plan *p, int loc
 		syscall(SYS_execveat, init_fd, "", argv, environ, AT_EMPTY_PATH);
 	_exit(splq_supervise(&s));
 }
+

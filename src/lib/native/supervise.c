@@ -2,10 +2,10 @@
 #include "supervise.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>

@@ -17,8 +17,8 @@ long splq_slot_base(int slot);
 /* Host-wide state, shared by every store on the host (whatever its
  * SPLQ_HOME and SPLQ_RUN): SPLQ_HOST_DIR/ranges/<slot> is flock'ed by the
  * supervisor of the one live qube that uses that slot's uid range. */
-#define SPLQ_HOST_DIR  "/run/splq-host"
-#define SPLQ_SLOTS_MAX 32768 /* ranges up to 1000000000 + 32768 * 65536 */
+#define SPLQ_HOST_DIR	"/run/splq-host"
+#define SPLQ_SLOTS_MAX	32768 /* ranges up to 1000000000 + 32768 * 65536 */
 
 /* Lease a uid range for a qube's life: preferred (the qube's slot in its
  * store) if no live qube of any store holds it, else the next free one.

@@ -26,7 +26,8 @@ static char *ask(struct splq_ctx *ctx, const char *source, const char *service,
 	char line[256] = "";
 	struct splq_error ignored;
 
-	if (splq_ops_global_get(ctx, "qrexec_ask_program", &program, &ignored) == 0 && *program) {
+	if (splq_ops_global_get(ctx, "qrexec_ask_program", &program, &ignored) == 0 &&
+	    *program) {
 		int in[2], out[2];
 		if (pipe2(in, O_CLOEXEC) < 0)
 			return NULL;

@@ -15,7 +15,8 @@ int splq_qx_request_encode(char *buf, const char *target, const char *service)
 	return (int)(sizeof(rq) + lt + 1 + ls + 1);
 }
 
-int splq_qx_request_decode(const char *buf, size_t len, const char **target, const char **service)
+int splq_qx_request_decode(const char *buf, size_t len, const char **target,
+                           const char **service)
 {
 	struct splq_qx_request rq;
 	if (len < sizeof(rq) || len > SPLQ_QX_REQUEST_MAX)
