@@ -188,8 +188,8 @@ int splq_op_call_decide(struct splq_ctx *ctx, const char *source, const char *ta
  * caller in a qube); *status the service's exit code (127: no such
  * service). */
 int splq_op_call(struct splq_ctx *ctx, const char *source, const char *service,
-                 const struct splq_call_decision *d, struct splq_exec *x, int *status, char *disp,
-                 struct splq_error *err);
+                 const struct splq_call_decision *d, struct splq_exec *x, int *status,
+                 char *disp, struct splq_error *err);
 
 /* A file copy (lifecycle.c): the call of qubes.Filecopy that d allowed
  * from req->from (a qube or dom0) to d's target, fed by qfile-agent run

@@ -88,7 +88,8 @@ int splq_qx_request_encode(char *buf, const char *target, const char *service);
 
 /* Decode a request of len bytes (buf is not changed); *target and
  * *service point into buf.  0, or -1 when it is not one request. */
-int splq_qx_request_decode(const char *buf, size_t len, const char **target, const char **service);
+int splq_qx_request_decode(const char *buf, size_t len, const char **target,
+                           const char **service);
 
 /* As Qubes' daemon does: every character of target outside
  * [A-Za-z0-9_.@:-] and of service outside [A-Za-z0-9_.+-] becomes '_';
