@@ -82,6 +82,8 @@ static int copy_or_move(struct cli *cli, int argc, char **argv, bool move)
 	if (!req.from || !to)
 		return cli_usage(cli, "%s needs --from SOURCE and --to TARGET",
 		                 move ? "move" : "copy");
+	if (strcmp(req.from, to) == 0)
+		return cli_usage(cli, "'%s' cannot %s files to itself", to, move ? "move" : "copy");
 	if (optind == argc)
 		return cli_usage(cli, "%s needs at least one PATH", move ? "move" : "copy");
 	req.paths = (const char *const *)argv + optind;
