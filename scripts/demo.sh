@@ -173,6 +173,25 @@ echo "\$ splq audit log --since 1m | grep ' call '"
 splq audit log --since 1m | grep ' call ' || fail_step "$?"
 step splq policy check demo.Upper+notes spl-vault spl-dev-core
 
+echo "# Files between qubes: Qubes' qubes.Filecopy, under the same policy.  With --verify"
+echo "# every file's SHA-256 is computed as it is sent and again by the receiver from what"
+echo "# it wrote; the copy stays only if all agree.  Files land in ~/QubesIncoming/SOURCE/."
+echo "qubes.Filecopy * spl-dev-core spl-vault allow" >>"$SPLQ_HOME/policy.d/30-demo.policy"
+step splq run spl-dev-core -- sh -c 'mkdir -p report && echo "Q3 numbers" >report/summary.txt && seq 1 50000 >report/data.csv && echo draft >draft.txt'
+step splq copy --from spl-dev-core --to spl-vault --verify report
+step splq run spl-vault -- sh -c 'cd QubesIncoming/spl-dev-core && sha256sum report/*'
+echo "# The same name again is refused, never overwritten (exit code 67)."
+show splq copy --from spl-dev-core --to spl-vault report
+echo
+splq copy --from spl-dev-core --to spl-vault report && fail_step 0
+echo
+echo "# A move is a verified copy, then the source is removed (--secure: its data"
+echo "# overwritten first); inside a qube, qvm-copy-to-vm and qvm-move-to-vm do the same."
+step splq move --from spl-dev-core --to spl-vault --secure draft.txt
+step splq run spl-dev-core -- ls
+step splq run spl-dev-core -- sh -c 'echo note >note.txt && qvm-copy-to-vm spl-vault note.txt'
+step splq run spl-vault -- ls QubesIncoming/spl-dev-core
+
 step splq shutdown --wait spl-dev-core spl-vault
 step splq remove spl-dev-core spl-vault
 step splq ls

@@ -17,6 +17,8 @@
 #define MANIFEST_BUF (SPLQ_QFILE_MANIFEST_REC + SPLQ_QFILE_MAX_PATH + 64 * 1024)
 /* after the copy is done, how long the ends' messages are waited for */
 #define ERR_GRACE_MS 500
+/* what is kept of each end's messages */
+#define ERR_KEEP 4096
 
 enum { FS, TR, FR, TS, E0, E1, NFD };
 
@@ -41,6 +43,8 @@ struct relay {
 	bool mdone;
 	struct splq_error verify_err;
 	bool verify_failed;
+	char said[2][ERR_KEEP]; /* the ends' messages */
+	size_t saidlen[2];
 };
 
 static void end_fd(struct relay *r, int i)
@@ -95,10 +99,14 @@ static void read_stream(struct relay *r)
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return;
 	if (n <= 0) {
-		splq_qfile_parser_eof(&r->p, &r->stream_err);
 		if (n < 0)
 			splq_fail_errno(&r->stream_err, SPLQ_E_TRANSFER, errno,
 			                "cannot read the stream from the sender");
+		else
+			splq_fail(&r->stream_err, SPLQ_E_TRANSFER,
+			          "the sender stopped before the end of its stream (after %llu "
+			          "entries)",
+			          (unsigned long long)r->p.entries);
 		r->cut = true;
 		stream_stop(r);
 		return;
@@ -108,6 +116,10 @@ static void read_stream(struct relay *r)
 		                        &r->stream_err);
 		pos += used;
 		if (e < 0) {
+			char why[SPLQ_ERROR_MAX];
+			snprintf(why, sizeof(why), "%s", r->stream_err.msg);
+			splq_fail(&r->stream_err, SPLQ_E_TRANSFER, "the sender's stream was refused: %s",
+			          why);
 			r->cut = true;
 			break;
 		}
@@ -271,12 +283,16 @@ static void write_back(struct relay *r)
 		end_fd(r, TS);
 }
 
-/* ---- the ends' messages ---- */
+/* ---- the ends' messages ----
+ * Kept (the first ERR_KEEP bytes of each) and told at the end, unless the
+ * receiver's result says what went wrong: then splq's own message, which
+ * gives the receiver's word, is all that is needed. */
 
 static void read_err(struct relay *r, int i)
 {
 	char buf[4096];
 	ssize_t n = read(r->fd[i], buf, sizeof(buf));
+	size_t *len = &r->saidlen[i - E0];
 
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return;
@@ -284,9 +300,31 @@ static void read_err(struct relay *r, int i)
 		end_fd(r, i);
 		return;
 	}
-	splq_filter_escapes(buf, (size_t)n);
-	if (r->err_out >= 0)
-		(void)splq_write_all(r->err_out, buf, (size_t)n);
+	size_t keep = ERR_KEEP - *len < (size_t)n ? ERR_KEEP - *len : (size_t)n;
+	memcpy(r->said[i - E0] + *len, buf, keep);
+	splq_filter_escapes(r->said[i - E0] + *len, keep);
+	*len += keep;
+}
+
+/* The receiver's result code (0 when there is none), and whether it is the
+ * receiver's own refusal rather than its word that the stream was cut. */
+static uint32_t result_code(const struct relay *r, bool *refusal)
+{
+	uint32_t code = 0;
+
+	if (r->rdone && r->rlen >= SPLQ_QFILE_RESULT_SIZE)
+		memcpy(&code, r->res, 4);
+	*refusal = code != 0 && code != SPLQ_QFILE_LEGAL_EOF && code != EREMOTEIO;
+	return code;
+}
+
+static void tell_ends(const struct relay *r)
+{
+	bool refusal;
+
+	result_code(r, &refusal);
+	for (int i = 0; i < 2 && !refusal && r->err_out >= 0; i++)
+		(void)splq_write_all(r->err_out, r->said[i], r->saidlen[i]);
 }
 
 /* ---- the loop ---- */
@@ -315,7 +353,11 @@ static int outcome(struct relay *r, struct splq_error *err)
 {
 	struct splq_qfile_result res;
 	cleanup_free char *last = NULL;
+	bool refusal;
 
+	result_code(r, &refusal);
+	if (r->cut && !refusal)
+		return splq_fail(err, SPLQ_E_TRANSFER, "%s", r->stream_err.msg);
 	if (!r->rdone || r->rlen < SPLQ_QFILE_RESULT_SIZE ||
 	    splq_qfile_result_decode(r->res, r->rlen, &res, err) != 0) {
 		if (r->cut)
@@ -428,6 +470,7 @@ int splq_filecopy_relay(const struct splq_filecopy_io *io, struct splq_filecopy 
 	for (int i = 0; i < NFD; i++)
 		end_fd(&r, i);
 	report(&r, start, true);
+	tell_ends(&r);
 	int rc = outcome(&r, err);
 	splq_sigpipe_release(&hold);
 	EVP_MD_CTX_free(r.md);
