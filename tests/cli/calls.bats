@@ -259,14 +259,28 @@ print(call(hdr + b"b\0" + b"x" * 300 + b"\0"))
 	assert_leftovers_none a t
 }
 
-@test "call: no such service is 127; dom0 has none yet; a malformed target or service is refused" {
+@test "call: no such service is 127; dom0 serves qubes.GetDate itself; a malformed target or service is refused" {
 	make_qube a
 	make_qube b
 	splq start a
 	splq start b
-	policy 'nosuch.Service * a b allow' 'test.Host * a @adminvm allow'
+	policy 'nosuch.Service * a b allow' 'test.Host * a @adminvm allow' 'qubes.GetDate * a @adminvm allow'
 	run -127 --separate-stderr "$SPLQ" run a -- qrexec-client-vm b nosuch.Service </dev/null
 	run -127 --separate-stderr "$SPLQ" run a -- qrexec-client-vm dom0 test.Host </dev/null
+	# the host's clock, as Qubes' dom0 gives it, within a minute of the host's own
+	local before after
+	before=$(date -u +%s)
+	run --separate-stderr "$SPLQ" run a -- qrexec-client-vm dom0 qubes.GetDate </dev/null
+	after=$(date -u +%s)
+	assert_status 0
+	[[ $output =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\+00:00$ ]]
+	local t
+	t=$(date -u -d "$output" +%s)
+	((t >= before - 1 && t <= after + 1))
+	# not allowed from b: refused, as any call
+	run -126 --separate-stderr "$SPLQ" run b -- qrexec-client-vm dom0 qubes.GetDate </dev/null
+	run --separate-stderr "$SPLQ" call dom0 qubes.GetDate
+	assert_status 81
 	run --separate-stderr "$SPLQ" run a -- qrexec-client-vm b +arg </dev/null
 	[ "$status" -ne 0 ]
 	# characters outside Qubes' set become '_' before the policy sees them

@@ -19,6 +19,7 @@
 
 #include "internal.h"
 #include "qrexec/wire.h"
+#include "services/host.h"
 #include "tree.h"
 #include "util.h"
 
@@ -498,11 +499,13 @@ int splq_op_call(struct splq_ctx *ctx, const char *source, const char *service,
 	x->no_autostart = !d->autostart;
 	if (strncmp(d->target, "@dispvm:", 8) == 0)
 		return splq_op_dispvm(ctx, d->target + 8, x, 0, status, disp, err);
-	if (strcmp(d->target, "dom0") == 0 || strcmp(d->target, "@adminvm") == 0) {
-		/* splq's own services on the host come with the services that
-		 * need them (copy to dom0, ...) */
+	if (strcmp(d->target, DOM0) == 0 || strcmp(d->target, "@adminvm") == 0) {
+		/* the host's own services, in this process (services/host.h) */
+		cleanup_free char *name = splq_strdup_printf("%.*s", (int)(arg - 1 - full), full);
+		splq_host_service_fn fn = splq_host_service_find(name);
+		int st = fn ? fn(x->fds, source, arg) : 127;
 		if (status)
-			*status = 127;
+			*status = st;
 		return 0;
 	}
 	return splq_op_run(ctx, d->target, x, status, err);
