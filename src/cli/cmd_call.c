@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "policy/policy.h"
 #include "qrexec/wire.h"
 #include "util.h"
 
@@ -106,28 +107,60 @@ int cmd_qrexec_in(struct cli *cli, int argc, char **argv)
 	struct splq_ctx ctx;
 	struct splq_error err = {0};
 	char disp[SPLQ_NAME_MAX + 1] = "";
-	int mine[3] = {-1, -1, -1}, theirs[3] = {-1, -1, -1}, fds[1], nfds, status = 0, rc;
-	const int conn = STDIN_FILENO;
+	int mine[3] = {-1, -1, -1}, theirs[3] = {-1, -1, -1}, fds[1], nfds, status = 0, rc, c;
+	int conn = STDIN_FILENO;
+	bool warm = false, opened = false;
+	static const struct option opts[] = {
+	    {"warm", no_argument, NULL, 'w'},
+	    CLI_COMMON_OPTIONS,
+	    {0},
+	};
 
-	if ((rc = cli_parse_common(cli, argc, argv)) >= 0)
+	while ((c = cli_getopt(cli, argc, argv, "+:h", opts)) != -1)
+		if (c == 'w')
+			warm = true;
+	if ((rc = cli_parse_end(cli)) >= 0)
 		return rc;
 	if (argc - optind != 1)
 		return cli_usage(cli, "qrexec-in needs the calling qube's NAME");
 	const char *source = argv[optind];
+	if (warm) {
+		/* started ahead by the qube's supervisor: the store first, then
+		 * the call's connection from it (stdin is a socketpair of the
+		 * supervisor's, never the qube's); its end closing means none */
+		char byte;
+		int fd = -1;
+		if ((rc = cli_open(cli, &ctx)))
+			return rc;
+		opened = true;
+		/* what every call reads first, read once now: the store's schema
+		 * and its qubes (and the code that reads them, paged in) */
+		struct splq_policy_sysinfo *si = NULL;
+		if (splq_op_policy_sysinfo(&ctx, &si, &err) == 0)
+			splq_policy_sysinfo_free(si);
+		if (splq_recv_fds(STDIN_FILENO, &byte, 1, &fd, 1, &nfds, 0) != 1 || nfds != 1) {
+			splq_ctx_close(&ctx);
+			return 0;
+		}
+		conn = fd;
+	}
 	/* one request; no descriptor is taken from the caller */
 	ssize_t len = splq_recv_fds(conn, buf, sizeof(buf), fds, 0, &nfds, 0);
 	if (len < 0 || splq_qx_request_decode(buf, (size_t)len, &target, &service) < 0) {
 		reply(conn, SPLQ_QX_FAILED, 125, "malformed request", NULL, 0);
-		return 125;
+		rc = 125;
+		goto out;
 	}
 	if (names_set(&n, target, service, &err) < 0) {
 		reply(conn, SPLQ_QX_FAILED, 125, err.msg, NULL, 0);
-		return 125;
+		rc = 125;
+		goto out;
 	}
-	if ((rc = cli_open(cli, &ctx))) {
+	if (!opened && (rc = cli_open(cli, &ctx))) {
 		reply(conn, SPLQ_QX_FAILED, 125, "the store could not be opened", NULL, 0);
 		return rc;
 	}
+	opened = true;
 	/* A qube never sees the policy: why a call was refused, and what kept
 	 * the policy from deciding, are in the host's audit log only. */
 	if (splq_op_call_decide(&ctx, source, n.target, n.service, false, &d, &err) < 0 ||
@@ -159,6 +192,9 @@ int cmd_qrexec_in(struct cli *cli, int argc, char **argv)
 out:
 	close_three(mine);
 	close_three(theirs);
-	splq_ctx_close(&ctx);
+	if (opened)
+		splq_ctx_close(&ctx);
+	if (conn != STDIN_FILENO)
+		close(conn);
 	return rc;
 }

@@ -240,7 +240,11 @@ const struct cli_command cli_commands[] = {
      "target confirmed every file's SHA-256.  When the copy fails at any point, the source "
      "stays as it was."},
     {"qrexec-in", NULL, cmd_qrexec_in, "serve one qrexec call made in a qube",
-     "qrexec-in SOURCE", OPTS(HELP_OPT),
+     "qrexec-in [--warm] SOURCE",
+     OPTS("    --warm",
+          "open the store first, then take the call's connection from standard input, a "
+          "socketpair of the supervisor's (SCM_RIGHTS); its closing means no call",
+          HELP_OPT),
      "Serves the call that qube SOURCE made on its qrexec socket, whose connection is "
      "standard input.  A qube's supervisor runs it for each call; it is not meant to be "
      "run by hand."},

@@ -289,3 +289,50 @@ print(call(hdr + b"b\0" + b"x" * 300 + b"\0"))
 	run "$SPLQ" audit log --qube a
 	[[ $output == *"call a \"deny ("*"\" a -> b nosuch_Service"* ]]
 }
+
+# The pids of the qube's supervisor cgroup that run `splq qrexec-in --warm`.
+warm_pids() {
+	local p dirs
+	mapfile -t dirs < <(supervisor_cgroup_dirs "$1")
+	for p in $(splq_cgroup_pids "${dirs[@]}"); do
+		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q -- "qrexec-in --warm $1 " && echo "$p"
+	done
+	return 0
+}
+
+@test "call: after a call the next one's splq waits warm, serves the next call, and goes with the qube" {
+	make_qube a
+	make_qube b
+	splq start a
+	splq start b
+	add_service b test.Echo "$ECHO"
+	policy 'test.Echo * a b allow'
+	[ -z "$(warm_pids a)" ]
+	run "$SPLQ" run a -- qrexec-client-vm b test.Echo </dev/null
+	assert_status 3
+	local i w=
+	for ((i = 0; i < 100; i++)); do
+		w=$(warm_pids a)
+		[ -n "$w" ] && break
+		sleep 0.05
+	done
+	[ -n "$w" ]
+	# the warm one takes the next call (it is gone after it), which works as any
+	run --separate-stderr bash -c 'echo again | "$SPLQ" run a -- qrexec-client-vm b test.Echo+x'
+	assert_status 3
+	[ "${lines[1]}" = again ]
+	for ((i = 0; i < 100; i++)); do
+		[ ! -e "/proc/$w" ] && break
+		sleep 0.05
+	done
+	[ ! -e "/proc/$w" ]
+	# a refused call through a warm one: still 126
+	for ((i = 0; i < 100; i++)); do
+		[ -n "$(warm_pids a)" ] && break
+		sleep 0.05
+	done
+	run -126 --separate-stderr "$SPLQ" run a -- qrexec-client-vm b other.Service </dev/null
+	splq shutdown --wait a
+	[ -z "$(warm_pids a)" ]
+	assert_leftovers_none b t
+}

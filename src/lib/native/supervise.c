@@ -52,27 +52,80 @@ static void pump_log(struct splq_qubelog *log, int *fd, bool drain)
 	} while (drain);
 }
 
-/* A call came in on the qrexec socket: a host splq serves it, with the
- * connection as its stdin.  Returns 1 when one was started. */
-static int serve_call(const struct splq_supervise *s)
+/* A host splq started ahead of the next call, `splq qrexec-in --warm
+ * NAME`: it has opened the store and waits on its stdin, one end of a
+ * socketpair, for the connection of a call.  It is made when a call has
+ * ended, so that a qube that calls often finds one ready, and let go (its
+ * end closed: it exits) once no call came for WARM_IDLE_MS. */
+#define WARM_IDLE_MS 30000
+
+struct warm {
+	pid_t pid;
+	int fd; /* -1: none */
+	long long since;
+};
+
+/* Fork the host splq of a call with stdin on fd, as it is or (warm) as
+ * one that waits for its call there.  Its pid, or -1. */
+static pid_t spawn_splq(const struct splq_supervise *s, int fd, bool warm)
 {
-	int c = accept4(s->qrexec_fd, NULL, NULL, SOCK_CLOEXEC);
-	if (c < 0)
-		return 0;
 	pid_t pid = fork();
 	if (pid == 0) {
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		signal(SIGPIPE, SIG_DFL);
-		if (dup2(c, 0) < 0)
+		if (dup2(fd, 0) < 0)
 			_exit(125);
-		char *argv[] = {"splq", "qrexec-in", (char *)s->name, NULL};
-		syscall(SYS_execveat, s->splq_fd, "", argv, environ, AT_EMPTY_PATH);
+		char *cold[] = {"splq", "qrexec-in", (char *)s->name, NULL};
+		char *ahead[] = {"splq", "qrexec-in", "--warm", (char *)s->name, NULL};
+		syscall(SYS_execveat, s->splq_fd, "", warm ? ahead : cold, environ, AT_EMPTY_PATH);
 		_exit(125);
 	}
+	return pid;
+}
+
+static void warm_let_go(struct warm *w)
+{
+	if (w->fd >= 0)
+		close(w->fd);
+	w->fd = -1;
+	w->pid = 0;
+}
+
+/* Returns 1 when one was started. */
+static int warm_start(const struct splq_supervise *s, struct warm *w)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return 0;
+	pid_t pid = spawn_splq(s, sv[1], true);
+	close(sv[1]);
+	if (pid < 0) {
+		close(sv[0]);
+		return 0;
+	}
+	*w = (struct warm){.pid = pid, .fd = sv[0], .since = splq_now_ms()};
+	return 1;
+}
+
+/* A call came in on the qrexec socket: the warm splq takes it, or a host
+ * splq is started with the connection as its stdin.  Returns the number
+ * of host splqs started. */
+static int serve_call(const struct splq_supervise *s, struct warm *w)
+{
+	int c = accept4(s->qrexec_fd, NULL, NULL, SOCK_CLOEXEC);
+	int started = 0;
+	if (c < 0)
+		return 0;
+	if (w->fd >= 0 && splq_send_fds(w->fd, "c", 1, &c, 1, 0) == 1) {
+		warm_let_go(w); /* it is the call's now */
+	} else {
+		warm_let_go(w);
+		started += spawn_splq(s, c, false) > 0;
+	}
 	close(c);
-	return pid > 0;
+	return started;
 }
 
 int splq_supervise(const struct splq_supervise *s)
@@ -95,6 +148,7 @@ int splq_supervise(const struct splq_supervise *s)
 	if (fd >= 0)
 		fcntl(fd, F_SETFL, O_NONBLOCK);
 	int status = 1 << 8, calls = 0;
+	struct warm warm = {.fd = -1};
 	bool ended = false;
 	while (!ended) {
 		int st;
@@ -104,8 +158,15 @@ int splq_supervise(const struct splq_supervise *s)
 			if (r == s->pid) {
 				status = st;
 				ended = true;
-			} else if (calls > 0) {
+			} else if (r == warm.pid) {
+				warm_let_go(&warm); /* it failed to start */
 				calls--;
+			} else if (calls > 0) {
+				/* a call ended: the next one's splq is made now, not
+				 * while a call wants the CPUs */
+				calls--;
+				if (warm.fd < 0 && s->qrexec_fd >= 0 && calls < SPLQ_SUPERVISE_CALLS)
+					calls += warm_start(s, &warm);
 			}
 		}
 		if (ended || (r < 0 && errno == ECHILD))
@@ -123,7 +184,9 @@ int splq_supervise(const struct splq_supervise *s)
 			sig = sigwaitinfo(&set, &si);
 			if (sig == SIGUSR1 && si.si_code == SI_QUEUE && si.si_value.sival_int > 0)
 				t = (unsigned)si.si_value.sival_int;
-		} else if (poll(p, 3, -1) > 0) {
+		} else if (poll(p, 3,
+		                warm.fd < 0 ? -1
+		                            : (int)(warm.since + WARM_IDLE_MS - splq_now_ms()) + 1) > 0) {
 			struct signalfd_siginfo si;
 			if (p[0].revents && read(sfd, &si, sizeof(si)) == sizeof(si)) {
 				sig = (int)si.ssi_signo;
@@ -133,8 +196,10 @@ int splq_supervise(const struct splq_supervise *s)
 			if (fd >= 0 && p[1].revents)
 				pump_log(&log, &fd, false);
 			if (qfd >= 0 && p[2].revents)
-				calls += serve_call(s);
+				calls += serve_call(s, &warm);
 		}
+		if (warm.fd >= 0 && splq_now_ms() - warm.since >= WARM_IDLE_MS)
+			warm_let_go(&warm); /* it sees its end close, and exits */
 		if (sig == SIGUSR1) {
 			kill(s->pid, SIGTERM);
 			alarm(t);
@@ -144,6 +209,14 @@ int splq_supervise(const struct splq_supervise *s)
 	}
 	if (s->qrexec_fd >= 0)
 		close(s->qrexec_fd); /* no more calls: its connections are refused */
+	if (warm.fd >= 0) {
+		/* no call for it now: it goes before the qube's clean-up */
+		pid_t pid = warm.pid;
+		warm_let_go(&warm);
+		kill(pid, SIGKILL);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
 	if (s->oom_fd >= 0) {
 		char line[32];
 		int n = snprintf(line, sizeof(line), "%lld\n", splq_oom_kills(s->cgroup));

@@ -13,7 +13,10 @@
  * It also serves the qube's qrexec socket (qrexec/wire.h): each
  * connection goes to a host splq of its own, `splq qrexec-in NAME` with
  * the connection as its stdin, at most SPLQ_SUPERVISE_CALLS at once (the
- * rest wait in the socket's backlog).  The qube's name in that command
+ * rest wait in the socket's backlog).  After a call it starts the next
+ * one's ahead, `splq qrexec-in --warm NAME`, which opens the store and
+ * waits on a socketpair for the connection, sent with SCM_RIGHTS; it is
+ * let go after 30 s without a call.  The qube's name in that command
  * line is what tells the host who calls.  When pid 1 has ended, nothing
  * more is accepted; calls still under way end on their own.
  *
