@@ -184,6 +184,14 @@ for p in "${mem_pids[@]}"; do
 	pss_kib=$((pss_kib + ${kib:-0}))
 done
 echo "$pss_kib" >"$SCRATCH/memory_kib"
+# a splq waiting warm for bench-q's next call (30 s after its last call)
+# is not part of an idle qube, but say so when there is one
+for p in $(pgrep -P "${mem_pids[-1]}" 2>/dev/null || true); do
+	if tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q -- 'qrexec-in --warm'; then
+		printf '  (and %s, the warm splq of its next call: %s KiB Pss)\n' "$p" \
+			"$(awk '$1 == "Pss:" { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null)"
+	fi
+done
 
 echo
 echo "== 7. policy decisions: splq policy eval, $POLICY_QUERIES calls on a 100-rule policy"
