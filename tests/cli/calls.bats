@@ -24,11 +24,6 @@ teardown() {
 	teardown_splq
 }
 
-# policy LINE...: the test's own rules, before splq's default.
-policy() {
-	printf '%s\n' "$@" >"$SPLQ_HOME/policy.d/30-test.policy"
-}
-
 # add_service QUBE NAME SCRIPT: an executable /etc/qubes-rpc/NAME in the
 # running QUBE (its overlay: gone at its next start).
 add_service() {

@@ -24,10 +24,6 @@ teardown() {
 	teardown_splq
 }
 
-policy() {
-	printf '%s\n' "$@" >"$SPLQ_HOME/policy.d/30-test.policy"
-}
-
 # qube_sums Q DIR: "SHA256  PATH" of every regular file under DIR in Q,
 # sorted by path.
 qube_sums() {

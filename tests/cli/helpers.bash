@@ -361,6 +361,11 @@ make_host_template() {
 	fi
 }
 
+# policy LINE...: the test's own qrexec rules, before splq's default.
+policy() {
+	printf '%s\n' "$@" >"$SPLQ_HOME/policy.d/30-test.policy"
+}
+
 # Run CMD inside qube Q as the qube's root: in_root Q CMD...
 in_root() {
 	local q=$1
