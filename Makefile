@@ -48,9 +48,9 @@ FUZZ_SRC = $(wildcard fuzz/fuzz_*.c)
 
 # The names splq-qube answers to (src/qube/main.c), symlinks beside it.
 QUBE_PROGS = qrexec-client-vm qvm-copy qvm-copy-to-vm qvm-move qvm-move-to-vm qfile-agent \
-	splq-remove
+	splq-remove qvm-connect-tcp
 # splq's own services, symlinks to ../bin/splq-qube in rpc/.
-QUBE_RPC = qubes.Filecopy
+QUBE_RPC = qubes.Filecopy qubes.ConnectTCP
 QUBE_BIN = $(BUILD)/qube/bin
 QUBE = $(QUBE_BIN)/splq-qube $(QUBE_PROGS:%=$(QUBE_BIN)/%) $(QUBE_RPC:%=$(BUILD)/qube/rpc/%)
 
@@ -98,9 +98,11 @@ $(QUBE_RPC:%=$(BUILD)/qube/rpc/%): $(QUBE_BIN)/splq-qube
 	@mkdir -p $(dir $@)
 	ln -sfn ../bin/splq-qube $@
 
-# The client's test runs the client in-process (forked), so it links its
-# sources, built as the test is (with the sanitizers in build-san).
-$(BUILD)/tests/test_qube_client: tests/unit/test_qube_client.c tests/unit/qx_host.h $(QUBE_SRC) $(wildcard src/qube/*.h) $(BUILD)/libsplq.a
+# The tests of the in-qube helpers (the client's runs it in-process,
+# forked) link their sources, built as the tests are (with the sanitizers
+# in build-san).
+QUBE_UNIT = $(BUILD)/tests/test_qube_client $(BUILD)/tests/test_qube_tcp
+$(QUBE_UNIT): $(BUILD)/tests/%: tests/unit/%.c tests/unit/qx_host.h $(QUBE_SRC) $(wildcard src/qube/*.h) $(BUILD)/libsplq.a
 	@mkdir -p $(dir $@)
 	$(CC) $(BASEFLAGS) $(SANFLAGS) -Isrc -o $@ $< $(QUBE_SRC) $(BUILD)/libsplq.a $(LIBS) -lcmocka -lpthread
 

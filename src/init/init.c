@@ -188,13 +188,21 @@ struct job {
 static const char *const service_dirs[] = {"/run/qubes-rpc", "/usr/local/etc/qubes-rpc",
                                            "/etc/qubes-rpc", "/run/splq/lib/rpc"};
 
+/* Qubes' TCP services: a service file that is a symlink to /dev/tcp...
+ * names an address, not a program.  splq's helper connects to it, run as
+ * `splq-tcp-connect LINK ARG` (src/qube/tcp.h). */
+#define TCP_LINK   "/dev/tcp"
+#define TCP_HELPER "/run/splq/lib/bin/splq-qube"
+
 /* The program of service full (SERVICE+ARG) in path; *arg its argument
- * ("" for none).  0; 127 when there is none; 125 when one is there but
+ * ("" for none); for a TCP service, *tcp is set and path holds the
+ * link's target.  0; 127 when there is none; 125 when one is there but
  * cannot be looked at.  A dangling symlink is none, as in Qubes. */
-static int find_service(const char *full, char *path, size_t max, const char **arg)
+static int find_service(const char *full, char *path, size_t max, const char **arg, bool *tcp)
 {
 	const char *plus = strchr(full, '+');
 	*arg = plus ? plus + 1 : "";
+	*tcp = false;
 	char name[2][256];
 	size_t base = plus ? (size_t)(plus - full) : strlen(full);
 	if (base == 0 || base >= sizeof(name[1]))
@@ -205,6 +213,23 @@ static int find_service(const char *full, char *path, size_t max, const char **a
 		for (size_t d = 0; d < sizeof(service_dirs) / sizeof(service_dirs[0]); d++) {
 			struct stat st;
 			snprintf(path, max, "%s/%s", service_dirs[d], name[pass]);
+			if (lstat(path, &st) < 0) {
+				if (errno == ENOENT || errno == ENOTDIR)
+					continue;
+				return 125;
+			}
+			if (!S_ISLNK(st.st_mode))
+				return 0;
+			char to[256];
+			ssize_t len = readlink(path, to, sizeof(to) - 1);
+			if (len < 0)
+				return 125;
+			to[len] = 0;
+			if (strncmp(to, TCP_LINK, strlen(TCP_LINK)) == 0) {
+				snprintf(path, max, "%s", to);
+				*tcp = true;
+				return 0;
+			}
 			if (stat(path, &st) == 0)
 				return 0;
 			if (errno == ENOENT || errno == ENOTDIR)
@@ -236,7 +261,8 @@ static void child(const struct job *j, int report)
 	int e = 0, rc = 1;
 	const char *what = "", *prog = j->argv ? j->argv[0] : "", *arg = NULL;
 	char found[PATH_MAX];
-	if (j->service && (rc = find_service(prog, found, sizeof(found), &arg)) != 0) {
+	bool tcp = false;
+	if (j->service && (rc = find_service(prog, found, sizeof(found), &arg, &tcp)) != 0) {
 		char buf[320];
 		int n = snprintf(buf, sizeof(buf), "%c%s '%s'", rc,
 		                 rc == 127 ? "no such service" : "cannot look up the service", prog);
@@ -263,7 +289,11 @@ static void child(const struct job *j, int report)
 		}
 		/* a service gets its argument, if any, as argv[1], as in Qubes */
 		char *service[3] = {found, arg && *arg ? (char *)arg : NULL, NULL};
-		if (j->service) {
+		char *tcp_argv[4] = {"splq-tcp-connect", found, arg ? (char *)arg : "", NULL};
+		if (j->service && tcp) {
+			prog = TCP_HELPER;
+			execv(prog, tcp_argv);
+		} else if (j->service) {
 			prog = found;
 			execv(found, service);
 		} else if (j->argv) {

@@ -26,9 +26,9 @@
  *   0..255  the service's exit code; with LOCAL_PROGRAM, the service's
  *           code when it is not 0, else the local program's (255 when it
  *           could not be run)
- *   126     the call was refused ("Request refused" on stderr, and the
- *           host's reason on the next line), or the host closed the
- *           connection without an answer
+ *   126     the call was refused ("Request refused" on stderr; the host
+ *           keeps why to itself), or the host closed the connection
+ *           without an answer
  *   125     the host could not make the call (its reason on stderr)
  *   255     the call was lost: the connection closed before the exit code
  *   2       a bad option or argument (usage on stderr), or one that splq

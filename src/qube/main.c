@@ -5,12 +5,16 @@
  *   qrexec-client-vm    call a service in another qube (client.h)
  *   qvm-copy, qvm-copy-to-vm, qvm-move, qvm-move-to-vm, qfile-agent,
  *   splq-remove, and the service qubes.Filecopy (in /run/splq/lib/rpc):
- *                       file copy (filecopy.h) */
+ *                       file copy (filecopy.h)
+ *   qvm-connect-tcp, the service qubes.ConnectTCP, and splq-tcp-connect
+ *   (pid 1's for Qubes' /dev/tcp services):
+ *                       TCP between qubes (tcp.h) */
 #include <stdio.h>
 #include <string.h>
 
 #include "client.h"
 #include "filecopy.h"
+#include "tcp.h"
 
 static const struct {
 	const char *name;
@@ -24,6 +28,9 @@ static const struct {
     {"qfile-agent", splq_qfile_agent},
     {"splq-remove", splq_remove},
     {"qubes.Filecopy", splq_qubes_filecopy},
+    {"qvm-connect-tcp", splq_qvm_connect_tcp},
+    {"qubes.ConnectTCP", splq_qubes_connect_tcp},
+    {"splq-tcp-connect", splq_tcp_connect},
 };
 
 static const char *base(const char *path)
