@@ -24,11 +24,6 @@ teardown() {
 	teardown_splq
 }
 
-# policy LINE...: the test's own rules, before splq's default.
-policy() {
-	printf '%s\n' "$@" >"$SPLQ_HOME/policy.d/30-test.policy"
-}
-
 # A server for qube b, in Python from the host's /usr: on 127.0.0.1:PORT it
 # greets every connection ("hello from HOSTNAME"), then in mode echo sends
 # back what it reads and, at EOF, "bye" and closes; in mode close it closes
