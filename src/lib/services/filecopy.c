@@ -122,6 +122,17 @@ static void read_stream(struct relay *r)
 		stream_stop(r);
 }
 
+/* The receiver takes no more of the stream: what is still to go is
+ * dropped and nothing more is read (the sender's writes fail; the result
+ * it gets says why).  Never the receiver's end alone: with bytes still to
+ * go, the sender's would be waited on for ever. */
+static void receiver_gone(struct relay *r)
+{
+	r->soff = r->slen = 0;
+	end_fd(r, TR);
+	end_fd(r, FS);
+}
+
 static void write_stream(struct relay *r)
 {
 	ssize_t n = write(r->fd[TR], r->sbuf + r->soff, r->slen - r->soff);
@@ -130,9 +141,7 @@ static void write_stream(struct relay *r)
 		return;
 	if (n < 0) {
 		/* the receiver stopped reading: its result says why */
-		r->soff = r->slen = 0;
-		end_fd(r, TR);
-		end_fd(r, FS);
+		receiver_gone(r);
 		return;
 	}
 	r->soff += (size_t)n;
@@ -229,7 +238,7 @@ static void read_back(struct relay *r)
 			r->verify_failed = true;
 			splq_fail(&r->verify_err, SPLQ_E_VERIFY,
 			          "verify: the receiver sent no list of the files it wrote");
-			end_fd(r, TR);
+			receiver_gone(r);
 		}
 		return;
 	}
