@@ -103,7 +103,9 @@ static void read_stream(struct relay *r)
 		stream_stop(r);
 		return;
 	}
-	while (pos < (size_t)n && !r->ended) {
+	/* to the last event, also one that takes no bytes: the end of a file
+	 * whose data ends with what was read */
+	while (!r->ended) {
 		int e = splq_qfile_next(&r->p, r->sbuf + pos, (size_t)n - pos, &used, &ev,
 		                        &r->stream_err);
 		pos += used;
