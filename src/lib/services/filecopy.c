@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -213,10 +214,17 @@ static void take_manifest(struct relay *r)
 		return;
 	r->mdone = true;
 	end_fd(r, FR);
-	if (e < 0)
+	if (e < 0) {
+		/* a list that cannot be right fails the copy as one that
+		 * differs does */
+		char why[SPLQ_ERROR_MAX];
+
+		snprintf(why, sizeof(why), "%s", r->verify_err.msg);
 		r->verify_failed = true;
-	else
+		splq_fail(&r->verify_err, SPLQ_E_VERIFY, "verify: %s", why);
+	} else {
 		compare(r);
+	}
 	/* the receiver keeps the files only when told so */
 	if (!r->verify_failed && r->fd[TR] >= 0 && write(r->fd[TR], "y", 1) == 1)
 		r->c->verified = true;
