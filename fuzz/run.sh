@@ -76,6 +76,17 @@ for bin in build-fuzz/fuzz_*; do
 			seed "$corpus" "\0007$dir$file$link$dir$z16$z16" "\0100$dir$file$dir$z16$z16" \
 				"\0001$file" "\0300$dir$link$dir$z16$z16"
 			;;
+		manifest)
+			# Two bytes (chunk size, most records), then a manifest:
+			# none, or "f" (3 bytes) and "d/g" (empty), then the end.
+			z4='\0000\0000\0000\0000'
+			sha='\0253\0253\0253\0253\0253\0253\0253\0253'
+			sha=$sha$sha$sha$sha
+			f="\0001\0000\0000\0000\0003\0000\0000\0000\0000\0000\0000\0000${sha}f"
+			g="\0003\0000\0000\0000$z4$z4${sha}d/g"
+			seed "$corpus" "\0003\0003$z4" "\0000\0002$f$g$z4" "\0377\0001$f$g$z4" \
+				"\0007\0002$f"
+			;;
 		esac
 	fi
 	ran=$((ran + 1))

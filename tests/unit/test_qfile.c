@@ -1,5 +1,6 @@
 /* Unit tests: the qfile stream (formats/qfile*.c): headers, CRC-32, name
- * rules, the streaming parser, and hostile streams fed to the receiver
+ * rules, the streaming parser, hostile streams fed to the receiver, the
+ * manifest of a verified copy and a receiver's result as an error
  * (test_qfile_io.c: round trips through the sender and receiver). */
 /* cmocka needs these first, in this order. */
 /* clang-format off */
@@ -448,6 +449,230 @@ static void test_result_as_qubes(void **state)
 	close(dfd);
 }
 
+/* ---- the manifest ---- */
+
+/* Three files: a short name, a long one, one that is not ASCII; sizes
+ * from empty to past 4 GiB; each hash its own. */
+static void manifest_sample(struct splq_qfile_hashes *h)
+{
+	static const uint64_t sizes[] = {0, 1 << 20, 0x123456789ull};
+	char longname[301];
+	unsigned char sha[32];
+
+	memset(longname, 'n', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	longname[10] = '/';
+	const char *names[] = {"f", longname, "top/\xc3\xbcml\xc3\xa4ut"};
+	*h = (struct splq_qfile_hashes){0};
+	for (size_t i = 0; i < 3; i++) {
+		for (size_t k = 0; k < 32; k++)
+			sha[k] = (uint8_t)(k * 13 + i * 101 + 1);
+		splq_qfile_hashes_add(h, names[i], sizes[i], sha);
+	}
+}
+
+static void check_same_hashes(const struct splq_qfile_hashes *a, const struct splq_qfile_hashes *b)
+{
+	assert_int_equal(a->n, b->n);
+	for (size_t i = 0; i < a->n; i++) {
+		assert_string_equal(a->v[i].name, b->v[i].name);
+		assert_int_equal(a->v[i].size, b->v[i].size);
+		assert_memory_equal(a->v[i].sha256, b->v[i].sha256, 32);
+	}
+}
+
+static void test_manifest_codec(void **state)
+{
+	struct splq_qfile_hashes h, got = {0};
+	struct splq_error err;
+	size_t len, used, want = 4;
+	uint64_t size;
+
+	manifest_sample(&h);
+	cleanup_free uint8_t *m = splq_qfile_manifest_encode(&h, &len);
+	for (size_t i = 0; i < h.n; i++)
+		want += SPLQ_QFILE_MANIFEST_REC + strlen(h.v[i].name);
+	assert_int_equal(len, want);
+	/* The first record as the header says: u32 namelen, u64 size, the
+	 * hash, the name without its NUL; the end a u32 0. */
+	assert_int_equal(get_u32(m), 1);
+	memcpy(&size, m + 4, 8);
+	assert_int_equal(size, 0);
+	assert_memory_equal(m + 12, h.v[0].sha256, 32);
+	assert_int_equal(m[44], 'f');
+	assert_int_equal(get_u32(m + 45), 300);
+	memcpy(&size, m + 49, 8);
+	assert_int_equal(size, 1 << 20);
+	assert_int_equal(get_u32(m + len - 4), 0);
+
+	/* In one piece, with bytes after the end that are not taken. */
+	cleanup_free uint8_t *more = malloc(len + 7);
+	memcpy(more, m, len);
+	memset(more + len, 0xee, 7);
+	assert_int_equal(splq_qfile_manifest_next(more, len + 7, 3, &got, &used, &err), 1);
+	assert_int_equal(used, len);
+	check_same_hashes(&h, &got);
+	splq_qfile_hashes_free(&got);
+
+	/* Split at every offset: the first part takes its whole records
+	 * only, the rest (what was not taken, then the remainder) ends it. */
+	for (size_t cut = 0; cut < len; cut++) {
+		cleanup_free uint8_t *rest = NULL;
+		size_t took, records = 0, at = 0;
+
+		assert_int_equal(splq_qfile_manifest_next(m, cut, 3, &got, &took, &err), 0);
+		while (records < h.n &&
+		       at + SPLQ_QFILE_MANIFEST_REC + strlen(h.v[records].name) <= cut)
+			at += SPLQ_QFILE_MANIFEST_REC + strlen(h.v[records++].name);
+		assert_int_equal(took, at);
+		assert_int_equal(got.n, records);
+		assert_int_equal(
+		    splq_qfile_manifest_next(m + took, len - took, 3, &got, &used, &err), 1);
+		assert_int_equal(took + used, len);
+		check_same_hashes(&h, &got);
+		splq_qfile_hashes_free(&got);
+	}
+
+	/* Byte by byte, as a reader that keeps what was not taken yet. */
+	size_t have = 0, off = 0;
+	int r = 0;
+	for (size_t i = 0; i < len; i++) {
+		have++;
+		r = splq_qfile_manifest_next(m + off, have, 3, &got, &used, &err);
+		assert_true(r >= 0);
+		assert_true(used <= have);
+		off += used;
+		have -= used;
+		if (i + 1 < len)
+			assert_int_equal(r, 0);
+	}
+	assert_int_equal(r, 1);
+	assert_int_equal(off, len);
+	assert_int_equal(have, 0);
+	check_same_hashes(&h, &got);
+	splq_qfile_hashes_free(&got);
+	splq_qfile_hashes_free(&h);
+}
+
+static void test_manifest_empty(void **state)
+{
+	struct splq_qfile_hashes none = {0}, got = {0};
+	struct splq_error err;
+	size_t len, used = 99;
+
+	cleanup_free uint8_t *m = splq_qfile_manifest_encode(&none, &len);
+	assert_int_equal(len, 4);
+	assert_int_equal(get_u32(m), 0);
+	for (size_t n = 0; n < 4; n++) {
+		assert_int_equal(splq_qfile_manifest_next(m, n, 0, &got, &used, &err), 0);
+		assert_int_equal(used, 0);
+	}
+	/* The end is taken even where no file may be listed. */
+	assert_int_equal(splq_qfile_manifest_next(m, 4, 0, &got, &used, &err), 1);
+	assert_int_equal(used, 4);
+	assert_int_equal(got.n, 0);
+}
+
+/* A record with a name of namelen bytes of 'a' (the hash all 0x11). */
+static uint8_t *manifest_record(uint32_t namelen, size_t *len)
+{
+	uint8_t *b = calloc(1, SPLQ_QFILE_MANIFEST_REC + (size_t)namelen + 4);
+
+	assert_non_null(b);
+	memcpy(b, &namelen, 4);
+	memcpy(b + 4, &(uint64_t){7}, 8);
+	memset(b + 12, 0x11, 32);
+	memset(b + SPLQ_QFILE_MANIFEST_REC, 'a', namelen);
+	*len = SPLQ_QFILE_MANIFEST_REC + (size_t)namelen + 4;
+	return b;
+}
+
+static void test_manifest_refusals(void **state)
+{
+	struct splq_qfile_hashes h, got = {0};
+	struct splq_error err;
+	size_t len, used;
+
+	/* The longest name a stream can carry is taken, one byte more is
+	 * not, and that as soon as its length is there. */
+	cleanup_free uint8_t *max = manifest_record(SPLQ_QFILE_MAX_NAMELEN, &len);
+	assert_int_equal(splq_qfile_manifest_next(max, len, 1, &got, &used, &err), 1);
+	assert_int_equal(got.n, 1);
+	assert_int_equal(strlen(got.v[0].name), SPLQ_QFILE_MAX_NAMELEN);
+	assert_int_equal(got.v[0].size, 7);
+	splq_qfile_hashes_free(&got);
+	cleanup_free uint8_t *big = manifest_record(SPLQ_QFILE_MAX_NAMELEN + 1, &len);
+	assert_int_equal(splq_qfile_manifest_next(big, 4, 1, &got, &used, &err), -1);
+	assert_int_equal(err.code, SPLQ_E_TRANSFER);
+	assert_non_null(strstr(err.msg, "16384 bytes"));
+	assert_int_equal(got.n, 0);
+	memcpy(big, &(uint32_t){0xffffffffu}, 4);
+	assert_int_equal(splq_qfile_manifest_next(big, 4, 1, &got, &used, &err), -1);
+	assert_int_equal(err.code, SPLQ_E_TRANSFER);
+
+	/* A NUL inside a name, anywhere in it. */
+	for (size_t at = 0; at < 5; at++) {
+		cleanup_free uint8_t *nul = manifest_record(5, &len);
+
+		nul[SPLQ_QFILE_MANIFEST_REC + at] = '\0';
+		err = (struct splq_error){0};
+		assert_int_equal(splq_qfile_manifest_next(nul, len, 1, &got, &used, &err), -1);
+		assert_int_equal(err.code, SPLQ_E_TRANSFER);
+		assert_non_null(strstr(err.msg, "NUL"));
+		assert_int_equal(got.n, 0);
+	}
+
+	/* More records than max: refused at the first one too many, the ones
+	 * before it taken. */
+	manifest_sample(&h);
+	cleanup_free uint8_t *m = splq_qfile_manifest_encode(&h, &len);
+	assert_int_equal(splq_qfile_manifest_next(m, len, 3, &got, &used, &err), 1);
+	splq_qfile_hashes_free(&got);
+	assert_int_equal(splq_qfile_manifest_next(m, len, 2, &got, &used, &err), -1);
+	assert_int_equal(err.code, SPLQ_E_TRANSFER);
+	assert_non_null(strstr(err.msg, "more files than were sent (2)"));
+	assert_int_equal(got.n, 2);
+	splq_qfile_hashes_free(&got);
+	assert_int_equal(splq_qfile_manifest_next(m, len, 0, &got, &used, &err), -1);
+	assert_int_equal(got.n, 0);
+	splq_qfile_hashes_free(&h);
+}
+
+/* ---- a receiver's result as an error ---- */
+
+static void test_result_check(void **state)
+{
+	struct splq_error err = {0};
+
+	assert_int_equal(splq_qfile_result_check(0, "a", &err), 0);
+	assert_int_equal(splq_qfile_result_check(0, NULL, &err), 0);
+	assert_int_equal(splq_qfile_result_check(EEXIST, "top/a", &err), -1);
+	assert_int_equal(err.code, SPLQ_E_EXISTS);
+	assert_string_equal(err.msg,
+	                    "qfile send: a file named 'top/a' already exists where it goes");
+	assert_int_equal(splq_qfile_result_check(ENOSPC, "big", &err), -1);
+	assert_int_equal(err.code, SPLQ_E_NOSPACE);
+	assert_non_null(strstr(err.msg, "'big'"));
+	assert_non_null(strstr(err.msg, strerror(ENOSPC)));
+	assert_int_equal(splq_qfile_result_check(EDQUOT, "big", &err), -1);
+	assert_int_equal(err.code, SPLQ_E_NOSPACE);
+	assert_int_equal(splq_qfile_result_check(EILSEQ, "bad\x1b[31m", &err), -1);
+	assert_int_equal(err.code, SPLQ_E_CORRUPT);
+	assert_non_null(strstr(err.msg, "refuses a character"));
+	/* The receiver's name is quoted, never printed raw. */
+	assert_non_null(strstr(err.msg, "bad\\x1b[31m"));
+	assert_null(strchr(err.msg, '\x1b'));
+	assert_int_equal(splq_qfile_result_check(ENOLINK, "d/l", &err), -1);
+	assert_int_equal(err.code, SPLQ_E_CORRUPT);
+	assert_non_null(strstr(err.msg, "link 'd/l'"));
+	assert_int_equal(splq_qfile_result_check(SPLQ_QFILE_LEGAL_EOF, "d/part", &err), -1);
+	assert_int_equal(err.code, SPLQ_E_CORRUPT);
+	assert_non_null(strstr(err.msg, "cut short at 'd/part'"));
+	assert_int_equal(splq_qfile_result_check(EACCES, NULL, &err), -1);
+	assert_int_equal(err.code, SPLQ_E_INTERNAL);
+	assert_non_null(strstr(err.msg, strerror(EACCES)));
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -460,6 +685,10 @@ int main(void)
 	    cmocka_unit_test(test_parser_events),
 	    T(test_hostile),
 	    T(test_result_as_qubes),
+	    cmocka_unit_test(test_manifest_codec),
+	    cmocka_unit_test(test_manifest_empty),
+	    cmocka_unit_test(test_manifest_refusals),
+	    cmocka_unit_test(test_result_check),
 	};
 
 	return cmocka_run_group_tests_name("qfile", tests, NULL, NULL);

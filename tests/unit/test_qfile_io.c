@@ -1,6 +1,7 @@
 /* Unit tests: the qfile sender and receiver (formats/qfile_send.c,
  * qfile_recv.c): round trips of trees, over pipes with the result, a wrong
- * CRC, a refusal told back, a full disk. */
+ * CRC, a refusal told back, a full disk; a verified copy's receiver, its
+ * manifest and what it does with the host's answer. */
 /* cmocka needs these first, in this order. */
 /* clang-format off */
 #include <stdarg.h>
@@ -12,8 +13,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/sha.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -396,13 +399,252 @@ static void test_sender_skips(void **state)
 	splq_qfile_send_free(&s);
 }
 
+/* ---- a verified copy's receiver: the manifest, then the host's word ---- */
+
+struct confirmed {
+	int in, out, dfd;
+	int rc;
+	struct splq_qfile_recv r;
+	struct splq_error err;
+};
+
+static void *confirmed_receiver(void *arg)
+{
+	struct confirmed *c = arg;
+	sigset_t pipe;
+
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe, NULL);
+	c->rc = splq_qfile_receive_confirmed(c->in, c->out, c->dfd, 0, &c->r, &c->err);
+	close(c->in);
+	close(c->out);
+	return NULL;
+}
+
+/* Exactly n bytes from fd, or fail. */
+static void read_exact(int fd, void *buf, size_t n)
+{
+	size_t have = 0;
+
+	while (have < n) {
+		ssize_t got = read(fd, (uint8_t *)buf + have, n - have);
+
+		assert_true(got > 0);
+		have += (size_t)got;
+	}
+}
+
+/* The SHA-256 of the file at path, by OpenSSL's one-shot function. */
+static void sha256_of(const char *path, unsigned char out[32], uint64_t *size)
+{
+	cleanup_free char *data = NULL;
+	size_t len;
+
+	assert_int_equal(splq_read_file(path, &data, &len, NULL), 0);
+	SHA256((const unsigned char *)data, len, out);
+	*size = len;
+}
+
+/* Every regular file under dir/rel, depth first: its name in the stream
+ * ("top/..."), appended to names. */
+static void list_files(const char *dir, const char *rel, char ***names, size_t *n)
+{
+	cleanup_free char *path = splq_strdup_printf("%s/%s", dir, rel);
+	cleanup_dir DIR *d = opendir(path);
+	struct dirent *de;
+	struct stat st;
+
+	assert_non_null(d);
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		char *name = splq_strdup_printf("%s/%s", rel, de->d_name);
+		cleanup_free char *p = splq_strdup_printf("%s/%s", dir, name);
+
+		assert_int_equal(lstat(p, &st), 0);
+		if (S_ISDIR(st.st_mode))
+			list_files(dir, name, names, n);
+		if (!S_ISREG(st.st_mode)) {
+			free(name);
+			continue;
+		}
+		*names = realloc(*names, (*n + 1) * sizeof(**names));
+		(*names)[(*n)++] = name;
+	}
+}
+
+/* The stream of src/top goes to a receive_confirmed into dst; the result
+ * and the manifest are read back and checked against the files that
+ * arrived, hashed here; then the answer (0: none, the end of its input). */
+static void confirmed(void **state, char answer)
+{
+	cleanup_free char *top = path_in(state, "src/top");
+	cleanup_free char *dst = path_in(state, "dst");
+	cleanup_free char *got = path_in(state, "dst/top");
+	cleanup_free char *stream = path_in(state, "stream");
+	cleanup_free char *bytes = NULL;
+	cleanup_free uint8_t *m = NULL;
+	const char *paths[] = {top};
+	struct splq_qfile_hashes listed = {0};
+	struct splq_qfile_result res;
+	struct splq_qfile_send s;
+	struct splq_error err;
+	struct confirmed c;
+	uint8_t rb[SPLQ_QFILE_RESULT_MAX];
+	size_t len, mlen = 0, used, nfiles = 0;
+	char **files = NULL;
+	int to[2], from[2], out, r = 0;
+	pthread_t t;
+
+	make_tree(state, false);
+	assert_int_equal(mkdir(dst, 0700), 0);
+	out = open(stream, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_int_equal(splq_qfile_send(out, -1, paths, 1, 0, &s, &err), 0);
+	close(out);
+	assert_int_equal(splq_read_file(stream, &bytes, &len, NULL), 0);
+	assert_int_equal(pipe2(to, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(from, O_CLOEXEC), 0);
+	c = (struct confirmed){.in = to[0], .out = from[1], .dfd = open_dir(dst)};
+	assert_int_equal(pthread_create(&t, NULL, confirmed_receiver, &c), 0);
+	assert_int_equal(splq_write_all(to[1], bytes, len), 0);
+
+	/* The result first, as any receiver's: success, the stream's CRC. */
+	read_exact(from[0], rb, SPLQ_QFILE_RESULT_SIZE + 4);
+	assert_int_equal(get_u32(rb), 0);
+	assert_int_equal(get_u32(rb + 16), 3);
+	read_exact(from[0], rb + 20, 3);
+	assert_int_equal(splq_qfile_result_decode(rb, 23, &res, &err), 0);
+	assert_int_equal(res.crc32, s.crc);
+	assert_memory_equal(res.last_name, "top", 3);
+	/* Then the manifest, to its end, and nothing after it yet. */
+	while (r == 0) {
+		m = realloc(m, mlen + 4096);
+		ssize_t n = read(from[0], m + mlen, 4096);
+		assert_true(n > 0);
+		mlen += (size_t)n;
+		r = splq_qfile_manifest_next(m, mlen, 64, &listed, &used, &err);
+		assert_true(r >= 0);
+		memmove(m, m + used, mlen - used);
+		mlen -= used;
+	}
+	assert_int_equal(mlen, 0);
+	/* It lists every file that arrived (the same names the sender
+	 * hashed, in its order), each with the SHA-256 and size it has on
+	 * disk. */
+	list_files(dst, "top", &files, &nfiles);
+	assert_int_equal(nfiles, 7);
+	assert_int_equal(listed.n, nfiles);
+	check_hashes(&s.hashes, &listed);
+	for (size_t i = 0; i < listed.n; i++) {
+		cleanup_free char *p = splq_strdup_printf("%s/%s", dst, listed.v[i].name);
+		unsigned char sha[32];
+		uint64_t size;
+		bool found = false;
+
+		sha256_of(p, sha, &size);
+		assert_memory_equal(listed.v[i].sha256, sha, 32);
+		assert_int_equal(listed.v[i].size, size);
+		for (size_t k = 0; k < nfiles; k++)
+			found |= strcmp(files[k], listed.v[i].name) == 0;
+		assert_true(found);
+	}
+	/* Until the answer comes, the files are there. */
+	check_same_tree(top, got);
+
+	if (answer)
+		assert_int_equal(write(to[1], &answer, 1), 1);
+	close(to[1]);
+	pthread_join(t, NULL);
+	close(from[0]);
+	if (answer == 'y') {
+		if (c.rc < 0)
+			fail_msg("%s", c.err.msg);
+		check_same_tree(top, got);
+	} else {
+		assert_int_equal(c.rc, -1);
+		assert_int_equal(c.err.code, SPLQ_E_VERIFY);
+		assert_non_null(strstr(c.err.msg, "not confirmed"));
+		/* Every file and directory it made is gone. */
+		assert_int_equal(count_entries(dst), 0);
+	}
+	close(c.dfd);
+	splq_qfile_recv_free(&c.r);
+	for (size_t i = 0; i < nfiles; i++)
+		free(files[i]);
+	free(files);
+	splq_qfile_hashes_free(&listed);
+	splq_qfile_send_free(&s);
+}
+
+static void test_confirmed_yes(void **state)
+{
+	confirmed(state, 'y');
+}
+
+static void test_confirmed_no(void **state)
+{
+	confirmed(state, 'n');
+}
+
+static void test_confirmed_eof(void **state)
+{
+	confirmed(state, 0);
+}
+
+/* A stream the receiver refuses: no manifest, no wait for an answer. */
+static void test_confirmed_refused(void **state)
+{
+	cleanup_free char *dst = path_in(state, "dst");
+	cleanup_free char *keep = path_in(state, "dst/x");
+	cleanup_free char *text = NULL;
+	struct splq_qfile_recv r;
+	struct splq_error err;
+	struct sb s = {0};
+	uint8_t rb[64];
+	int to[2], from[2], dfd;
+
+	assert_int_equal(mkdir(dst, 0700), 0);
+	put(keep, "mine", 0600);
+	sb_dir(&s, "d");
+	sb_entry(&s, "d/f", S_IFREG | 0644, "data", 4);
+	sb_dir(&s, "d");
+	sb_entry(&s, "x", S_IFREG | 0644, "other", 5);
+	sb_end(&s);
+	assert_int_equal(pipe2(to, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(from, O_CLOEXEC), 0);
+	assert_int_equal(splq_write_all(to[1], s.b, s.n), 0);
+	dfd = open_dir(dst);
+	/* An answer already waiting does not keep a refused copy. */
+	assert_int_equal(write(to[1], "y", 1), 1);
+	close(to[1]);
+	assert_int_equal(splq_qfile_receive_confirmed(to[0], from[1], dfd, 0, &r, &err), -1);
+	assert_int_equal(err.code, SPLQ_E_EXISTS);
+	close(from[1]);
+	/* Only the result came back, no manifest. */
+	ssize_t n = read(from[0], rb, sizeof(rb));
+	assert_int_equal(n, 16 + 4 + 1);
+	assert_int_equal(get_u32(rb), EEXIST);
+	assert_int_equal(read(from[0], rb, sizeof(rb)), 0);
+	assert_int_equal(count_entries(dst), 1);
+	assert_int_equal(splq_read_file(keep, &text, NULL, NULL), 0);
+	assert_string_equal(text, "mine");
+	splq_qfile_recv_free(&r);
+	close(to[0]);
+	close(from[0]);
+	close(dfd);
+	free(s.b);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(test_roundtrip), T(test_roundtrip_large), T(test_sender_bytes), T(test_pipes),
-	    T(test_wrong_crc), T(test_remote_refusal),  T(test_nospace),      T(test_sender_skips),
+	    T(test_roundtrip),    T(test_roundtrip_large), T(test_sender_bytes),
+	    T(test_pipes),        T(test_wrong_crc),       T(test_remote_refusal),
+	    T(test_nospace),      T(test_sender_skips),    T(test_confirmed_yes),
+	    T(test_confirmed_no), T(test_confirmed_eof),   T(test_confirmed_refused),
 	};
 
 	return cmocka_run_group_tests_name("qfile_io", tests, NULL, NULL);

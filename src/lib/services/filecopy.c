@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -111,7 +112,9 @@ static void read_stream(struct relay *r)
 		stream_stop(r);
 		return;
 	}
-	while (pos < (size_t)n && !r->ended) {
+	/* to the last event, also one that takes no bytes: the end of a file
+	 * whose data ends with what was read */
+	while (!r->ended) {
 		int e = splq_qfile_next(&r->p, r->sbuf + pos, (size_t)n - pos, &used, &ev,
 		                        &r->stream_err);
 		pos += used;
@@ -134,6 +137,17 @@ static void read_stream(struct relay *r)
 		stream_stop(r);
 }
 
+/* The receiver takes no more of the stream: what is still to go is
+ * dropped and nothing more is read (the sender's writes fail; the result
+ * it gets says why).  Never the receiver's end alone: with bytes still to
+ * go, the sender's would be waited on for ever. */
+static void receiver_gone(struct relay *r)
+{
+	r->soff = r->slen = 0;
+	end_fd(r, TR);
+	end_fd(r, FS);
+}
+
 static void write_stream(struct relay *r)
 {
 	ssize_t n = write(r->fd[TR], r->sbuf + r->soff, r->slen - r->soff);
@@ -142,9 +156,7 @@ static void write_stream(struct relay *r)
 		return;
 	if (n < 0) {
 		/* the receiver stopped reading: its result says why */
-		r->soff = r->slen = 0;
-		end_fd(r, TR);
-		end_fd(r, FS);
+		receiver_gone(r);
 		return;
 	}
 	r->soff += (size_t)n;
@@ -214,10 +226,17 @@ static void take_manifest(struct relay *r)
 		return;
 	r->mdone = true;
 	end_fd(r, FR);
-	if (e < 0)
+	if (e < 0) {
+		/* a list that cannot be right fails the copy as one that
+		 * differs does */
+		char why[SPLQ_ERROR_MAX];
+
+		snprintf(why, sizeof(why), "%s", r->verify_err.msg);
 		r->verify_failed = true;
-	else
+		splq_fail(&r->verify_err, SPLQ_E_VERIFY, "verify: %s", why);
+	} else {
 		compare(r);
+	}
 	/* the receiver keeps the files only when told so */
 	if (!r->verify_failed && r->fd[TR] >= 0 && write(r->fd[TR], "y", 1) == 1)
 		r->c->verified = true;
@@ -241,7 +260,7 @@ static void read_back(struct relay *r)
 			r->verify_failed = true;
 			splq_fail(&r->verify_err, SPLQ_E_VERIFY,
 			          "verify: the receiver sent no list of the files it wrote");
-			end_fd(r, TR);
+			receiver_gone(r);
 		}
 		return;
 	}

@@ -56,7 +56,8 @@ struct splq_filecopy {
  * was forwarded) and, with manifest, its hashes agreed.  Otherwise -1:
  * SPLQ_E_TRANSFER (the stream was cut or refused), SPLQ_E_EXISTS,
  * SPLQ_E_NOSPACE (the receiver's own error), SPLQ_E_VERIFY (a hash
- * differs: the receiver removes the copy).  c keeps what was learned. */
+ * differs, or the receiver's list is missing or malformed: the receiver
+ * removes the copy).  c keeps what was learned. */
 int splq_filecopy_relay(const struct splq_filecopy_io *io, struct splq_filecopy *c,
                         struct splq_error *err);
 void splq_filecopy_free(struct splq_filecopy *c);
