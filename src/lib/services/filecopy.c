@@ -441,12 +441,6 @@ int splq_filecopy_relay(const struct splq_filecopy_io *io, struct splq_filecopy 
 	fcntl(r.fd[TR], F_SETPIPE_SZ, STREAM_BUF);
 	for (;;) {
 		struct pollfd pf[NFD];
-		if (r.fd[TR] < 0 && r.fd[FS] >= 0) {
-			/* the receiver's input is gone (it ended, or was told no):
-			 * nothing more of the stream can go anywhere */
-			r.soff = r.slen = 0;
-			end_fd(&r, FS);
-		}
 		bool open = copy_open(&r);
 		if (!open && !quiet_since)
 			quiet_since = splq_now_ms();
