@@ -103,11 +103,17 @@ static void read_stream(struct relay *r)
 		if (n < 0)
 			splq_fail_errno(&r->stream_err, SPLQ_E_TRANSFER, errno,
 			                "cannot read the stream from the sender");
-		else
+		else {
+			/* where it stopped, in the parser's words */
+			struct splq_error at;
+			const char *prefix = "qfile stream: ";
+			splq_qfile_parser_eof(&r->p, &at);
 			splq_fail(&r->stream_err, SPLQ_E_TRANSFER,
-			          "the sender stopped before the end of its stream (after %llu "
-			          "entries)",
-			          (unsigned long long)r->p.entries);
+			          "the sender stopped before the end of its stream: it %s",
+			          strncmp(at.msg, prefix, strlen(prefix)) == 0
+			              ? at.msg + strlen(prefix)
+			              : at.msg);
+		}
 		r->cut = true;
 		stream_stop(r);
 		return;
