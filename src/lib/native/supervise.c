@@ -63,6 +63,7 @@ struct warm {
 	pid_t pid;
 	int fd; /* -1: none */
 	long long since;
+	pid_t idle; /* the last one let go unused: its end is no call's */
 };
 
 /* Fork the host splq of a call with stdin on fd, as it is or (warm) as
@@ -105,7 +106,7 @@ static int warm_start(const struct splq_supervise *s, struct warm *w)
 		close(sv[0]);
 		return 0;
 	}
-	*w = (struct warm){.pid = pid, .fd = sv[0], .since = splq_now_ms()};
+	*w = (struct warm){.pid = pid, .fd = sv[0], .since = splq_now_ms(), .idle = w->idle};
 	return 1;
 }
 
@@ -158,8 +159,11 @@ int splq_supervise(const struct splq_supervise *s)
 			if (r == s->pid) {
 				status = st;
 				ended = true;
-			} else if (r == warm.pid) {
-				warm_let_go(&warm); /* it failed to start */
+			} else if (r == warm.pid || r == warm.idle) {
+				/* it failed to start, or went unused */
+				if (r == warm.pid)
+					warm_let_go(&warm);
+				warm.idle = 0;
 				calls--;
 			} else if (calls > 0) {
 				/* a call ended: the next one's splq is made now, not
@@ -198,8 +202,11 @@ int splq_supervise(const struct splq_supervise *s)
 			if (qfd >= 0 && p[2].revents)
 				calls += serve_call(s, &warm);
 		}
-		if (warm.fd >= 0 && splq_now_ms() - warm.since >= WARM_IDLE_MS)
+		if (warm.fd >= 0 && splq_now_ms() - warm.since >= WARM_IDLE_MS) {
+			pid_t pid = warm.pid;
 			warm_let_go(&warm); /* it sees its end close, and exits */
+			warm.idle = pid;
+		}
 		if (sig == SIGUSR1) {
 			kill(s->pid, SIGTERM);
 			alarm(t);
