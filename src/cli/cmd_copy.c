@@ -53,7 +53,6 @@ static int copy_or_move(struct cli *cli, int argc, char **argv, bool move)
 	    {0},
 	};
 	const char *to = NULL;
-	int err_fd = STDERR_FILENO;
 	struct splq_copy_req req = {.from = NULL, .err_fd = STDERR_FILENO};
 	struct splq_copy_result res;
 	struct splq_call_decision d;
@@ -89,9 +88,9 @@ static int copy_or_move(struct cli *cli, int argc, char **argv, bool move)
 	req.paths = (const char *const *)argv + optind;
 	req.npaths = (size_t)(argc - optind);
 	req.move = move;
-	if (!cli->json && isatty(err_fd)) {
+	if (!cli->json && isatty(req.err_fd)) {
 		req.progress = progress;
-		req.progress_arg = &err_fd;
+		req.progress_arg = &req.err_fd;
 	}
 	if ((rc = cli_open(cli, &ctx)))
 		return rc;

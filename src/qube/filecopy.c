@@ -120,28 +120,40 @@ int splq_qvm_copy(int argc, char **argv)
 	return rc;
 }
 
-/* ---- qfile-agent ---- */
-
-int splq_qfile_agent(int argc, char **argv)
+/* The command line PROG [FLAG] [--] PATH... of qfile-agent and
+ * splq-remove: the index of the first PATH, *set when FLAG came; -1 (the
+ * usage printed) for another option, or fewer than min PATHs. */
+static int flag_then_paths(int argc, char **argv, const char *flag, int min, bool *set)
 {
-	unsigned flags = 0;
 	int i = 1;
+	bool bad = false;
 
-	for (; i < argc && argv[i][0] == '-'; i++) {
+	*set = false;
+	for (; i < argc && argv[i][0] == '-' && !bad; i++) {
 		if (strcmp(argv[i], "--") == 0) {
 			i++;
 			break;
 		}
-		if (strcmp(argv[i], "--ignore-symlinks") != 0) {
-			fprintf(stderr, "usage: qfile-agent [--ignore-symlinks] [--] FILE...\n");
-			return 1;
-		}
-		flags |= SPLQ_QFILE_IGNORE_SYMLINKS;
+		bad = strcmp(argv[i], flag) != 0;
+		*set = true;
 	}
-	if (i == argc) {
-		fprintf(stderr, "usage: qfile-agent [--ignore-symlinks] [--] FILE...\n");
+	if (bad || argc - i < min) {
+		fprintf(stderr, "usage: %s [%s] [--] PATH...\n", base_of(argv[0]), flag);
+		return -1;
+	}
+	return i;
+}
+
+/* ---- qfile-agent ---- */
+
+int splq_qfile_agent(int argc, char **argv)
+{
+	bool ignore;
+	int i = flag_then_paths(argc, argv, "--ignore-symlinks", 1, &ignore);
+
+	if (i < 0)
 		return 1;
-	}
+	unsigned flags = ignore ? SPLQ_QFILE_IGNORE_SYMLINKS : 0;
 	struct splq_qfile_send s;
 	struct splq_error err = {0};
 	int rc = splq_qfile_send(STDOUT_FILENO, STDIN_FILENO, (const char *const *)argv + i,
@@ -222,20 +234,12 @@ int splq_qubes_filecopy(int argc, char **argv)
 
 int splq_remove(int argc, char **argv)
 {
-	unsigned flags = 0;
-	int i = 1, rc = 0;
+	bool secure;
+	int i = flag_then_paths(argc, argv, "--secure", 0, &secure), rc = 0;
 
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (strcmp(argv[i], "--") == 0) {
-			i++;
-			break;
-		}
-		if (strcmp(argv[i], "--secure") != 0) {
-			fprintf(stderr, "usage: splq-remove [--secure] [--] PATH...\n");
-			return 1;
-		}
-		flags |= SPLQ_RM_SECURE;
-	}
+	if (i < 0)
+		return 1;
+	unsigned flags = secure ? SPLQ_RM_SECURE : 0;
 	for (; i < argc; i++) {
 		struct splq_error err = {0};
 		if (splq_rm_tree(argv[i], flags, &err) < 0) {

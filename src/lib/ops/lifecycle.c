@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "policy/policy.h"
 #include "qrexec/wire.h"
 #include "services/host.h"
 #include "tree.h"
@@ -499,7 +500,7 @@ int splq_op_call(struct splq_ctx *ctx, const char *source, const char *service,
 	x->no_autostart = !d->autostart;
 	if (strncmp(d->target, "@dispvm:", 8) == 0)
 		return splq_op_dispvm(ctx, d->target + 8, x, 0, status, disp, err);
-	if (strcmp(d->target, DOM0) == 0 || strcmp(d->target, "@adminvm") == 0) {
+	if (splq_policy_is_dom0(d->target)) {
 		/* the host's own services, in this process (services/host.h) */
 		cleanup_free char *name = splq_strdup_printf("%.*s", (int)(arg - 1 - full), full);
 		splq_host_service_fn fn = splq_host_service_find(name);
@@ -516,7 +517,6 @@ int splq_op_call(struct splq_ctx *ctx, const char *source, const char *service,
 /* One end of a copy, run in a child of its own: its stdin, stdout and
  * stderr are pipes to the host's relay. */
 struct copy_end {
-	struct splq_ctx *ctx;
 	const struct splq_copy_req *req;
 	const struct splq_call_decision *d;
 	int fds[3];
@@ -526,6 +526,23 @@ static int end_failed(const struct copy_end *e, const struct splq_error *err, in
 {
 	dprintf(e->fds[2], "splq: %s\n", err->msg);
 	return code;
+}
+
+/* The command line of splq's in-qube helper prog: [flag] -- the paths
+ * (malloc'ed; the strings are req's). */
+static char **helper_argv(const char *prog, const char *flag, const struct splq_copy_req *req)
+{
+	char **argv = splq_xmalloc((req->npaths + 4) * sizeof(*argv));
+	int n = 0;
+
+	argv[n++] = (char *)prog;
+	if (flag)
+		argv[n++] = (char *)flag;
+	argv[n++] = "--";
+	for (size_t i = 0; i < req->npaths; i++)
+		argv[n++] = (char *)req->paths[i];
+	argv[n] = NULL;
+	return argv;
 }
 
 static int sender_main(const struct copy_end *e)
@@ -545,15 +562,8 @@ static int sender_main(const struct copy_end *e)
 	struct splq_ctx cx; /* the parent's store connection is never used across a fork */
 	if (splq_ctx_open(&cx, &err) < 0)
 		return end_failed(e, &err, 125);
-	char **argv = splq_xmalloc((req->npaths + 4) * sizeof(*argv));
-	int n = 0;
-	argv[n++] = SPLQ_QX_HELPERS "/qfile-agent";
-	if (req->ignore_symlinks)
-		argv[n++] = "--ignore-symlinks";
-	argv[n++] = "--";
-	for (size_t i = 0; i < req->npaths; i++)
-		argv[n++] = (char *)req->paths[i];
-	argv[n] = NULL;
+	char **argv = helper_argv(SPLQ_QX_HELPERS "/qfile-agent",
+	                          req->ignore_symlinks ? "--ignore-symlinks" : NULL, req);
 	struct splq_exec x = {.argv = argv, .direct = true, .hangup_fd = -1};
 	memcpy(x.fds, e->fds, sizeof(x.fds));
 	int rc = splq_op_run(&cx, req->from, &x, &status, &err);
@@ -568,7 +578,7 @@ static int receiver_main(const struct copy_end *e)
 	struct splq_error err = {0};
 	int status = 0;
 
-	if (strcmp(e->d->target, DOM0) == 0 || strcmp(e->d->target, "@adminvm") == 0) {
+	if (splq_policy_is_dom0(e->d->target)) {
 		struct splq_qfile_recv r;
 		int dir = open(req->dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dir < 0) {
@@ -618,7 +628,7 @@ static int wait_end(pid_t pid)
 		;
 	if (pid <= 0)
 		return 125;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return splq_exit_code(st);
 }
 
 /* move: the sources go, in the source qube or on the host. */
@@ -632,15 +642,9 @@ static int remove_sources(struct splq_ctx *ctx, const struct splq_copy_req *req,
 				rc = -1;
 		return rc;
 	}
-	char **argv = splq_xmalloc((req->npaths + 4) * sizeof(*argv));
-	int n = 0, status = 0;
-	argv[n++] = SPLQ_QX_HELPERS "/splq-remove";
-	if (req->secure)
-		argv[n++] = "--secure";
-	argv[n++] = "--";
-	for (size_t i = 0; i < req->npaths; i++)
-		argv[n++] = (char *)req->paths[i];
-	argv[n] = NULL;
+	char **argv = helper_argv(SPLQ_QX_HELPERS "/splq-remove", req->secure ? "--secure" : NULL,
+	                          req);
+	int status = 0;
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	struct splq_exec x = {.argv = argv, .filter = 1, .fds = {null, null, req->err_fd}};
 	int rc = splq_op_run(ctx, req->from, &x, &status, err);
@@ -659,7 +663,7 @@ int splq_op_copy(struct splq_ctx *ctx, const struct splq_copy_req *req,
                  const struct splq_call_decision *d, struct splq_copy_result *res,
                  struct splq_error *err)
 {
-	bool to_dom0 = strcmp(d->target, DOM0) == 0 || strcmp(d->target, "@adminvm") == 0;
+	bool to_dom0 = splq_policy_is_dom0(d->target);
 	struct splq_copy_req r = *req;
 	int sp[3][2], rp[3][2], all[12], rc = -1;
 	cleanup_free char *args = NULL;
@@ -704,8 +708,8 @@ int splq_op_copy(struct splq_ctx *ctx, const struct splq_copy_req *req,
 			all[4 * i + 2 * j] = sp[i][j], all[4 * i + 2 * j + 1] = rp[i][j];
 	/* each end's stdin is the read end of its first pipe, its stdout and
 	 * stderr the write ends of the others */
-	struct copy_end se = {ctx, &r, d, {sp[0][0], sp[1][1], sp[2][1]}};
-	struct copy_end re = {ctx, &r, d, {rp[0][0], rp[1][1], rp[2][1]}};
+	struct copy_end se = {&r, d, {sp[0][0], sp[1][1], sp[2][1]}};
+	struct copy_end re = {&r, d, {rp[0][0], rp[1][1], rp[2][1]}};
 	fflush(NULL);
 	pid_t spid = fork_end(sender_main, &se, all, 12);
 	pid_t rpid = spid < 0 ? -1 : fork_end(receiver_main, &re, all, 12);

@@ -183,7 +183,7 @@ static int running_ok(const struct req *q, const char *t)
 {
 	int i;
 
-	if (splq_pol_is_dom0(t))
+	if (splq_policy_is_dom0(t))
 		return 1;
 	if (strncmp(t, "@dispvm", 7) == 0)
 		return 0;
@@ -255,7 +255,7 @@ static int expand(const struct req *q, const struct pol_tok *t, unsigned char *s
 	case TK_ANY:
 	case TK_ANYVM:
 		for (i = 0; i < si->n; i++) {
-			if (t->kind == TK_ANY || !splq_pol_is_dom0(si->v[i].name))
+			if (t->kind == TK_ANY || !splq_policy_is_dom0(si->v[i].name))
 				names[i] = on;
 			if (si->v[i].tfd)
 				disp[i] = on;
@@ -425,7 +425,7 @@ void splq_policy_eval(const struct splq_policy *p, const struct splq_policy_sysi
 	const char *why;
 
 	q.src = splq_pol_lookup(si, source);
-	q.src_dom0 = splq_pol_is_dom0(source);
+	q.src_dom0 = splq_policy_is_dom0(source);
 	if (!*target)
 		target = "@default";
 	if ((why = splq_pol_token(target, CTX_INTENDED, &t)))
@@ -441,7 +441,7 @@ void splq_policy_eval(const struct splq_policy *p, const struct splq_policy_sysi
 		if (q.tdom < 0 || !si->v[q.tdom].tfd)
 			return deny(d, NULL, "'%s' is not a template for disposables", t.value);
 	}
-	q.tdom0 = splq_pol_is_dom0(q.target);
+	q.tdom0 = splq_policy_is_dom0(q.target);
 
 	for (int k = 0; k < p->n; k++) {
 		const struct pol_rule *r = &p->rules[k];

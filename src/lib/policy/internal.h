@@ -59,9 +59,6 @@ struct splq_policy {
 	struct pol_chunk *arena; /* every string the rules point at */
 };
 
-/* Is s one of the names of dom0 that Qubes treats as one ("@adminvm",
- * "dom0", "uuid:00000000-0000-0000-0000-000000000000")? */
-bool splq_pol_is_dom0(const char *s);
 /* Parse a token for context ctx (one CTX_ bit) into t (text and value
  * point into s).  NULL on success, else what is wrong with it. */
 const char *splq_pol_token(const char *s, int ctx, struct pol_tok *t);

@@ -251,7 +251,7 @@ static int check_service(const char *file, int line, const char *service, const 
 
 /* ---- tokens ---- */
 
-bool splq_pol_is_dom0(const char *s)
+bool splq_policy_is_dom0(const char *s)
 {
 	return strcmp(s, "@adminvm") == 0 || strcmp(s, "dom0") == 0 ||
 	       strcmp(s, "uuid:00000000-0000-0000-0000-000000000000") == 0;
@@ -282,7 +282,7 @@ static const struct {
 const char *splq_pol_token(const char *s, int ctx, struct pol_tok *t)
 {
 	t->text = t->value = s;
-	t->dom0 = splq_pol_is_dom0(s);
+	t->dom0 = splq_policy_is_dom0(s);
 	t->kind = TK_NAME;
 	if (!*s)
 		return "is empty";

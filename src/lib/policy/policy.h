@@ -133,6 +133,10 @@ void splq_policy_eval_call(const struct splq_policy *p, const struct splq_policy
                            const char *call, const char *source, const char *target,
                            struct splq_policy_decision *d);
 
+/* Is s one of the names of dom0 that Qubes treats as one ("@adminvm",
+ * "dom0", "uuid:00000000-0000-0000-0000-000000000000")? */
+bool splq_policy_is_dom0(const char *s);
+
 /* ---- a decision as text (decision.c) ---- */
 
 /* One line, as the test vectors write it:
