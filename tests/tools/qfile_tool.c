@@ -48,7 +48,6 @@ int main(int argc, char **argv)
 		    s.crc, (unsigned long long)s.entries, (unsigned long long)s.bytes,
 		    s.remote_code, (unsigned long long)s.remote_crc,
 		    s.remote_last ? s.remote_last : "(none)");
-		print_hashes("send", &s.hashes);
 		splq_qfile_send_free(&s);
 	} else if (strcmp(argv[1], "recv") == 0) {
 		struct splq_qfile_recv rv;

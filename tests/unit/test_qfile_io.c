@@ -134,19 +134,76 @@ static void check_same_tree(const char *a, const char *b)
 	}
 }
 
-static void check_hashes(const struct splq_qfile_hashes *a, const struct splq_qfile_hashes *b)
+/* The SHA-256 of the file at path, by OpenSSL's one-shot function. */
+static void sha256_of(const char *path, unsigned char out[32], uint64_t *size)
 {
-	assert_int_equal(a->n, b->n);
-	for (size_t i = 0; i < a->n; i++) {
-		assert_string_equal(a->v[i].name, b->v[i].name);
-		assert_int_equal(a->v[i].size, b->v[i].size);
-		assert_memory_equal(a->v[i].sha256, b->v[i].sha256, 32);
+	cleanup_free char *data = NULL;
+	size_t len;
+
+	assert_int_equal(splq_read_file(path, &data, &len, NULL), 0);
+	SHA256((const unsigned char *)data, len, out);
+	*size = len;
+}
+
+/* Every regular file under dir/rel, depth first: its name in the stream
+ * ("top/..."), appended to names. */
+static void list_files(const char *dir, const char *rel, char ***names, size_t *n)
+{
+	cleanup_free char *path = splq_strdup_printf("%s/%s", dir, rel);
+	cleanup_dir DIR *d = opendir(path);
+	struct dirent *de;
+	struct stat st;
+
+	assert_non_null(d);
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		char *name = splq_strdup_printf("%s/%s", rel, de->d_name);
+		cleanup_free char *p = splq_strdup_printf("%s/%s", dir, name);
+
+		assert_int_equal(lstat(p, &st), 0);
+		if (S_ISDIR(st.st_mode))
+			list_files(dir, name, names, n);
+		if (!S_ISREG(st.st_mode)) {
+			free(name);
+			continue;
+		}
+		*names = realloc(*names, (*n + 1) * sizeof(**names));
+		(*names)[(*n)++] = name;
 	}
+}
+
+/* h lists every regular file under dir/top, each with the size and
+ * SHA-256 it has there (hashed here). */
+static void check_hashes(const char *dir, const struct splq_qfile_hashes *h)
+{
+	char **files = NULL;
+	size_t nfiles = 0;
+
+	list_files(dir, "top", &files, &nfiles);
+	assert_int_equal(h->n, nfiles);
+	for (size_t i = 0; i < h->n; i++) {
+		cleanup_free char *p = splq_strdup_printf("%s/%s", dir, h->v[i].name);
+		unsigned char sha[32];
+		uint64_t size;
+		bool found = false;
+
+		sha256_of(p, sha, &size);
+		assert_memory_equal(h->v[i].sha256, sha, 32);
+		assert_int_equal(h->v[i].size, size);
+		for (size_t k = 0; k < nfiles; k++)
+			found |= strcmp(files[k], h->v[i].name) == 0;
+		assert_true(found);
+	}
+	for (size_t k = 0; k < nfiles; k++)
+		free(files[k]);
+	free(files);
 }
 
 static void roundtrip(void **state, bool big)
 {
 	cleanup_free char *top = path_in(state, "src/top");
+	cleanup_free char *src = path_in(state, "src");
 	cleanup_free char *dst = path_in(state, "dst");
 	cleanup_free char *stream = path_in(state, "stream");
 	cleanup_free char *got = path_in(state, "dst/top");
@@ -171,7 +228,7 @@ static void roundtrip(void **state, bool big)
 	if (splq_qfile_receive(in, -1, dfd, 0, &r, &err) < 0)
 		fail_msg("%s", err.msg);
 	assert_int_equal(r.p.crc, s.crc);
-	check_hashes(&s.hashes, &r.hashes);
+	check_hashes(src, &r.hashes);
 	check_same_tree(top, got);
 	/* Holes stay holes. */
 	assert_int_equal(stat(sparse, &st), 0);
@@ -289,6 +346,7 @@ static int over_pipes(void **state, bool bad_crc, const char *path, struct splq_
 static void test_pipes(void **state)
 {
 	cleanup_free char *top = path_in(state, "src/top");
+	cleanup_free char *src = path_in(state, "src");
 	cleanup_free char *got = path_in(state, "dst/top");
 	struct splq_qfile_send s;
 	struct splq_error err;
@@ -301,7 +359,7 @@ static void test_pipes(void **state)
 	assert_int_equal(s.remote_code, 0);
 	assert_int_equal(s.remote_crc, s.crc);
 	assert_string_equal(s.remote_last, "top");
-	check_hashes(&s.hashes, &p.r.hashes);
+	check_hashes(src, &p.r.hashes);
 	check_same_tree(top, got);
 	splq_qfile_recv_free(&p.r);
 	splq_qfile_send_free(&s);
@@ -435,51 +493,13 @@ static void read_exact(int fd, void *buf, size_t n)
 	}
 }
 
-/* The SHA-256 of the file at path, by OpenSSL's one-shot function. */
-static void sha256_of(const char *path, unsigned char out[32], uint64_t *size)
-{
-	cleanup_free char *data = NULL;
-	size_t len;
-
-	assert_int_equal(splq_read_file(path, &data, &len, NULL), 0);
-	SHA256((const unsigned char *)data, len, out);
-	*size = len;
-}
-
-/* Every regular file under dir/rel, depth first: its name in the stream
- * ("top/..."), appended to names. */
-static void list_files(const char *dir, const char *rel, char ***names, size_t *n)
-{
-	cleanup_free char *path = splq_strdup_printf("%s/%s", dir, rel);
-	cleanup_dir DIR *d = opendir(path);
-	struct dirent *de;
-	struct stat st;
-
-	assert_non_null(d);
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		char *name = splq_strdup_printf("%s/%s", rel, de->d_name);
-		cleanup_free char *p = splq_strdup_printf("%s/%s", dir, name);
-
-		assert_int_equal(lstat(p, &st), 0);
-		if (S_ISDIR(st.st_mode))
-			list_files(dir, name, names, n);
-		if (!S_ISREG(st.st_mode)) {
-			free(name);
-			continue;
-		}
-		*names = realloc(*names, (*n + 1) * sizeof(**names));
-		(*names)[(*n)++] = name;
-	}
-}
-
 /* The stream of src/top goes to a receive_confirmed into dst; the result
  * and the manifest are read back and checked against the files that
  * arrived, hashed here; then the answer (0: none, the end of its input). */
 static void confirmed(void **state, char answer)
 {
 	cleanup_free char *top = path_in(state, "src/top");
+	cleanup_free char *src = path_in(state, "src");
 	cleanup_free char *dst = path_in(state, "dst");
 	cleanup_free char *got = path_in(state, "dst/top");
 	cleanup_free char *stream = path_in(state, "stream");
@@ -492,8 +512,7 @@ static void confirmed(void **state, char answer)
 	struct splq_error err;
 	struct confirmed c;
 	uint8_t rb[SPLQ_QFILE_RESULT_MAX];
-	size_t len, mlen = 0, used, nfiles = 0;
-	char **files = NULL;
+	size_t len, mlen = 0, used;
 	int to[2], from[2], out, r = 0;
 	pthread_t t;
 
@@ -529,26 +548,11 @@ static void confirmed(void **state, char answer)
 		mlen -= used;
 	}
 	assert_int_equal(mlen, 0);
-	/* It lists every file that arrived (the same names the sender
-	 * hashed, in its order), each with the SHA-256 and size it has on
-	 * disk. */
-	list_files(dst, "top", &files, &nfiles);
-	assert_int_equal(nfiles, 7);
-	assert_int_equal(listed.n, nfiles);
-	check_hashes(&s.hashes, &listed);
-	for (size_t i = 0; i < listed.n; i++) {
-		cleanup_free char *p = splq_strdup_printf("%s/%s", dst, listed.v[i].name);
-		unsigned char sha[32];
-		uint64_t size;
-		bool found = false;
-
-		sha256_of(p, sha, &size);
-		assert_memory_equal(listed.v[i].sha256, sha, 32);
-		assert_int_equal(listed.v[i].size, size);
-		for (size_t k = 0; k < nfiles; k++)
-			found |= strcmp(files[k], listed.v[i].name) == 0;
-		assert_true(found);
-	}
+	/* It lists every file that arrived, each with the SHA-256 and size
+	 * it has on disk, and at its source. */
+	assert_int_equal(listed.n, 7);
+	check_hashes(dst, &listed);
+	check_hashes(src, &listed);
 	/* Until the answer comes, the files are there. */
 	check_same_tree(top, got);
 
@@ -570,9 +574,6 @@ static void confirmed(void **state, char answer)
 	}
 	close(c.dfd);
 	splq_qfile_recv_free(&c.r);
-	for (size_t i = 0; i < nfiles; i++)
-		free(files[i]);
-	free(files);
 	splq_qfile_hashes_free(&listed);
 	splq_qfile_send_free(&s);
 }

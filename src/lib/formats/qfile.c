@@ -100,10 +100,17 @@ long splq_qfile_result_decode(const uint8_t *buf, size_t len, struct splq_qfile_
 	return 0;
 }
 
-/* ---- CRC-32, slice by 8 ---- */
+/* ---- CRC-32: carry-less folding where the CPU has it, else slice by 8 ----
+ *
+ * The stream carries a CRC-32 of every byte, computed by the sender, the
+ * host and the receiver alike, so it is on the copy's hot path.  Slice by 8
+ * costs about a cycle a byte; folding 64 bytes at a time with PCLMULQDQ
+ * (the method of Intel's "Fast CRC Computation for Generic Polynomials
+ * Using PCLMULQDQ Instruction") costs a tenth of that. */
 
 static uint32_t crc_tab[8][256];
 static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+static bool crc_clmul;
 
 static void crc_init(void)
 {
@@ -118,14 +125,15 @@ static void crc_init(void)
 		for (int i = 0; i < 256; i++)
 			crc_tab[t][i] =
 			    (crc_tab[t - 1][i] >> 8) ^ crc_tab[0][crc_tab[t - 1][i] & 0xff];
+#if defined(__x86_64__)
+	__builtin_cpu_init();
+	crc_clmul = __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.1");
+#endif
 }
 
-uint32_t splq_crc32(uint32_t crc, const void *buf, size_t len)
+/* The register c (not inverted) over p[0..len), by table. */
+static uint32_t crc_slice8(uint32_t c, const uint8_t *p, size_t len)
 {
-	const uint8_t *p = buf;
-	uint32_t c = ~crc;
-
-	pthread_once(&crc_once, crc_init);
 	for (; len && ((uintptr_t)p & 7); len--)
 		c = crc_tab[0][(c ^ *p++) & 0xff] ^ (c >> 8);
 	for (; len >= 8; len -= 8, p += 8) {
@@ -138,7 +146,88 @@ uint32_t splq_crc32(uint32_t crc, const void *buf, size_t len)
 	}
 	while (len--)
 		c = crc_tab[0][(c ^ *p++) & 0xff] ^ (c >> 8);
-	return ~c;
+	return c;
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+/* The folding constants of the bit-reflected polynomial 0xedb88320:
+ * x^(4*128+32), x^(4*128-32) mod P (fold by 64 bytes), x^(128+32),
+ * x^(128-32) mod P (fold by 16), x^64 mod P (64 bits to 32), then P and
+ * floor(x^64 / P) for the Barrett reduction; all reflected, shifted one. */
+#define CRC_K1 0x154442bd4ull
+#define CRC_K2 0x1c6e41596ull
+#define CRC_K3 0x1751997d0ull
+#define CRC_K4 0x0ccaa009eull
+#define CRC_K5 0x163cd6124ull
+#define CRC_P 0x1db710641ull
+#define CRC_U 0x1f7011641ull
+
+__attribute__((target("pclmul,sse4.1"))) static inline __m128i crc_fold(__m128i x, __m128i k,
+                                                                       __m128i next)
+{
+	__m128i lo = _mm_clmulepi64_si128(x, k, 0x00), hi = _mm_clmulepi64_si128(x, k, 0x11);
+
+	return _mm_xor_si128(_mm_xor_si128(lo, hi), next);
+}
+
+/* The register c over p[0..len), len >= 64 and a multiple of 16. */
+__attribute__((target("pclmul,sse4.1"))) static uint32_t crc_clmul_fold(uint32_t c,
+                                                                       const uint8_t *p,
+                                                                       size_t len)
+{
+	const __m128i mask32 = _mm_set_epi32(0, 0, 0, -1);
+	__m128i x0 = _mm_loadu_si128((const __m128i *)p),
+	        x1 = _mm_loadu_si128((const __m128i *)(p + 16)),
+	        x2 = _mm_loadu_si128((const __m128i *)(p + 32)),
+	        x3 = _mm_loadu_si128((const __m128i *)(p + 48)), k, t;
+
+	x0 = _mm_xor_si128(x0, _mm_cvtsi32_si128((int)c));
+	p += 64, len -= 64;
+	k = _mm_set_epi64x((long long)CRC_K2, (long long)CRC_K1);
+	for (; len >= 64; p += 64, len -= 64) {
+		x0 = crc_fold(x0, k, _mm_loadu_si128((const __m128i *)p));
+		x1 = crc_fold(x1, k, _mm_loadu_si128((const __m128i *)(p + 16)));
+		x2 = crc_fold(x2, k, _mm_loadu_si128((const __m128i *)(p + 32)));
+		x3 = crc_fold(x3, k, _mm_loadu_si128((const __m128i *)(p + 48)));
+	}
+	k = _mm_set_epi64x((long long)CRC_K4, (long long)CRC_K3);
+	x0 = crc_fold(x0, k, x1);
+	x0 = crc_fold(x0, k, x2);
+	x0 = crc_fold(x0, k, x3);
+	for (; len >= 16; p += 16, len -= 16)
+		x0 = crc_fold(x0, k, _mm_loadu_si128((const __m128i *)p));
+	/* 128 bits to 64, with 32 zero bits appended */
+	t = _mm_clmulepi64_si128(x0, k, 0x10);
+	x0 = _mm_xor_si128(_mm_srli_si128(x0, 8), t);
+	/* 64 to 32 */
+	k = _mm_set_epi64x(0, (long long)CRC_K5);
+	t = _mm_clmulepi64_si128(_mm_and_si128(x0, mask32), k, 0x00);
+	x0 = _mm_xor_si128(_mm_srli_si128(x0, 4), t);
+	/* Barrett */
+	k = _mm_set_epi64x((long long)CRC_U, (long long)CRC_P);
+	t = _mm_clmulepi64_si128(_mm_and_si128(x0, mask32), k, 0x10);
+	t = _mm_clmulepi64_si128(_mm_and_si128(t, mask32), k, 0x00);
+	return (uint32_t)_mm_extract_epi32(_mm_xor_si128(x0, t), 1);
+}
+#endif
+
+uint32_t splq_crc32(uint32_t crc, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	uint32_t c = ~crc;
+
+	pthread_once(&crc_once, crc_init);
+#if defined(__x86_64__)
+	if (crc_clmul && len >= 64) {
+		size_t n = len & ~(size_t)15;
+
+		c = crc_clmul_fold(c, p, n);
+		p += n, len -= n;
+	}
+#endif
+	return ~crc_slice8(c, p, len);
 }
 
 /* ---- the parser ---- */

@@ -294,8 +294,7 @@ enum { SPLQ_QFILE_IGNORE_SYMLINKS = 1 << 0 };
 
 struct splq_qfile_send {
 	uint32_t crc;
-	struct splq_qfile_hashes hashes; /* regular files, in stream order */
-	uint64_t bytes;                  /* of file data */
+	uint64_t bytes; /* of file data */
 	uint64_t entries;
 	size_t skipped; /* fifos, sockets, devices */
 	/* the receiver's result */

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
-#include <openssl/evp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -28,7 +27,6 @@ struct sender {
 	size_t len;
 	struct splq_qfile_hdr *dirs; /* first headers of the directories open */
 	size_t ndirs;
-	EVP_MD_CTX *md;
 	bool pipe_closed;
 };
 
@@ -106,7 +104,6 @@ static int send_file(struct sender *o, int dfd, const char *base, const struct s
 	cleanup_close int fd = openat(dfd, base, SPLQ_OPEN_FLAGS);
 	struct splq_qfile_hdr h = header_of(o, st);
 	uint64_t left = h.filelen;
-	unsigned char sha[32];
 	struct splq_node n;
 	struct stat now;
 
@@ -117,7 +114,6 @@ static int send_file(struct sender *o, int dfd, const char *base, const struct s
 		return refuse(o, SPLQ_E_STATE, err, "changed while it was sent");
 	if (emit_header(o, &h, err) < 0)
 		return -1;
-	EVP_DigestInit_ex(o->md, EVP_sha256(), NULL);
 	while (left) {
 		size_t room = SEND_BUF - o->fill;
 		ssize_t got = read(fd, o->buf + o->fill, left < room ? (size_t)left : room);
@@ -129,14 +125,11 @@ static int send_file(struct sender *o, int dfd, const char *base, const struct s
 			              strerror(errno));
 		if (got == 0)
 			return refuse(o, SPLQ_E_STATE, err, "shrank while it was sent");
-		EVP_DigestUpdate(o->md, o->buf + o->fill, (size_t)got);
 		counted(o, (size_t)got);
 		left -= (uint64_t)got;
 		if (o->fill == SEND_BUF && flush(o, err) < 0)
 			return -1;
 	}
-	EVP_DigestFinal_ex(o->md, sha, NULL);
-	splq_qfile_hashes_add(&o->s->hashes, o->name, h.filelen, sha);
 	o->s->bytes += h.filelen;
 	return 0;
 }
@@ -383,9 +376,6 @@ int splq_qfile_send(int out, int in, const char *const *paths, size_t npaths, un
 	splq_sigpipe_hold(&hold);
 	o.buf = splq_xmalloc(SEND_BUF);
 	o.name = splq_xmalloc(SPLQ_QFILE_MAX_PATH);
-	o.md = EVP_MD_CTX_new();
-	if (!o.md)
-		abort();
 	for (size_t i = 0; i < npaths && r == 0; i++)
 		r = send_path(&o, paths[i], err);
 	if (r == 0)
@@ -408,7 +398,6 @@ int splq_qfile_send(int out, int in, const char *const *paths, size_t npaths, un
 			    s->crc, (unsigned long long)s->remote_crc);
 	}
 	splq_sigpipe_release(&hold);
-	EVP_MD_CTX_free(o.md);
 	free(o.buf);
 	free(o.name);
 	free(o.dirs);
@@ -417,7 +406,6 @@ int splq_qfile_send(int out, int in, const char *const *paths, size_t npaths, un
 
 void splq_qfile_send_free(struct splq_qfile_send *s)
 {
-	splq_qfile_hashes_free(&s->hashes);
 	free(s->remote_last);
 	*s = (struct splq_qfile_send){0};
 }
