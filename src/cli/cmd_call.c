@@ -5,6 +5,7 @@
  * the qube named on its command line, never what the connection says. */
 #include "cli.h"
 
+#include <sched.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -98,6 +99,26 @@ static void close_three(int fds[3])
 		splq_close_fd(&fds[i]);
 }
 
+/* The end of a call, told its caller as soon as the service ended: the
+ * service's ends closed (the caller sees its output end), then EXITED. */
+struct exited {
+	int conn;
+	int *theirs;
+	bool sent;
+};
+
+static void send_exited(void *arg, int status)
+{
+	struct exited *ex = arg;
+	struct splq_qx_reply r = {.type = SPLQ_QX_EXITED, .value = status};
+
+	if (ex->sent)
+		return;
+	ex->sent = true;
+	close_three(ex->theirs);
+	(void)!send(ex->conn, &r, sizeof(r), MSG_NOSIGNAL);
+}
+
 int cmd_qrexec_in(struct cli *cli, int argc, char **argv)
 {
 	char buf[SPLQ_QX_REQUEST_MAX + 1];
@@ -143,6 +164,8 @@ int cmd_qrexec_in(struct cli *cli, int argc, char **argv)
 			return 0;
 		}
 		conn = fd;
+		/* made ready at SCHED_IDLE (supervise.c); a call is no idle work */
+		sched_setscheduler(0, SCHED_OTHER, &(struct sched_param){0});
 	}
 	/* one request; no descriptor is taken from the caller */
 	ssize_t len = splq_recv_fds(conn, buf, sizeof(buf), fds, 0, &nfds, 0);
@@ -177,7 +200,9 @@ int cmd_qrexec_in(struct cli *cli, int argc, char **argv)
 	}
 	reply(conn, SPLQ_QX_ACCEPTED, 0, NULL, mine, 3);
 	close_three(mine);
-	struct splq_exec x = {.direct = true, .hangup_fd = conn};
+	struct exited ex = {.conn = conn, .theirs = theirs};
+	struct splq_exec x = {
+	    .direct = true, .hangup_fd = conn, .exited = send_exited, .exited_arg = &ex};
 	memcpy(x.fds, theirs, sizeof(x.fds));
 	if (splq_op_call(&ctx, source, n.service, &d, &x, &status, disp, &err) < 0) {
 		/* the target did not start, or the call was hung up */
@@ -185,9 +210,7 @@ int cmd_qrexec_in(struct cli *cli, int argc, char **argv)
 		         : err.code == SPLQ_E_CANNOT_EXEC || err.code == SPLQ_E_INTERNAL ? 125
 		                                                                          : 126;
 	}
-	close_three(theirs);
-	struct splq_qx_reply r = {.type = SPLQ_QX_EXITED, .value = status};
-	(void)!send(conn, &r, sizeof(r), MSG_NOSIGNAL);
+	send_exited(&ex, status);
 	rc = 0;
 out:
 	close_three(mine);

@@ -81,6 +81,11 @@ struct splq_exec {
 			 * command up */
 	int hangup_fd;
 	bool no_autostart; /* ops: a halted qube is not started for it */
+	/* ops (run), may be NULL: told the exit status as soon as the
+	 * command ended, before the audit entry is written (a qrexec call's
+	 * caller waits for it) */
+	void (*exited)(void *arg, int status);
+	void *exited_arg;
 };
 
 /* What the host that runs the qubes has: a qube may not ask for more. */

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/signalfd.h>
@@ -56,7 +57,9 @@ static void pump_log(struct splq_qubelog *log, int *fd, bool drain)
  * NAME`: it has opened the store and waits on its stdin, one end of a
  * socketpair, for the connection of a call.  It is made when a call has
  * ended, so that a qube that calls often finds one ready, and let go (its
- * end closed: it exits) once no call came for WARM_IDLE_MS. */
+ * end closed: it exits) once no call came for WARM_IDLE_MS.  It makes
+ * itself ready at SCHED_IDLE, on CPU time no one else wants, and is given
+ * the normal policy back with its call. */
 #define WARM_IDLE_MS 30000
 
 struct warm {
@@ -78,6 +81,8 @@ static pid_t spawn_splq(const struct splq_supervise *s, int fd, bool warm)
 		signal(SIGPIPE, SIG_DFL);
 		if (dup2(fd, 0) < 0)
 			_exit(125);
+		if (warm)
+			sched_setscheduler(0, SCHED_IDLE, &(struct sched_param){0});
 		char *cold[] = {"splq", "qrexec-in", (char *)s->name, NULL};
 		char *ahead[] = {"splq", "qrexec-in", "--warm", (char *)s->name, NULL};
 		syscall(SYS_execveat, s->splq_fd, "", warm ? ahead : cold, environ, AT_EMPTY_PATH);
@@ -119,6 +124,8 @@ static int serve_call(const struct splq_supervise *s, struct warm *w)
 	int started = 0;
 	if (c < 0)
 		return 0;
+	if (w->fd >= 0)
+		sched_setscheduler(w->pid, SCHED_OTHER, &(struct sched_param){0});
 	if (w->fd >= 0 && splq_send_fds(w->fd, "c", 1, &c, 1, 0) == 1) {
 		warm_let_go(w); /* it is the call's now */
 	} else {

@@ -223,6 +223,8 @@ int splq_op_run(struct splq_ctx *ctx, const char *name, struct splq_exec *x, int
 	rc = ctx->backend->ops->run(ctx->backend, &v.c, &ex, &st, err);
 	if (rc == 0 && status)
 		*status = st;
+	if (rc == 0 && x->exited)
+		x->exited(x->exited_arg, st);
 	if (rc < 0 && p == SPLQ_HALTED)
 		halt_again(ctx, &q, err);
 	splq_ops_exec_info(x, &info, &v.c, q.name);
