@@ -312,6 +312,12 @@ warm_pids() {
 		sleep 0.05
 	done
 	[ -n "$w" ]
+	# it waits at SCHED_IDLE (policy 5, the stat's 41st field), on CPU time
+	# no one else wants
+	local stat
+	stat=$(cat "/proc/$w/stat")
+	read -ra f <<<"${stat##*) }"
+	[ "${f[38]}" = 5 ]
 	# the warm one takes the next call (it is gone after it), which works as any
 	run --separate-stderr bash -c 'echo again | "$SPLQ" run a -- qrexec-client-vm b test.Echo+x'
 	assert_status 3
