@@ -1,6 +1,7 @@
 /* splq: the Qubes domain model (see model.h). */
 #include "model.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -168,6 +169,36 @@ const struct splq_prop_def splq_props[] = {
      "the qube that gives this one network access (empty: no network)"},
     {"provides_network", SPLQ_PT_BOOL, "False", 0, 0, false, false, NOADMIN,
      "whether other qubes may use this one as their netvm"},
+    {"uplink", SPLQ_PT_STR, "", 0, 0, false, true, NOADMIN,
+     "where a qube that provides network and has no netvm gets its own: 'pasta' "
+     "(user-mode networking through the host's), 'netns:NAME' (the host's network "
+     "namespace /run/netns/NAME), or 'none' and empty (no uplink: a network of qubes "
+     "only)"},
+    {"default_netvm", SPLQ_PT_VM, "", 0, 0, false, false, C(ADMINVM),
+     "the netvm of every qube that sets none itself (templates and qubes that provide "
+     "network excepted; empty: no network)"},
+    {"ip", SPLQ_PT_STR, NULL, 0, 0, true, false, NOADMIN,
+     "the qube's IPv4 address (empty without network)"},
+    {"ip6", SPLQ_PT_STR, NULL, 0, 0, true, false, NOADMIN,
+     "the qube's IPv6 address (empty without network)"},
+    {"gateway", SPLQ_PT_STR, NULL, 0, 0, true, false, NOADMIN,
+     "a network qube's address as its clients' gateway (IPv4)"},
+    {"gateway6", SPLQ_PT_STR, NULL, 0, 0, true, false, NOADMIN,
+     "a network qube's address as its clients' gateway (IPv6)"},
+    {"visible_ip", SPLQ_PT_STR, NULL, 0, 0, true, false, NOADMIN,
+     "the IPv4 address the qube sees as its own"},
+    {"visible_ip6", SPLQ_PT_STR, NULL, 0, 0, true, false, NOADMIN,
+     "the IPv6 address the qube sees as its own"},
+    {"visible_gateway", SPLQ_PT_STR, NULL, 0, 0, true, false, NOADMIN,
+     "the gateway the qube sees (IPv4): its netvm's address"},
+    {"visible_gateway6", SPLQ_PT_STR, NULL, 0, 0, true, false, NOADMIN,
+     "the gateway the qube sees (IPv6): its netvm's address"},
+    {"visible_netmask", SPLQ_PT_STR, NULL, 0, 0, true, false, NOADMIN,
+     "the netmask of the qube's address"},
+    {"dns", SPLQ_PT_STR, NULL, 0, 0, true, false, NOADMIN,
+     "the virtual DNS servers the qube is given (its netvm forwards them upstream)"},
+    {"mac", SPLQ_PT_STR, NULL, 0, 0, true, false, NOADMIN,
+     "the MAC address of the qube's network interface"},
     {"memory", SPLQ_PT_INT, "400", 32, 1048576, false, false, NOADMIN,
      "memory the qube is given, in MiB: its soft limit, kept under memory pressure "
      "(at most the host's memory)"},
@@ -548,4 +579,60 @@ void splq_size_format(unsigned long long bytes, char *buf, unsigned long len)
 		u++;
 	}
 	snprintf(buf, len, "%llu %s", bytes, names[u]);
+}
+
+/* ---- network addresses (reference/qubes.md §7) ---- */
+
+static void qid_xy(int id, int *x, int *y)
+{
+	if (id < 255) {
+		*x = id >> 8;
+		*y = id & 0xff;
+	} else {
+		*x = (id - 1) / 254;
+		*y = (id - 1) % 254 + 1;
+	}
+}
+
+void splq_net_ip4(int id, bool disp, char out[SPLQ_NET_ADDR_MAX])
+{
+	int x, y;
+
+	qid_xy(id, &x, &y);
+	snprintf(out, SPLQ_NET_ADDR_MAX, "10.%d.%d.%d", disp ? 138 : 137, x, y);
+}
+
+void splq_net_ip6(int id, bool disp, char out[SPLQ_NET_ADDR_MAX])
+{
+	snprintf(out, SPLQ_NET_ADDR_MAX, "fd09:24ef:4179::%s:%x", disp ? "a8a" : "a89", id);
+}
+
+int splq_net_dispid(const char *name)
+{
+	char *end;
+	long n;
+
+	if (strncmp(name, "disp", 4) != 0 || !isdigit((unsigned char)name[4]))
+		return -1;
+	n = strtol(name + 4, &end, 10);
+	return *end || n < 0 || n > 65535 ? -1 : (int)n;
+}
+
+int splq_uplink_check(const char *value, struct splq_error *err)
+{
+	const char *ns = strncmp(value, "netns:", 6) == 0 ? value + 6 : NULL;
+
+	if (!*value || strcmp(value, "none") == 0 || strcmp(value, "pasta") == 0)
+		return 0;
+	if (!ns)
+		return splq_fail(err, SPLQ_E_VALUE,
+		                 "uplink '%s': give pasta, netns:NAME or none", value);
+	if (!*ns || strlen(ns) > 64 || strcmp(ns, ".") == 0 || strcmp(ns, "..") == 0 ||
+	    strspn(ns, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") !=
+	        strlen(ns))
+		return splq_fail(err, SPLQ_E_VALUE,
+		                 "uplink '%s': a network namespace name is 1 to 64 of "
+		                 "[A-Za-z0-9_.-] (a name under /run/netns)",
+		                 value);
+	return 0;
 }

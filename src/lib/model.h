@@ -69,6 +69,21 @@ const struct splq_prop_def *splq_prop_find(const char *name);
 int splq_prop_parse(const struct splq_prop_def *def, const char *value, char **out,
 		    struct splq_error *err);
 
+/* Network addresses as Qubes OS gives them (reference/qubes.md §7), from
+ * a qube's id (its slot; a disposable's dispN number): 10.137.X.Y (a
+ * disposable 10.138.X.Y) and fd09:24ef:4179::a89:ID (::a8a:). */
+#define SPLQ_NET_ADDR_MAX 48
+#define SPLQ_NET_DNS1	  "10.139.1.1"
+#define SPLQ_NET_DNS2	  "10.139.1.2"
+#define SPLQ_NET_MAC	  "00:16:3e:5e:6c:00"
+#define SPLQ_NET_NETMASK  "255.255.255.255"
+void splq_net_ip4(int id, bool disp, char out[SPLQ_NET_ADDR_MAX]);
+void splq_net_ip6(int id, bool disp, char out[SPLQ_NET_ADDR_MAX]);
+/* N of a disposable's name dispN, or -1. */
+int splq_net_dispid(const char *name);
+/* The uplink property: empty, none, pasta or netns:NAME. */
+int splq_uplink_check(const char *value, struct splq_error *err);
+
 /* Tags: free strings of [A-Za-z0-9_.:-], 1..255 bytes. */
 int splq_tag_check(const char *tag, struct splq_error *err);
 /* Feature names [A-Za-z0-9_.-]+ (1..255); values printable ASCII (0..4096). */

@@ -826,6 +826,101 @@ static const struct splq_prop_def *need_prop(const char *prop, struct splq_error
 	return def;
 }
 
+/* prop of the qube named name ("" for no name, or one that is gone). */
+static int prop_of(struct splq_store *s, const char *name, const char *prop, char **value,
+                   struct splq_error *err)
+{
+	struct splq_qube t = {0};
+	int r;
+
+	*value = NULL;
+	if (*name && splq_store_qube_get(s, name, &t, err) == 0) {
+		r = splq_store_prop_get(s, &t, prop, value, NULL, err);
+		splq_qube_clear(&t);
+		return r;
+	}
+	if (*name && err->code != SPLQ_E_NOTFOUND)
+		return -1;
+	*value = splq_xstrdup("");
+	return 0;
+}
+
+/* A netvm not set: none for a template and a qube that provides network
+ * itself; a disposable's dvm's; else dom0's default_netvm (unless that is
+ * the qube itself), as in Qubes OS. */
+static int netvm_default(struct splq_store *s, const struct splq_qube *q, char **value,
+                         struct splq_error *err)
+{
+	cleanup_free char *pn = NULL;
+	cleanup_free char *tpl = NULL;
+
+	*value = NULL;
+	if (q->klass == SPLQ_CLASS_TEMPLATEVM || q->klass == SPLQ_CLASS_ADMINVM) {
+		*value = splq_xstrdup("");
+		return 0;
+	}
+	if (splq_store_prop_get(s, q, "provides_network", &pn, NULL, err) < 0)
+		return -1;
+	if (strcmp(pn, "True") == 0) {
+		*value = splq_xstrdup("");
+		return 0;
+	}
+	if (q->klass == SPLQ_CLASS_DISPVM) {
+		if (splq_store_prop_get(s, q, "template", &tpl, NULL, err) < 0)
+			return -1;
+		return prop_of(s, tpl, "netvm", value, err);
+	}
+	if (prop_of(s, "dom0", "default_netvm", value, err) < 0)
+		return -1;
+	if (strcmp(*value, q->name) == 0)
+		(*value)[0] = 0;
+	return 0;
+}
+
+/* The read-only network properties, from the qube's id and its netvm's. */
+static int net_prop(struct splq_store *s, const struct splq_qube *q, const char *prop,
+                    char **value, struct splq_error *err)
+{
+	cleanup_free char *netvm = NULL;
+	cleanup_free char *pn = NULL;
+	char a4[SPLQ_NET_ADDR_MAX], a6[SPLQ_NET_ADDR_MAX];
+	int disp = q->klass == SPLQ_CLASS_DISPVM ? splq_net_dispid(q->name) : -1;
+	bool provides;
+
+	*value = NULL;
+	if (splq_store_prop_get(s, q, "netvm", &netvm, NULL, err) < 0 ||
+	    splq_store_prop_get(s, q, "provides_network", &pn, NULL, err) < 0)
+		return -1;
+	provides = strcmp(pn, "True") == 0;
+	if (!*netvm && !provides) {
+		*value = splq_xstrdup("");
+		return 0;
+	}
+	splq_net_ip4(disp >= 0 ? disp : q->slot, disp >= 0, a4);
+	splq_net_ip6(disp >= 0 ? disp : q->slot, disp >= 0, a6);
+	if (strcmp(prop, "ip") == 0 || strcmp(prop, "visible_ip") == 0)
+		*value = splq_xstrdup(a4);
+	else if (strcmp(prop, "ip6") == 0 || strcmp(prop, "visible_ip6") == 0)
+		*value = splq_xstrdup(a6);
+	else if (strcmp(prop, "gateway") == 0)
+		*value = splq_xstrdup(provides ? a4 : "");
+	else if (strcmp(prop, "gateway6") == 0)
+		*value = splq_xstrdup(provides ? a6 : "");
+	else if (strcmp(prop, "visible_gateway") == 0)
+		return prop_of(s, netvm, "gateway", value, err);
+	else if (strcmp(prop, "visible_gateway6") == 0)
+		return prop_of(s, netvm, "gateway6", value, err);
+	else if (strcmp(prop, "visible_netmask") == 0)
+		*value = splq_xstrdup(SPLQ_NET_NETMASK);
+	else if (strcmp(prop, "dns") == 0)
+		*value = splq_xstrdup(SPLQ_NET_DNS1 " " SPLQ_NET_DNS2);
+	else if (strcmp(prop, "mac") == 0)
+		*value = splq_xstrdup(SPLQ_NET_MAC);
+	else
+		*value = splq_xstrdup("");
+	return 0;
+}
+
 int splq_store_prop_get(struct splq_store *s, const struct splq_qube *q, const char *prop,
                         char **value, bool *is_default, struct splq_error *err)
 {
@@ -851,6 +946,10 @@ int splq_store_prop_get(struct splq_store *s, const struct splq_qube *q, const c
 	} else if (strcmp(prop, "uuid") == 0) {
 		*value = splq_xstrdup(q->uuid);
 		dflt = false;
+	} else if (def->readonly) {
+		if (net_prop(s, q, prop, value, err) < 0)
+			return -1;
+		dflt = false;
 	} else {
 		if (prep(s, &st, "SELECT value FROM properties WHERE qube = ? AND name = ?",
 		         "reading a property", err, 2, q->name, prop) < 0)
@@ -875,6 +974,10 @@ int splq_store_prop_get(struct splq_store *s, const struct splq_qube *q, const c
 			m = strtol(mem, NULL, 10);
 			*value = m > SPLQ_MAXMEM_DEFAULT ? splq_xstrdup(mem)
 			                                 : splq_strdup_printf("%d", SPLQ_MAXMEM_DEFAULT);
+		} else if (strcmp(prop, "netvm") == 0) {
+			release(&st);
+			if (netvm_default(s, q, value, err) < 0)
+				return -1;
 		} else {
 			*value = splq_xstrdup(def->dflt ? def->dflt : "");
 		}

@@ -94,7 +94,7 @@ PROPS=(name label template netvm provides_network memory maxmem vcpus default_us
 	assert_status 0
 	local line p
 	for line in "${lines[@]}"; do
-		[[ $line =~ ^[a-z_]+\ +[D-](\ +.*)?$ ]] || {
+		[[ $line =~ ^[a-z_0-9]+\ +[D-](\ +.*)?$ ]] || {
 			echo "bad line: '$line'"
 			return 1
 		}
@@ -115,7 +115,7 @@ PROPS=(name label template netvm provides_network memory maxmem vcpus default_us
 	printf '%s\n' "${lines[@]}" | grep -qxE 'shutdown_timeout +D +60'
 	printf '%s\n' "${lines[@]}" | grep -qxE 'netvm +D *'
 	# the columns line up
-	[ "$(printf '%s\n' "${lines[@]}" | awk '{ match($0, /^[a-z_]+ +/); print RLENGTH }' | sort -u | wc -l)" = 1 ]
+	[ "$(printf '%s\n' "${lines[@]}" | awk '{ match($0, /^[a-z_0-9]+ +/); print RLENGTH }' | sort -u | wc -l)" = 1 ]
 }
 
 @test "prefs: get, set, --default reset" {

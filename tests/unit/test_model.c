@@ -186,6 +186,42 @@ static void test_labels(void **state)
 
 /* ---- the property table ---- */
 
+/* Qubes' address plan (reference/qubes.md §7): no .0 or .255 past 254. */
+static void test_net_addresses(void **state)
+{
+	char a[SPLQ_NET_ADDR_MAX];
+	struct splq_error err;
+
+	splq_net_ip4(5, false, a);
+	assert_string_equal(a, "10.137.0.5");
+	splq_net_ip4(254, false, a);
+	assert_string_equal(a, "10.137.0.254");
+	splq_net_ip4(255, false, a);
+	assert_string_equal(a, "10.137.1.1");
+	splq_net_ip4(300, false, a);
+	assert_string_equal(a, "10.137.1.46");
+	splq_net_ip4(1234, true, a);
+	assert_string_equal(a, "10.138.4.218");
+	splq_net_ip6(5, false, a);
+	assert_string_equal(a, "fd09:24ef:4179::a89:5");
+	splq_net_ip6(300, true, a);
+	assert_string_equal(a, "fd09:24ef:4179::a8a:12c");
+	assert_int_equal(splq_net_dispid("disp42"), 42);
+	assert_int_equal(splq_net_dispid("disp"), -1);
+	assert_int_equal(splq_net_dispid("disp12a"), -1);
+	assert_int_equal(splq_net_dispid("work"), -1);
+	assert_int_equal(splq_uplink_check("", &err), 0);
+	assert_int_equal(splq_uplink_check("none", &err), 0);
+	assert_int_equal(splq_uplink_check("pasta", &err), 0);
+	assert_int_equal(splq_uplink_check("netns:up-1.a_b", &err), 0);
+	assert_int_equal(splq_uplink_check("netns:", &err), -1);
+	assert_int_equal(splq_uplink_check("netns:..", &err), -1);
+	assert_int_equal(splq_uplink_check("netns:a/b", &err), -1);
+	assert_non_null(strstr(err.msg, "[A-Za-z0-9_.-]"));
+	assert_int_equal(splq_uplink_check("slirp", &err), -1);
+	assert_non_null(strstr(err.msg, "uplink 'slirp'"));
+}
+
 static void test_prop_table(void **state)
 {
 	static const char *const order[] = {
@@ -196,6 +232,19 @@ static void test_prop_table(void **state)
 	    "template",
 	    "netvm",
 	    "provides_network",
+	    "uplink",
+	    "default_netvm",
+	    "ip",
+	    "ip6",
+	    "gateway",
+	    "gateway6",
+	    "visible_ip",
+	    "visible_ip6",
+	    "visible_gateway",
+	    "visible_gateway6",
+	    "visible_netmask",
+	    "dns",
+	    "mac",
 	    "memory",
 	    "maxmem",
 	    "vcpus",
@@ -543,6 +592,7 @@ int main(void)
 	    cmocka_unit_test(test_name_messages_distinct),
 	    cmocka_unit_test(test_labels),
 	    cmocka_unit_test(test_prop_table),
+	    cmocka_unit_test(test_net_addresses),
 	    cmocka_unit_test(test_prop_details),
 	    cmocka_unit_test(test_parse_int),
 	    cmocka_unit_test(test_parse_bool),

@@ -635,10 +635,7 @@ static void test_create_refusals(void **state)
 	    {{"memory", "lots"}, SPLQ_CLASS_APPVM, SPLQ_E_VALUE, NULL},
 	    {{"memory", "1"}, SPLQ_CLASS_APPVM, SPLQ_E_VALUE, NULL},
 	    {{"uuid", "x"}, SPLQ_CLASS_APPVM, SPLQ_E_VALUE, "read-only"},
-	    {{"netvm", "work"},
-	     SPLQ_CLASS_APPVM,
-	     SPLQ_E_VALUE,
-	     "networking is not available yet: netvm must stay empty"},
+	    {{"netvm", "ghost"}, SPLQ_CLASS_APPVM, SPLQ_E_NOTFOUND, "netvm 'ghost': no such qube"},
 	    {{"default_dispvm", "work"}, SPLQ_CLASS_APPVM, SPLQ_E_VALUE, "template_for_dispvms"},
 	    {{"default_dispvm", "ghost"}, SPLQ_CLASS_APPVM, SPLQ_E_NOTFOUND, "ghost"},
 	    {{"template_for_dispvms", "True"},
@@ -983,7 +980,7 @@ static void test_prefs(void **state)
 	      "read-only");
 	FAILS(splq_op_prefs_set(&t->ctx, "work", "memory", "-5", &t->err), SPLQ_E_VALUE, NULL);
 	FAILS(splq_op_prefs_set(&t->ctx, "work", "netvm", "deb", &t->err), SPLQ_E_VALUE,
-	      "networking is not available yet: netvm must stay empty");
+	      "qube 'deb' cannot be a netvm: it has provides_network=False");
 	OK(splq_op_prefs_set(&t->ctx, "work", "netvm", "", &t->err));
 	FAILS(splq_op_prefs_set(&t->ctx, "work", "template", "", &t->err), SPLQ_E_VALUE, NULL);
 	FAILS(splq_op_prefs_set(&t->ctx, "work", "template", "ghost", &t->err), SPLQ_E_NOTFOUND,

@@ -247,8 +247,8 @@ int splq_ops_prop_changeable(const char *qname, enum splq_class klass, bool runn
 	if (klass == SPLQ_CLASS_ADMINVM && !splq_ops_streq(def->name, "default_dispvm") &&
 	    def->classes != (1u << SPLQ_CLASS_ADMINVM))
 		return splq_fail(err, SPLQ_E_VALUE,
-		                 "only default_dispvm, default_template and qrexec_ask_program can "
-		                 "be set on dom0, not '%s'",
+		                 "only default_dispvm, default_netvm, default_template and "
+		                 "qrexec_ask_program can be set on dom0, not '%s'",
 		                 def->name);
 	if (def->needs_halted && running)
 		return splq_fail(err, SPLQ_E_STATE,
@@ -300,14 +300,14 @@ int splq_ops_prop_value_check(struct splq_ctx *ctx, enum splq_class klass,
 		return splq_user_name_check(value, err);
 	if (splq_ops_streq(def->name, "memory") || splq_ops_streq(def->name, "vcpus"))
 		return host_check(ctx, def, value, err);
+	if (splq_ops_streq(def->name, "uplink"))
+		return splq_uplink_check(value, err);
 	if (def->type != SPLQ_PT_VM)
 		return 0;
-	if (splq_ops_streq(def->name, "netvm")) {
-		if (*value)
-			return splq_fail(err, SPLQ_E_VALUE,
-			                 "networking is not available yet: netvm must stay empty");
+	/* netvm, default_netvm: what they name is checked with the rest of
+	 * the network settings (splq_ops_net_check), once all are set */
+	if (splq_ops_streq(def->name, "netvm") || splq_ops_streq(def->name, "default_netvm"))
 		return 0;
-	}
 	bool template =
 	    splq_ops_streq(def->name, "template") || splq_ops_streq(def->name, "default_template");
 	if (!*value) {
@@ -335,6 +335,110 @@ int splq_ops_prop_value_check(struct splq_ctx *ctx, enum splq_class klass,
 	if (splq_ops_streq(def->name, "default_dispvm"))
 		return splq_ops_dvm_check(ctx, &t, "a default_dispvm", err);
 	return 0;
+}
+
+/* ---------- network settings ---------- */
+
+/* The qube named name, or a message that name is what is missing. */
+static int netvm_get(struct splq_ctx *ctx, const char *prop, const char *name,
+                     struct splq_qube *t, struct splq_error *err)
+{
+	if (splq_store_qube_get(ctx->store, name, t, err) == 0)
+		return 0;
+	if (err->code == SPLQ_E_NOTFOUND)
+		return splq_fail(err, SPLQ_E_NOTFOUND, "%s '%s': no such qube", prop, name);
+	return -1;
+}
+
+/* A netvm of what (a qube, or dom0's default): it provides network, and
+ * following the netvms from it never comes back to self (NULL: none). */
+static int netvm_usable(struct splq_ctx *ctx, const char *what, const char *prop,
+                        const char *netvm, const char *self, struct splq_error *err)
+{
+	char chain[512];
+	cleanup_free char *next = splq_xstrdup(netvm);
+	size_t len = (size_t)snprintf(chain, sizeof(chain), "%s", self ? self : what);
+
+	for (int hops = 0; *next; hops++) {
+		cleanup_qube struct splq_qube t = {0};
+		char *up = NULL;
+
+		if (len < sizeof(chain))
+			len += (size_t)snprintf(chain + len, sizeof(chain) - len, " -> %s", next);
+		if (self && (splq_ops_streq(next, self) || hops > SPLQ_SLOT_MAX))
+			return splq_fail(err, SPLQ_E_VALUE, "%s: the netvms make a loop: %s", what,
+			                 chain);
+		if (netvm_get(ctx, prop, next, &t, err) < 0)
+			return -1;
+		if (hops == 0 && !splq_ops_prop_true(ctx, &t, "provides_network"))
+			return splq_fail(err, SPLQ_E_VALUE,
+			                 "%s: qube '%s' cannot be a netvm: it has "
+			                 "provides_network=False",
+			                 what, t.name);
+		if (!self || splq_ops_prop_get(ctx, &t, "netvm", &up, err) < 0) {
+			free(up);
+			return self ? -1 : 0;
+		}
+		free(next);
+		next = up;
+	}
+	return 0;
+}
+
+int splq_ops_net_check(struct splq_ctx *ctx, const char *name, struct splq_error *err)
+{
+	cleanup_qube struct splq_qube q = {0};
+	cleanup_free char *netvm = NULL;
+	cleanup_free char *uplink = NULL;
+	cleanup_free char *what = NULL;
+	struct splq_qube *list = NULL;
+	bool provides;
+	int n = 0, rc = 0;
+
+	if (splq_store_qube_get(ctx->store, name, &q, err) < 0)
+		return -1;
+	if (q.klass == SPLQ_CLASS_ADMINVM) {
+		if (splq_ops_global_get(ctx, "default_netvm", &netvm, err) < 0)
+			return -1;
+		return netvm_usable(ctx, "default_netvm", "default_netvm", netvm, NULL, err);
+	}
+	what = splq_strdup_printf("qube '%s'", q.name);
+	provides = splq_ops_prop_true(ctx, &q, "provides_network");
+	if (splq_ops_prop_get(ctx, &q, "netvm", &netvm, err) < 0 ||
+	    splq_ops_prop_get(ctx, &q, "uplink", &uplink, err) < 0 ||
+	    netvm_usable(ctx, what, "netvm", netvm, q.name, err) < 0)
+		return -1;
+	if (*uplink && *netvm)
+		return splq_fail(err, SPLQ_E_VALUE,
+		                 "qube '%s' has netvm '%s': only a network qube without a netvm "
+		                 "has an uplink (uplink=%s)",
+		                 q.name, netvm, uplink);
+	if (*uplink && !provides)
+		return splq_fail(err, SPLQ_E_VALUE,
+		                 "qube '%s' does not provide network: an uplink (uplink=%s) needs "
+		                 "provides_network=True",
+		                 q.name, uplink);
+	if (provides)
+		return 0;
+	/* no longer a network qube: none may use it */
+	if (splq_store_qube_list(ctx->store, &list, &n, err) < 0)
+		return -1;
+	for (int i = 0; i < n && rc == 0; i++) {
+		cleanup_free char *v = NULL;
+
+		if (list[i].klass == SPLQ_CLASS_ADMINVM)
+			rc = splq_ops_global_get(ctx, "default_netvm", &v, err);
+		else
+			rc = splq_ops_prop_get(ctx, &list[i], "netvm", &v, err);
+		if (rc == 0 && splq_ops_streq(v, q.name))
+			rc = splq_fail(err, SPLQ_E_VALUE,
+			               "qube '%s' is the %s of %s: it must keep provides_network=True",
+			               q.name,
+			               list[i].klass == SPLQ_CLASS_ADMINVM ? "default_netvm" : "netvm",
+			               list[i].name);
+	}
+	splq_qube_list_free(list, n);
+	return rc;
 }
 
 /* ---------- disposable templates ---------- */

@@ -195,6 +195,8 @@ int splq_op_template_create(struct splq_ctx *ctx, const char *name, const char *
 		goto rollback;
 	if (splq_store_tag_add(ctx->store, name, "created-by-dom0", err) < 0)
 		goto rollback;
+	if (splq_ops_net_check(ctx, name, err) < 0)
+		goto rollback;
 	if (sizes_store(ctx, name, sizes, nsizes, bytes, err) < 0)
 		goto rollback;
 	if (splq_ops_vmcfg_build(ctx, &q, &v, err) < 0)
@@ -324,6 +326,8 @@ int splq_op_create(struct splq_ctx *ctx, const char *name, enum splq_class klass
 			goto rollback;
 	if (splq_store_tag_add(ctx->store, name, "created-by-dom0", err) < 0)
 		goto rollback;
+	if (splq_ops_net_check(ctx, name, err) < 0)
+		goto rollback;
 	if (sizes_store(ctx, name, sizes, nsizes, bytes, err) < 0)
 		goto rollback;
 	if (splq_ops_vmcfg_build(ctx, &q, &v, err) < 0)
@@ -410,11 +414,12 @@ out:
 	return splq_ops_audit_done(ctx, "clone", dst, args, NULL, rc, err);
 }
 
-/* Who still uses qube name as template, default_dispvm or default_template
- * (but itself). */
+/* Who still uses qube name as template, default_dispvm, default_template,
+ * netvm or default_netvm (but itself). */
 static int users_of(struct splq_ctx *ctx, const char *name, char **list, struct splq_error *err)
 {
-	static const char *const props[] = {"template", "default_dispvm", "default_template"};
+	static const char *const props[] = {"template", "default_dispvm", "default_template",
+	                                    "netvm", "default_netvm"};
 	size_t len = 0, cap = 64;
 	char *s = splq_xmalloc(cap);
 
@@ -487,7 +492,8 @@ int splq_op_remove(struct splq_ctx *ctx, const char *name, struct splq_error *er
 	if (users_of(ctx, q.name, &users, err) < 0)
 		goto out;
 	if (*users) {
-		splq_fail(err, SPLQ_E_STATE, "template '%s' is still used by: %s", q.name, users);
+		splq_fail(err, SPLQ_E_STATE, "%s '%s' is still used by: %s",
+		          q.klass == SPLQ_CLASS_TEMPLATEVM ? "template" : "qube", q.name, users);
 		goto out;
 	}
 	if (splq_ops_vmcfg_build(ctx, &q, &v, err) < 0)

@@ -116,6 +116,13 @@ int splq_ops_prop_value_check(struct splq_ctx *ctx, enum splq_class klass,
                               const struct splq_prop_def *def, const char *value,
                               struct splq_error *err);
 
+/* The network settings of qube name (as the store holds them now, in
+ * the caller's transaction) agree: its netvm exists, provides network
+ * and leads to no loop; an uplink only on a network qube without a
+ * netvm; a qube that no longer provides network is no one's netvm.  For
+ * dom0: its default_netvm provides network. */
+int splq_ops_net_check(struct splq_ctx *ctx, const char *name, struct splq_error *err);
+
 /* A qube usable as the source of disposables: a TemplateVM,
  * or an AppVM with template_for_dispvms=True.  what: the role it is
  * checked for, for the message ("a default_dispvm"). */

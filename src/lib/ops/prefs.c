@@ -216,6 +216,22 @@ static int memory_pair_check(struct splq_ctx *ctx, const struct splq_qube *q, co
 	return splq_ops_memory_check(q->name, memory, strtol(max, NULL, 10), err);
 }
 
+/* Set (value) or reset (NULL) prop of q; the network settings are
+ * checked as they are then, and the change undone where they disagree. */
+static int net_change(struct splq_ctx *ctx, const struct splq_qube *q, const char *prop,
+                      const char *value, struct splq_error *err)
+{
+	if (splq_store_begin(ctx->store, err) < 0)
+		return -1;
+	if ((value ? splq_store_prop_set(ctx->store, q->name, prop, value, err)
+	           : splq_store_prop_reset(ctx->store, q->name, prop, err)) < 0 ||
+	    splq_ops_net_check(ctx, q->name, err) < 0 || splq_store_commit(ctx->store, err) < 0) {
+		splq_store_rollback(ctx->store);
+		return -1;
+	}
+	return 0;
+}
+
 static int pref_set(struct splq_ctx *ctx, const struct splq_qube *q, const char *prop,
                     const char *value, struct splq_error *err)
 {
@@ -230,7 +246,7 @@ static int pref_set(struct splq_ctx *ctx, const struct splq_qube *q, const char 
 		return -1;
 	if (memory_pair_check(ctx, q, def->name, canon, err) < 0)
 		return -1;
-	return splq_store_prop_set(ctx->store, q->name, def->name, canon, err);
+	return net_change(ctx, q, def->name, canon, err);
 }
 
 static int pref_reset(struct splq_ctx *ctx, const struct splq_qube *q, const char *prop,
@@ -246,7 +262,7 @@ static int pref_reset(struct splq_ctx *ctx, const struct splq_qube *q, const cha
 		    "property 'template' has no default; set another template instead");
 	if (memory_pair_check(ctx, q, def->name, NULL, err) < 0)
 		return -1;
-	return splq_store_prop_reset(ctx->store, q->name, def->name, err);
+	return net_change(ctx, q, def->name, NULL, err);
 }
 
 static int tag_add(struct splq_ctx *ctx, const struct splq_qube *q, const char *tag,
