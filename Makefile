@@ -38,7 +38,7 @@ else
 SPLQ_LIBS = -static-pie $(LIBS) -lm -lpthread
 endif
 
-LIB_SRC = $(wildcard src/lib/*.c src/lib/ops/*.c src/lib/native/*.c src/lib/policy/*.c src/lib/formats/*.c src/lib/qrexec/*.c src/lib/services/*.c)
+LIB_SRC = $(wildcard src/lib/*.c src/lib/ops/*.c src/lib/native/*.c src/lib/native/net/*.c src/lib/policy/*.c src/lib/formats/*.c src/lib/qrexec/*.c src/lib/services/*.c)
 CLI_SRC = $(wildcard src/cli/*.c)
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ = $(CLI_SRC:%.c=$(BUILD)/%.o)
@@ -54,9 +54,15 @@ QUBE_RPC = qubes.Filecopy qubes.ConnectTCP
 QUBE_BIN = $(BUILD)/qube/bin
 QUBE = $(QUBE_BIN)/splq-qube $(QUBE_PROGS:%=$(QUBE_BIN)/%) $(QUBE_RPC:%=$(BUILD)/qube/rpc/%)
 
-all: $(BUILD)/splq $(BUILD)/splq-init $(QUBE)
+all: $(BUILD)/splq $(BUILD)/splq-init $(BUILD)/splq-nft $(QUBE)
 
-$(BUILD)/%.o: %.c $(wildcard src/lib/*.h src/lib/ops/*.h src/lib/native/*.h src/lib/policy/*.h src/lib/formats/*.h src/lib/qrexec/*.h src/lib/services/*.h src/cli/*.h)
+# Applies nftables batches in a network qube's namespace: libnftables is
+# a shared library only (src/nft/main.c).
+$(BUILD)/splq-nft: src/nft/main.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) -o $@ $< -lnftables
+
+$(BUILD)/%.o: %.c $(wildcard src/lib/*.h src/lib/ops/*.h src/lib/native/*.h src/lib/native/net/*.h src/lib/policy/*.h src/lib/formats/*.h src/lib/qrexec/*.h src/lib/services/*.h src/cli/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASEFLAGS) $(SANFLAGS) -c -o $@ $<
 
@@ -156,6 +162,7 @@ DESTDIR ?=
 install: all
 	install -D -m 0755 $(BUILD)/splq $(DESTDIR)$(PREFIX)/bin/splq
 	install -D -m 0755 $(BUILD)/splq-init $(DESTDIR)$(PREFIX)/libexec/splq/splq-init
+	install -D -m 0755 $(BUILD)/splq-nft $(DESTDIR)$(PREFIX)/libexec/splq/splq-nft
 	install -D -m 0755 $(QUBE_BIN)/splq-qube $(DESTDIR)$(PREFIX)/libexec/splq/qube/bin/splq-qube
 	for p in $(QUBE_PROGS); do \
 	  ln -sfn splq-qube $(DESTDIR)$(PREFIX)/libexec/splq/qube/bin/$$p || exit 1; \

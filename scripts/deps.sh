@@ -14,6 +14,7 @@ packages=(
 	clang libclang-rt-14-dev
 	iproute2 util-linux procps python3
 	e2fsprogs
+	libnftables-dev nftables passt iperf3 dnsmasq-base
 )
 
 for group in "$@"; do

@@ -34,6 +34,17 @@ struct splq_vm_config {
 	bool allow_io_uring;	 /* the feature splq.allow-io_uring */
 	/* volume sizes in bytes (a disposable's are its dvm's) */
 	unsigned long long private_size, volatile_size, root_size;
+	/* network (reference/qubes.md §7): with netvm "" and provides_network
+	 * false, loopback only */
+	struct splq_vm_net {
+		char netvm[SPLQ_NAME_MAX + 1]; /* the network qube it is a client of */
+		bool provides_network;	       /* it routes and NATs for clients */
+		char uplink[80];	       /* a network qube's own: "", "none",
+						* "pasta", "netns:NAME" */
+		int id;			       /* its link in the netvm: vif<id> */
+		char ip4[SPLQ_NET_ADDR_MAX], ip6[SPLQ_NET_ADDR_MAX];
+		char gw4[SPLQ_NET_ADDR_MAX], gw6[SPLQ_NET_ADDR_MAX]; /* the netvm's */
+	} net;
 };
 
 /* What a run tells beside the command's exit code.  The backend fills

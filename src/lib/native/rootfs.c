@@ -342,6 +342,51 @@ static int mount_helpers(const struct splq_rootfs *r, int run, struct splq_error
 	return 0;
 }
 
+/* /etc/resolv.conf: r->resolv, in a file of the host's under /run/splq
+ * (the qube reads it, its root cannot change it).  A root's own link or
+ * missing file is replaced in an overlay (its upper layer is thrown away
+ * at stop); a root of its own keeps what it has. */
+static int mount_resolv(const struct splq_rootfs *r, int stage, int run, struct splq_error *err)
+{
+	cleanup_close int etc = beneath(stage, "etc", true, err);
+	struct stat st;
+
+	if (etc < 0)
+		return -1;
+	if (fstatat(etc, "resolv.conf", &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode)) {
+		if (r->root_rw)
+			return 0;
+		(void)unlinkat(etc, "resolv.conf", 0);
+		int made = openat(etc, "resolv.conf", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		                  0644);
+		if (made < 0)
+			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "make /etc/resolv.conf");
+		close(made);
+	}
+	if (mkdirat(run, "splq", 0755) < 0 && errno != EEXIST)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "mkdir /run/splq");
+	cleanup_close int dir = beneath(run, "splq", true, err);
+	if (dir < 0)
+		return -1;
+	int fd = openat(dir, "resolv.conf", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	                0644);
+	if (fd < 0 || splq_write_all(fd, r->resolv, strlen(r->resolv)) < 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, e, "write /run/splq/resolv.conf");
+	}
+	close(fd);
+	cleanup_close int tree = open_tree(dir, "resolv.conf", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	cleanup_close int target = beneath(etc, "resolv.conf", false, err);
+	if (target < 0)
+		return -1;
+	if (tree < 0 ||
+	    move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "mount /etc/resolv.conf");
+	return 0;
+}
+
 /* /run: a tmpfs of its own at every start, as container runtimes give,
  * owned by the qube's root. */
 static int mount_run(const struct splq_rootfs *r, int stage, struct splq_error *err)
@@ -357,7 +402,9 @@ static int mount_run(const struct splq_rootfs *r, int stage, struct splq_error *
 	    new_mount("tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, at, "/run", err);
 	if (m < 0)
 		return -1;
-	return r->helpers ? mount_helpers(r, m, err) : 0;
+	if (r->helpers && mount_helpers(r, m, err) < 0)
+		return -1;
+	return r->resolv ? mount_resolv(r, stage, m, err) : 0;
 }
 
 int splq_rootfs_qrexec(const char *stage, struct splq_error *err)

@@ -64,6 +64,7 @@ struct splq_rootfs {
 	const char *cpus_online;                /* a CPU list (cpus.h); NULL: the host's */
 	unsigned long long run_size;            /* bytes of the /run tmpfs (0: 16 MiB) */
 	const char *helpers;                    /* splq's in-qube helpers (a directory), or NULL */
+	const char *resolv; /* the text of /etc/resolv.conf, or NULL: the root's own */
 };
 
 /* Mount everything under r->stage, including /proc (the caller must be

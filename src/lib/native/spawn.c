@@ -180,6 +180,12 @@ static void qube_init(struct splq_backend *b, struct start_plan *p)
 	struct splq_error err = {0};
 	const struct splq_vm_config *cfg = p->cfg;
 	int control = -1;
+	/* a network qube whose uplink is a network namespace of the host's
+	 * lives in it */
+	if (p->net.netns_fd >= 0 && setns(p->net.netns_fd, CLONE_NEWNET) < 0) {
+		splq_fail_errno(&err, SPLQ_E_INTERNAL, errno, "enter the uplink's network namespace");
+		goto fail;
+	}
 	if (splq_cgroup_enter_thread(&p->cg, &err) < 0)
 		goto fail;
 	if (p->pin && sched_setaffinity(0, sizeof(p->cpus), &p->cpus) < 0) {
@@ -250,7 +256,8 @@ void splq_spawn_supervisor(struct splq_backend *b, struct start_plan *p, int loc
 	for (int i = 0; i < 3 && null >= 0; i++)
 		dup2(null, i);
 	struct clone_args args = {
-	    .flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
+	    .flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
+	             (p->net.netns_fd >= 0 ? 0 : CLONE_NEWNET) |
 	             (p->cg.dir_fd >= 0 ? CLONE_INTO_CGROUP : 0),
 	    .exit_signal = SIGCHLD,
 	    .cgroup = p->cg.dir_fd >= 0 ? (uint64_t)p->cg.dir_fd : 0,

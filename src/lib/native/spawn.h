@@ -23,6 +23,7 @@
 #include "../backend.h"
 #include "cgroup.h"
 #include "cgroup_view.h"
+#include "network.h"
 #include "rootfs.h"
 
 /* Everything a start prepares before its processes exist. */
@@ -56,6 +57,7 @@ struct start_plan {
 	int qx[2];
 	int splq_fd;
 	char *helpers; /* splq's in-qube helpers (rootfs.h) */
+	struct splq_net_start net; /* network.h */
 };
 
 /* Never returns: the supervisor-to-be, in the child of the fork.  lock_fd

@@ -242,6 +242,9 @@ static int prepare(struct splq_backend *b, struct start_plan *p, char **paths,
 	fs->run_size = (unsigned long long)cfg->memory_mib * 1048576ULL / 5;
 	if (fs->run_size > fs->volatile_size)
 		fs->run_size = fs->volatile_size;
+	if (splq_native_net_prepare(cfg, &p->net, err) < 0)
+		return -1;
+	fs->resolv = p->net.resolv;
 	p->init_fd = splq_spawn_init_binary(err);
 	if (p->init_fd < 0 || !(p->helpers = splq_spawn_beside("qube", err)))
 		return -1;
@@ -342,7 +345,8 @@ int splq_native_start(struct splq_backend *b, const struct splq_vm_config *cfg,
 	                       .log_w = -1,
 	                       .oom_w = -1,
 	                       .qx = {-1, -1},
-	                       .splq_fd = -1};
+	                       .splq_fd = -1,
+	                       .net = {.netns_fd = -1}};
 	int once[2] = {-1, -1}, oom_r = -1;
 	p.fs.userns_fd = -1;
 	p.fs.private_fd = -1;
@@ -391,7 +395,7 @@ int splq_native_start(struct splq_backend *b, const struct splq_vm_config *cfg,
 	/* only the supervisor and its pid 1 hand the qrexec socket over */
 	splq_close_fd(&p.qx[0]);
 	splq_close_fd(&p.qx[1]);
-	if (splq_spawn_reports(pipefd[0], err) < 0) {
+	if (splq_spawn_reports(pipefd[0], err) < 0 || splq_native_net_up(b, &leased, &p.net, err) < 0) {
 		kill(sup, SIGUSR2);    /* pid 1, if it was made, dies */
 		waitpid(sup, NULL, 0); /* and its supervisor cleans up */
 		goto out;
@@ -461,6 +465,7 @@ out:
 	if (p.init_fd >= 0)
 		close(p.init_fd);
 	free(p.helpers);
+	splq_native_net_start_clear(&p.net);
 	splq_close_fd(&p.splq_fd);
 	splq_close_fd(&p.qx[0]);
 	splq_close_fd(&p.qx[1]);

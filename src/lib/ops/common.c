@@ -506,6 +506,38 @@ static int vmcfg_feature(struct splq_ctx *ctx, const char *qube, const char *nam
 	return 0;
 }
 
+/* A property's value into a fixed buffer. */
+static int vmcfg_prop(struct splq_ctx *ctx, const struct splq_qube *q, const char *prop, char *out,
+                      size_t len, struct splq_error *err)
+{
+	cleanup_free char *v = NULL;
+
+	if (splq_ops_prop_get(ctx, q, prop, &v, err) < 0)
+		return -1;
+	snprintf(out, len, "%s", v ? v : "");
+	return 0;
+}
+
+static int vmcfg_net(struct splq_ctx *ctx, const struct splq_qube *q, struct splq_vm_net *n,
+                     struct splq_error *err)
+{
+	int disp = q->klass == SPLQ_CLASS_DISPVM ? splq_net_dispid(q->name) : -1;
+
+	if (q->klass == SPLQ_CLASS_ADMINVM)
+		return 0;
+	n->provides_network = splq_ops_prop_true(ctx, q, "provides_network");
+	/* a disposable's link has its own number, apart from the qubes' */
+	n->id = disp >= 0 ? 65536 + disp : q->slot;
+	if (vmcfg_prop(ctx, q, "netvm", n->netvm, sizeof(n->netvm), err) < 0 ||
+	    vmcfg_prop(ctx, q, "uplink", n->uplink, sizeof(n->uplink), err) < 0 ||
+	    vmcfg_prop(ctx, q, "ip", n->ip4, sizeof(n->ip4), err) < 0 ||
+	    vmcfg_prop(ctx, q, "ip6", n->ip6, sizeof(n->ip6), err) < 0 ||
+	    vmcfg_prop(ctx, q, "visible_gateway", n->gw4, sizeof(n->gw4), err) < 0 ||
+	    vmcfg_prop(ctx, q, "visible_gateway6", n->gw6, sizeof(n->gw6), err) < 0)
+		return -1;
+	return 0;
+}
+
 int splq_ops_vmcfg_build(struct splq_ctx *ctx, const struct splq_qube *q, struct splq_ops_vmcfg *v,
                          struct splq_error *err)
 {
@@ -594,7 +626,7 @@ int splq_ops_vmcfg_build(struct splq_ctx *ctx, const struct splq_qube *q, struct
 		if (splq_ops_volume_size(ctx, q, i, sizes[i], &is_default, NULL, err) < 0)
 			return -1;
 	}
-	return 0;
+	return vmcfg_net(ctx, q, &v->c.net, err);
 }
 
 int splq_ops_volume_size(struct splq_ctx *ctx, const struct splq_qube *q, int vol,

@@ -27,6 +27,33 @@
 /* ---------- start, shutdown, kill ---------- */
 
 static int start_qube(struct splq_ctx *ctx, const struct splq_qube *q, const char *args,
+                      struct splq_error *err);
+
+/* The netvms a starting qube reaches the network through, from the top:
+ * each one halted is started first, as in Qubes OS. */
+static int netvm_chain_up(struct splq_ctx *ctx, const char *netvm, const char *user,
+                          struct splq_error *err)
+{
+	cleanup_qube struct splq_qube n = {0};
+	cleanup_free char *why = NULL;
+	enum splq_power p;
+
+	if (!*netvm)
+		return 0;
+	if (splq_ops_qube_get(ctx, netvm, &n, err) < 0)
+		return -1;
+	p = splq_ops_power_of(ctx, &n);
+	if (p == SPLQ_HALTING)
+		return splq_fail(err, SPLQ_E_STATE,
+		                 "netvm '%s' of '%s' is shutting down; try again once it halted",
+		                 n.name, user);
+	if (p != SPLQ_HALTED)
+		return 0;
+	why = splq_strdup_printf("for the network of %s", user);
+	return start_qube(ctx, &n, why, err);
+}
+
+static int start_qube(struct splq_ctx *ctx, const struct splq_qube *q, const char *args,
                       struct splq_error *err)
 {
 	cleanup_vmcfg struct splq_ops_vmcfg v = {0};
@@ -41,7 +68,8 @@ static int start_qube(struct splq_ctx *ctx, const struct splq_qube *q, const cha
 		splq_fail(err, SPLQ_E_STATE, "qube '%s' is already running", q->name);
 		goto out;
 	}
-	if (splq_ops_vmcfg_build(ctx, q, &v, err) < 0)
+	if (splq_ops_vmcfg_build(ctx, q, &v, err) < 0 ||
+	    netvm_chain_up(ctx, v.c.net.netvm, q->name, err) < 0)
 		goto out;
 	/* the audit entry says what the filter lets through */
 	if (v.c.allow_io_uring)
@@ -413,7 +441,8 @@ int splq_op_dispvm(struct splq_ctx *ctx, const char *dvm, struct splq_exec *x, l
 	first.info = &info;
 	/* in the log before it runs: a splq killed meanwhile leaves this
 	 * entry, and the next splq the removal of what it left */
-	if (splq_ops_audit_done(ctx, "dispvm", q.name, args, "started", 0, err) < 0)
+	if (splq_ops_audit_done(ctx, "dispvm", q.name, args, "started", 0, err) < 0 ||
+	    netvm_chain_up(ctx, v.c.net.netvm, q.name, err) < 0)
 		goto out;
 	if (ctx->backend->ops->start(ctx->backend, &v.c, &first, err) < 0)
 		goto out;

@@ -1,0 +1,282 @@
+/* splq native: a qube's network, plumbed from the host (plumb.h). */
+#include "plumb.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../../model.h"
+#include "../../util.h"
+#include "netlink.h"
+
+#define CLIENT_IF "eth0"
+
+/* Run fn(arg) in a child that entered the network namespace of the qube
+ * whose pid 1 pidfd names; its error comes back through a pipe. */
+static int in_netns(int pidfd, int (*fn)(void *arg, struct splq_error *err), void *arg,
+                    struct splq_error *err)
+{
+	int p[2];
+	struct splq_error e = {0};
+	pid_t pid;
+	int st;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "pipe");
+	pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		if (setns(pidfd, CLONE_NEWNET) < 0)
+			splq_fail_errno(&e, SPLQ_E_INTERNAL, errno, "enter the qube's network");
+		else if (fn(arg, &e) == 0)
+			_exit(0);
+		(void)!write(p[1], &e, sizeof(e));
+		_exit(1);
+	}
+	close(p[1]);
+	if (pid < 0) {
+		close(p[0]);
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "fork");
+	}
+	ssize_t n = read(p[0], &e, sizeof(e));
+	close(p[0]);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (n == (ssize_t)sizeof(e)) {
+		e.msg[sizeof(e.msg) - 1] = 0;
+		return splq_fail(err, e.code ? e.code : SPLQ_E_INTERNAL, "%s", e.msg);
+	}
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		return splq_fail(err, SPLQ_E_INTERNAL, "the network set-up ended early");
+	return 0;
+}
+
+/* Write value to /proc/sys/PATH of the network namespace one is in. */
+static int sysctl(const char *path, const char *value, struct splq_error *err)
+{
+	cleanup_free char *full = splq_strdup_printf("/proc/sys/%s", path);
+	cleanup_close int fd = open(full, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd < 0 || write(fd, value, strlen(value)) != (ssize_t)strlen(value))
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "set %s", full);
+	return 0;
+}
+
+static int qube_up(void *arg, struct splq_error *err)
+{
+	if (sysctl("net/ipv4/ping_group_range", "0 2147483647", err) < 0 ||
+	    sysctl("net/ipv4/ip_unprivileged_port_start", "0", err) < 0)
+		return -1;
+	return 0;
+}
+
+int splq_net_qube_up(int pidfd, struct splq_error *err)
+{
+	return in_netns(pidfd, qube_up, NULL, err);
+}
+
+/* ---------- a network qube ---------- */
+
+struct gateway {
+	const char *dns, *nft;
+};
+
+/* Give the batch to splq-nft in this network namespace. */
+static int nft_apply(const char *nft, const char *batch, struct splq_error *err)
+{
+	int in[2], out[2];
+	char msg[512];
+	size_t len = 0;
+	pid_t pid;
+	int st;
+
+	if (pipe2(in, O_CLOEXEC) < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "pipe");
+	if (pipe2(out, O_CLOEXEC) < 0) {
+		close(in[0]);
+		close(in[1]);
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "pipe");
+	}
+	pid = fork();
+	if (pid == 0) {
+		char *argv[] = {"splq-nft", NULL};
+		char *env[] = {NULL};
+
+		if (dup2(in[0], 0) < 0 || dup2(out[1], 2) < 0 || dup2(out[1], 1) < 0)
+			_exit(2);
+		execve(nft, argv, env);
+		dprintf(2, "cannot run %s: %s", nft, strerror(errno));
+		_exit(2);
+	}
+	close(in[0]);
+	close(out[1]);
+	if (pid < 0) {
+		close(in[1]);
+		close(out[0]);
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "fork");
+	}
+	(void)splq_write_all(in[1], batch, strlen(batch));
+	close(in[1]);
+	for (ssize_t n; len < sizeof(msg) - 1 &&
+	                (n = read(out[0], msg + len, sizeof(msg) - 1 - len)) != 0;)
+		if (n > 0)
+			len += (size_t)n;
+		else if (errno != EINTR)
+			break;
+	msg[len] = 0;
+	close(out[0]);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return 0;
+	while (len && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
+		msg[--len] = 0;
+	return splq_fail(err, SPLQ_E_INTERNAL, "nftables: %s", len ? msg : "failed");
+}
+
+static int gateway_up(void *arg, struct splq_error *err)
+{
+	const struct gateway *g = arg;
+	cleanup_free char *dnat =
+	    g->dns ? splq_strdup_printf("    iifname \"vif*\" ip daddr { " SPLQ_NET_DNS1
+	                                ", " SPLQ_NET_DNS2 " } meta l4proto { tcp, udp } "
+	                                "th dport 53 dnat ip to %s\n",
+	                                g->dns)
+	           : splq_xstrdup("");
+	cleanup_free char *batch = splq_strdup_printf(
+	    "table inet splq\n"
+	    "delete table inet splq\n"
+	    "table inet splq {\n"
+	    "  chain prerouting {\n"
+	    "    type nat hook prerouting priority dstnat; policy accept;\n"
+	    "%s"
+	    "  }\n"
+	    "  chain postrouting {\n"
+	    "    type nat hook postrouting priority srcnat; policy accept;\n"
+	    "    iifname \"vif*\" oifname != \"vif*\" masquerade\n"
+	    "  }\n"
+	    "  chain forward {\n"
+	    "    type filter hook forward priority filter; policy drop;\n"
+	    "    ct state established,related accept\n"
+	    "    iifname \"vif*\" oifname \"vif*\" drop\n"
+	    "    iifname \"vif*\" accept\n"
+	    "  }\n"
+	    "  chain input {\n"
+	    "    type filter hook input priority filter; policy accept;\n"
+	    "    iifname \"vif*\" ct state established,related accept\n"
+	    "    iifname \"vif*\" meta l4proto { icmp, ipv6-icmp } accept\n"
+	    "    iifname \"vif*\" drop\n"
+	    "  }\n"
+	    "}\n",
+	    dnat);
+
+	if (sysctl("net/ipv4/ip_forward", "1", err) < 0 ||
+	    sysctl("net/ipv6/conf/all/forwarding", "1", err) < 0)
+		return -1;
+	return nft_apply(g->nft, batch, err);
+}
+
+int splq_net_gateway_up(int pidfd, const char *dns, const char *nft, struct splq_error *err)
+{
+	struct gateway g = {.dns = dns, .nft = nft};
+
+	return in_netns(pidfd, gateway_up, &g, err);
+}
+
+/* ---------- a client and its network qube ---------- */
+
+struct link_job {
+	const struct splq_net_link *l;
+	int netvm_pidfd;
+	int client_ns; /* the client's network namespace */
+	char vif[16];
+};
+
+static int client_cut(void *arg, struct splq_error *err)
+{
+	cleanup_close int nl = splq_nl_open(err);
+
+	if (nl < 0)
+		return -1;
+	return splq_nl_link_del(nl, CLIENT_IF, err);
+}
+
+/* In the network qube: the pair, and its end with the gateway addresses
+ * and the routes to the client. */
+static int netvm_side(struct link_job *j, struct splq_error *err)
+{
+	const struct splq_net_link *l = j->l;
+	cleanup_close int nl = splq_nl_open(err);
+
+	if (nl < 0)
+		return -1;
+	/* a pair left by a client of the same id that was not cut off */
+	if (splq_nl_link_del(nl, j->vif, err) < 0 ||
+	    splq_nl_veth(nl, j->vif, CLIENT_IF, j->client_ns, err) < 0 ||
+	    splq_nl_addr_add(nl, j->vif, l->gw4, 32, err) < 0 ||
+	    splq_nl_addr_add(nl, j->vif, l->gw6, 128, err) < 0 ||
+	    splq_nl_link_up(nl, j->vif, err) < 0 ||
+	    splq_nl_route_add(nl, j->vif, l->ip4, 32, NULL, err) < 0 ||
+	    splq_nl_route_add(nl, j->vif, l->ip6, 128, NULL, err) < 0)
+		return -1;
+	return 0;
+}
+
+static int client_side(struct link_job *j, struct splq_error *err)
+{
+	const struct splq_net_link *l = j->l;
+	cleanup_close int nl = splq_nl_open(err);
+
+	if (nl < 0)
+		return -1;
+	if (sysctl("net/ipv6/conf/" CLIENT_IF "/accept_ra", "0", err) < 0 ||
+	    splq_nl_addr_add(nl, CLIENT_IF, l->ip4, 32, err) < 0 ||
+	    splq_nl_addr_add(nl, CLIENT_IF, l->ip6, 128, err) < 0 ||
+	    splq_nl_link_up(nl, CLIENT_IF, err) < 0 ||
+	    splq_nl_route_add(nl, CLIENT_IF, l->gw4, 32, NULL, err) < 0 ||
+	    splq_nl_route_add(nl, CLIENT_IF, l->gw6, 128, NULL, err) < 0 ||
+	    splq_nl_route_add(nl, CLIENT_IF, NULL, 0, l->gw4, err) < 0 ||
+	    splq_nl_route_add(nl, CLIENT_IF, NULL, 0, l->gw6, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* In the client's network namespace: its old link gone, over to the
+ * network qube's for the pair, and back. */
+static int link_client(void *arg, struct splq_error *err)
+{
+	struct link_job *j = arg;
+	cleanup_close int ns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+
+	if (ns < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "open the client's network");
+	j->client_ns = ns;
+	if (client_cut(NULL, err) < 0)
+		return -1;
+	if (setns(j->netvm_pidfd, CLONE_NEWNET) < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "enter the netvm's network");
+	if (netvm_side(j, err) < 0)
+		return -1;
+	if (setns(ns, CLONE_NEWNET) < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "enter the client's network");
+	return client_side(j, err);
+}
+
+int splq_net_disconnect(int client_pidfd, struct splq_error *err)
+{
+	return in_netns(client_pidfd, client_cut, NULL, err);
+}
+
+int splq_net_connect(int netvm_pidfd, int client_pidfd, const struct splq_net_link *l,
+                     struct splq_error *err)
+{
+	struct link_job j = {.l = l, .netvm_pidfd = netvm_pidfd, .client_ns = -1};
+
+	snprintf(j.vif, sizeof(j.vif), "vif%d", l->id);
+	return in_netns(client_pidfd, link_client, &j, err);
+}

@@ -1,0 +1,34 @@
+/* splq native: a qube's network, plumbed from the host.  Every network
+ * namespace belongs to the host (a qube's pid 1 is made in it by host
+ * root), so neither a client's root nor a network qube's can change what
+ * is set here.  A qube is named by a pidfd of its pid 1; the work is done
+ * in a short-lived child of the caller that enters that qube's network
+ * namespace, and no other of its namespaces. */
+#ifndef SPLQ_NATIVE_NET_PLUMB_H
+#define SPLQ_NATIVE_NET_PLUMB_H
+
+#include "../../error.h"
+
+/* Every qube: ICMP echo sockets for all its users and every port for its
+ * servers (its root has no capability over the namespace). */
+int splq_net_qube_up(int pidfd, struct splq_error *err);
+
+/* A network qube: it forwards, NATs its clients behind its own address,
+ * sends their virtual DNS (10.139.1.1, .2) to dns (an IPv4 address; NULL:
+ * on to its own netvm, which does the same), drops what its clients send
+ * each other, and answers them only ICMP.  nft: the splq-nft program. */
+int splq_net_gateway_up(int pidfd, const char *dns, const char *nft, struct splq_error *err);
+
+/* Connect a client to its network qube: a veth pair, vif<id> in the
+ * network qube with the gateway addresses gw4/gw6, eth0 in the client with
+ * ip4/ip6, host routes both ways and the client's default route. */
+struct splq_net_link {
+	int id;
+	const char *ip4, *ip6, *gw4, *gw6;
+};
+int splq_net_connect(int netvm_pidfd, int client_pidfd, const struct splq_net_link *l,
+                     struct splq_error *err);
+/* Cut a client off its network qube (its eth0, and with it the pair). */
+int splq_net_disconnect(int client_pidfd, struct splq_error *err);
+
+#endif

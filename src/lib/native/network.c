@@ -1,0 +1,111 @@
+/* splq native: a starting or running qube's network (network.h). */
+#include "network.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/nsfs.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "../util.h"
+#include "net/plumb.h"
+#include "runtime.h"
+#include "spawn.h"
+
+#define VIRTUAL_RESOLV "nameserver " SPLQ_NET_DNS1 "\nnameserver " SPLQ_NET_DNS2 "\n"
+
+void splq_native_net_start_clear(struct splq_net_start *ns)
+{
+	splq_close_fd(&ns->netns_fd);
+	free(ns->resolv);
+	free(ns->dns);
+	ns->resolv = ns->dns = NULL;
+}
+
+/* The first IPv4 nameserver of a resolv.conf text, or NULL. */
+static char *first_nameserver(const char *text)
+{
+	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		char addr[64], dot[4];
+
+		if (sscanf(l, "nameserver %63s", addr) == 1 &&
+		    sscanf(addr, "%3[0-9].", dot) == 1 && !strchr(addr, ':'))
+			return splq_xstrdup(addr);
+	}
+	return NULL;
+}
+
+int splq_native_net_prepare(const struct splq_vm_config *cfg, struct splq_net_start *ns,
+                            struct splq_error *err)
+{
+	const struct splq_vm_net *n = &cfg->net;
+
+	*ns = (struct splq_net_start){.netns_fd = -1};
+	if (*n->netvm) {
+		ns->resolv = splq_xstrdup(VIRTUAL_RESOLV);
+		return 0;
+	}
+	if (!n->provides_network || strncmp(n->uplink, "netns:", 6) != 0)
+		return 0;
+	/* the host's named network namespace, as `ip netns` keeps them;
+	 * its DNS is /etc/netns/NAME/resolv.conf, as `ip netns exec` has it */
+	const char *name = n->uplink + 6;
+	cleanup_free char *path = splq_strdup_printf("/run/netns/%s", name);
+	ns->netns_fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (ns->netns_fd < 0 || ioctl(ns->netns_fd, NS_GET_NSTYPE) != CLONE_NEWNET) {
+		splq_close_fd(&ns->netns_fd);
+		return splq_fail(err, SPLQ_E_NOTFOUND,
+		                 "uplink netns:%s of '%s': %s is not a network namespace (make it "
+		                 "with: ip netns add %s)",
+		                 name, cfg->name, path, name);
+	}
+	cleanup_free char *conf = splq_strdup_printf("/etc/netns/%s/resolv.conf", name);
+	size_t len;
+	if (splq_read_file(conf, &ns->resolv, &len, NULL) == 0)
+		ns->dns = first_nameserver(ns->resolv);
+	return 0;
+}
+
+int splq_native_net_up(struct splq_backend *b, const struct splq_vm_config *cfg,
+                       const struct splq_net_start *ns, struct splq_error *err)
+{
+	const struct splq_vm_net *n = &cfg->net;
+
+	if (!*n->netvm && !n->provides_network)
+		return 0;
+	cleanup_close int self = splq_rt_open_init(b, cfg->name, err);
+	if (self < 0 || splq_net_qube_up(self, err) < 0)
+		return -1;
+	if (n->provides_network) {
+		cleanup_free char *nft = splq_spawn_beside("splq-nft", err);
+		if (!nft || splq_net_gateway_up(self, ns->dns, nft, err) < 0)
+			return -1;
+	}
+	return *n->netvm ? splq_native_net_relink(b, cfg, err) : 0;
+}
+
+int splq_native_net_relink(struct splq_backend *b, const struct splq_vm_config *cfg,
+                           struct splq_error *err)
+{
+	const struct splq_vm_net *n = &cfg->net;
+	cleanup_close int self = splq_rt_open_init(b, cfg->name, err);
+
+	if (self < 0)
+		return -1;
+	if (!*n->netvm)
+		return splq_net_disconnect(self, err);
+	struct splq_error why;
+	cleanup_close int netvm = splq_rt_open_init(b, n->netvm, &why);
+	if (netvm < 0)
+		return splq_fail(err, SPLQ_E_STATE, "netvm '%s' of '%s' is not running", n->netvm,
+		                 cfg->name);
+	struct splq_net_link l = {
+	    .id = n->id, .ip4 = n->ip4, .ip6 = n->ip6, .gw4 = n->gw4, .gw6 = n->gw6};
+	if (splq_net_connect(netvm, self, &l, err) < 0)
+		return -1;
+	return 0;
+}

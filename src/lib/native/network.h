@@ -1,0 +1,29 @@
+/* splq native: a starting or running qube's network (net/plumb.h does the
+ * plumbing): where a network qube's uplink is, what its DNS is, and
+ * connecting a client to its network qube. */
+#ifndef SPLQ_NATIVE_NETWORK_H
+#define SPLQ_NATIVE_NETWORK_H
+
+#include "../backend.h"
+
+/* What a start needs before pid 1 is made. */
+struct splq_net_start {
+	int netns_fd; /* uplink netns:NAME: pid 1 is born in it; else -1 */
+	char *resolv; /* the qube's /etc/resolv.conf, or NULL: its own */
+	char *dns;    /* a network qube's upstream DNS server (IPv4), or NULL */
+};
+int splq_native_net_prepare(const struct splq_vm_config *cfg, struct splq_net_start *ns,
+                            struct splq_error *err);
+void splq_native_net_start_clear(struct splq_net_start *ns);
+
+/* Pid 1 is up: plumb its network (a network qube's gateway, a client's
+ * link to its running netvm). */
+int splq_native_net_up(struct splq_backend *b, const struct splq_vm_config *cfg,
+                       const struct splq_net_start *ns, struct splq_error *err);
+
+/* A running client's link again, to cfg->net.netvm (cut it off if "").
+ * The backend's relink. */
+int splq_native_net_relink(struct splq_backend *b, const struct splq_vm_config *cfg,
+                           struct splq_error *err);
+
+#endif
