@@ -77,7 +77,7 @@ $(BUILD)/splq: $(CLI_OBJ) $(BUILD)/libsplq.a
 # runs inside qubes, where the sanitizer runtime has nothing to write to).
 INIT_SRC = src/init/init.c src/init/initlog.c src/lib/native/supervise.c src/lib/native/cgroup.c \
 	src/lib/native/cgroup_layout.c src/lib/native/qubelog.c src/lib/native/oom.c src/lib/util.c \
-	src/lib/tree.c src/lib/walk.c \
+	src/lib/tree.c src/lib/walk.c src/lib/native/net/plumb.c src/lib/native/net/netlink.c \
 	src/lib/error.c
 $(BUILD)/splq-init: $(INIT_SRC) $(wildcard src/lib/*.h src/lib/native/*.h src/init/*.h)
 	@mkdir -p $(dir $@)

@@ -702,11 +702,15 @@ static int init_main(struct init *in)
 }
 
 /* splq-init --supervise CGROUP RUNDIR PID TIMEOUT [--commit LINK TARGET]
- *            [--log DIRFD NAME FD] [--qrexec FD SPLQFD] */
+ *            [--log DIRFD NAME FD] [--qrexec FD SPLQFD] [--netns FD WAS] */
 static int supervise_main(int argc, char **argv)
 {
-	struct splq_supervise s = {
-	    .log_dir = -1, .log_fd = -1, .oom_fd = -1, .qrexec_fd = -1, .splq_fd = -1};
+	struct splq_supervise s = {.log_dir = -1,
+	                           .log_fd = -1,
+	                           .oom_fd = -1,
+	                           .qrexec_fd = -1,
+	                           .splq_fd = -1,
+	                           .netns_fd = -1};
 	if (argc < 6) {
 		fprintf(stderr, "splq-init: --supervise needs CGROUP RUNDIR PID TIMEOUT\n");
 		return 2;
@@ -723,6 +727,10 @@ static int supervise_main(int argc, char **argv)
 		} else if (strcmp(argv[i], "--qrexec") == 0 && i + 2 < argc) {
 			s.qrexec_fd = (int)number(argv[i + 1]);
 			s.splq_fd = (int)number(argv[i + 2]);
+			i += 2;
+		} else if (strcmp(argv[i], "--netns") == 0 && i + 2 < argc) {
+			s.netns_fd = (int)number(argv[i + 1]);
+			s.forwarding_was = argv[i + 2];
 			i += 2;
 		} else if (strcmp(argv[i], "--log") == 0 && i + 3 < argc) {
 			s.log_dir = (int)number(argv[i + 1]);

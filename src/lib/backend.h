@@ -154,6 +154,10 @@ struct splq_backend_ops {
 	int (*shutdown)(struct splq_backend *b, const struct splq_vm_config *cfg, bool force,
 			bool wait, struct splq_error *err);
 	int (*kill)(struct splq_backend *b, const char *name, struct splq_error *err);
+	/* A running qube's network again, as cfg->net says now: linked to
+	 * its (running) netvm, or cut off when it has none. */
+	int (*net_relink)(struct splq_backend *b, const struct splq_vm_config *cfg,
+			  struct splq_error *err);
 	/* Write the qube's log (what its --no-wait commands wrote, and its
 	 * pid 1's messages), oldest first, to fd; with follow, then what it
 	 * gets until the qube is halted.  filter as splq_exec's (-1: where fd

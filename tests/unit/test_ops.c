@@ -227,6 +227,12 @@ static int fk_kill(struct splq_backend *b, const char *name, struct splq_error *
 	return 0;
 }
 
+static int fk_net_relink(struct splq_backend *b, const struct splq_vm_config *cfg,
+                         struct splq_error *err)
+{
+	return 0;
+}
+
 static void fk_free(struct splq_backend *b) {}
 
 static const struct splq_backend_ops fake_ops = {
@@ -241,6 +247,7 @@ static const struct splq_backend_ops fake_ops = {
     .wait = fk_wait,
     .shutdown = fk_shutdown,
     .kill = fk_kill,
+    .net_relink = fk_net_relink,
     .free = fk_free,
 };
 

@@ -37,6 +37,7 @@
 #include "cgroup.h"
 #include "control.h"
 #include "image.h"
+#include "network.h"
 #include "oom.h"
 #include "qubelog.h"
 #include "rootfs.h"
@@ -464,6 +465,7 @@ static const struct splq_backend_ops native_ops = {
     .wait = native_wait,
     .shutdown = native_shutdown,
     .kill = native_kill,
+    .net_relink = splq_native_net_relink,
     .logs = native_logs,
     .free = native_free,
 };

@@ -25,6 +25,7 @@
 
 #include "../util.h"
 #include "caps.h"
+#include "net/plumb.h"
 #include "runtime.h"
 #include "seccomp.h"
 #include "supervise.h"
@@ -255,6 +256,12 @@ void splq_spawn_supervisor(struct splq_backend *b, struct start_plan *p, int loc
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	for (int i = 0; i < 3 && null >= 0; i++)
 		dup2(null, i);
+	/* what the uplink's namespace forwarded before: so it is again after */
+	char forwarding_was[3] = "";
+	if (p->net.netns_fd >= 0 && splq_net_forwarding_get(p->net.netns_fd, forwarding_was, &err) < 0) {
+		report_error(p->report_fd, &err);
+		_exit(1);
+	}
 	struct clone_args args = {
 	    .flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
 	             (p->net.netns_fd >= 0 ? 0 : CLONE_NEWNET) |
@@ -285,7 +292,7 @@ void splq_spawn_supervisor(struct splq_backend *b, struct start_plan *p, int loc
 	int qrexec = take_qrexec_socket(p);
 
 	cleanup_free char *dir = splq_rt_dir(b, cfg->name);
-	char pidtext[16], timeout[16], fdtext[4][16];
+	char pidtext[16], timeout[16], fdtext[5][16];
 	snprintf(pidtext, sizeof(pidtext), "%d", (int)pid);
 	snprintf(timeout, sizeof(timeout), "%ld", cfg->shutdown_timeout_s);
 	cleanup_free char *link = p->commit ? splq_volume_root_link(b->home, cfg->name) : NULL;
@@ -298,7 +305,8 @@ void splq_spawn_supervisor(struct splq_backend *b, struct start_plan *p, int loc
 	 * read end, the qrexec socket and the splq that serves its calls
 	 * (unless pid 1 died before it made the socket), and a disposable's
 	 * OOM report pipe */
-	int keep[6] = {range_fd, p->log_dir, p->log_r}, nkeep = 3, qx_at = -1, oom_at = -1;
+	int keep[7] = {range_fd, p->log_dir, p->log_r}, nkeep = 3, qx_at = -1, oom_at = -1,
+	    ns_at = -1;
 	if (qrexec >= 0) {
 		qx_at = nkeep;
 		keep[nkeep++] = qrexec;
@@ -307,6 +315,10 @@ void splq_spawn_supervisor(struct splq_backend *b, struct start_plan *p, int loc
 	if (p->oom_w >= 0) {
 		oom_at = nkeep;
 		keep[nkeep++] = p->oom_w;
+	}
+	if (p->net.netns_fd >= 0) {
+		ns_at = nkeep;
+		keep[nkeep++] = p->net.netns_fd;
 	}
 	for (int k = 0; k < nkeep; k++)
 		if ((keep[k] = fcntl(keep[k], F_DUPFD_CLOEXEC, lock_fd + 1 + nkeep)) < 0)
@@ -325,18 +337,25 @@ void splq_spawn_supervisor(struct splq_backend *b, struct start_plan *p, int loc
 	                           .log_fd = lock_fd + 3,
 	                           .oom_fd = oom_at >= 0 ? lock_fd + 1 + oom_at : -1,
 	                           .qrexec_fd = qx_at >= 0 ? lock_fd + 1 + qx_at : -1,
-	                           .splq_fd = qx_at >= 0 ? lock_fd + 2 + qx_at : -1};
-	const int texts[4] = {s.log_dir, s.log_fd, s.qrexec_fd, s.splq_fd};
-	for (int k = 0; k < 4; k++)
+	                           .splq_fd = qx_at >= 0 ? lock_fd + 2 + qx_at : -1,
+	                           .netns_fd = ns_at >= 0 ? lock_fd + 1 + ns_at : -1,
+	                           .forwarding_was = forwarding_was};
+	const int texts[5] = {s.log_dir, s.log_fd, s.qrexec_fd, s.splq_fd, s.netns_fd};
+	for (int k = 0; k < 5; k++)
 		snprintf(fdtext[k], sizeof(fdtext[k]), "%d", texts[k]);
-	/* 10 fixed, --qrexec FD FD, --commit LINK TARGET, NULL */
-	char *argv[17] = {"splq-init", "--supervise", p->cgroup, dir, pidtext, timeout,
+	/* 10 fixed, --qrexec FD FD, --commit LINK TARGET, --netns FD WAS, NULL */
+	char *argv[20] = {"splq-init", "--supervise", p->cgroup, dir, pidtext, timeout,
 	                  "--log",     fdtext[0],     (char *)cfg->name, fdtext[1]};
 	int argc = 10;
 	if (qx_at >= 0) {
 		argv[argc++] = "--qrexec";
 		argv[argc++] = fdtext[2];
 		argv[argc++] = fdtext[3];
+	}
+	if (ns_at >= 0) {
+		argv[argc++] = "--netns";
+		argv[argc++] = fdtext[4];
+		argv[argc++] = forwarding_was;
 	}
 	if (link) {
 		argv[argc++] = "--commit";

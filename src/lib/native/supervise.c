@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -17,6 +18,7 @@
 #include "../tree.h"
 #include "../util.h"
 #include "cgroup.h"
+#include "net/plumb.h"
 #include "oom.h"
 #include "qubelog.h"
 
@@ -239,6 +241,9 @@ int splq_supervise(const struct splq_supervise *s)
 	}
 	struct splq_error err;
 	splq_cgroup_destroy(s->cgroup, 10000, &err);
+	/* the uplink namespace outlives the qube: nothing of it stays there */
+	if (s->netns_fd >= 0 && splq_net_gateway_down(s->netns_fd, s->forwarding_was, &err) < 0)
+		splq_qubelog_write(&log, err.msg, strlen(err.msg));
 	/* every process of the qube is gone: what its pipes hold is all */
 	if (fd >= 0)
 		pump_log(&log, &fd, true);

@@ -41,6 +41,10 @@ struct splq_supervise {
 	                            * its cgroup goes (a disposable's splq reads it) */
 	int qrexec_fd;             /* the qrexec socket, listening; -1: none */
 	int splq_fd;               /* the host splq that serves a call (execveat) */
+	int netns_fd;              /* a network qube's uplink namespace (the host's), -1:
+	                            * none; at the end its table, its clients' links
+	                            * go, and forwarding is back to forwarding_was */
+	const char *forwarding_was;
 };
 
 #define SPLQ_SUPERVISE_CALLS 32

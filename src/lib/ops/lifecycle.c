@@ -121,6 +121,32 @@ int splq_op_autostart_list(struct splq_ctx *ctx, char ***names, int *n, struct s
 	return 0;
 }
 
+/* The running qubes whose netvm name is, ", "-joined ("" for none). */
+static char *running_clients(struct splq_ctx *ctx, const char *name, struct splq_error *err)
+{
+	struct splq_qube *list = NULL;
+	size_t len = 0;
+	char *out = splq_xstrdup("");
+	int nq = 0;
+
+	if (splq_store_qube_list(ctx->store, &list, &nq, err) < 0) {
+		free(out);
+		return NULL;
+	}
+	for (int i = 0; i < nq; i++) {
+		cleanup_free char *netvm = NULL;
+
+		if (list[i].klass == SPLQ_CLASS_ADMINVM ||
+		    splq_ops_prop_get(ctx, &list[i], "netvm", &netvm, err) < 0 ||
+		    !splq_ops_streq(netvm, name) || splq_ops_power_of(ctx, &list[i]) == SPLQ_HALTED)
+			continue;
+		out = realloc(out, len + strlen(list[i].name) + 3);
+		len += (size_t)sprintf(out + len, "%s%s", len ? ", " : "", list[i].name);
+	}
+	splq_qube_list_free(list, nq);
+	return out;
+}
+
 static int stop_qube(struct splq_ctx *ctx, const char *name, bool kill, bool force, bool wait,
                      long timeout_s, struct splq_error *err)
 {
@@ -153,6 +179,21 @@ static int stop_qube(struct splq_ctx *ctx, const char *name, bool kill, bool for
 	}
 	if (splq_ops_vmcfg_build(ctx, &q, &v, err) < 0)
 		goto out;
+	/* a network qube goes while its clients run only when told so: they
+	 * are cut off (kill is always told so) */
+	if (!kill && !force && v.c.net.provides_network) {
+		cleanup_free char *clients = running_clients(ctx, q.name, err);
+
+		if (!clients)
+			goto out;
+		if (*clients) {
+			splq_fail(err, SPLQ_E_STATE,
+			          "qube '%s' is the netvm of running qubes: %s; shut them down "
+			          "first, or use --force to cut them off",
+			          q.name, clients);
+			goto out;
+		}
+	}
 	if (timeout_s > 0)
 		v.c.shutdown_timeout_s = timeout_s;
 	cleanup = q.klass == SPLQ_CLASS_DISPVM && splq_ops_prop_true(ctx, &q, "auto_cleanup");

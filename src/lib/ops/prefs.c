@@ -216,6 +216,27 @@ static int memory_pair_check(struct splq_ctx *ctx, const struct splq_qube *q, co
 	return splq_ops_memory_check(q->name, memory, strtol(max, NULL, 10), err);
 }
 
+/* A running qube's new netvm takes effect at once: it is linked to it
+ * (which must be running, as in Qubes OS), or cut off. */
+static int relink(struct splq_ctx *ctx, const struct splq_qube *q, const char *prop,
+                  struct splq_error *err)
+{
+	cleanup_vmcfg struct splq_ops_vmcfg v = {0};
+	cleanup_qube struct splq_qube n = {0};
+
+	if (!splq_ops_streq(prop, "netvm") || splq_ops_power_of(ctx, q) == SPLQ_HALTED)
+		return 0;
+	if (splq_ops_vmcfg_build(ctx, q, &v, err) < 0)
+		return -1;
+	if (*v.c.net.netvm && (splq_ops_qube_get(ctx, v.c.net.netvm, &n, err) < 0 ||
+	                       splq_ops_power_of(ctx, &n) != SPLQ_RUNNING))
+		return splq_fail(err, SPLQ_E_STATE,
+		                 "netvm '%s' is not running: a running qube changes over only to a "
+		                 "running netvm (start it first)",
+		                 v.c.net.netvm);
+	return ctx->backend->ops->net_relink(ctx->backend, &v.c, err);
+}
+
 /* Set (value) or reset (NULL) prop of q; the network settings are
  * checked as they are then, and the change undone where they disagree. */
 static int net_change(struct splq_ctx *ctx, const struct splq_qube *q, const char *prop,
@@ -225,7 +246,8 @@ static int net_change(struct splq_ctx *ctx, const struct splq_qube *q, const cha
 		return -1;
 	if ((value ? splq_store_prop_set(ctx->store, q->name, prop, value, err)
 	           : splq_store_prop_reset(ctx->store, q->name, prop, err)) < 0 ||
-	    splq_ops_net_check(ctx, q->name, err) < 0 || splq_store_commit(ctx->store, err) < 0) {
+	    splq_ops_net_check(ctx, q->name, err) < 0 || relink(ctx, q, prop, err) < 0 ||
+	    splq_store_commit(ctx->store, err) < 0) {
 		splq_store_rollback(ctx->store);
 		return -1;
 	}

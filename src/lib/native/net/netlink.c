@@ -3,7 +3,11 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <linux/if_link.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
@@ -236,4 +240,106 @@ int splq_nl_route_add(int nl, const char *name, const char *dst, int prefix, con
 		                       dst ? dst : "default", dst ? prefix : 0, name, gw ? " via " : "",
 		                       gw ? gw : "");
 	return 0;
+}
+
+int splq_nl_links_del_prefix(int nl, const char *prefix, struct splq_error *err)
+{
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
+	char names[64][IFNAMSIZ];
+	unsigned char buf[16384];
+	struct req r;
+	int n = 0;
+
+	start(&r, RTM_GETLINK, NLM_F_DUMP, &ifi, sizeof(ifi));
+	r.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	r.h.nlmsg_seq = 0x5e1f;
+	if (send(nl, &r, r.h.nlmsg_len, 0) < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "list the links");
+	for (bool done = false; !done;) {
+		ssize_t len = recv(nl, buf, sizeof(buf), 0);
+
+		if (len < 0 && errno == EINTR)
+			continue;
+		if (len < 0)
+			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "list the links");
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (unsigned)len);
+		     h = NLMSG_NEXT(h, len)) {
+			if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) {
+				done = true;
+				break;
+			}
+			if (h->nlmsg_type != RTM_NEWLINK)
+				continue;
+			struct ifinfomsg *m = NLMSG_DATA(h);
+			int alen = (int)IFLA_PAYLOAD(h);
+			for (struct rtattr *a = IFLA_RTA(m); RTA_OK(a, alen); a = RTA_NEXT(a, alen))
+				if (a->rta_type == IFLA_IFNAME && n < 64 &&
+				    strncmp(RTA_DATA(a), prefix, strlen(prefix)) == 0)
+					snprintf(names[n++], IFNAMSIZ, "%s", (char *)RTA_DATA(a));
+		}
+	}
+	for (int i = 0; i < n; i++)
+		if (splq_nl_link_del(nl, names[i], err) < 0)
+			return -1;
+	return 0;
+}
+
+/* One nfnetlink message of a batch at p: its header and nfgenmsg. */
+static size_t nf_msg(unsigned char *p, unsigned short type, unsigned short flags, unsigned seq,
+                     unsigned char family, unsigned short res_id)
+{
+	struct nlmsghdr *h = (struct nlmsghdr *)p;
+	struct nfgenmsg *g = NLMSG_DATA(h);
+
+	h->nlmsg_len = (unsigned)NLMSG_LENGTH(sizeof(*g));
+	h->nlmsg_type = type;
+	h->nlmsg_flags = NLM_F_REQUEST | flags;
+	h->nlmsg_seq = seq;
+	g->nfgen_family = family;
+	g->version = NFNETLINK_V0;
+	g->res_id = htons(res_id);
+	return NLMSG_ALIGN(h->nlmsg_len);
+}
+
+int splq_nl_nft_table_del(const char *name, struct splq_error *err)
+{
+	unsigned char buf[512] = {0}, ack[4096];
+	size_t len = 0, nlen = strlen(name) + 1;
+	cleanup_close int nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+
+	if (nl < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "open an nfnetlink socket");
+	len += nf_msg(buf + len, NFNL_MSG_BATCH_BEGIN, 0, 1, AF_UNSPEC, NFNL_SUBSYS_NFTABLES);
+	struct nlmsghdr *h = (struct nlmsghdr *)(buf + len);
+	size_t at = nf_msg(buf + len, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_DELTABLE, NLM_F_ACK, 2,
+	                   NFPROTO_INET, 0);
+	struct rtattr *a = (struct rtattr *)(buf + len + at);
+	a->rta_type = NFTA_TABLE_NAME;
+	a->rta_len = (unsigned short)RTA_LENGTH(nlen);
+	memcpy(RTA_DATA(a), name, nlen);
+	h->nlmsg_len = (unsigned)(at + RTA_ALIGN(a->rta_len));
+	len += NLMSG_ALIGN(h->nlmsg_len);
+	len += nf_msg(buf + len, NFNL_MSG_BATCH_END, 0, 3, AF_UNSPEC, NFNL_SUBSYS_NFTABLES);
+	if (sendto(nl, buf, len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "remove table inet %s", name);
+	for (;;) {
+		ssize_t n = recv(nl, ack, sizeof(ack), 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "remove table inet %s",
+			                       name);
+		for (struct nlmsghdr *m = (struct nlmsghdr *)ack; NLMSG_OK(m, (unsigned)n);
+		     m = NLMSG_NEXT(m, n)) {
+			if (m->nlmsg_type != NLMSG_ERROR || m->nlmsg_seq != 2)
+				continue;
+			int e = -((struct nlmsgerr *)NLMSG_DATA(m))->error;
+			if (e && e != ENOENT)
+				return splq_fail_errno(err, SPLQ_E_INTERNAL, e, "remove table inet %s",
+				                       name);
+			return 0;
+		}
+	}
 }

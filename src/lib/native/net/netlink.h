@@ -30,4 +30,10 @@ int splq_nl_addr_add(int nl, const char *name, const char *addr, int prefix,
 int splq_nl_route_add(int nl, const char *name, const char *dst, int prefix, const char *gw,
                       struct splq_error *err);
 
+/* Remove every link whose name starts with prefix. */
+int splq_nl_links_del_prefix(int nl, const char *prefix, struct splq_error *err);
+/* Remove the nftables table inet name, if there is one (nfnetlink: the
+ * caller's network namespace). */
+int splq_nl_nft_table_del(const char *name, struct splq_error *err);
+
 #endif

@@ -16,13 +16,22 @@
 
 #define CLIENT_IF "eth0"
 
-/* Run fn(arg) in a child that entered the network namespace of the qube
- * whose pid 1 pidfd names; its error comes back through a pipe. */
-static int in_netns(int pidfd, int (*fn)(void *arg, struct splq_error *err), void *arg,
-                    struct splq_error *err)
+/* What a child tells: its error, or what it found (NETNS_OUT bytes). */
+#define NETNS_OUT 64
+struct netns_report {
+	struct splq_error e;
+	char out[NETNS_OUT];
+};
+
+/* Run fn(arg, out) in a child that entered the network namespace ns (a
+ * pidfd of a qube's pid 1, or a namespace descriptor); its error, or what
+ * it wrote to out (may be NULL), comes back through a pipe. */
+static int in_netns_out(int ns, int (*fn)(void *arg, char *out, struct splq_error *err),
+                        void *arg, char *out, struct splq_error *err)
 {
 	int p[2];
-	struct splq_error e = {0};
+	struct netns_report rep = {0};
+	struct splq_error *e = &rep.e;
 	pid_t pid;
 	int st;
 
@@ -30,30 +39,56 @@ static int in_netns(int pidfd, int (*fn)(void *arg, struct splq_error *err), voi
 		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "pipe");
 	pid = fork();
 	if (pid == 0) {
+		int ok;
+
 		close(p[0]);
-		if (setns(pidfd, CLONE_NEWNET) < 0)
-			splq_fail_errno(&e, SPLQ_E_INTERNAL, errno, "enter the qube's network");
-		else if (fn(arg, &e) == 0)
-			_exit(0);
-		(void)!write(p[1], &e, sizeof(e));
-		_exit(1);
+		if (setns(ns, CLONE_NEWNET) < 0)
+			ok = splq_fail_errno(e, SPLQ_E_INTERNAL, errno, "enter the qube's network");
+		else
+			ok = fn(arg, rep.out, e);
+		(void)!write(p[1], &rep, sizeof(rep));
+		_exit(ok < 0);
 	}
 	close(p[1]);
 	if (pid < 0) {
 		close(p[0]);
 		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "fork");
 	}
-	ssize_t n = read(p[0], &e, sizeof(e));
+	ssize_t n = read(p[0], &rep, sizeof(rep));
 	close(p[0]);
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
-	if (n == (ssize_t)sizeof(e)) {
-		e.msg[sizeof(e.msg) - 1] = 0;
-		return splq_fail(err, e.code ? e.code : SPLQ_E_INTERNAL, "%s", e.msg);
-	}
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+	if (n != (ssize_t)sizeof(rep) || !WIFEXITED(st))
 		return splq_fail(err, SPLQ_E_INTERNAL, "the network set-up ended early");
+	if (WEXITSTATUS(st) != 0) {
+		e->msg[sizeof(e->msg) - 1] = 0;
+		return splq_fail(err, e->code ? e->code : SPLQ_E_INTERNAL, "%s", e->msg);
+	}
+	if (out) {
+		rep.out[NETNS_OUT - 1] = 0;
+		memcpy(out, rep.out, NETNS_OUT);
+	}
 	return 0;
+}
+
+struct netns_job {
+	int (*fn)(void *arg, struct splq_error *err);
+	void *arg;
+};
+
+static int run_job(void *arg, char *out, struct splq_error *err)
+{
+	struct netns_job *j = arg;
+
+	return j->fn(j->arg, err);
+}
+
+static int in_netns(int ns, int (*fn)(void *arg, struct splq_error *err), void *arg,
+                    struct splq_error *err)
+{
+	struct netns_job j = {fn, arg};
+
+	return in_netns_out(ns, run_job, &j, NULL, err);
 }
 
 /* Write value to /proc/sys/PATH of the network namespace one is in. */
@@ -186,6 +221,54 @@ int splq_net_gateway_up(int pidfd, const char *dns, const char *nft, struct splq
 	struct gateway g = {.dns = dns, .nft = nft};
 
 	return in_netns(pidfd, gateway_up, &g, err);
+}
+
+static const char *const forwarding[2] = {"net/ipv4/ip_forward", "net/ipv6/conf/all/forwarding"};
+
+static int forwarding_get(void *arg, char *out, struct splq_error *err)
+{
+	char v[2] = "0";
+
+	out[0] = 0;
+	for (int i = 0; i < 2; i++) {
+		cleanup_free char *path = splq_strdup_printf("/proc/sys/%s", forwarding[i]);
+		cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0 || read(fd, v, 1) != 1)
+			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "read %s", path);
+		out[i] = v[0] == '1' ? '1' : '0';
+	}
+	out[2] = 0;
+	return 0;
+}
+
+int splq_net_forwarding_get(int ns, char out[3], struct splq_error *err)
+{
+	char buf[NETNS_OUT];
+
+	if (in_netns_out(ns, forwarding_get, NULL, buf, err) < 0)
+		return -1;
+	memcpy(out, buf, 3);
+	return 0;
+}
+
+static int gateway_down(void *arg, struct splq_error *err)
+{
+	const char *was = arg;
+	cleanup_close int nl = splq_nl_open(err);
+
+	if (nl < 0 || splq_nl_nft_table_del("splq", err) < 0 ||
+	    splq_nl_links_del_prefix(nl, "vif", err) < 0)
+		return -1;
+	for (int i = 0; i < 2 && was[i]; i++)
+		if (sysctl(forwarding[i], was[i] == '1' ? "1" : "0", err) < 0)
+			return -1;
+	return 0;
+}
+
+int splq_net_gateway_down(int ns, const char *forwarding_was, struct splq_error *err)
+{
+	return in_netns(ns, gateway_down, (void *)forwarding_was, err);
 }
 
 /* ---------- a client and its network qube ---------- */

@@ -19,6 +19,13 @@ int splq_net_qube_up(int pidfd, struct splq_error *err);
  * each other, and answers them only ICMP.  nft: the splq-nft program. */
 int splq_net_gateway_up(int pidfd, const char *dns, const char *nft, struct splq_error *err);
 
+/* A network qube that lived in a network namespace of the host's (ns, a
+ * descriptor of it) is gone: its table, its clients' links and the
+ * forwarding it turned on (forwarding_was, from splq_net_forwarding_get:
+ * "01" is IPv4 off, IPv6 on) go with it. */
+int splq_net_forwarding_get(int ns, char out[3], struct splq_error *err);
+int splq_net_gateway_down(int ns, const char *forwarding_was, struct splq_error *err);
+
 /* Connect a client to its network qube: a veth pair, vif<id> in the
  * network qube with the gateway addresses gw4/gw6, eth0 in the client with
  * ip4/ip6, host routes both ways and the client's default route. */
