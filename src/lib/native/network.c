@@ -39,8 +39,29 @@ static char *first_nameserver(const char *text)
 	return NULL;
 }
 
-int splq_native_net_prepare(const struct splq_vm_config *cfg, struct splq_net_start *ns,
-                            struct splq_error *err)
+/* The forwarding of the uplink namespace ns before the qube: as a start
+ * before this one kept it, or as it is now (kept for the supervisor). */
+static int forwarding_was(struct splq_backend *b, const char *name, int ns, char out[3],
+                          struct splq_error *err)
+{
+	cleanup_free char *dir = splq_rt_dir(b, name);
+	cleanup_free char *path = splq_strdup_printf("%s.forwarding", dir);
+	cleanup_free char *kept = NULL;
+	size_t len;
+
+	if (splq_read_file(path, &kept, &len, NULL) == 0 && len >= 2 &&
+	    strspn(kept, "01") >= 2) {
+		memcpy(out, kept, 2);
+		out[2] = 0;
+		return 0;
+	}
+	if (splq_net_forwarding_get(ns, out, err) < 0)
+		return -1;
+	return splq_rt_write(path, out, 2, err);
+}
+
+int splq_native_net_prepare(struct splq_backend *b, const struct splq_vm_config *cfg,
+                            struct splq_net_start *ns, struct splq_error *err)
 {
 	const struct splq_vm_net *n = &cfg->net;
 
@@ -63,6 +84,8 @@ int splq_native_net_prepare(const struct splq_vm_config *cfg, struct splq_net_st
 		                 "with: ip netns add %s)",
 		                 name, cfg->name, path, name);
 	}
+	if (forwarding_was(b, cfg->name, ns->netns_fd, ns->forwarding_was, err) < 0)
+		return -1;
 	cleanup_free char *conf = splq_strdup_printf("/etc/netns/%s/resolv.conf", name);
 	size_t len;
 	if (splq_read_file(conf, &ns->resolv, &len, NULL) == 0)

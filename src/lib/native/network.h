@@ -11,9 +11,13 @@ struct splq_net_start {
 	int netns_fd; /* uplink netns:NAME: pid 1 is born in it; else -1 */
 	char *resolv; /* the qube's /etc/resolv.conf, or NULL: its own */
 	char *dns;    /* a network qube's upstream DNS server (IPv4), or NULL */
+	/* what the uplink's namespace forwarded before the qube turned it on
+	 * (plumb.h), kept in RUNDIR.forwarding until its supervisor puts it
+	 * back: a supervisor that crashed leaves it to the next start */
+	char forwarding_was[3];
 };
-int splq_native_net_prepare(const struct splq_vm_config *cfg, struct splq_net_start *ns,
-                            struct splq_error *err);
+int splq_native_net_prepare(struct splq_backend *b, const struct splq_vm_config *cfg,
+                            struct splq_net_start *ns, struct splq_error *err);
 void splq_native_net_start_clear(struct splq_net_start *ns);
 
 /* Pid 1 is up: plumb its network (a network qube's gateway, a client's

@@ -25,7 +25,6 @@
 
 #include "../util.h"
 #include "caps.h"
-#include "net/plumb.h"
 #include "runtime.h"
 #include "seccomp.h"
 #include "supervise.h"
@@ -256,12 +255,6 @@ void splq_spawn_supervisor(struct splq_backend *b, struct start_plan *p, int loc
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	for (int i = 0; i < 3 && null >= 0; i++)
 		dup2(null, i);
-	/* what the uplink's namespace forwarded before: so it is again after */
-	char forwarding_was[3] = "";
-	if (p->net.netns_fd >= 0 && splq_net_forwarding_get(p->net.netns_fd, forwarding_was, &err) < 0) {
-		report_error(p->report_fd, &err);
-		_exit(1);
-	}
 	struct clone_args args = {
 	    .flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
 	             (p->net.netns_fd >= 0 ? 0 : CLONE_NEWNET) |
@@ -339,7 +332,7 @@ void splq_spawn_supervisor(struct splq_backend *b, struct start_plan *p, int loc
 	                           .qrexec_fd = qx_at >= 0 ? lock_fd + 1 + qx_at : -1,
 	                           .splq_fd = qx_at >= 0 ? lock_fd + 2 + qx_at : -1,
 	                           .netns_fd = ns_at >= 0 ? lock_fd + 1 + ns_at : -1,
-	                           .forwarding_was = forwarding_was};
+	                           .forwarding_was = p->net.forwarding_was};
 	const int texts[5] = {s.log_dir, s.log_fd, s.qrexec_fd, s.splq_fd, s.netns_fd};
 	for (int k = 0; k < 5; k++)
 		snprintf(fdtext[k], sizeof(fdtext[k]), "%d", texts[k]);
@@ -355,7 +348,7 @@ void splq_spawn_supervisor(struct splq_backend *b, struct start_plan *p, int loc
 	if (ns_at >= 0) {
 		argv[argc++] = "--netns";
 		argv[argc++] = fdtext[4];
-		argv[argc++] = forwarding_was;
+		argv[argc++] = p->net.forwarding_was;
 	}
 	if (link) {
 		argv[argc++] = "--commit";

@@ -242,7 +242,7 @@ static int prepare(struct splq_backend *b, struct start_plan *p, char **paths,
 	fs->run_size = (unsigned long long)cfg->memory_mib * 1048576ULL / 5;
 	if (fs->run_size > fs->volatile_size)
 		fs->run_size = fs->volatile_size;
-	if (splq_native_net_prepare(cfg, &p->net, err) < 0)
+	if (splq_native_net_prepare(b, cfg, &p->net, err) < 0)
 		return -1;
 	fs->resolv = p->net.resolv;
 	p->init_fd = splq_spawn_init_binary(err);

@@ -242,8 +242,14 @@ int splq_supervise(const struct splq_supervise *s)
 	struct splq_error err;
 	splq_cgroup_destroy(s->cgroup, 10000, &err);
 	/* the uplink namespace outlives the qube: nothing of it stays there */
-	if (s->netns_fd >= 0 && splq_net_gateway_down(s->netns_fd, s->forwarding_was, &err) < 0)
-		splq_qubelog_write(&log, err.msg, strlen(err.msg));
+	if (s->netns_fd >= 0) {
+		if (splq_net_gateway_down(s->netns_fd, s->forwarding_was, &err) == 0) {
+			cleanup_free char *kept = splq_strdup_printf("%s.forwarding", s->rundir);
+			unlink(kept);
+		} else {
+			splq_qubelog_write(&log, err.msg, strlen(err.msg));
+		}
+	}
 	/* every process of the qube is gone: what its pipes hold is all */
 	if (fd >= 0)
 		pump_log(&log, &fd, true);

@@ -210,6 +210,11 @@ static int gateway_up(void *arg, struct splq_error *err)
 	    "}\n",
 	    dnat);
 
+	cleanup_close int nl = splq_nl_open(err);
+
+	/* the links of clients of a network qube that crashed here */
+	if (nl < 0 || splq_nl_links_del_prefix(nl, "vif", err) < 0)
+		return -1;
 	if (sysctl("net/ipv4/ip_forward", "1", err) < 0 ||
 	    sysctl("net/ipv6/conf/all/forwarding", "1", err) < 0)
 		return -1;
