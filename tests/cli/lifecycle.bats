@@ -21,14 +21,6 @@ teardown() {
 	teardown_splq
 }
 
-# The state of qube $1 as `splq ls --json` tells it ("absent" when not listed).
-qube_state() {
-	"$SPLQ" --json ls | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-print(next((q["state"] for q in d["qubes"] if q["name"] == sys.argv[1]), "absent"))' "$1"
-}
-
 # Poll (every 50 ms, for at most $1 seconds) until the command after it
 # succeeds.
 wait_until() {
@@ -39,10 +31,6 @@ wait_until() {
 		sleep 0.05
 	done
 	"$@"
-}
-
-state_is() {
-	[ "$(qube_state "$1")" = "$2" ]
 }
 
 # Milliseconds since some fixed point.

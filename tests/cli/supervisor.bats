@@ -42,29 +42,6 @@ caller_hierarchies() {
 	}' /proc/self/mountinfo
 }
 
-# Wait (at most $1 tenths of a second) until the command succeeds.
-wait_for() {
-	local n=$1 i
-	shift
-	for ((i = 0; i < n; i++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	echo "timed out waiting for: $*" >&2
-	return 1
-}
-
-qube_state() {
-	"$SPLQ" --json ls | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-print(next((q["state"] for q in d["qubes"] if q["name"] == sys.argv[1]), "absent"))' "$1"
-}
-
-state_is() {
-	[ "$(qube_state "$1")" = "$2" ]
-}
-
 # The pids in the cgroup directories given.
 pids_in() {
 	cat "${@/%//cgroup.procs}" 2>/dev/null | sort -un

@@ -103,7 +103,8 @@ static int name_ok(const char *name, struct splq_error *err)
 	return 0;
 }
 
-int splq_nl_veth(int nl, const char *name, const char *peer, int peer_ns, struct splq_error *err)
+int splq_nl_veth(int nl, const char *name, const char *peer, int peer_ns,
+                 const unsigned char *peer_mac, struct splq_error *err)
 {
 	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
 	struct rtattr *info, *data, *p;
@@ -120,6 +121,7 @@ int splq_nl_veth(int nl, const char *name, const char *peer, int peer_ns, struct
 	p = attr(&r, VETH_INFO_PEER, &ifi, sizeof(ifi));
 	attr(&r, IFLA_IFNAME, peer, strlen(peer) + 1);
 	attr(&r, IFLA_NET_NS_FD, &peer_ns, sizeof(peer_ns));
+	attr(&r, IFLA_ADDRESS, peer_mac, 6);
 	nest_end(&r, p);
 	nest_end(&r, data);
 	nest_end(&r, info);

@@ -11,8 +11,10 @@
 int splq_nl_open(struct splq_error *err);
 
 /* A veth pair: name here, peer in the network namespace peer_ns (a
- * namespace or pidfd descriptor), both down. */
-int splq_nl_veth(int nl, const char *name, const char *peer, int peer_ns, struct splq_error *err);
+ * namespace descriptor) with the MAC address peer_mac (6 bytes), both
+ * down. */
+int splq_nl_veth(int nl, const char *name, const char *peer, int peer_ns,
+                 const unsigned char *peer_mac, struct splq_error *err);
 /* Remove link name (and so a veth's peer); one that is not there is no
  * error. */
 int splq_nl_link_del(int nl, const char *name, struct splq_error *err);

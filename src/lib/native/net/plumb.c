@@ -300,12 +300,16 @@ static int netvm_side(struct link_job *j, struct splq_error *err)
 {
 	const struct splq_net_link *l = j->l;
 	cleanup_close int nl = splq_nl_open(err);
+	unsigned char mac[6];
 
 	if (nl < 0)
 		return -1;
+	if (sscanf(SPLQ_NET_MAC, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &mac[0], &mac[1], &mac[2], &mac[3],
+	           &mac[4], &mac[5]) != 6)
+		return splq_fail(err, SPLQ_E_INTERNAL, "bad MAC address " SPLQ_NET_MAC);
 	/* a pair left by a client of the same id that was not cut off */
 	if (splq_nl_link_del(nl, j->vif, err) < 0 ||
-	    splq_nl_veth(nl, j->vif, CLIENT_IF, j->client_ns, err) < 0 ||
+	    splq_nl_veth(nl, j->vif, CLIENT_IF, j->client_ns, mac, err) < 0 ||
 	    splq_nl_addr_add(nl, j->vif, l->gw4, 32, err) < 0 ||
 	    splq_nl_addr_add(nl, j->vif, l->gw6, 128, err) < 0 ||
 	    splq_nl_link_up(nl, j->vif, err) < 0 ||

@@ -1,0 +1,255 @@
+#!/usr/bin/env bats
+# shellcheck disable=SC2154,SC2016  # run sets status etc.; $VARS: expanded in the qube
+# splq: network qubes.  Each test builds its own "internet" on this
+# machine: a network namespace UP (the uplink sys-net lives in) joined by
+# a veth pair to a namespace INET that holds the test servers on
+# documentation addresses: HTTP on 198.51.100.10:80 and :8080, a DNS
+# server (dnsmasq) on 198.51.100.53 that knows www.example.test.  Nothing
+# leaves the machine; teardown removes the namespaces and ends the
+# servers it started, by pid.
+
+bats_require_minimum_version 1.5.0
+
+load helpers
+
+setup() {
+	require_root
+	setup_splq
+	make_host_template t
+	UP=splqt-up-$$-$BATS_TEST_NUMBER
+	INET=splqt-in-$$-$BATS_TEST_NUMBER
+	BG_PIDS=()
+}
+
+teardown() {
+	teardown_splq
+	kill_bg_pids
+	ip netns del "$UP" 2>/dev/null
+	ip netns del "$INET" 2>/dev/null
+	rm -rf "/etc/netns/$UP" "${WWW:-}"
+	return 0
+}
+
+# The test internet (see above), sys-net in UP as its uplink.
+make_internet() {
+	ip netns add "$UP"
+	ip netns add "$INET"
+	ip link add up0 netns "$UP" type veth peer name in0 netns "$INET"
+	ip -n "$UP" addr add 203.0.113.2/24 dev up0
+	ip -n "$UP" link set up0 up
+	ip -n "$UP" route add default via 203.0.113.1
+	ip -n "$INET" addr add 203.0.113.1/24 dev in0
+	ip -n "$INET" link set in0 up
+	ip -n "$INET" link set lo up
+	ip -n "$INET" addr add 198.51.100.10/32 dev lo
+	ip -n "$INET" addr add 198.51.100.53/32 dev lo
+	mkdir -p "/etc/netns/$UP"
+	echo "nameserver 198.51.100.53" >"/etc/netns/$UP/resolv.conf"
+	WWW=$(mktemp -d /tmp/splq-test-www.XXXXXX)
+	echo "hello from the test internet" >"$WWW/index.html"
+	local port
+	for port in 80 8080; do
+		ip netns exec "$INET" python3 -m http.server --bind 198.51.100.10 \
+			--directory "$WWW" "$port" >/dev/null 2>&1 &
+		BG_PIDS+=($!)
+	done
+	ip netns exec "$INET" dnsmasq --no-daemon --no-resolv --no-hosts --bind-interfaces \
+		--listen-address=198.51.100.53 --address=/www.example.test/198.51.100.10 \
+		--pid-file= >/dev/null 2>&1 &
+	BG_PIDS+=($!)
+	wait_for 100 ip netns exec "$INET" python3 -c '
+import socket
+for p in (80, 8080):
+    socket.create_connection(("198.51.100.10", p), timeout=1).close()' 2>/dev/null
+}
+
+# sys-net (in UP) and a client work of it.
+make_net() {
+	make_internet
+	splq create sys-net --template t --prop provides_network=True --prop "uplink=netns:$UP"
+	splq create work --template t --prop netvm=sys-net
+}
+
+# GET URL from qube Q: prints the body, or fails.
+GET='import sys, urllib.request
+print(urllib.request.urlopen(sys.argv[1], timeout=3).read().decode().strip())'
+get() {
+	splq run "$1" -- python3 -c "$GET" "$2"
+}
+
+# An ICMP echo from qube Q to ADDRESS (an ICMP socket, as ping uses):
+# fails without an answer within 2 s.
+PING='import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP)
+s.settimeout(2)
+s.sendto(b"\x08\x00\x00\x00\x00\x01\x00\x01splq", (sys.argv[1], 0))
+print(s.recv(64)[0])'
+ping_from() {
+	splq run "$1" -- python3 -c "$PING" "$2"
+}
+
+@test "network: none: a qube without a netvm has only lo and reaches nothing" {
+	make_internet
+	make_qube q
+	splq start q
+	run --separate-stderr splq run q -- ls /sys/class/net
+	[ "$output" = lo ]
+	run ! get q http://198.51.100.10/
+	run --separate-stderr splq prefs q ip
+	[ "$output" = "" ]
+}
+
+@test "network: full: a client of sys-net reaches the test server by address and by name, with Qubes' addresses" {
+	make_net
+	# starting the client starts its netvm first
+	splq start work
+	state_is sys-net Running
+	run --separate-stderr get work http://198.51.100.10/
+	assert_status 0
+	[ "$output" = "hello from the test internet" ]
+	run --separate-stderr get work http://www.example.test:8080/
+	assert_status 0
+	[ "$output" = "hello from the test internet" ]
+	# the qube has the addresses its properties name
+	local ip gw
+	ip=$(splq prefs work ip)
+	gw=$(splq prefs work visible_gateway)
+	[ "$gw" = "$(splq prefs sys-net gateway)" ]
+	[[ $ip == 10.137.* ]]
+	run --separate-stderr splq run work -- ip -4 -o addr show dev eth0
+	[[ $output == *"inet $ip/32 "* ]]
+	run --separate-stderr splq run work -- ip route show default
+	[[ $output == "default via $gw dev eth0"* ]]
+	run --separate-stderr splq run work -- cat /sys/class/net/eth0/address
+	[ "$output" = "$(splq prefs work mac)" ]
+	run --separate-stderr splq run work -- cat /etc/resolv.conf
+	[ "${lines[0]}" = "nameserver 10.139.1.1" ]
+	[ "${lines[1]}" = "nameserver 10.139.1.2" ]
+}
+
+@test "network: sys-firewall in front of sys-net; two clients of one netvm cannot reach each other" {
+	make_internet
+	splq create sys-net --template t --prop provides_network=True --prop "uplink=netns:$UP"
+	splq create sys-firewall --template t --prop provides_network=True --prop netvm=sys-net
+	splq prefs dom0 default_netvm sys-firewall
+	# new qubes take dom0's default_netvm
+	splq create a --template t
+	splq create b --template t
+	[ "$(splq prefs a netvm)" = sys-firewall ]
+	splq start a
+	splq start b
+	run --separate-stderr get a http://www.example.test/
+	assert_status 0
+	[ "$output" = "hello from the test internet" ]
+	# b serves on its address; a's packets to it are dropped in the netvm
+	local bip
+	bip=$(splq prefs b ip)
+	splq run --no-wait b -- python3 -m http.server --bind "$bip" 8000
+	wait_for 50 splq run b -- python3 -c "import socket; socket.create_connection(('$bip', 8000), timeout=1)" 2>/dev/null
+	run ! splq run a -- python3 -c "import socket; socket.create_connection(('$bip', 8000), timeout=2)"
+	run ! ping_from a "$bip"
+	# the gateway answers ping
+	run --separate-stderr ping_from a "$(splq prefs a visible_gateway)"
+	assert_status 0
+	[ "$output" = 0 ] # an echo reply
+}
+
+@test "network: a running qube's netvm changes live; a netvm stays up under clients unless --force" {
+	make_net
+	splq start work
+	get work http://198.51.100.10/
+	splq prefs work netvm ''
+	run --separate-stderr splq run work -- ls /sys/class/net
+	[ "$output" = lo ]
+	run ! get work http://198.51.100.10/
+	splq prefs work netvm sys-net
+	get work http://198.51.100.10/
+	run -68 --separate-stderr splq shutdown sys-net
+	[[ $stderr == *"qube 'sys-net' is the netvm of running qubes: work"*"--force"* ]]
+	splq shutdown --force --wait sys-net
+	run ! get work http://198.51.100.10/
+	# a halted netvm is not taken on live
+	run -68 --separate-stderr splq prefs work netvm sys-net
+	[[ $stderr == *"netvm 'sys-net' is not running"* ]]
+	run -68 --separate-stderr splq remove sys-net
+	[[ $stderr == *"qube 'sys-net' is still used by: work"* ]]
+}
+
+@test "network: from inside, as root: a client and sys-net cannot change addresses, routes or rules" {
+	make_net
+	splq start work
+	local ip
+	ip=$(splq prefs work ip)
+	# a client's root: no new address (a forged source), no route change,
+	# no raw socket to forge packets with
+	run ! splq run --user root work -- ip addr add 10.137.0.99/32 dev eth0
+	run ! splq run --user root work -- ip route del default
+	run ! splq run --user root work -- ip link set eth0 address 00:16:3e:00:00:01
+	run ! splq run --user root work -- python3 -c 'import socket; socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)'
+	run ! splq run --user root work -- python3 -c 'import socket; socket.socket(socket.AF_PACKET, socket.SOCK_RAW)'
+	run --separate-stderr splq run work -- ip -4 -o addr show dev eth0
+	[[ $output == *"inet $ip/32 "* ]]
+	# sys-net's root: the rules cannot be listed, flushed or changed
+	run ! splq run --user root sys-net -- nft list ruleset
+	run ! splq run --user root sys-net -- nft flush ruleset
+	run ! splq run --user root sys-net -- sh -c 'echo 0 > /proc/sys/net/ipv4/ip_forward'
+	run ! splq run --user root sys-net -- ip route del default
+	ip netns exec "$UP" nft list table inet splq >/dev/null
+	get work http://198.51.100.10/
+}
+
+@test "network: bad settings are refused, naming what is wrong, and nothing is set" {
+	make_internet
+	splq create sys-net --template t --prop provides_network=True --prop "uplink=netns:$UP"
+	run -69 --separate-stderr splq create w --template t --prop netvm=t
+	[[ $stderr == *"qube 't' cannot be a netvm: it has provides_network=False"* ]]
+	run -66 --separate-stderr splq create w --template t --prop netvm=ghost
+	[[ $stderr == *"netvm 'ghost': no such qube"* ]]
+	run -69 --separate-stderr splq create w --template t --prop uplink=pasta --prop netvm=sys-net
+	[[ $stderr == *"only a network qube without a netvm has an uplink"* ]]
+	run -69 --separate-stderr splq create w --template t --prop uplink=slirp
+	[[ $stderr == *"uplink 'slirp'"* ]]
+	run -66 --separate-stderr splq prefs w
+	splq create sys-fw --template t --prop provides_network=True --prop netvm=sys-net
+	run -69 --separate-stderr splq prefs sys-net netvm sys-fw
+	[[ $stderr == *"the netvms make a loop: sys-net -> sys-fw -> sys-net"* ]]
+	[ "$(splq prefs sys-net netvm)" = "" ]
+	run -69 --separate-stderr splq prefs sys-net provides_network False
+	[[ $stderr == *"an uplink (uplink=netns:$UP) needs provides_network=True"* ]]
+	splq create c --template t --prop netvm=sys-fw
+	run -69 --separate-stderr splq prefs sys-fw provides_network False
+	[[ $stderr == *"qube 'sys-fw' is the netvm of c"* ]]
+	[ "$(splq prefs sys-fw provides_network)" = True ]
+	run -69 --separate-stderr splq prefs dom0 default_netvm t
+	# a missing uplink namespace: the start fails and leaves nothing
+	splq create sys-x --template t --prop provides_network=True --prop uplink=netns:splqt-none-$$
+	run -66 --separate-stderr splq start sys-x
+	[[ $stderr == *"/run/netns/splqt-none-$$ is not a network namespace"* ]]
+	assert_leftovers_none t sys-net sys-fw sys-x c
+}
+
+@test "network: teardown leaves nothing in the uplink namespace: after a stop, and after the supervisor was killed" {
+	make_net
+	local fwd
+	fwd=$(ip netns exec "$UP" cat /proc/sys/net/ipv4/ip_forward)
+	splq start work
+	[ "$(ip netns exec "$UP" cat /proc/sys/net/ipv4/ip_forward)" = 1 ]
+	ip -n "$UP" -o link show | grep -q ' vif'
+	splq shutdown --wait work
+	# the client's link went with it
+	run ! bash -c "ip -n $UP -o link show | grep ' vif'"
+	splq shutdown --wait sys-net
+	run ! ip netns exec "$UP" nft list table inet splq
+	[ "$(ip netns exec "$UP" cat /proc/sys/net/ipv4/ip_forward)" = "$fwd" ]
+	# a supervisor killed: the next start and stop put everything back
+	splq start work
+	kill -KILL "$(cat "$SPLQ_RUN/qubes/sys-net/supervisor.pid")"
+	wait_for 100 state_is sys-net Halted
+	splq start sys-net
+	run ! bash -c "ip -n $UP -o link show | grep ' vif'"
+	splq shutdown --force --wait sys-net
+	splq kill work
+	run ! ip netns exec "$UP" nft list table inet splq
+	[ "$(ip netns exec "$UP" cat /proc/sys/net/ipv4/ip_forward)" = "$fwd" ]
+	assert_leftovers_none t sys-net work
+}
