@@ -325,12 +325,12 @@ int cmd_shutdown(struct cli *cli, int argc, char **argv)
 }
 
 /* ls: the columns, header first. */
-enum { LS_NAME, LS_CLASS, LS_STATE, LS_LABEL, LS_TEMPLATE, LS_MEMORY, LS_COLS };
+enum { LS_NAME, LS_CLASS, LS_STATE, LS_LABEL, LS_TEMPLATE, LS_NETVM, LS_MEMORY, LS_COLS };
 
 static void ls_print(const struct splq_qube_info *v, const int *order, int n)
 {
-	static const char *const head[LS_COLS] = {"NAME",  "CLASS",    "STATE",
-	                                          "LABEL", "TEMPLATE", "MEMORY"};
+	static const char *const head[LS_COLS] = {"NAME",     "CLASS", "STATE", "LABEL",
+	                                          "TEMPLATE", "NETVM", "MEMORY"};
 	char mem[32];
 	const char *cell[LS_COLS];
 	size_t width[LS_COLS];
@@ -355,6 +355,7 @@ static void ls_print(const struct splq_qube_info *v, const int *order, int n)
 			    q->klass == SPLQ_CLASS_ADMINVM ? "Running" : splq_power_name(q->power);
 			cell[LS_LABEL] = q->label && *q->label ? q->label : "-";
 			cell[LS_TEMPLATE] = q->template && *q->template ? q->template : "-";
+			cell[LS_NETVM] = q->netvm && *q->netvm ? q->netvm : "-";
 			cell[LS_MEMORY] = mem;
 			for (int k = 0; k < LS_COLS; k++) {
 				if (!cell[k])
@@ -381,10 +382,10 @@ static json_t *ls_json(const struct splq_qube_info *v, const int *order, int n)
 		    q->klass == SPLQ_CLASS_ADMINVM ? "Running" : splq_power_name(q->power);
 
 		json_array_append_new(
-		    a, json_pack("{s:o,s:o,s:o,s:o,s:o,s:I}", "name", cli_jstr(q->name), "class",
+		    a, json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:I}", "name", cli_jstr(q->name), "class",
 		                 cli_jstr(splq_class_name(q->klass)), "state", cli_jstr(state),
 		                 "label", cli_jstr(q->label), "template", cli_jstr(q->template),
-		                 "memory", (json_int_t)q->memory));
+		                 "netvm", cli_jstr(q->netvm), "memory", (json_int_t)q->memory));
 	}
 	return json_pack("{s:o}", "qubes", a);
 }

@@ -93,8 +93,8 @@ static int report(struct cli *cli, struct capture *cap, const char *qube, int st
 /* Run x in the qube named qube, or with qube NULL in a new disposable made
  * from dvm (NULL: the default) and killed after timeout seconds (0: never),
  * with the output captured in JSON mode; then report it. */
-static int run_command(struct cli *cli, const char *qube, const char *dvm, long timeout,
-                       struct splq_exec *x)
+static int run_command(struct cli *cli, const char *qube, const char *dvm, const char *netvm,
+                       long timeout, struct splq_exec *x)
 {
 	char disp[SPLQ_NAME_MAX + 1] = "";
 	struct splq_exec_info info = {0};
@@ -120,7 +120,7 @@ static int run_command(struct cli *cli, const char *qube, const char *dvm, long 
 	if (qube) {
 		rc = splq_op_run(&ctx, qube, x, &status, &err);
 	} else {
-		rc = splq_op_dispvm(&ctx, dvm, x, timeout, &status, disp, &err);
+		rc = splq_op_dispvm(&ctx, dvm, netvm, x, timeout, &status, disp, &err);
 		qube = disp[0] ? disp : NULL;
 	}
 	if (rc < 0) {
@@ -226,7 +226,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 		return cli_usage(cli, "run needs a COMMAND to run in '%s' (or -t for a shell)",
 		                 name);
 	x.argv = argv + i; /* argv[argc] is NULL */
-	return run_command(cli, name, NULL, 0, &x);
+	return run_command(cli, name, NULL, NULL, 0, &x);
 }
 
 int cmd_dispvm(struct cli *cli, int argc, char **argv)
@@ -235,12 +235,13 @@ int cmd_dispvm(struct cli *cli, int argc, char **argv)
 	    EXEC_OPTIONS,
 	    {"template", required_argument, NULL, CLI_OPT_TEMPLATE},
 	    {"timeout", required_argument, NULL, CLI_OPT_TIMEOUT},
+	    {"netvm", required_argument, NULL, CLI_OPT_NETVM},
 	    CLI_COMMON_OPTIONS,
 	    {0},
 	};
 	struct splq_exec x = {.filter = -1};
 	struct splq_error err = {0};
-	const char *dvm = NULL;
+	const char *dvm = NULL, *netvm = NULL;
 	long timeout = 0;
 	int c, rc;
 
@@ -248,6 +249,8 @@ int cmd_dispvm(struct cli *cli, int argc, char **argv)
 	while ((c = cli_getopt(cli, argc, argv, "+:hu:ti", opts)) != -1) {
 		if (c == CLI_OPT_TEMPLATE) {
 			dvm = optarg;
+		} else if (c == CLI_OPT_NETVM) {
+			netvm = optarg;
 		} else if (c == CLI_OPT_TIMEOUT) {
 			if (cli_parse_seconds("--timeout", optarg, &timeout, &err) < 0)
 				cli_arg_error(cli, "%s", err.msg);
@@ -264,5 +267,5 @@ int cmd_dispvm(struct cli *cli, int argc, char **argv)
 	if (dvm && !*dvm)
 		return cli_usage(cli, "--template needs a qube name, not ''");
 	x.argv = argv + optind; /* argv[argc] is NULL */
-	return run_command(cli, NULL, dvm, timeout, &x);
+	return run_command(cli, NULL, dvm, netvm, timeout, &x);
 }

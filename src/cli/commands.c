@@ -94,11 +94,12 @@ const struct cli_command cli_commands[] = {
      "SIGHUP go to the command's process group.  With --json, stdout and stderr are "
      "captured and returned as strings."},
     {"dispvm", NULL, cmd_dispvm, "run a command in a new disposable qube",
-     "dispvm [-t] [--template DVM] [--timeout SECONDS] [--user USER] [--max-output SIZE] "
-     "[--] COMMAND [ARG...]",
+     "dispvm [-t] [--template DVM] [--netvm NETVM] [--timeout SECONDS] [--user USER] "
+     "[--max-output SIZE] [--] COMMAND [ARG...]",
      OPTS("    --template DVM",
           "make the disposable from DVM (a TemplateVM, or an AppVM with "
           "template_for_dispvms=True); default: dom0's default_dispvm",
+          "    --netvm NETVM", "its netvm ('' for none); default: DVM's",
           "    --timeout SECONDS", "kill it after SECONDS (1-31536000) and exit with 124",
           "-u, --user USER", "run it as USER (default: the qube's default_user)",
           "-t, --tty", "a pseudo-terminal of the disposable's own; without COMMAND, a shell",

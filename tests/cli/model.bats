@@ -409,12 +409,12 @@ project-x" ]
 qs = d["qubes"]
 assert [q["name"] for q in qs] == ["dom0", "q", "s", "t"], qs
 for q in qs:
-    assert set(q) == {"name", "class", "state", "label", "template", "memory"}, q
+    assert set(q) == {"name", "class", "state", "label", "template", "netvm", "memory"}, q
     assert isinstance(q["memory"], int) and not isinstance(q["memory"], bool), q
-assert qs[0] == {"name": "dom0", "class": "AdminVM", "state": "Running", "label": "black", "template": "", "memory": 0}, qs[0]
-assert qs[1] == {"name": "q", "class": "AppVM", "state": "Running", "label": "blue", "template": "t", "memory": 800}, qs[1]
+assert qs[0] == {"name": "dom0", "class": "AdminVM", "state": "Running", "label": "black", "template": "", "netvm": "", "memory": 0}, qs[0]
+assert qs[1] == {"name": "q", "class": "AppVM", "state": "Running", "label": "blue", "template": "t", "netvm": "", "memory": 800}, qs[1]
 assert qs[2]["class"] == "StandaloneVM" and qs[2]["state"] == "Halted", qs[2]
-assert qs[3] == {"name": "t", "class": "TemplateVM", "state": "Halted", "label": "black", "template": "", "memory": 400}, qs[3]
+assert qs[3] == {"name": "t", "class": "TemplateVM", "state": "Halted", "label": "black", "template": "", "netvm": "", "memory": 400}, qs[3]
 '
 	json_err 64 ls extra-argument
 }

@@ -253,3 +253,25 @@ ping_from() {
 	[ "$(ip netns exec "$UP" cat /proc/sys/net/ipv4/ip_forward)" = "$fwd" ]
 	assert_leftovers_none t sys-net work
 }
+
+@test "network: a disposable has its dvm's netvm, or --netvm's; its link goes with it" {
+	make_net
+	splq prefs work template_for_dispvms True
+	run --separate-stderr splq dispvm --template work -- python3 -c "$GET" http://198.51.100.10/
+	assert_status 0
+	[ "$output" = "hello from the test internet" ]
+	run --separate-stderr splq dispvm --template work --netvm '' -- ls /sys/class/net
+	assert_status 0
+	[ "$output" = lo ]
+	splq prefs work netvm ''
+	run --separate-stderr splq dispvm --template work --netvm sys-net -- \
+		sh -c 'ip -4 -o addr show dev eth0; python3 -c "$1" http://www.example.test/' _ "$GET"
+	assert_status 0
+	[[ ${lines[0]} == *"inet 10.138."* ]]
+	[ "${lines[1]}" = "hello from the test internet" ]
+	run -69 --separate-stderr splq dispvm --template work --netvm t -- true
+	[[ $stderr == *"qube 't' cannot be a netvm"* ]]
+	run ! bash -c "ip -n $UP -o link show | grep ' vif'"
+	splq shutdown --wait sys-net
+	assert_leftovers_none t sys-net work
+}

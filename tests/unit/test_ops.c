@@ -1232,12 +1232,12 @@ static void test_dispvm(void **state)
 	nq = count_qubes(t);
 
 	/* no default_dispvm yet */
-	FAILS(splq_op_dispvm(&t->ctx, NULL, &x, 0, &status, name, &t->err), SPLQ_E_NOTFOUND,
+	FAILS(splq_op_dispvm(&t->ctx, NULL, NULL, &x, 0, &status, name, &t->err), SPLQ_E_NOTFOUND,
 	      "no default_dispvm is set; pass --template or set it with: splq prefs dom0 "
 	      "default_dispvm DVM");
 
 	t->fake.wait_status = 3;
-	OK(splq_op_dispvm(&t->ctx, "dvm", &x, 0, &status, name, &t->err));
+	OK(splq_op_dispvm(&t->ctx, "dvm", NULL, &x, 0, &status, name, &t->err));
 	assert_int_equal(status, 3);
 	assert_true(strncmp(name, "disp", 4) == 0);
 	long num = strtol(name + 4, NULL, 10);
@@ -1265,7 +1265,7 @@ static void test_dispvm(void **state)
 	OK(splq_op_prefs_set(&t->ctx, "dom0", "default_dispvm", "deb", &t->err));
 	t->fake.wait_status = 0;
 	x.user = "root";
-	OK(splq_op_dispvm(&t->ctx, NULL, &x, 5, &status, name, &t->err));
+	OK(splq_op_dispvm(&t->ctx, NULL, NULL, &x, 5, &status, name, &t->err));
 	assert_int_equal(status, 0);
 	assert_string_equal(t->fake.started.root_of, "deb");
 	assert_false(t->fake.started.has_private_of);
@@ -1288,19 +1288,19 @@ static void test_dispvm_refusals(void **state)
 	OK(splq_op_create(&t->ctx, "solo", SPLQ_CLASS_STANDALONEVM, "deb", NULL, NULL, 0, NULL, 0,
 	                  &t->err));
 	nq = count_qubes(t);
-	FAILS(splq_op_dispvm(&t->ctx, "plain", &x, 0, &status, name, &t->err), SPLQ_E_VALUE,
+	FAILS(splq_op_dispvm(&t->ctx, "plain", NULL, &x, 0, &status, name, &t->err), SPLQ_E_VALUE,
 	      "template_for_dispvms");
 	assert_last_audit(t, "dispvm", "plain", "error: ", NULL);
-	FAILS(splq_op_dispvm(&t->ctx, "solo", &x, 0, &status, name, &t->err), SPLQ_E_VALUE, NULL);
-	FAILS(splq_op_dispvm(&t->ctx, "dom0", &x, 0, &status, name, &t->err), SPLQ_E_VALUE, NULL);
-	FAILS(splq_op_dispvm(&t->ctx, "ghost", &x, 0, &status, name, &t->err), SPLQ_E_NOTFOUND,
+	FAILS(splq_op_dispvm(&t->ctx, "solo", NULL, &x, 0, &status, name, &t->err), SPLQ_E_VALUE, NULL);
+	FAILS(splq_op_dispvm(&t->ctx, "dom0", NULL, &x, 0, &status, name, &t->err), SPLQ_E_VALUE, NULL);
+	FAILS(splq_op_dispvm(&t->ctx, "ghost", NULL, &x, 0, &status, name, &t->err), SPLQ_E_NOTFOUND,
 	      "ghost");
 	assert_int_equal(t->fake.starts, 0);
 	assert_int_equal(count_qubes(t), nq);
 
 	/* volumes that cannot be made: nothing is left */
 	t->fake.fail_create = true;
-	FAILS(splq_op_dispvm(&t->ctx, "dvm", &x, 0, &status, name, &t->err), SPLQ_E_NOSPACE, NULL);
+	FAILS(splq_op_dispvm(&t->ctx, "dvm", NULL, &x, 0, &status, name, &t->err), SPLQ_E_NOSPACE, NULL);
 	assert_int_equal(count_qubes(t), nq);
 	assert_int_equal(t->fake.nvolumes, 4); /* deb, dvm, plain, solo */
 	assert_int_equal(t->fake.starts, 0);
@@ -1318,7 +1318,7 @@ static void test_dispvm_timeout(void **state)
 	nq = count_qubes(t);
 	t->fake.wait_mode = WAIT_TIMEOUT;
 	memset(&t->err, 0, sizeof(t->err));
-	assert_true(splq_op_dispvm(&t->ctx, "dvm", &x, 2, &status, name, &t->err) < 0);
+	assert_true(splq_op_dispvm(&t->ctx, "dvm", NULL, &x, 2, &status, name, &t->err) < 0);
 	assert_int_equal(t->err.code, SPLQ_E_TIMEOUT);
 	snprintf(want, sizeof(want), "disposable '%s' timed out after 2 s; it was killed", name);
 	assert_string_equal(t->err.msg, want);
@@ -1341,7 +1341,7 @@ static void test_dispvm_signal(void **state)
 	t->fake.wait_mode = WAIT_SIGNAL;
 	t->fake.wait_signo = SIGTERM;
 	memset(&t->err, 0, sizeof(t->err));
-	assert_true(splq_op_dispvm(&t->ctx, "dvm", &x, 0, &status, name, &t->err) < 0);
+	assert_true(splq_op_dispvm(&t->ctx, "dvm", NULL, &x, 0, &status, name, &t->err) < 0);
 	assert_int_equal(t->err.code, 128 + SIGTERM);
 	assert_int_equal(status, 128 + SIGTERM);
 	snprintf(want, sizeof(want), "interrupted by signal %d; disposable '%s' was removed",
@@ -1355,12 +1355,12 @@ static void test_dispvm_signal(void **state)
 
 	/* when it cannot be removed, the message does not claim it was */
 	t->fake.fail_remove = true;
-	FAILS(splq_op_dispvm(&t->ctx, "dvm", &x, 0, &status, name, &t->err), 128 + SIGTERM,
+	FAILS(splq_op_dispvm(&t->ctx, "dvm", NULL, &x, 0, &status, name, &t->err), 128 + SIGTERM,
 	      "could not be removed");
 	assert_true(exists(t, name));
 	t->fake.wait_mode = WAIT_EXIT;
 	t->fake.wait_status = 0;
-	FAILS(splq_op_dispvm(&t->ctx, "dvm", &x, 0, &status, name, &t->err), SPLQ_E_NOSPACE,
+	FAILS(splq_op_dispvm(&t->ctx, "dvm", NULL, &x, 0, &status, name, &t->err), SPLQ_E_NOSPACE,
 	      "could not be removed");
 }
 

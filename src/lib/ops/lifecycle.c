@@ -318,9 +318,10 @@ static int disp_name(char *name, struct splq_error *err)
 	return 0;
 }
 
-/* Make the DispVM's row (its own transaction), name filled in q. */
-static int disp_add(struct splq_ctx *ctx, const struct splq_qube *d, struct splq_qube *q,
-                    struct splq_error *err)
+/* Make the DispVM's row (its own transaction), name filled in q; netvm,
+ * unless NULL, instead of the dvm's. */
+static int disp_add(struct splq_ctx *ctx, const struct splq_qube *d, const char *netvm,
+                    struct splq_qube *q, struct splq_error *err)
 {
 	char owner[64];
 	static const char *const skip[] = {"template", "label", "auto_cleanup",
@@ -352,6 +353,8 @@ static int disp_add(struct splq_ctx *ctx, const struct splq_qube *d, struct splq
 	    splq_ops_copy_qube_data(ctx, d, q->name, SPLQ_CLASS_DISPVM, skip, false, err) < 0 ||
 	    splq_store_tag_add(ctx->store, q->name, "disp-created-by-dom0", err) < 0 ||
 	    splq_store_tag_add(ctx->store, q->name, "created-by-dom0", err) < 0 ||
+	    (netvm && splq_store_prop_set(ctx->store, q->name, "netvm", netvm, err) < 0) ||
+	    splq_ops_net_check(ctx, q->name, err) < 0 ||
 	    (splq_ops_process_id(getpid(), owner, sizeof(owner)) &&
 	     splq_store_feature_set(ctx->store, q->name, DISP_OWNER, owner, err) < 0) ||
 	    splq_store_commit(ctx->store, err) < 0) {
@@ -386,8 +389,9 @@ static int dispvm_source(struct splq_ctx *ctx, const char *dvm, struct splq_qube
 
 static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
 
-int splq_op_dispvm(struct splq_ctx *ctx, const char *dvm, struct splq_exec *x, long timeout_s,
-                   int *status, char *name, struct splq_error *err)
+int splq_op_dispvm(struct splq_ctx *ctx, const char *dvm, const char *netvm,
+                   struct splq_exec *x, long timeout_s, int *status, char *name,
+                   struct splq_error *err)
 {
 	cleanup_qube struct splq_qube d = {0};
 	cleanup_qube struct splq_qube q = {0};
@@ -417,7 +421,9 @@ int splq_op_dispvm(struct splq_ctx *ctx, const char *dvm, struct splq_exec *x, l
 		return -1;
 	args = splq_ops_exec_args(NULL, x);
 	{
-		char *a = splq_strdup_printf("--template %s %s", d.name, args);
+		char *a = splq_strdup_printf("--template %s%s%s%s %s", d.name,
+		                             netvm ? " --netvm '" : "", netvm ? netvm : "",
+		                             netvm ? "'" : "", args);
 		free(args);
 		args = a;
 	}
@@ -434,7 +440,7 @@ int splq_op_dispvm(struct splq_ctx *ctx, const char *dvm, struct splq_exec *x, l
 	if (sigprocmask(SIG_BLOCK, &block, &old) == 0)
 		masked = true;
 
-	if (disp_add(ctx, &d, &q, err) < 0)
+	if (disp_add(ctx, &d, netvm, &q, err) < 0)
 		goto out;
 	made = true;
 	if (name)
@@ -571,7 +577,7 @@ int splq_op_call(struct splq_ctx *ctx, const char *source, const char *service,
 	x->user = d->user[0] ? d->user : NULL;
 	x->no_autostart = !d->autostart;
 	if (strncmp(d->target, "@dispvm:", 8) == 0)
-		return splq_op_dispvm(ctx, d->target + 8, x, 0, status, disp, err);
+		return splq_op_dispvm(ctx, d->target + 8, NULL, x, 0, status, disp, err);
 	if (splq_policy_is_dom0(d->target)) {
 		/* the host's own services, in this process (services/host.h) */
 		cleanup_free char *name = splq_strdup_printf("%.*s", (int)(arg - 1 - full), full);

@@ -63,9 +63,11 @@ int splq_op_run(struct splq_ctx *ctx, const char *name, struct splq_exec *x, int
 /* A disposable from dvm (a TemplateVM, or an AppVM with
  * template_for_dispvms=True); NULL takes dom0's default_dispvm.  Runs x,
  * removes everything, returns the command's exit code in *status.
- * timeout_s 0 = none.  name (at least SPLQ_NAME_MAX+1) gets "dispN". */
-int splq_op_dispvm(struct splq_ctx *ctx, const char *dvm, struct splq_exec *x, long timeout_s,
-                   int *status, char *name, struct splq_error *err);
+ * timeout_s 0 = none.  name (at least SPLQ_NAME_MAX+1) gets "dispN".
+ * netvm: its netvm ("" none), or NULL: the dvm's. */
+int splq_op_dispvm(struct splq_ctx *ctx, const char *dvm, const char *netvm,
+                   struct splq_exec *x, long timeout_s, int *status, char *name,
+                   struct splq_error *err);
 
 /* The log of qube name (what its --no-wait commands wrote, and its pid
  * 1's messages), oldest first, to fd; with follow, then what it gets until
@@ -81,6 +83,7 @@ struct splq_qube_info {
 	enum splq_power power;
 	char *label;
 	char *template; /* "" when none */
+	char *netvm;    /* "" when none */
 	long memory;
 };
 int splq_op_list(struct splq_ctx *ctx, struct splq_qube_info **out, int *n, struct splq_error *err);

@@ -19,6 +19,7 @@ void splq_qube_info_free(struct splq_qube_info *v, int n)
 	for (int i = 0; i < n; i++) {
 		free(v[i].label);
 		free(v[i].template);
+		free(v[i].netvm);
 	}
 	free(v);
 }
@@ -57,6 +58,11 @@ int splq_op_list(struct splq_ctx *ctx, struct splq_qube_info **out, int *n, stru
 			}
 			if (!o->template)
 				o->template = splq_xstrdup("");
+			if (q->klass != SPLQ_CLASS_ADMINVM &&
+			    splq_ops_prop_get(ctx, q, "netvm", &o->netvm, err) < 0)
+				goto fail;
+			if (!o->netvm)
+				o->netvm = splq_xstrdup("");
 			if (!o->label)
 				o->label = splq_xstrdup("");
 			if (q->klass != SPLQ_CLASS_ADMINVM &&
