@@ -99,7 +99,8 @@ qube_host_pids() {
 	[ "${f[2]}" = Running ]
 	[ "${f[3]}" = blue ]
 	[ "${f[4]}" = spl-dev-template ]
-	[ "${f[5]}" = 1024 ]
+	[ "${f[5]}" = - ] # no netvm
+	[ "${f[6]}" = 1024 ]
 
 	run --separate-stderr splq shutdown --wait spl-dev-core
 	assert_status 0
