@@ -104,10 +104,7 @@ static int sysctl(const char *path, const char *value, struct splq_error *err)
 
 static int qube_up(void *arg, struct splq_error *err)
 {
-	if (sysctl("net/ipv4/ping_group_range", "0 2147483647", err) < 0 ||
-	    sysctl("net/ipv4/ip_unprivileged_port_start", "0", err) < 0)
-		return -1;
-	return 0;
+	return sysctl("net/ipv4/ping_group_range", "0 2147483647", err);
 }
 
 int splq_net_qube_up(int pidfd, struct splq_error *err)

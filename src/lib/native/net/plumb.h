@@ -9,8 +9,8 @@
 
 #include "../../error.h"
 
-/* Every qube: ICMP echo sockets for all its users and every port for its
- * servers (its root has no capability over the namespace). */
+/* A qube with network: ICMP echo sockets (ping) for all its users (its
+ * root has no capability over the namespace, so no raw socket). */
 int splq_net_qube_up(int pidfd, struct splq_error *err);
 
 /* A network qube: it forwards, NATs its clients behind its own address,
