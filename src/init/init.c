@@ -702,7 +702,7 @@ static int init_main(struct init *in)
 }
 
 /* splq-init --supervise CGROUP RUNDIR PID TIMEOUT [--commit LINK TARGET]
- *            [--log DIRFD NAME FD] [--qrexec FD SPLQFD] [--netns FD WAS] */
+ *            [--log DIRFD NAME FD] [--qrexec FD SPLQFD] [--netns FD WAS] [--uplink PID] */
 static int supervise_main(int argc, char **argv)
 {
 	struct splq_supervise s = {.log_dir = -1,
@@ -728,6 +728,9 @@ static int supervise_main(int argc, char **argv)
 			s.qrexec_fd = (int)number(argv[i + 1]);
 			s.splq_fd = (int)number(argv[i + 2]);
 			i += 2;
+		} else if (strcmp(argv[i], "--uplink") == 0 && i + 1 < argc) {
+			s.uplink_pid = (pid_t)number(argv[i + 1]);
+			i += 1;
 		} else if (strcmp(argv[i], "--netns") == 0 && i + 2 < argc) {
 			s.netns_fd = (int)number(argv[i + 1]);
 			s.forwarding_was = argv[i + 2];

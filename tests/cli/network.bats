@@ -275,3 +275,36 @@ ping_from() {
 	splq shutdown --wait sys-net
 	assert_leftovers_none t sys-net work
 }
+
+@test "network: uplink pasta: a client reaches a server on host loopback through pasta's gateway; pasta lives as long as its qube" {
+	command -v pasta >/dev/null || skip "pasta (passt) is not installed"
+	WWW=$(mktemp -d /tmp/splq-test-www.XXXXXX)
+	echo "hello from host loopback" >"$WWW/index.html"
+	local port
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	python3 -m http.server --bind 127.0.0.1 --directory "$WWW" "$port" >/dev/null 2>&1 &
+	BG_PIDS+=($!)
+	splq create sys-net --template t --prop provides_network=True --prop uplink=pasta
+	splq create work --template t --prop netvm=sys-net
+	splq start work
+	local pasta gw
+	pasta=$(pgrep -P "$(cat "$SPLQ_RUN/qubes/sys-net/supervisor.pid")" -f "^pasta ")
+	[ -n "$pasta" ]
+	# pasta maps its gateway address to the host's loopback; nothing else
+	# is asked of it (no names are resolved through it)
+	gw=$(splq run sys-net -- ip -4 route show default | awk '{ print $3 }')
+	[ -n "$gw" ]
+	run --separate-stderr get work "http://$gw:$port/"
+	assert_status 0
+	[ "$output" = "hello from host loopback" ]
+	splq shutdown --force --wait sys-net
+	run ! kill -0 "$pasta"
+	run ! get work "http://$gw:$port/"
+	# and with a killed supervisor, pasta goes too
+	splq start sys-net
+	pasta=$(pgrep -P "$(cat "$SPLQ_RUN/qubes/sys-net/supervisor.pid")" -f "^pasta ")
+	kill -KILL "$(cat "$SPLQ_RUN/qubes/sys-net/supervisor.pid")"
+	wait_for 50 eval '! kill -0 '"$pasta"' 2>/dev/null'
+	splq kill work
+	assert_leftovers_none t sys-net work
+}

@@ -70,6 +70,11 @@ int splq_native_net_prepare(struct splq_backend *b, const struct splq_vm_config 
 		ns->resolv = splq_xstrdup(VIRTUAL_RESOLV);
 		return 0;
 	}
+	if (n->provides_network && strcmp(n->uplink, "pasta") == 0) {
+		ns->dns = splq_xstrdup(SPLQ_PASTA_DNS);
+		ns->resolv = splq_xstrdup("nameserver " SPLQ_PASTA_DNS "\n");
+		return 0;
+	}
 	if (!n->provides_network || strncmp(n->uplink, "netns:", 6) != 0)
 		return 0;
 	/* the host's named network namespace, as `ip netns` keeps them;
@@ -106,6 +111,8 @@ int splq_native_net_up(struct splq_backend *b, const struct splq_vm_config *cfg,
 	if (n->provides_network) {
 		cleanup_free char *nft = splq_spawn_beside("splq-nft", err);
 		if (!nft || splq_net_gateway_up(self, ns->dns, nft, err) < 0)
+			return -1;
+		if (strcmp(n->uplink, "pasta") == 0 && splq_net_link_ready(self, "uplink0", err) < 0)
 			return -1;
 	}
 	return *n->netvm ? splq_native_net_relink(b, cfg, err) : 0;

@@ -6,6 +6,10 @@
 
 #include "../backend.h"
 
+/* Where a network qube with the uplink pasta sends its DNS (pasta
+ * forwards it to the host's resolver). */
+#define SPLQ_PASTA_DNS "169.254.0.53"
+
 /* What a start needs before pid 1 is made. */
 struct splq_net_start {
 	int netns_fd; /* uplink netns:NAME: pid 1 is born in it; else -1 */

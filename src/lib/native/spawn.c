@@ -15,6 +15,7 @@
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -239,6 +240,41 @@ fail:
 	_exit(1);
 }
 
+/* pasta (passt), the user-mode uplink of a network qube: in the host's
+ * network, it gives the qube's namespace (pid 1's) an interface uplink0
+ * with the host's addresses and routes, maps the gateway address to the
+ * host's loopback and forwards DNS sent to SPLQ_PASTA_DNS to the host's
+ * resolver.  Nothing of the host's is forwarded into the qube.  It dies
+ * with the supervisor.  Its pid, or -1 (the qube then has no way out; its
+ * log says why). */
+static pid_t spawn_pasta(pid_t init)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)init);
+	/* opened here: pasta drops what it would need to open it itself */
+	int ns = open(path, O_RDONLY | O_CLOEXEC);
+	if (ns < 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		char *argv[] = {"pasta", "--config-net", "--runas", "0", "--foreground", "--quiet",
+		                "--netns", "/proc/self/fd/3", "--netns-only", "--ns-ifname", "uplink0",
+		                "--dns-forward", SPLQ_PASTA_DNS, "-t", "none", "-u", "none", "-T",
+		                "none", "-U", "none", NULL};
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (dup2(ns, 3) < 0)
+			_exit(127);
+		syscall(SYS_close_range, 4, ~0U, 0); /* the report pipe above all */
+		execvp("pasta", argv);
+		_exit(127);
+	}
+	close(ns);
+	return pid;
+}
+
 void splq_spawn_supervisor(struct splq_backend *b, struct start_plan *p, int lock_fd, int range_fd)
 {
 	struct splq_error err = {0};
@@ -271,6 +307,9 @@ void splq_spawn_supervisor(struct splq_backend *b, struct start_plan *p, int loc
 		report_error(p->report_fd, &err);
 		_exit(1);
 	}
+	/* pasta: the uplink of a network qube, a child of the supervisor that
+	 * goes with it (and with the qube) */
+	pid_t uplink = strcmp(cfg->net.uplink, "pasta") == 0 ? spawn_pasta(pid) : 0;
 	cleanup_free char *initpid = splq_rt_file(b, cfg->name, "init.pid");
 	cleanup_free char *suppid = splq_rt_file(b, cfg->name, "supervisor.pid");
 	char text[32];
@@ -285,7 +324,7 @@ void splq_spawn_supervisor(struct splq_backend *b, struct start_plan *p, int loc
 	int qrexec = take_qrexec_socket(p);
 
 	cleanup_free char *dir = splq_rt_dir(b, cfg->name);
-	char pidtext[16], timeout[16], fdtext[5][16];
+	char pidtext[16], timeout[16], fdtext[5][16], uplinktext[16];
 	snprintf(pidtext, sizeof(pidtext), "%d", (int)pid);
 	snprintf(timeout, sizeof(timeout), "%ld", cfg->shutdown_timeout_s);
 	cleanup_free char *link = p->commit ? splq_volume_root_link(b->home, cfg->name) : NULL;
@@ -332,18 +371,25 @@ void splq_spawn_supervisor(struct splq_backend *b, struct start_plan *p, int loc
 	                           .qrexec_fd = qx_at >= 0 ? lock_fd + 1 + qx_at : -1,
 	                           .splq_fd = qx_at >= 0 ? lock_fd + 2 + qx_at : -1,
 	                           .netns_fd = ns_at >= 0 ? lock_fd + 1 + ns_at : -1,
-	                           .forwarding_was = p->net.forwarding_was};
+	                           .forwarding_was = p->net.forwarding_was,
+	                           .uplink_pid = uplink > 0 ? uplink : 0};
 	const int texts[5] = {s.log_dir, s.log_fd, s.qrexec_fd, s.splq_fd, s.netns_fd};
 	for (int k = 0; k < 5; k++)
 		snprintf(fdtext[k], sizeof(fdtext[k]), "%d", texts[k]);
-	/* 10 fixed, --qrexec FD FD, --commit LINK TARGET, --netns FD WAS, NULL */
-	char *argv[20] = {"splq-init", "--supervise", p->cgroup, dir, pidtext, timeout,
+	/* 10 fixed, --qrexec FD FD, --commit LINK TARGET, --netns FD WAS,
+	 * --uplink PID, NULL */
+	char *argv[22] = {"splq-init", "--supervise", p->cgroup, dir, pidtext, timeout,
 	                  "--log",     fdtext[0],     (char *)cfg->name, fdtext[1]};
 	int argc = 10;
 	if (qx_at >= 0) {
 		argv[argc++] = "--qrexec";
 		argv[argc++] = fdtext[2];
 		argv[argc++] = fdtext[3];
+	}
+	if (uplink > 0) {
+		snprintf(uplinktext, sizeof(uplinktext), "%d", (int)uplink);
+		argv[argc++] = "--uplink";
+		argv[argc++] = uplinktext;
 	}
 	if (ns_at >= 0) {
 		argv[argc++] = "--netns";

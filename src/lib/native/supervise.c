@@ -64,6 +64,8 @@ static void pump_log(struct splq_qubelog *log, int *fd, bool drain)
  * the normal policy back with its call. */
 #define WARM_IDLE_MS 30000
 
+#define UPLINK_GONE "splq: the uplink (pasta) ended; the qube has no way out now\n"
+
 struct warm {
 	pid_t pid;
 	int fd; /* -1: none */
@@ -159,6 +161,7 @@ int splq_supervise(const struct splq_supervise *s)
 		fcntl(fd, F_SETFL, O_NONBLOCK);
 	int status = 1 << 8, calls = 0;
 	struct warm warm = {.fd = -1};
+	pid_t uplink = s->uplink_pid;
 	bool ended = false;
 	while (!ended) {
 		int st;
@@ -168,6 +171,9 @@ int splq_supervise(const struct splq_supervise *s)
 			if (r == s->pid) {
 				status = st;
 				ended = true;
+			} else if (r == uplink) {
+				splq_qubelog_write(&log, UPLINK_GONE, strlen(UPLINK_GONE));
+				uplink = 0;
 			} else if (r == warm.pid || r == warm.idle) {
 				/* it failed to start, or went unused */
 				if (r == warm.pid)
@@ -225,6 +231,11 @@ int splq_supervise(const struct splq_supervise *s)
 	}
 	if (s->qrexec_fd >= 0)
 		close(s->qrexec_fd); /* no more calls: its connections are refused */
+	if (uplink > 0) {
+		kill(uplink, SIGTERM);
+		while (waitpid(uplink, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
 	if (warm.fd >= 0) {
 		/* no call for it now: it goes before the qube's clean-up */
 		pid_t pid = warm.pid;

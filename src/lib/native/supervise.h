@@ -45,6 +45,8 @@ struct splq_supervise {
 	                            * none; at the end its table, its clients' links
 	                            * go, and forwarding is back to forwarding_was */
 	const char *forwarding_was;
+	pid_t uplink_pid; /* a network qube's pasta (a child), 0: none; it ends
+	                   * with pid 1 */
 };
 
 #define SPLQ_SUPERVISE_CALLS 32

@@ -7,6 +7,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -354,6 +357,28 @@ static int link_client(void *arg, struct splq_error *err)
 	if (setns(ns, CLONE_NEWNET) < 0)
 		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "enter the client's network");
 	return client_side(j, err);
+}
+
+static int link_ready(void *arg, struct splq_error *err)
+{
+	const char *name = arg;
+	cleanup_close int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	for (int i = 0; i < 100; i++) {
+		struct ifreq ifr = {0};
+
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+		if (s >= 0 && ioctl(s, SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags & IFF_UP) &&
+		    ioctl(s, SIOCGIFADDR, &ifr) == 0)
+			return 0;
+		usleep(50000);
+	}
+	return splq_fail(err, SPLQ_E_TIMEOUT, "the uplink %s did not come up within 5 s", name);
+}
+
+int splq_net_link_ready(int pidfd, const char *name, struct splq_error *err)
+{
+	return in_netns(pidfd, link_ready, (void *)name, err);
 }
 
 int splq_net_disconnect(int client_pidfd, struct splq_error *err)

@@ -35,6 +35,9 @@ struct splq_net_link {
 };
 int splq_net_connect(int netvm_pidfd, int client_pidfd, const struct splq_net_link *l,
                      struct splq_error *err);
+/* Wait (at most 5 s) until link name of the qube is up with an address:
+ * an uplink that another process (pasta) sets up. */
+int splq_net_link_ready(int pidfd, const char *name, struct splq_error *err);
 /* Cut a client off its network qube (its eth0, and with it the pair). */
 int splq_net_disconnect(int client_pidfd, struct splq_error *err);
 
