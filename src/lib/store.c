@@ -15,7 +15,7 @@
 #include "util.h"
 
 #define SPLQ_APPLICATION_ID     0x73706c71 /* "splq" */
-#define SPLQ_SCHEMA_VERSION     2
+#define SPLQ_SCHEMA_VERSION     3
 #define DEFAULT_BUSY_TIMEOUT_MS 10000
 
 /* Prepared statements, kept for the connection's life: parsing SQL is
@@ -43,6 +43,14 @@ struct splq_store {
 	" size INTEGER NOT NULL CHECK (size > 0),"                                                 \
 	" PRIMARY KEY (qube, name));"
 
+/* Schema 3 added the firewall table: a qube's firewall rules, Qubes' text
+ * (formats/firewall.h), one a line (a qube without a row has Qubes'
+ * default, the one rule action=accept). */
+#define FIREWALL_SQL                                                                               \
+	"CREATE TABLE firewall ("                                                                  \
+	" qube TEXT PRIMARY KEY REFERENCES qubes(name) ON DELETE CASCADE,"                         \
+	" rules TEXT NOT NULL);"
+
 static const char schema_sql[] =
     "CREATE TABLE qubes ("
     " name TEXT PRIMARY KEY,"
@@ -64,7 +72,7 @@ static const char schema_sql[] =
     " qube TEXT NOT NULL REFERENCES qubes(name) ON DELETE CASCADE,"
     " name TEXT NOT NULL,"
     " value TEXT NOT NULL,"
-    " PRIMARY KEY (qube, name));" VOLUMES_SQL "CREATE TABLE audit_head ("
+    " PRIMARY KEY (qube, name));" VOLUMES_SQL FIREWALL_SQL "CREATE TABLE audit_head ("
     " id INTEGER PRIMARY KEY CHECK (id = 1),"
     " seq INTEGER NOT NULL,"
     " hash TEXT NOT NULL);";
@@ -542,6 +550,8 @@ static int migrate(struct splq_store *s, struct splq_error *err)
 	if (pragma_int(s, "PRAGMA user_version", &version, err) < 0)
 		goto fail;
 	if (version < 2 && exec_plain(s, VOLUMES_SQL, "adding the volumes table", err) < 0)
+		goto fail;
+	if (version < 3 && exec_plain(s, FIREWALL_SQL, "adding the firewall table", err) < 0)
 		goto fail;
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", SPLQ_SCHEMA_VERSION);
 	if (version < SPLQ_SCHEMA_VERSION && exec_plain(s, sql, "marking the store", err) < 0)
@@ -1248,4 +1258,38 @@ int splq_store_audit_set_head(struct splq_store *s, long long seq, const char *h
 	             "INSERT INTO audit_head (id, seq, hash) VALUES (1, CAST(? AS INTEGER), ?) "
 	             "ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
 	             "moving the audit head", err, 2, seqs, hash, NULL);
+}
+
+/* ---- firewall ---- */
+
+int splq_store_firewall_get(struct splq_store *s, const char *qube, char **rules,
+                            struct splq_error *err)
+{
+	cleanup_release sqlite3_stmt *st = NULL;
+	int r;
+
+	*rules = NULL;
+	if (need_qube(s, qube, err) < 0 ||
+	    prep(s, &st, "SELECT rules FROM firewall WHERE qube = ?", "reading firewall rules", err,
+	         1, qube) < 0)
+		return -1;
+	if ((r = step(s, st, "reading firewall rules", err)) < 0)
+		return -1;
+	if (r > 0)
+		*rules = col_dup(st, 0);
+	return 0;
+}
+
+int splq_store_firewall_set(struct splq_store *s, const char *qube, const char *rules,
+                            struct splq_error *err)
+{
+	if (need_qube(s, qube, err) < 0)
+		return -1;
+	if (!rules)
+		return exec1(s, "DELETE FROM firewall WHERE qube = ?", "resetting firewall rules",
+		             err, 1, qube, NULL, NULL);
+	return exec1(s,
+	             "INSERT INTO firewall (qube, rules) VALUES (?, ?) "
+	             "ON CONFLICT (qube) DO UPDATE SET rules = excluded.rules",
+	             "setting firewall rules", err, 2, qube, rules, NULL);
 }

@@ -101,4 +101,12 @@ int splq_store_audit_head(struct splq_store *s, long long *seq, char hash[65],
 int splq_store_audit_set_head(struct splq_store *s, long long seq, const char *hash,
 			      struct splq_error *err);
 
+/* Firewall rules of a qube, Qubes' text (formats/firewall.h), one a line:
+ * get gives NULL when none are set (Qubes' default: action=accept); set
+ * with NULL goes back to that. */
+int splq_store_firewall_get(struct splq_store *s, const char *qube, char **rules,
+                            struct splq_error *err);
+int splq_store_firewall_set(struct splq_store *s, const char *qube, const char *rules,
+                            struct splq_error *err);
+
 #endif

@@ -123,7 +123,7 @@ static void test_open_creates(void **state)
 	assert_int_equal(st.st_mode & 0777, 0700);
 	assert_true(splq_path_exists(f->db));
 	assert_int_equal(sql_int(f->db, "PRAGMA application_id"), 0x73706c71);
-	assert_int_equal(sql_int(f->db, "PRAGMA user_version"), 2);
+	assert_int_equal(sql_int(f->db, "PRAGMA user_version"), 3);
 	assert_int_equal(sql_int(f->db, "SELECT journal_mode = 'wal' FROM pragma_journal_mode"), 1);
 
 	/* dom0 is there from the start. */
@@ -508,6 +508,33 @@ static void test_tags(void **state)
 	fails(splq_store_tag_add(f->s, "work", "bad tag", &err), &err, SPLQ_E_VALUE, "bad tag");
 }
 
+/* Firewall rules: none set is NULL (Qubes' default), set replaces, NULL
+ * resets; they go with their qube. */
+static void test_firewall(void **state)
+{
+	struct fixture *f = *state;
+	struct splq_error err;
+	char *v;
+
+	add(f->s, "work", SPLQ_CLASS_APPVM, NULL);
+	assert_int_equal(splq_store_firewall_get(f->s, "work", &v, &err), 0);
+	assert_null(v);
+	assert_int_equal(splq_store_firewall_set(f->s, "work", "action=accept proto=tcp\n", &err),
+	                 0);
+	assert_int_equal(splq_store_firewall_set(f->s, "work", "action=drop\n", &err), 0);
+	assert_int_equal(splq_store_firewall_get(f->s, "work", &v, &err), 0);
+	assert_string_equal(v, "action=drop\n");
+	free(v);
+	assert_int_equal(splq_store_firewall_set(f->s, "work", NULL, &err), 0);
+	assert_int_equal(splq_store_firewall_get(f->s, "work", &v, &err), 0);
+	assert_null(v);
+	fails(splq_store_firewall_set(f->s, "ghost", "action=drop", &err), &err, SPLQ_E_NOTFOUND,
+	      "ghost");
+	assert_int_equal(splq_store_firewall_set(f->s, "work", "action=drop\n", &err), 0);
+	assert_int_equal(splq_store_qube_remove(f->s, "work", &err), 0);
+	assert_int_equal(sql_int(f->db, "SELECT count(*) FROM firewall"), 0);
+}
+
 static void test_features(void **state)
 {
 	struct fixture *f = *state;
@@ -633,12 +660,13 @@ static void test_foreign_db(void **state)
 	assert_int_equal(sql_int(db2, "SELECT journal_mode = 'delete' FROM pragma_journal_mode"),
 	                 1);
 
-	foreign_db(h3, "PRAGMA application_id = 1936747633; PRAGMA user_version = 3; "
+	foreign_db(h3, "PRAGMA application_id = 1936747633; PRAGMA user_version = 4; "
 	               "CREATE TABLE t(x)");
 	fails(splq_store_open(h3, &s, &err), &err, SPLQ_E_CORRUPT, "newer");
 }
 
-/* A store of schema 1 (before volume sizes) gets the volumes table. */
+/* A store of schema 1 (before volume sizes) gets the volumes table, and
+ * the firewall table of schema 3. */
 static void test_migrate_v1(void **state)
 {
 	struct fixture *f = *state;
@@ -657,7 +685,8 @@ static void test_migrate_v1(void **state)
 	              "'00000000-0000-0000-0000-000000000000', 0, NULL);"
 	              "INSERT INTO qubes VALUES ('work', 'AppVM', 1, 'u', 0, NULL);");
 	assert_int_equal(splq_store_open(h, &s, &err), 0);
-	assert_int_equal(sql_int(db, "PRAGMA user_version"), 2);
+	assert_int_equal(sql_int(db, "PRAGMA user_version"), 3);
+	assert_int_equal(splq_store_firewall_set(s, "work", "action=drop", &err), 0);
 	assert_int_equal(splq_store_volume_get(s, "work", "private", &size, &is_set, &err), 0);
 	assert_false(is_set);
 	assert_int_equal(size, 7);
@@ -769,6 +798,7 @@ int main(void)
 	    T(test_add_refuses),  T(test_slots),        T(test_slots_exhausted),
 	    T(test_transactions), T(test_props),        T(test_remove_cascades),
 	    T(test_prop_users),   T(test_tags),         T(test_features),
+	    T(test_firewall),
 	    T(test_audit_head),   T(test_garbage_file), T(test_foreign_db),
 	    T(test_migrate_v1),   T(test_locked),       T(test_concurrent),
 	};
