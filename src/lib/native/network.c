@@ -137,5 +137,8 @@ int splq_native_net_relink(struct splq_backend *b, const struct splq_vm_config *
 	    .id = n->id, .ip4 = n->ip4, .ip6 = n->ip6, .gw4 = n->gw4, .gw6 = n->gw6};
 	if (splq_net_connect(netvm, self, &l, err) < 0)
 		return -1;
-	return 0;
+	if (!n->firewall)
+		return 0; /* nothing it sends passes */
+	cleanup_free char *nft = splq_spawn_beside("splq-nft", err);
+	return nft ? splq_net_rules_apply(netvm, n->id, n->firewall, nft, err) : -1;
 }

@@ -441,6 +441,27 @@ int splq_ops_net_check(struct splq_ctx *ctx, const char *name, struct splq_error
 	return rc;
 }
 
+/* ---------- firewall ---------- */
+
+int splq_ops_firewall_batch(struct splq_ctx *ctx, const char *qube, int id, char **batch,
+                            struct splq_error *err)
+{
+	cleanup_free char *rules = NULL;
+	char chain[32];
+
+	*batch = NULL;
+	if (splq_store_firewall_get(ctx->store, qube, &rules, err) < 0)
+		return -1;
+	snprintf(chain, sizeof(chain), "fw-vif%d", id);
+	if (rules)
+		return splq_fail(err, SPLQ_E_UNSUPPORTED, "firewall rules cannot be applied yet");
+	/* Qubes' default: the one rule action=accept */
+	*batch = splq_strdup_printf("add chain inet splq %s\nflush chain inet splq %s\n"
+	                            "add rule inet splq %s accept\n",
+	                            chain, chain, chain);
+	return 0;
+}
+
 /* ---------- disposable templates ---------- */
 
 int splq_ops_dvm_check(struct splq_ctx *ctx, const struct splq_qube *d, const char *what,
@@ -470,7 +491,8 @@ void splq_ops_vmcfg_clear(struct splq_ops_vmcfg *v)
 	free(v->root_of);
 	free(v->root_base);
 	free(v->private_of);
-	v->root_of = v->root_base = v->private_of = NULL;
+	free(v->firewall);
+	v->root_of = v->root_base = v->private_of = v->firewall = NULL;
 }
 
 /* Root of a qube that uses template tname: set root_of and root_base. */
@@ -626,7 +648,13 @@ int splq_ops_vmcfg_build(struct splq_ctx *ctx, const struct splq_qube *q, struct
 		if (splq_ops_volume_size(ctx, q, i, sizes[i], &is_default, NULL, err) < 0)
 			return -1;
 	}
-	return vmcfg_net(ctx, q, &v->c.net, err);
+	if (vmcfg_net(ctx, q, &v->c.net, err) < 0)
+		return -1;
+	if (*v->c.net.netvm &&
+	    splq_ops_firewall_batch(ctx, q->name, v->c.net.id, &v->firewall, err) < 0)
+		return -1;
+	v->c.net.firewall = v->firewall;
+	return 0;
 }
 
 int splq_ops_volume_size(struct splq_ctx *ctx, const struct splq_qube *q, int vol,

@@ -71,6 +71,7 @@ struct splq_ops_vmcfg {
 	char *root_of;
 	char *root_base;
 	char *private_of;
+	char *firewall; /* c.net.firewall */
 };
 void splq_ops_vmcfg_clear(struct splq_ops_vmcfg *v);
 #define cleanup_vmcfg __attribute__((cleanup(splq_ops_vmcfg_clear)))
@@ -122,6 +123,12 @@ int splq_ops_prop_value_check(struct splq_ctx *ctx, enum splq_class klass,
  * netvm; a qube that no longer provides network is no one's netvm.  For
  * dom0: its default_netvm provides network. */
 int splq_ops_net_check(struct splq_ctx *ctx, const char *name, struct splq_error *err);
+
+/* The firewall of client qube (its stored rules, or Qubes' default) as
+ * the nftables commands that fill its chain fw-vif<id> in its netvm
+ * (backend.h); *batch malloc'ed. */
+int splq_ops_firewall_batch(struct splq_ctx *ctx, const char *qube, int id, char **batch,
+                            struct splq_error *err);
 
 /* A qube usable as the source of disposables: a TemplateVM,
  * or an AppVM with template_for_dispvms=True.  what: the role it is

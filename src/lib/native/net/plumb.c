@@ -195,11 +195,14 @@ static int gateway_up(void *arg, struct splq_error *err)
 	    "    type nat hook postrouting priority srcnat; policy accept;\n"
 	    "    iifname \"vif*\" oifname != \"vif*\" masquerade\n"
 	    "  }\n"
+	    "  map clients {\n"
+	    "    type ifname : verdict;\n"
+	    "  }\n"
 	    "  chain forward {\n"
 	    "    type filter hook forward priority filter; policy drop;\n"
 	    "    ct state established,related accept\n"
 	    "    iifname \"vif*\" oifname \"vif*\" drop\n"
-	    "    iifname \"vif*\" accept\n"
+	    "    iifname vmap @clients\n"
 	    "  }\n"
 	    "  chain input {\n"
 	    "    type filter hook input priority filter; policy accept;\n"
@@ -226,6 +229,29 @@ int splq_net_gateway_up(int pidfd, const char *dns, const char *nft, struct splq
 	struct gateway g = {.dns = dns, .nft = nft};
 
 	return in_netns(pidfd, gateway_up, &g, err);
+}
+
+struct rules_job {
+	const char *nft, *batch;
+};
+
+static int rules_apply(void *arg, struct splq_error *err)
+{
+	const struct rules_job *j = arg;
+
+	return nft_apply(j->nft, j->batch, err);
+}
+
+int splq_net_rules_apply(int netvm_pidfd, int id, const char *chain_batch, const char *nft,
+                         struct splq_error *err)
+{
+	/* the client's chain, then its link's way into it, in one transaction */
+	cleanup_free char *batch = splq_strdup_printf(
+	    "%sadd element inet splq clients { \"vif%d\" : jump " SPLQ_NET_CHAIN_FMT " }\n",
+	    chain_batch, id, id);
+	struct rules_job j = {.nft = nft, .batch = batch};
+
+	return in_netns(netvm_pidfd, rules_apply, &j, err);
 }
 
 static const char *const forwarding[2] = {"net/ipv4/ip_forward", "net/ipv6/conf/all/forwarding"};
