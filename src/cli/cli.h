@@ -157,6 +157,7 @@ int cmd_dispvm(struct cli *cli, int argc, char **argv);
 int cmd_logs(struct cli *cli, int argc, char **argv);
 int cmd_prefs(struct cli *cli, int argc, char **argv);
 int cmd_tags(struct cli *cli, int argc, char **argv);
+int cmd_firewall(struct cli *cli, int argc, char **argv);
 int cmd_features(struct cli *cli, int argc, char **argv);
 int cmd_volume_list(struct cli *cli, int argc, char **argv);
 int cmd_volume_info(struct cli *cli, int argc, char **argv);

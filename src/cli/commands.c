@@ -143,6 +143,21 @@ const struct cli_command cli_commands[] = {
      "Tags are free words ([A-Za-z0-9_.:-], up to 255 characters) that policies can name "
      "(@tag:TAG).  'list' prints one tag a line; 'add' and 'del' change them in order, "
      "stopping at the first tag that cannot be added or removed."},
+    {"firewall", NULL, cmd_firewall, "list or change a qube's firewall rules",
+     "firewall QUBE [list] [--raw]\n"
+     "       splq firewall QUBE add [--before N] RULE...\n"
+     "       splq firewall QUBE del N | --rule-no N | RULE...\n"
+     "       splq firewall QUBE set FILE\n"
+     "       splq firewall QUBE reset",
+     OPTS("    --raw", "list the rules alone, one a line, as set takes them",
+          "    --before N", "add the rule before rule N (numbered from 0)",
+          "    --rule-no N", "del rule N", JSON_OPT HELP_OPT),
+     "Rules in Qubes' format (qvm-firewall's): key=value words, action (accept or drop) "
+     "first, then dst4, dst6 or dsthost, proto, specialtarget=dns, dstports, icmptype, expire "
+     "and comment (last).  The first rule that matches decides; after the last, everything is "
+     "dropped.  A qube with no rules set has one: action=accept.  They are enforced in the "
+     "qube's netvm, out of its reach, and a change applies at once to a running qube.  set "
+     "takes a FILE of rules, one a line (- for stdin); reset goes back to action=accept."},
     {"features", NULL, cmd_features, "show or change a qube's features",
      "features QUBE [NAME [VALUE]]\n"
      "       splq features --unset QUBE NAME",

@@ -162,6 +162,10 @@ struct splq_backend_ops {
 	 * its (running) netvm, or cut off when it has none. */
 	int (*net_relink)(struct splq_backend *b, const struct splq_vm_config *cfg,
 			  struct splq_error *err);
+	/* A running client's firewall again, cfg->net.firewall, in its
+	 * running netvm (nothing to do while that one is halted). */
+	int (*firewall_apply)(struct splq_backend *b, const struct splq_vm_config *cfg,
+			      struct splq_error *err);
 	/* Write the qube's log (what its --no-wait commands wrote, and its
 	 * pid 1's messages), oldest first, to fd; with follow, then what it
 	 * gets until the qube is halted.  filter as splq_exec's (-1: where fd

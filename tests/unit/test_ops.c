@@ -248,6 +248,7 @@ static const struct splq_backend_ops fake_ops = {
     .shutdown = fk_shutdown,
     .kill = fk_kill,
     .net_relink = fk_net_relink,
+    .firewall_apply = fk_net_relink,
     .free = fk_free,
 };
 

@@ -466,6 +466,7 @@ static const struct splq_backend_ops native_ops = {
     .shutdown = native_shutdown,
     .kill = native_kill,
     .net_relink = splq_native_net_relink,
+    .firewall_apply = splq_native_net_firewall,
     .logs = native_logs,
     .free = native_free,
 };

@@ -118,6 +118,15 @@ int splq_native_net_up(struct splq_backend *b, const struct splq_vm_config *cfg,
 	return *n->netvm ? splq_native_net_relink(b, cfg, err) : 0;
 }
 
+/* The client's firewall chain in its netvm (pidfd netvm). */
+static int firewall_in(int netvm, const struct splq_vm_net *n, struct splq_error *err)
+{
+	if (!n->firewall)
+		return 0; /* nothing it sends passes */
+	cleanup_free char *nft = splq_spawn_beside("splq-nft", err);
+	return nft ? splq_net_rules_apply(netvm, n->id, n->firewall, nft, err) : -1;
+}
+
 int splq_native_net_relink(struct splq_backend *b, const struct splq_vm_config *cfg,
                            struct splq_error *err)
 {
@@ -137,8 +146,16 @@ int splq_native_net_relink(struct splq_backend *b, const struct splq_vm_config *
 	    .id = n->id, .ip4 = n->ip4, .ip6 = n->ip6, .gw4 = n->gw4, .gw6 = n->gw6};
 	if (splq_net_connect(netvm, self, &l, err) < 0)
 		return -1;
-	if (!n->firewall)
-		return 0; /* nothing it sends passes */
-	cleanup_free char *nft = splq_spawn_beside("splq-nft", err);
-	return nft ? splq_net_rules_apply(netvm, n->id, n->firewall, nft, err) : -1;
+	return firewall_in(netvm, n, err);
+}
+
+int splq_native_net_firewall(struct splq_backend *b, const struct splq_vm_config *cfg,
+                             struct splq_error *err)
+{
+	struct splq_error why;
+	cleanup_close int netvm =
+	    *cfg->net.netvm ? splq_rt_open_init(b, cfg->net.netvm, &why) : -1;
+
+	/* a halted netvm gets the client's rules when the client links up */
+	return netvm < 0 ? 0 : firewall_in(netvm, &cfg->net, err);
 }

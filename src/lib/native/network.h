@@ -34,4 +34,8 @@ int splq_native_net_up(struct splq_backend *b, const struct splq_vm_config *cfg,
 int splq_native_net_relink(struct splq_backend *b, const struct splq_vm_config *cfg,
                            struct splq_error *err);
 
+/* A running client's firewall again, in its netvm if that one runs. */
+int splq_native_net_firewall(struct splq_backend *b, const struct splq_vm_config *cfg,
+                             struct splq_error *err);
+
 #endif

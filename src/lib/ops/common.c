@@ -11,9 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backend.h"
+#include "formats/firewall.h"
 #include "internal.h"
 #include "util.h"
 
@@ -453,13 +455,16 @@ int splq_ops_firewall_batch(struct splq_ctx *ctx, const char *qube, int id, char
 	if (splq_store_firewall_get(ctx->store, qube, &rules, err) < 0)
 		return -1;
 	snprintf(chain, sizeof(chain), "fw-vif%d", id);
-	if (rules)
-		return splq_fail(err, SPLQ_E_UNSUPPORTED, "firewall rules cannot be applied yet");
-	/* Qubes' default: the one rule action=accept */
-	*batch = splq_strdup_printf("add chain inet splq %s\nflush chain inet splq %s\n"
-	                            "add rule inet splq %s accept\n",
-	                            chain, chain, chain);
-	return 0;
+	struct splq_fw_rules r = {0};
+	long long now = (long long)time(NULL);
+	if (!rules)
+		splq_fw_rules_default(&r);
+	else if (splq_fw_rules_parse(rules, strlen(rules), now, &r, err) < 0)
+		return splq_fail(err, SPLQ_E_CORRUPT, "the stored firewall of '%s': %s", qube,
+		                 err->msg);
+	*batch = splq_fw_nft_batch("splq", chain, &r, now, err);
+	splq_fw_rules_free(&r);
+	return *batch ? 0 : -1;
 }
 
 /* ---------- disposable templates ---------- */

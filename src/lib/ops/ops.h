@@ -244,4 +244,23 @@ int splq_op_policy_sysinfo(struct splq_ctx *ctx, struct splq_policy_sysinfo **ou
 int splq_op_policy_sysinfo_file(const char *path, struct splq_policy_sysinfo **out,
                                 struct splq_error *err);
 
+/* Firewall rules (reference/qubes.md §2), as qvm-firewall keeps them:
+ * list gives Qubes' text one rule a line, expired ones left out, numbered
+ * from 0 by their place; *is_default when none were set (Qubes' one rule
+ * action=accept).  add puts RULE before rule number before (-1: at the
+ * end); del removes rule number (or, with -1, the first rule equal to
+ * RULE); set replaces them all by the lines of text; reset goes back to
+ * the default.  A bad rule changes nothing and names its key; every
+ * change is stored, applied at once to the qube while it runs (its
+ * netvm's rules for it, in one transaction), and logged. */
+int splq_op_firewall_list(struct splq_ctx *ctx, const char *qube, char ***rules, int *n,
+                          bool *is_default, struct splq_error *err);
+int splq_op_firewall_add(struct splq_ctx *ctx, const char *qube, const char *rule, int before,
+                         struct splq_error *err);
+int splq_op_firewall_del(struct splq_ctx *ctx, const char *qube, int number, const char *rule,
+                         struct splq_error *err);
+int splq_op_firewall_set(struct splq_ctx *ctx, const char *qube, const char *text,
+                         struct splq_error *err);
+int splq_op_firewall_reset(struct splq_ctx *ctx, const char *qube, struct splq_error *err);
+
 #endif
