@@ -76,6 +76,13 @@ for bin in build-fuzz/fuzz_*; do
 			seed "$corpus" "\0007$dir$file$link$dir$z16$z16" "\0100$dir$file$dir$z16$z16" \
 				"\0001$file" "\0300$dir$link$dir$z16$z16"
 			;;
+		firewall)
+			# Rule lists as `splq firewall set` reads them.
+			seed "$corpus" 'action=accept\n' \
+				'action=accept dsthost=198.51.100.10 proto=tcp dstports=443\naction=accept specialtarget=dns\n' \
+				'# x\naction=drop dst6=2001:db8::/32 expire=+60 comment=a b\n' \
+				'action=accept proto=icmp icmptype=8\naction=drop dst4=10.0.0.0/8\n'
+			;;
 		manifest)
 			# Two bytes (chunk size, most records), then a manifest:
 			# none, or "f" (3 bytes) and "d/g" (empty), then the end.

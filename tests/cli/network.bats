@@ -308,3 +308,72 @@ ping_from() {
 	splq kill work
 	assert_leftovers_none t sys-net work
 }
+
+@test "network: limited by firewall rules, enforced in the netvm: host and port, DNS only with specialtarget=dns, ICMP by type, expiry, live changes" {
+	make_net
+	splq start work
+	# Qubes' default: one rule, accept
+	run --separate-stderr splq firewall work list --raw
+	[ "$output" = action=accept ]
+	printf '%s\n' 'action=accept dsthost=198.51.100.10 proto=tcp dstports=80' \
+		'action=accept proto=icmp icmptype=8' >"$BATS_TEST_TMPDIR/rules"
+	# a running qube takes them at once
+	splq firewall work set "$BATS_TEST_TMPDIR/rules"
+	run --separate-stderr splq firewall work list
+	[ "${lines[0]}" = "0   action=accept dst4=198.51.100.10/32 proto=tcp dstports=80-80" ]
+	[ "${lines[1]}" = "1   action=accept proto=icmp icmptype=8" ]
+	get work http://198.51.100.10/
+	run ! get work http://198.51.100.10:8080/ # another port: dropped
+	run ! get work http://www.example.test/   # no DNS without specialtarget=dns
+	ping_from work 198.51.100.10              # echo requests: type 8
+	splq firewall work add --before 0 action=accept specialtarget=dns
+	run --separate-stderr get work http://www.example.test/
+	assert_status 0
+	[ "$output" = "hello from the test internet" ]
+	# a rule that expires stops working, and leaves the list
+	splq firewall work add action=accept dst4=198.51.100.10 proto=tcp dstports=8080 "expire=+3"
+	get work http://198.51.100.10:8080/
+	sleep 4
+	run ! get work http://198.51.100.10:8080/
+	run --separate-stderr splq firewall work list --raw
+	[[ $output != *8080* ]]
+	# del by number and by rule; the qube can neither see nor change them
+	splq firewall work del 0
+	run ! get work http://www.example.test/
+	splq firewall work del action=accept proto=icmp icmptype=8
+	run ! ping_from work 198.51.100.10
+	run ! splq run --user root work -- nft list ruleset
+	splq firewall work reset
+	get work http://198.51.100.10:8080/
+	# the log has every change
+	run --separate-stderr splq audit log --qube work
+	[[ $output == *"firewall work"*"add"*"specialtarget=dns"* ]]
+	[[ $output == *"firewall work"*"reset"* ]]
+}
+
+@test "network: bad firewall rules are refused, naming the rule and the key, and nothing is applied" {
+	make_net
+	splq start work
+	splq firewall work set - <<<'action=accept proto=tcp dstports=80'
+	run -69 --separate-stderr splq firewall work add action=accept dstports=443
+	[[ $stderr == *"dstports=443-443: only with proto=tcp or proto=udp"* ]]
+	run -69 --separate-stderr splq firewall work add action=accept proto=tcp dstports=70000
+	[[ $stderr == *"dstports=70000"* ]]
+	run -69 --separate-stderr splq firewall work add action=accept icmptype=8
+	[[ $stderr == *"icmptype=8: only with proto=icmp"* ]]
+	run -69 --separate-stderr splq firewall work add action=accept colour=red
+	[[ $stderr == *"unknown key 'colour'"* ]]
+	run -69 --separate-stderr splq firewall work add action=accept comment=x proto=tcp
+	run -69 --separate-stderr splq firewall work add 'action=accept dsthost=a;b'
+	printf '%s\n' action=accept 'action=drop proto=tcp dstports=0' >"$BATS_TEST_TMPDIR/bad"
+	run -69 --separate-stderr splq firewall work set "$BATS_TEST_TMPDIR/bad"
+	[[ $stderr == *"line 2: dstports=0"* ]]
+	run -66 --separate-stderr splq firewall work del 5
+	run -64 --separate-stderr splq firewall work frobnicate
+	# still the one rule, applied
+	run --separate-stderr splq firewall work list --raw
+	[ "$output" = "action=accept proto=tcp dstports=80-80" ]
+	get work http://198.51.100.10/
+	run ! get work http://198.51.100.10:8080/
+	run -66 --separate-stderr splq firewall ghost list
+}
