@@ -24,8 +24,11 @@ SPLQ_RUN=$(mktemp -d /tmp/splq-demo-run.XXXXXX)
 SPLQ_CGROUP=splq-demo-$$
 export SPLQ_HOME SPLQ_RUN SPLQ_CGROUP
 
+BG_PIDS=()
 cleanup() {
 	splq_scratch_cleanup "$SPLQ_HOME" "$SPLQ_RUN" "$SPLQ_CGROUP"
+	kill_bg_pids || true
+	rm -rf "${WWW:-}"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -191,6 +194,52 @@ step splq move --from spl-dev-core --to spl-vault --secure draft.txt
 step splq run spl-dev-core -- ls
 step splq run spl-dev-core -- sh -c 'echo note >note.txt && qvm-copy-to-vm spl-vault note.txt'
 step splq run spl-vault -- ls QubesIncoming/spl-dev-core
+
+if ip route show default | grep -q . && command -v pasta >/dev/null; then
+	echo "# Network qubes.  sys-net gets its uplink from pasta (user-mode networking that"
+	echo "# changes nothing on the host; its gateway address leads to the host's loopback,"
+	echo "# where two test servers listen).  spl-web goes through it with full network,"
+	echo "# spl-dev-core limited by firewall rules that sys-net enforces, spl-vault has none."
+	WWW=$(mktemp -d /tmp/splq-demo-www.XXXXXX)
+	echo "hello from a server on the host's loopback" >"$WWW/index.html"
+	ports=()
+	for i in 1 2; do
+		ports+=("$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')")
+		python3 -m http.server --bind 127.0.0.1 --directory "$WWW" "${ports[-1]}" >/dev/null 2>&1 &
+		BG_PIDS+=($!)
+	done
+	step splq create sys-net --prop provides_network=True --prop uplink=pasta
+	step splq create spl-web --prop netvm=sys-net --label red
+	step splq start spl-web
+	gw=$(splq run sys-net -- ip -4 route show default | awk '{ print $3 }')
+	get='import sys, urllib.request
+print(urllib.request.urlopen(sys.argv[1], timeout=3).read().decode().strip())'
+	step splq run spl-web -- python3 -c "$get" "http://$gw:${ports[0]}/"
+	step splq run spl-web -- python3 -c "$get" "http://$gw:${ports[1]}/"
+	echo "# spl-dev-core joins sys-net while it runs; its rules allow one server only."
+	step splq prefs spl-dev-core netvm sys-net
+	printf '%s\n' "action=accept dst4=$gw proto=tcp dstports=${ports[0]}" \
+		"action=accept specialtarget=dns" >"$SPLQ_HOME/demo-rules"
+	step splq firewall spl-dev-core set "$SPLQ_HOME/demo-rules"
+	step splq firewall spl-dev-core list
+	step splq run spl-dev-core -- python3 -c "$get" "http://$gw:${ports[0]}/"
+	echo "# The other port is dropped in sys-net (exit code 1 here)."
+	show splq run spl-dev-core -- python3 -c "$get" "http://$gw:${ports[1]}/"
+	echo
+	splq run spl-dev-core -- python3 -c "$get" "http://$gw:${ports[1]}/" 2>&1 | tail -1 &&
+		fail_step 0
+	echo
+	echo "# spl-vault has no netvm: its loopback only."
+	step splq run spl-vault -- ls /sys/class/net
+	step splq ls
+	step splq shutdown --wait spl-web
+	step splq prefs spl-dev-core netvm ''
+	step splq shutdown --wait sys-net
+	step splq remove spl-web sys-net
+else
+	echo "# (network qubes left out: this machine has no default route for pasta to copy)"
+	echo
+fi
 
 step splq shutdown --wait spl-dev-core spl-vault
 step splq remove spl-dev-core spl-vault
