@@ -97,16 +97,7 @@ splq start bench-q
 splq start bench-r
 
 echo "== setting up: a network qube bench-net in namespace $NET_UP, a server in $NET_IN (198.51.100.10), bench-c its client"
-ip netns add "$NET_UP"
-ip netns add "$NET_IN"
-ip link add up0 netns "$NET_UP" type veth peer name in0 netns "$NET_IN"
-ip -n "$NET_UP" addr add 203.0.113.2/24 dev up0
-ip -n "$NET_UP" link set up0 up
-ip -n "$NET_UP" route add default via 203.0.113.1
-ip -n "$NET_IN" addr add 203.0.113.1/24 dev in0
-ip -n "$NET_IN" addr add 198.51.100.10/32 dev lo
-ip -n "$NET_IN" link set in0 up
-ip -n "$NET_IN" link set lo up
+splq_test_internet "$NET_UP" "$NET_IN"
 ip netns exec "$NET_IN" iperf3 -s -B 198.51.100.10 >/dev/null 2>&1 &
 BG_PIDS+=($!)
 splq create bench-net --template bench-t --prop provides_network=True --prop "uplink=netns:$NET_UP"

@@ -161,6 +161,8 @@ mine" ]
 	[ "$moved" -ne 0 ] && [ "$moved" -ne 124 ]
 	run "$SPLQ" run a -- stat -c %s sparse
 	[ "$output" = 8589934592 ]
+	# a receiver that had not started yet when b was killed starts b again
+	"$SPLQ" kill b >/dev/null 2>&1 || true
 	assert_leftovers_none a
 }
 

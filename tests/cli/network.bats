@@ -32,17 +32,7 @@ teardown() {
 
 # The test internet (see above), sys-net in UP as its uplink.
 make_internet() {
-	ip netns add "$UP"
-	ip netns add "$INET"
-	ip link add up0 netns "$UP" type veth peer name in0 netns "$INET"
-	ip -n "$UP" addr add 203.0.113.2/24 dev up0
-	ip -n "$UP" link set up0 up
-	ip -n "$UP" route add default via 203.0.113.1
-	ip -n "$INET" addr add 203.0.113.1/24 dev in0
-	ip -n "$INET" link set in0 up
-	ip -n "$INET" link set lo up
-	ip -n "$INET" addr add 198.51.100.10/32 dev lo
-	ip -n "$INET" addr add 198.51.100.53/32 dev lo
+	splq_test_internet "$UP" "$INET"
 	mkdir -p "/etc/netns/$UP"
 	echo "nameserver 198.51.100.53" >"/etc/netns/$UP/resolv.conf"
 	WWW=$(mktemp -d /tmp/splq-test-www.XXXXXX)
@@ -365,9 +355,9 @@ ping_from() {
 	[[ $stderr == *"unknown key 'colour'"* ]]
 	run -69 --separate-stderr splq firewall work add action=accept comment=x proto=tcp
 	run -69 --separate-stderr splq firewall work add 'action=accept dsthost=a;b'
-	printf '%s\n' action=accept 'action=drop proto=tcp dstports=0' >"$BATS_TEST_TMPDIR/bad"
+	printf '%s\n' action=accept 'action=drop proto=tcp dstports=0-65536' >"$BATS_TEST_TMPDIR/bad"
 	run -69 --separate-stderr splq firewall work set "$BATS_TEST_TMPDIR/bad"
-	[[ $stderr == *"line 2: dstports=0"* ]]
+	[[ $stderr == *"line 2: dstports=0-65536"* ]]
 	run -66 --separate-stderr splq firewall work del 5
 	run -64 --separate-stderr splq firewall work frobnicate
 	# still the one rule, applied

@@ -39,6 +39,8 @@ static void test_valid(void **state)
 	round_trip("proto=udp action=accept dstports=1000-2000 dst4=203.0.113.0/24",
 	           "action=accept dst4=203.0.113.0/24 proto=udp dstports=1000-2000");
 	round_trip("action=drop dst6=2001:db8::/32", "action=drop dst6=2001:db8::/32");
+	/* port 0 is a port, as in Qubes */
+	round_trip("action=drop proto=tcp dstports=0-1023", "action=drop proto=tcp dstports=0-1023");
 	round_trip("action=accept dsthost=2001:db8::1", "action=accept dst6=2001:db8::1/128");
 	round_trip("action=accept dsthost=www.example.test", "action=accept dsthost=www.example.test");
 	round_trip("action=accept specialtarget=dns", "action=accept specialtarget=dns");
@@ -67,7 +69,7 @@ static void test_invalid(void **state)
 	refused("action=accept action=drop", "action: given twice");
 	refused("action=accept dstports=80", "only with proto=tcp or proto=udp");
 	refused("action=accept proto=icmp dstports=80", "only with proto=tcp or proto=udp");
-	refused("action=accept proto=tcp dstports=0", "dstports=0");
+	refused("action=accept proto=tcp dstports=65536", "dstports=65536");
 	refused("action=accept proto=tcp dstports=70000", "dstports=70000");
 	refused("action=accept proto=tcp dstports=90-80", "ends before it starts");
 	refused("action=accept proto=tcp dstports=a", "dstports=a");
@@ -136,9 +138,10 @@ static void test_nft(void **state)
 	       "add rule inet splq fw-vif3 ct original ip daddr { 10.139.1.1, 10.139.1.2 } meta "
 	       "l4proto { tcp, udp } th dport 53 accept\n"
 	       "add rule inet splq fw-vif3 meta l4proto icmp icmp type 8 accept\n"
-	       "add rule inet splq fw-vif3 meta time < \"1970-01-12 13:47:40\" ip6 daddr "
-	       "2001:db8::/32 drop\n"
-	       "add rule inet splq fw-vif3 drop\n");
+	       "add rule inet splq fw-vif3 meta l4proto ipv6-icmp icmpv6 type 8 accept\n"
+	       "add rule inet splq fw-vif3 meta time < 1000060 ip6 daddr 2001:db8::/32 reject "
+	       "with icmpx type admin-prohibited\n"
+	       "add rule inet splq fw-vif3 reject with icmpx type admin-prohibited\n");
 	free(b);
 	assert_null(splq_fw_nft_batch("splq", "fw vif; flush ruleset", &r, NOW, &err));
 	splq_fw_rules_free(&r);

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 
 #include "util.h"
 
@@ -132,12 +131,13 @@ static int set_key(struct splq_fw_rule *r, const char *key, const char *v, long 
 		char first[16];
 
 		snprintf(first, sizeof(first), "%.*s", (int)(dash ? dash - v : (long)strlen(v)), v);
-		if (number(first, 1, 65535, &lo) < 0 || number(dash ? dash + 1 : first, 1, 65535, &hi) < 0)
-			return splq_fail(err, SPLQ_E_VALUE, "dstports=%s: a port is 1 to 65535 (N or N-M)",
+		if (number(first, 0, 65535, &lo) < 0 || number(dash ? dash + 1 : first, 0, 65535, &hi) < 0)
+			return splq_fail(err, SPLQ_E_VALUE, "dstports=%s: a port is 0 to 65535 (N or N-M)",
 			                 v);
 		if (lo > hi)
 			return splq_fail(err, SPLQ_E_VALUE, "dstports=%s: the range ends before it starts",
 			                 v);
+		r->ports = true;
 		r->port_lo = (unsigned)lo;
 		r->port_hi = (unsigned)hi;
 	} else if (strcmp(key, "icmptype") == 0) {
@@ -207,7 +207,7 @@ int splq_fw_rule_parse(const char *text, size_t len, long long now, struct splq_
 	}
 	if (!seen[0])
 		return splq_fail(err, SPLQ_E_VALUE, "a rule needs action=accept or action=drop");
-	if (r.port_lo && r.proto != SPLQ_FW_TCP && r.proto != SPLQ_FW_UDP)
+	if (r.ports && r.proto != SPLQ_FW_TCP && r.proto != SPLQ_FW_UDP)
 		return splq_fail(err, SPLQ_E_VALUE, "dstports=%u-%u: only with proto=tcp or proto=udp",
 		                 r.port_lo, r.port_hi);
 	if (r.icmptype >= 0 && r.proto != SPLQ_FW_ICMP)
@@ -294,7 +294,7 @@ char *splq_fw_rule_format(const struct splq_fw_rule *r)
 		n += (size_t)snprintf(buf + n, sizeof(buf) - n, " proto=%s", protos[r->proto]);
 	if (r->dns)
 		n += (size_t)snprintf(buf + n, sizeof(buf) - n, " specialtarget=dns");
-	if (r->port_lo)
+	if (r->ports)
 		n += (size_t)snprintf(buf + n, sizeof(buf) - n, " dstports=%u-%u", r->port_lo,
 		                      r->port_hi);
 	if (r->icmptype >= 0)
@@ -315,8 +315,8 @@ static bool nft_name_ok(const char *s)
 }
 
 /* The match of one rule (without its verdict); false when it matches
- * nothing (a name). */
-static bool rule_match(const struct splq_fw_rule *r, char *out, size_t len)
+ * nothing (a name).  v6: an ICMP rule without a destination, for IPv6. */
+static bool rule_match(const struct splq_fw_rule *r, bool v6, char *out, size_t len)
 {
 	char d[SPLQ_FW_HOST_MAX + 8];
 	size_t n = 0;
@@ -324,12 +324,9 @@ static bool rule_match(const struct splq_fw_rule *r, char *out, size_t len)
 	out[0] = 0;
 	if (r->dst == SPLQ_FW_DSTHOST)
 		return false;
-	if (r->expire) {
-		struct tm tm;
-		time_t t = (time_t)r->expire;
-		gmtime_r(&t, &tm);
-		n += strftime(out + n, len - n, "meta time < \"%Y-%m-%d %H:%M:%S\" ", &tm);
-	}
+	if (r->expire)
+		n += (size_t)snprintf(out + n, len - n, "meta time < %lld ", r->expire);
+	v6 = v6 || r->dst == SPLQ_FW_DST6;
 	if (r->dst != SPLQ_FW_DST_ANY) {
 		dst_text(r, d, sizeof(d));
 		n += (size_t)snprintf(out + n, len - n, "%s daddr %s ",
@@ -342,19 +339,17 @@ static bool rule_match(const struct splq_fw_rule *r, char *out, size_t len)
 		                      "ct original ip daddr { 10.139.1.1, 10.139.1.2 } ");
 	if (r->proto == SPLQ_FW_ICMP)
 		n += (size_t)snprintf(out + n, len - n, "%s",
-		                      r->dst == SPLQ_FW_DST6 ? "meta l4proto ipv6-icmp "
-		                                             : "meta l4proto icmp ");
+		                      v6 ? "meta l4proto ipv6-icmp " : "meta l4proto icmp ");
 	else if (r->proto)
 		n += (size_t)snprintf(out + n, len - n, "meta l4proto %s ", protos[r->proto]);
 	else if (r->dns)
 		n += (size_t)snprintf(out + n, len - n, "meta l4proto { tcp, udp } ");
-	if (r->port_lo)
+	if (r->ports)
 		n += (size_t)snprintf(out + n, len - n, "th dport %u-%u ", r->port_lo, r->port_hi);
 	else if (r->dns)
 		n += (size_t)snprintf(out + n, len - n, "th dport 53 ");
 	if (r->icmptype >= 0)
-		snprintf(out + n, len - n, "%s type %d ", r->dst == SPLQ_FW_DST6 ? "icmpv6" : "icmp",
-		         r->icmptype);
+		snprintf(out + n, len - n, "%s type %d ", v6 ? "icmpv6" : "icmp", r->icmptype);
 	return true;
 }
 
@@ -371,22 +366,27 @@ char *splq_fw_nft_batch(const char *table, const char *chain, const struct splq_
 	out = splq_strdup_printf("add chain inet %s %s\nflush chain inet %s %s\n", table, chain,
 	                         table, chain);
 	len = strlen(out);
+	/* each rule once, an ICMP one without a destination twice (IPv4,
+	 * IPv6); after the last, everything */
 	for (size_t i = 0; i <= r->n; i++) {
-		char m[1024] = "";
-		const char *verdict = "drop"; /* after the last, everything */
+		const struct splq_fw_rule *x = i < r->n ? &r->v[i] : NULL;
+		bool twice = x && x->proto == SPLQ_FW_ICMP && x->dst == SPLQ_FW_DST_ANY;
 
-		if (i < r->n) {
-			if (splq_fw_rule_expired(&r->v[i], now) || !rule_match(&r->v[i], m, sizeof(m)))
+		for (int pass = 0; pass < 1 + twice; pass++) {
+			char m[1024] = "";
+
+			if (x && (splq_fw_rule_expired(x, now) || !rule_match(x, pass, m, sizeof(m))))
 				continue;
-			verdict = r->v[i].accept ? "accept" : "drop";
+			char *line = splq_strdup_printf(
+			    "add rule inet %s %s %s%s\n", table, chain, m,
+			    x && x->accept ? "accept" : "reject with icmpx type admin-prohibited");
+			out = realloc(out, len + strlen(line) + 1);
+			if (!out)
+				abort();
+			memcpy(out + len, line, strlen(line) + 1);
+			len += strlen(line);
+			free(line);
 		}
-		char *line = splq_strdup_printf("add rule inet %s %s %s%s\n", table, chain, m, verdict);
-		out = realloc(out, len + strlen(line) + 1);
-		if (!out)
-			abort();
-		memcpy(out + len, line, strlen(line) + 1);
-		len += strlen(line);
-		free(line);
 	}
 	return out;
 }

@@ -24,7 +24,8 @@ struct splq_fw_rule {
 	char host[SPLQ_FW_HOST_MAX + 1];
 	enum splq_fw_proto proto;
 	bool dns;                /* specialtarget=dns */
-	unsigned port_lo, port_hi; /* dstports, 0: none */
+	bool ports;                /* dstports port_lo-port_hi (0 to 65535) */
+	unsigned port_lo, port_hi;
 	int icmptype;            /* -1: none */
 	char comment[SPLQ_FW_COMMENT_MAX + 1];
 };
@@ -51,10 +52,14 @@ char *splq_fw_rule_format(const struct splq_fw_rule *r);
 bool splq_fw_rule_expired(const struct splq_fw_rule *r, long long now);
 
 /* nftables commands that make chain (in table inet table) the rules: the
- * first that matches decides, then everything is dropped.  A rule that
- * expires stops matching at its time by itself (nftables' meta time,
- * UTC); one expired at now is left out; a dsthost name matches nothing
- * (names are looked up by whoever gives the rules, into dst4/dst6).
+ * first that matches decides, then everything is dropped.  As in Qubes,
+ * a drop is a reject (ICMP admin-prohibited: the client's connection
+ * fails at once), and proto=icmp without a destination is ICMP and
+ * ICMPv6.  A rule that expires stops matching at its time by itself
+ * (nftables' meta time); one expired at now is left out; a dsthost name
+ * matches nothing (names are looked up by whoever gives the rules, into
+ * dst4/dst6).  The chain must be reached from the forward (or input,
+ * output, prerouting) hook.
  * Malloc'ed, or NULL and err for a bad table or chain name. */
 char *splq_fw_nft_batch(const char *table, const char *chain, const struct splq_fw_rules *r,
                         long long now, struct splq_error *err);
