@@ -106,7 +106,8 @@ int splq_native_net_up(struct splq_backend *b, const struct splq_vm_config *cfg,
 	if (!*n->netvm && !n->provides_network)
 		return 0;
 	cleanup_close int self = splq_rt_open_init(b, cfg->name, err);
-	if (self < 0 || splq_net_qube_up(self, err) < 0)
+	/* a client's link does this in the same step */
+	if (self < 0 || (!*n->netvm && splq_net_qube_up(self, err) < 0))
 		return -1;
 	if (n->provides_network) {
 		cleanup_free char *nft = splq_spawn_beside("splq-nft", err);

@@ -387,7 +387,7 @@ static int netvm_usable(struct splq_ctx *ctx, const char *what, const char *prop
 	return 0;
 }
 
-int splq_ops_net_check(struct splq_ctx *ctx, const char *name, struct splq_error *err)
+int splq_ops_net_check(struct splq_ctx *ctx, const char *name, bool users, struct splq_error *err)
 {
 	cleanup_qube struct splq_qube q = {0};
 	cleanup_free char *netvm = NULL;
@@ -420,7 +420,7 @@ int splq_ops_net_check(struct splq_ctx *ctx, const char *name, struct splq_error
 		                 "qube '%s' does not provide network: an uplink (uplink=%s) needs "
 		                 "provides_network=True",
 		                 q.name, uplink);
-	if (provides)
+	if (provides || !users)
 		return 0;
 	/* no longer a network qube: none may use it */
 	if (splq_store_qube_list(ctx->store, &list, &n, err) < 0)
@@ -555,8 +555,11 @@ static int vmcfg_net(struct splq_ctx *ctx, const struct splq_qube *q, struct spl
 	n->provides_network = splq_ops_prop_true(ctx, q, "provides_network");
 	/* a disposable's link has its own number, apart from the qubes' */
 	n->id = disp >= 0 ? 65536 + disp : q->slot;
-	if (vmcfg_prop(ctx, q, "netvm", n->netvm, sizeof(n->netvm), err) < 0 ||
-	    vmcfg_prop(ctx, q, "uplink", n->uplink, sizeof(n->uplink), err) < 0 ||
+	if (vmcfg_prop(ctx, q, "netvm", n->netvm, sizeof(n->netvm), err) < 0)
+		return -1;
+	if (!*n->netvm && !n->provides_network)
+		return 0; /* loopback only */
+	if (vmcfg_prop(ctx, q, "uplink", n->uplink, sizeof(n->uplink), err) < 0 ||
 	    vmcfg_prop(ctx, q, "ip", n->ip4, sizeof(n->ip4), err) < 0 ||
 	    vmcfg_prop(ctx, q, "ip6", n->ip6, sizeof(n->ip6), err) < 0 ||
 	    vmcfg_prop(ctx, q, "visible_gateway", n->gw4, sizeof(n->gw4), err) < 0 ||

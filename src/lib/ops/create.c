@@ -195,7 +195,7 @@ int splq_op_template_create(struct splq_ctx *ctx, const char *name, const char *
 		goto rollback;
 	if (splq_store_tag_add(ctx->store, name, "created-by-dom0", err) < 0)
 		goto rollback;
-	if (splq_ops_net_check(ctx, name, err) < 0)
+	if (splq_ops_net_check(ctx, name, false, err) < 0)
 		goto rollback;
 	if (sizes_store(ctx, name, sizes, nsizes, bytes, err) < 0)
 		goto rollback;
@@ -326,7 +326,7 @@ int splq_op_create(struct splq_ctx *ctx, const char *name, enum splq_class klass
 			goto rollback;
 	if (splq_store_tag_add(ctx->store, name, "created-by-dom0", err) < 0)
 		goto rollback;
-	if (splq_ops_net_check(ctx, name, err) < 0)
+	if (splq_ops_net_check(ctx, name, false, err) < 0)
 		goto rollback;
 	if (sizes_store(ctx, name, sizes, nsizes, bytes, err) < 0)
 		goto rollback;

@@ -120,9 +120,10 @@ int splq_ops_prop_value_check(struct splq_ctx *ctx, enum splq_class klass,
 /* The network settings of qube name (as the store holds them now, in
  * the caller's transaction) agree: its netvm exists, provides network
  * and leads to no loop; an uplink only on a network qube without a
- * netvm; a qube that no longer provides network is no one's netvm.  For
+ * netvm; with users, a qube that does not provide network is no one's
+ * netvm (a new qube has no users to look for).  For
  * dom0: its default_netvm provides network. */
-int splq_ops_net_check(struct splq_ctx *ctx, const char *name, struct splq_error *err);
+int splq_ops_net_check(struct splq_ctx *ctx, const char *name, bool users, struct splq_error *err);
 
 /* The firewall of client qube (its stored rules, or Qubes' default) as
  * the nftables commands that fill its chain fw-vif<id> in its netvm

@@ -353,8 +353,8 @@ static int disp_add(struct splq_ctx *ctx, const struct splq_qube *d, const char 
 	    splq_ops_copy_qube_data(ctx, d, q->name, SPLQ_CLASS_DISPVM, skip, false, err) < 0 ||
 	    splq_store_tag_add(ctx->store, q->name, "disp-created-by-dom0", err) < 0 ||
 	    splq_store_tag_add(ctx->store, q->name, "created-by-dom0", err) < 0 ||
-	    (netvm && splq_store_prop_set(ctx->store, q->name, "netvm", netvm, err) < 0) ||
-	    splq_ops_net_check(ctx, q->name, err) < 0 ||
+	    (netvm && (splq_store_prop_set(ctx->store, q->name, "netvm", netvm, err) < 0 ||
+	               splq_ops_net_check(ctx, q->name, false, err) < 0)) ||
 	    (splq_ops_process_id(getpid(), owner, sizeof(owner)) &&
 	     splq_store_feature_set(ctx->store, q->name, DISP_OWNER, owner, err) < 0) ||
 	    splq_store_commit(ctx->store, err) < 0) {

@@ -252,7 +252,7 @@ static int net_change(struct splq_ctx *ctx, const struct splq_qube *q, const cha
 		return -1;
 	if ((value ? splq_store_prop_set(ctx->store, q->name, prop, value, err)
 	           : splq_store_prop_reset(ctx->store, q->name, prop, err)) < 0 ||
-	    splq_ops_net_check(ctx, q->name, err) < 0 || relink(ctx, q, prop, err) < 0 ||
+	    splq_ops_net_check(ctx, q->name, true, err) < 0 || relink(ctx, q, prop, err) < 0 ||
 	    splq_store_commit(ctx->store, err) < 0) {
 		splq_store_rollback(ctx->store);
 		return -1;

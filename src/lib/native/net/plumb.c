@@ -352,7 +352,8 @@ static int client_side(struct link_job *j, struct splq_error *err)
 
 	if (nl < 0)
 		return -1;
-	if (sysctl("net/ipv6/conf/" CLIENT_IF "/accept_ra", "0", err) < 0 ||
+	if (qube_up(NULL, err) < 0 ||
+	    sysctl("net/ipv6/conf/" CLIENT_IF "/accept_ra", "0", err) < 0 ||
 	    splq_nl_addr_add(nl, CLIENT_IF, l->ip4, 32, err) < 0 ||
 	    splq_nl_addr_add(nl, CLIENT_IF, l->ip6, 128, err) < 0 ||
 	    splq_nl_link_up(nl, CLIENT_IF, err) < 0 ||

@@ -39,7 +39,8 @@ int splq_net_gateway_down(int ns, const char *forwarding_was, struct splq_error 
 
 /* Connect a client to its network qube: a veth pair, vif<id> in the
  * network qube with the gateway addresses gw4/gw6, eth0 in the client with
- * ip4/ip6, host routes both ways and the client's default route. */
+ * ip4/ip6, host routes both ways and the client's default route; and
+ * what splq_net_qube_up gives every qube with network. */
 struct splq_net_link {
 	int id;
 	const char *ip4, *ip6, *gw4, *gw6;
