@@ -42,10 +42,8 @@ static char *join(char **words, int n)
 	size_t len = 0;
 	char *s = splq_xstrdup("");
 
-	for (int i = 0; i < n; i++) {
-		s = realloc(s, len + strlen(words[i]) + 2);
-		len += (size_t)sprintf(s + len, "%s%s", i ? " " : "", words[i]);
-	}
+	for (int i = 0; i < n; i++)
+		splq_str_appendf(&s, &len, "%s%s", i ? " " : "", words[i]);
 	return s;
 }
 

@@ -44,9 +44,8 @@ struct splq_vm_config {
 		int id;			       /* its link in the netvm: vif<id> */
 		char ip4[SPLQ_NET_ADDR_MAX], ip6[SPLQ_NET_ADDR_MAX];
 		char gw4[SPLQ_NET_ADDR_MAX], gw6[SPLQ_NET_ADDR_MAX]; /* the netvm's */
-		/* its firewall, as nftables commands that fill the chain
-		 * fw-vif<id> of table inet splq in the netvm (NULL: none, all
-		 * it sends is dropped) */
+		/* its firewall rules, Qubes' text (formats/firewall.h), one
+		 * a line; NULL: Qubes' default, action=accept */
 		const char *firewall;
 	} net;
 };

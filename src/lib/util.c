@@ -32,6 +32,22 @@ char *splq_strdup_printf(const char *fmt, ...)
 	return s;
 }
 
+void splq_str_appendf(char **s, size_t *len, const char *fmt, ...)
+{
+	va_list ap;
+	char *more;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&more, fmt, ap);
+	va_end(ap);
+	if (r < 0 || !(*s = realloc(*s, *len + (size_t)r + 1)))
+		abort();
+	memcpy(*s + *len, more, (size_t)r + 1);
+	*len += (size_t)r;
+	free(more);
+}
+
 void *splq_xmalloc(size_t n)
 {
 	void *p = malloc(n ? n : 1);

@@ -59,6 +59,10 @@ static inline void splq_close_fd(int *fd)
 /* asprintf that aborts on out-of-memory (the only allocation failure
  * policy in splq: there is nothing sensible to do after it). */
 char *splq_strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Append printf text to the malloc'ed string *s of length *len (both
+ * kept up to date; *s NULL and *len 0 start one); aborts as the above. */
+void splq_str_appendf(char **s, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 void *splq_xmalloc(size_t n);
 void *splq_xcalloc(size_t n, size_t size);
 char *splq_xstrdup(const char *s);

@@ -363,9 +363,9 @@ char *splq_fw_nft_batch(const char *table, const char *chain, const struct splq_
 		splq_fail(err, SPLQ_E_INTERNAL, "bad nftables table or chain name");
 		return NULL;
 	}
-	out = splq_strdup_printf("add chain inet %s %s\nflush chain inet %s %s\n", table, chain,
-	                         table, chain);
-	len = strlen(out);
+	out = NULL;
+	splq_str_appendf(&out, &len, "add chain inet %s %s\nflush chain inet %s %s\n", table,
+	                 chain, table, chain);
 	/* each rule once, an ICMP one without a destination twice (IPv4,
 	 * IPv6); after the last, everything */
 	for (size_t i = 0; i <= r->n; i++) {
@@ -377,15 +377,9 @@ char *splq_fw_nft_batch(const char *table, const char *chain, const struct splq_
 
 			if (x && (splq_fw_rule_expired(x, now) || !rule_match(x, pass, m, sizeof(m))))
 				continue;
-			char *line = splq_strdup_printf(
-			    "add rule inet %s %s %s%s\n", table, chain, m,
-			    x && x->accept ? "accept" : "reject with icmpx type admin-prohibited");
-			out = realloc(out, len + strlen(line) + 1);
-			if (!out)
-				abort();
-			memcpy(out + len, line, strlen(line) + 1);
-			len += strlen(line);
-			free(line);
+			splq_str_appendf(&out, &len, "add rule inet %s %s %s%s\n", table, chain, m,
+			                 x && x->accept ? "accept"
+			                                : "reject with icmpx type admin-prohibited");
 		}
 	}
 	return out;

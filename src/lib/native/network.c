@@ -1,6 +1,7 @@
 /* splq native: a starting or running qube's network (network.h). */
 #include "network.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/nsfs.h>
@@ -9,8 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "../formats/firewall.h"
 #include "../util.h"
 #include "net/plumb.h"
 #include "runtime.h"
@@ -30,10 +33,10 @@ void splq_native_net_start_clear(struct splq_net_start *ns)
 static char *first_nameserver(const char *text)
 {
 	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
-		char addr[64], dot[4];
+		char addr[64];
+		struct in_addr a;
 
-		if (sscanf(l, "nameserver %63s", addr) == 1 &&
-		    sscanf(addr, "%3[0-9].", dot) == 1 && !strchr(addr, ':'))
+		if (sscanf(l, "nameserver %63s", addr) == 1 && inet_pton(AF_INET, addr, &a) == 1)
 			return splq_xstrdup(addr);
 	}
 	return NULL;
@@ -119,13 +122,23 @@ int splq_native_net_up(struct splq_backend *b, const struct splq_vm_config *cfg,
 	return *n->netvm ? splq_native_net_relink(b, cfg, err) : 0;
 }
 
-/* The client's firewall chain in its netvm (pidfd netvm). */
+/* The client's firewall chain in its netvm (pidfd netvm): its rules, or
+ * Qubes' default. */
 static int firewall_in(int netvm, const struct splq_vm_net *n, struct splq_error *err)
 {
+	struct splq_fw_rules r = {0};
+	long long now = (long long)time(NULL);
+	char chain[32];
+
 	if (!n->firewall)
-		return 0; /* nothing it sends passes */
-	cleanup_free char *nft = splq_spawn_beside("splq-nft", err);
-	return nft ? splq_net_rules_apply(netvm, n->id, n->firewall, nft, err) : -1;
+		splq_fw_rules_default(&r);
+	else if (splq_fw_rules_parse(n->firewall, strlen(n->firewall), now, &r, err) < 0)
+		return -1;
+	snprintf(chain, sizeof(chain), SPLQ_NET_CHAIN_FMT, n->id);
+	cleanup_free char *batch = splq_fw_nft_batch(SPLQ_NET_TABLE, chain, &r, now, err);
+	splq_fw_rules_free(&r);
+	cleanup_free char *nft = batch ? splq_spawn_beside("splq-nft", err) : NULL;
+	return nft ? splq_net_rules_apply(netvm, n->id, batch, nft, err) : -1;
 }
 
 int splq_native_net_relink(struct splq_backend *b, const struct splq_vm_config *cfg,

@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "backend.h"
-#include "formats/firewall.h"
 #include "internal.h"
 #include "util.h"
 
@@ -443,30 +442,6 @@ int splq_ops_net_check(struct splq_ctx *ctx, const char *name, bool users, struc
 	return rc;
 }
 
-/* ---------- firewall ---------- */
-
-int splq_ops_firewall_batch(struct splq_ctx *ctx, const char *qube, int id, char **batch,
-                            struct splq_error *err)
-{
-	cleanup_free char *rules = NULL;
-	char chain[32];
-
-	*batch = NULL;
-	if (splq_store_firewall_get(ctx->store, qube, &rules, err) < 0)
-		return -1;
-	snprintf(chain, sizeof(chain), "fw-vif%d", id);
-	struct splq_fw_rules r = {0};
-	long long now = (long long)time(NULL);
-	if (!rules)
-		splq_fw_rules_default(&r);
-	else if (splq_fw_rules_parse(rules, strlen(rules), now, &r, err) < 0)
-		return splq_fail(err, SPLQ_E_CORRUPT, "the stored firewall of '%s': %s", qube,
-		                 err->msg);
-	*batch = splq_fw_nft_batch("splq", chain, &r, now, err);
-	splq_fw_rules_free(&r);
-	return *batch ? 0 : -1;
-}
-
 /* ---------- disposable templates ---------- */
 
 int splq_ops_dvm_check(struct splq_ctx *ctx, const struct splq_qube *d, const char *what,
@@ -658,8 +633,7 @@ int splq_ops_vmcfg_build(struct splq_ctx *ctx, const struct splq_qube *q, struct
 	}
 	if (vmcfg_net(ctx, q, &v->c.net, err) < 0)
 		return -1;
-	if (*v->c.net.netvm &&
-	    splq_ops_firewall_batch(ctx, q->name, v->c.net.id, &v->firewall, err) < 0)
+	if (*v->c.net.netvm && splq_store_firewall_get(ctx->store, q->name, &v->firewall, err) < 0)
 		return -1;
 	v->c.net.firewall = v->firewall;
 	return 0;

@@ -41,8 +41,7 @@ static char *rules_text(const struct splq_fw_rules *r, long long now)
 		if (splq_fw_rule_expired(&r->v[i], now))
 			continue;
 		cleanup_free char *line = splq_fw_rule_format(&r->v[i]);
-		out = realloc(out, len + strlen(line) + 2);
-		len += (size_t)sprintf(out + len, "%s\n", line);
+		splq_str_appendf(&out, &len, "%s\n", line);
 	}
 	return out;
 }
@@ -84,7 +83,7 @@ static int store_apply(struct splq_ctx *ctx, const struct splq_qube *q, const ch
 	if (q->klass != SPLQ_CLASS_ADMINVM && splq_ops_power_of(ctx, q) != SPLQ_HALTED) {
 		if (splq_ops_vmcfg_build(ctx, q, &v, err) < 0)
 			goto rollback;
-		if (v.c.net.firewall && ctx->backend->ops->firewall_apply(ctx->backend, &v.c, err) < 0)
+		if (*v.c.net.netvm && ctx->backend->ops->firewall_apply(ctx->backend, &v.c, err) < 0)
 			goto rollback;
 	}
 	return splq_store_commit(ctx->store, err);

@@ -125,12 +125,6 @@ int splq_ops_prop_value_check(struct splq_ctx *ctx, enum splq_class klass,
  * dom0: its default_netvm provides network. */
 int splq_ops_net_check(struct splq_ctx *ctx, const char *name, bool users, struct splq_error *err);
 
-/* The firewall of client qube (its stored rules, or Qubes' default) as
- * the nftables commands that fill its chain fw-vif<id> in its netvm
- * (backend.h); *batch malloc'ed. */
-int splq_ops_firewall_batch(struct splq_ctx *ctx, const char *qube, int id, char **batch,
-                            struct splq_error *err);
-
 /* A qube usable as the source of disposables: a TemplateVM,
  * or an AppVM with template_for_dispvms=True.  what: the role it is
  * checked for, for the message ("a default_dispvm"). */

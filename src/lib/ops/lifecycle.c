@@ -140,8 +140,7 @@ static char *running_clients(struct splq_ctx *ctx, const char *name, struct splq
 		    splq_ops_prop_get(ctx, &list[i], "netvm", &netvm, err) < 0 ||
 		    !splq_ops_streq(netvm, name) || splq_ops_power_of(ctx, &list[i]) == SPLQ_HALTED)
 			continue;
-		out = realloc(out, len + strlen(list[i].name) + 3);
-		len += (size_t)sprintf(out + len, "%s%s", len ? ", " : "", list[i].name);
+		splq_str_appendf(&out, &len, "%s%s", len ? ", " : "", list[i].name);
 	}
 	splq_qube_list_free(list, nq);
 	return out;

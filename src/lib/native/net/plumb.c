@@ -98,11 +98,8 @@ static int in_netns(int ns, int (*fn)(void *arg, struct splq_error *err), void *
 static int sysctl(const char *path, const char *value, struct splq_error *err)
 {
 	cleanup_free char *full = splq_strdup_printf("/proc/sys/%s", path);
-	cleanup_close int fd = open(full, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
 
-	if (fd < 0 || write(fd, value, strlen(value)) != (ssize_t)strlen(value))
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "set %s", full);
-	return 0;
+	return splq_write_string(full, value, err);
 }
 
 static int qube_up(void *arg, struct splq_error *err)
@@ -184,9 +181,9 @@ static int gateway_up(void *arg, struct splq_error *err)
 	                                g->dns)
 	           : splq_xstrdup("");
 	cleanup_free char *batch = splq_strdup_printf(
-	    "table inet splq\n"
-	    "delete table inet splq\n"
-	    "table inet splq {\n"
+	    "table inet " SPLQ_NET_TABLE "\n"
+	    "delete table inet " SPLQ_NET_TABLE "\n"
+	    "table inet " SPLQ_NET_TABLE " {\n"
 	    "  chain prerouting {\n"
 	    "    type nat hook prerouting priority dstnat; policy accept;\n"
 	    "%s"
@@ -247,7 +244,8 @@ int splq_net_rules_apply(int netvm_pidfd, int id, const char *chain_batch, const
 {
 	/* the client's chain, then its link's way into it, in one transaction */
 	cleanup_free char *batch = splq_strdup_printf(
-	    "%sadd element inet splq clients { \"vif%d\" : jump " SPLQ_NET_CHAIN_FMT " }\n",
+	    "%sadd element inet " SPLQ_NET_TABLE " clients { \"vif%d\" : jump " SPLQ_NET_CHAIN_FMT
+	    " }\n",
 	    chain_batch, id, id);
 	struct rules_job j = {.nft = nft, .batch = batch};
 
@@ -288,7 +286,7 @@ static int gateway_down(void *arg, struct splq_error *err)
 	const char *was = arg;
 	cleanup_close int nl = splq_nl_open(err);
 
-	if (nl < 0 || splq_nl_nft_table_del("splq", err) < 0 ||
+	if (nl < 0 || splq_nl_nft_table_del(SPLQ_NET_TABLE, err) < 0 ||
 	    splq_nl_links_del_prefix(nl, "vif", err) < 0)
 		return -1;
 	for (int i = 0; i < 2 && was[i]; i++)

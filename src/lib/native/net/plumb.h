@@ -22,7 +22,8 @@ int splq_net_qube_up(int pidfd, struct splq_error *err);
 int splq_net_gateway_up(int pidfd, const char *dns, const char *nft, struct splq_error *err);
 
 /* A client's firewall in its network qube: chain_batch (formats/
- * firewall.h) fills the chain SPLQ_NET_CHAIN_FMT of table inet splq,
+ * firewall.h) fills the chain SPLQ_NET_CHAIN_FMT of table inet
+ * SPLQ_NET_TABLE,
  * which the client's link vif<id> then jumps to; until it does, what the
  * client sends is dropped.  One nftables transaction. */
 #define SPLQ_NET_TABLE	   "splq"
