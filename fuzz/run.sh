@@ -83,6 +83,16 @@ for bin in build-fuzz/fuzz_*; do
 				'# x\naction=drop dst6=2001:db8::/32 expire=+60 comment=a b\n' \
 				'action=accept proto=icmp icmptype=8\naction=drop dst4=10.0.0.0/8\n'
 			;;
+		dns)
+			# A type (0: A, 1: AAAA), then an answer for
+			# www.example.test: one A record; a CNAME and one AAAA.
+			h='\0022\0064\0201\0200\0000\0001'
+			q='\0003www\0007example\0004test\0000'
+			seed "$corpus" \
+				"\0000$h\0000\0001\0000\0000\0000\0000$q\0000\0001\0000\0001\0300\0014\0000\0001\0000\0001\0000\0000\0000\0074\0000\0004\0306\0063\0144\0012" \
+				"\0001$h\0000\0002\0000\0000\0000\0000$q\0000\0034\0000\0001\0300\0014\0000\0005\0000\0001\0000\0000\0000\0074\0000\0002\0300\0020\0300\0020\0000\0034\0000\0001\0000\0000\0000\0074\0000\0020\0040\0001\0015\0270\0000\0000\0000\0000\0000\0000\0000\0000\0000\0000\0000\0020" \
+				"\0000$h\0000\0000\0000\0000\0000\0000$q\0000\0001\0000\0001"
+			;;
 		manifest)
 			# Two bytes (chunk size, most records), then a manifest:
 			# none, or "f" (3 bytes) and "d/g" (empty), then the end.

@@ -126,7 +126,7 @@ int cmd_firewall(struct cli *cli, int argc, char **argv)
 	if (raw && strcmp(verb, "list") != 0)
 		return cli_usage(cli, "--raw goes with list only");
 
-	if (strcmp(verb, "list") == 0 || strcmp(verb, "reset") == 0) {
+	if (strcmp(verb, "list") == 0 || strcmp(verb, "reset") == 0 || strcmp(verb, "reload") == 0) {
 		if (n > 2)
 			return cli_usage(cli, "firewall QUBE %s takes no more arguments, not '%s'", verb,
 			                 args[2]);
@@ -153,7 +153,7 @@ int cmd_firewall(struct cli *cli, int argc, char **argv)
 		if (strlen(text) != len)
 			return cli_usage(cli, "firewall rules in '%s' hold a NUL byte", args[2]);
 	} else {
-		return cli_usage(cli, "unknown firewall action '%s' (list, add, del, set or reset)",
+		return cli_usage(cli, "unknown firewall action '%s' (list, add, del, set, reset or reload)",
 		                 verb);
 	}
 
@@ -170,8 +170,10 @@ int cmd_firewall(struct cli *cli, int argc, char **argv)
 		r = splq_op_firewall_del(&ctx, qube, number, rule, &err);
 	else if (strcmp(verb, "set") == 0)
 		r = splq_op_firewall_set(&ctx, qube, text, &err);
-	else
+	else if (strcmp(verb, "reset") == 0)
 		r = splq_op_firewall_reset(&ctx, qube, &err);
+	else
+		r = splq_op_firewall_reload(&ctx, qube, &err);
 	if (r < 0)
 		rc = cli_fail(cli, &err, NULL);
 	else

@@ -148,7 +148,7 @@ const struct cli_command cli_commands[] = {
      "       splq firewall QUBE add [--before N] RULE...\n"
      "       splq firewall QUBE del N | --rule-no N | RULE...\n"
      "       splq firewall QUBE set FILE\n"
-     "       splq firewall QUBE reset",
+     "       splq firewall QUBE reset | reload",
      OPTS("    --raw", "list the rules alone, one a line, as set takes them",
           "    --before N", "add the rule before rule N (numbered from 0)",
           "    --rule-no N", "del rule N", JSON_OPT HELP_OPT),
@@ -157,7 +157,10 @@ const struct cli_command cli_commands[] = {
      "and comment (last).  The first rule that matches decides; after the last, everything is "
      "dropped.  A qube with no rules set has one: action=accept.  They are enforced in the "
      "qube's netvm, out of its reach, and a change applies at once to a running qube.  set "
-     "takes a FILE of rules, one a line (- for stdin); reset goes back to action=accept."},
+     "takes a FILE of rules, one a line (- for stdin); reset goes back to action=accept.  "
+     "The netvm looks dsthost names up (A and AAAA, at its DNS) whenever it applies the "
+     "rules: a change that names a host it cannot find is refused; at the qube's start, "
+     "such a name cuts the qube off until reload (which applies the rules again) finds it."},
     {"features", NULL, cmd_features, "show or change a qube's features",
      "features QUBE [NAME [VALUE]]\n"
      "       splq features --unset QUBE NAME",

@@ -449,20 +449,25 @@ state_is() {
 
 # A test "internet" of two new network namespaces: UP ($1), where a
 # network qube may live (uplink netns:UP), and INET ($2), holding
-# 198.51.100.10 and .53 on its loopback for test servers; UP reaches INET
-# over a veth pair (203.0.113.2 -> .1) and routes everything there.
-# Documentation addresses only; nothing leaves the machine.
+# 198.51.100.10, .11, .53 and 2001:db8:100::10 on its loopback for test
+# servers; UP reaches INET over a veth pair (203.0.113.2 -> .1,
+# 2001:db8:113::2 -> ::1) and routes everything there.  Documentation
+# addresses only; nothing leaves the machine.
 splq_test_internet() {
-	local up=$1 inet=$2
+	local up=$1 inet=$2 a
 	ip netns add "$up"
 	ip netns add "$inet"
 	ip link add up0 netns "$up" type veth peer name in0 netns "$inet"
 	ip -n "$up" addr add 203.0.113.2/24 dev up0
+	ip -n "$up" addr add 2001:db8:113::2/64 dev up0 nodad
 	ip -n "$up" link set up0 up
 	ip -n "$up" route add default via 203.0.113.1
+	ip -n "$up" -6 route add default via 2001:db8:113::1
 	ip -n "$inet" addr add 203.0.113.1/24 dev in0
+	ip -n "$inet" addr add 2001:db8:113::1/64 dev in0 nodad
 	ip -n "$inet" link set in0 up
 	ip -n "$inet" link set lo up
-	ip -n "$inet" addr add 198.51.100.10/32 dev lo
-	ip -n "$inet" addr add 198.51.100.53/32 dev lo
+	for a in 198.51.100.10/32 198.51.100.11/32 198.51.100.53/32 2001:db8:100::10/128; do
+		ip -n "$inet" addr add "$a" dev lo
+	done
 }

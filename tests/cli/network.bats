@@ -3,8 +3,10 @@
 # splq: network qubes.  Each test builds its own "internet" on this
 # machine: a network namespace UP (the uplink sys-net lives in) joined by
 # a veth pair to a namespace INET that holds the test servers on
-# documentation addresses: HTTP on 198.51.100.10:80 and :8080, a DNS
-# server (dnsmasq) on 198.51.100.53 that knows www.example.test.  Nothing
+# documentation addresses: HTTP on 198.51.100.10:80 and :8080, on
+# [2001:db8:100::10]:80 and on 198.51.100.11:80, a DNS server (dnsmasq)
+# on 198.51.100.53 for example.test: www.example.test is .10 and
+# 2001:db8:100::10, other.example.test is .11, no other name exists.  Nothing
 # leaves the machine; teardown removes the namespaces and ends the
 # servers it started, by pid.
 
@@ -37,20 +39,22 @@ make_internet() {
 	echo "nameserver 198.51.100.53" >"/etc/netns/$UP/resolv.conf"
 	WWW=$(mktemp -d /tmp/splq-test-www.XXXXXX)
 	echo "hello from the test internet" >"$WWW/index.html"
-	local port
-	for port in 80 8080; do
-		ip netns exec "$INET" python3 -m http.server --bind 198.51.100.10 \
-			--directory "$WWW" "$port" >/dev/null 2>&1 &
+	local at
+	for at in 198.51.100.10:80 198.51.100.10:8080 198.51.100.11:80 2001:db8:100::10:80; do
+		ip netns exec "$INET" python3 -m http.server --bind "${at%:*}" \
+			--directory "$WWW" "${at##*:}" >/dev/null 2>&1 &
 		BG_PIDS+=($!)
 	done
 	ip netns exec "$INET" dnsmasq --no-daemon --no-resolv --no-hosts --bind-interfaces \
-		--listen-address=198.51.100.53 --address=/www.example.test/198.51.100.10 \
-		--pid-file= >/dev/null 2>&1 &
+		--listen-address=198.51.100.53 --local=/example.test/ \
+		--address=/www.example.test/198.51.100.10 --address=/www.example.test/2001:db8:100::10 \
+		--address=/other.example.test/198.51.100.11 --pid-file= >/dev/null 2>&1 &
 	BG_PIDS+=($!)
 	wait_for 100 ip netns exec "$INET" python3 -c '
 import socket
-for p in (80, 8080):
-    socket.create_connection(("198.51.100.10", p), timeout=1).close()' 2>/dev/null
+for a in (("198.51.100.10", 80), ("198.51.100.10", 8080), ("198.51.100.11", 80),
+          ("2001:db8:100::10", 80)):
+    socket.create_connection(a, timeout=1).close()' 2>/dev/null
 }
 
 # sys-net (in UP) and a client work of it.
@@ -115,6 +119,17 @@ ping_from() {
 	run --separate-stderr splq run work -- cat /etc/resolv.conf
 	[ "${lines[0]}" = "nameserver 10.139.1.1" ]
 	[ "${lines[1]}" = "nameserver 10.139.1.2" ]
+	# IPv6 too: Qubes' address, a default route, the server by address
+	local ip6
+	ip6=$(splq prefs work ip6)
+	[[ $ip6 == fd09:24ef:4179::a89:* ]]
+	run --separate-stderr splq run work -- ip -6 -o addr show dev eth0 scope global
+	[[ $output == *"inet6 $ip6/128 "* ]]
+	run --separate-stderr splq run work -- ip -6 route show default
+	[[ $output == "default via $(splq prefs work visible_gateway6) dev eth0"* ]]
+	run --separate-stderr get work "http://[2001:db8:100::10]/"
+	assert_status 0
+	[ "$output" = "hello from the test internet" ]
 }
 
 @test "network: sys-firewall in front of sys-net; two clients of one netvm cannot reach each other" {
@@ -366,4 +381,41 @@ ping_from() {
 	get work http://198.51.100.10/
 	run ! get work http://198.51.100.10:8080/
 	run -66 --separate-stderr splq firewall ghost list
+}
+
+@test "network: dsthost names are looked up by the netvm when it applies the rules; a name it cannot find changes nothing, or cuts the qube off" {
+	make_net
+	splq start work
+	printf '%s\n' 'action=accept dsthost=other.example.test proto=tcp dstports=80' \
+		'action=accept dsthost=www.example.test proto=tcp dstports=8080' >"$BATS_TEST_TMPDIR/rules"
+	splq firewall work set "$BATS_TEST_TMPDIR/rules"
+	# the rules keep the name; the netvm enforces its addresses
+	run --separate-stderr splq firewall work list --raw
+	[ "${lines[0]}" = "action=accept dsthost=other.example.test proto=tcp dstports=80-80" ]
+	get work http://198.51.100.11/
+	run ! get work http://198.51.100.10/
+	get work http://198.51.100.10:8080/
+	run ! get work "http://[2001:db8:100::10]/"
+	run --separate-stderr ip netns exec "$UP" nft list table inet splq
+	[[ $output == *"ip daddr 198.51.100.11 "*"dport 80-80 accept"* ]]
+	[[ $output == *"ip6 daddr 2001:db8:100::10 "*"dport 8080-8080 accept"* ]]
+	# a name the netvm cannot find: refused, naming rule and name; nothing changes
+	run -66 --separate-stderr splq firewall work add action=accept dsthost=gone.example.test
+	[[ $stderr == *"rule 2, dsthost=gone.example.test: gone.example.test: no such name"* ]]
+	run --separate-stderr splq firewall work list --raw
+	[ "${#lines[@]}" = 2 ]
+	get work http://198.51.100.11/
+	# at a start, such a name cuts the qube off (as in Qubes), until a
+	# reload finds it
+	splq shutdown --wait work
+	echo 'action=accept dsthost=late.example.test' >>"$BATS_TEST_TMPDIR/rules"
+	splq firewall work set "$BATS_TEST_TMPDIR/rules"
+	splq start work
+	run ! get work http://198.51.100.11/
+	run -66 --separate-stderr splq firewall work reload
+	[[ $stderr == *"dsthost=late.example.test"* ]]
+	splq firewall work del 2
+	get work http://198.51.100.11/
+	run --separate-stderr splq audit log --qube work
+	[[ $output == *"firewall work"*"reload"* ]]
 }

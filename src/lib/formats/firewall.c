@@ -27,6 +27,18 @@ static void rule_init(struct splq_fw_rule *r)
 	*r = (struct splq_fw_rule){.icmptype = -1};
 }
 
+void splq_fw_rules_insert(struct splq_fw_rules *r, size_t at, const struct splq_fw_rule *x)
+{
+	struct splq_fw_rule *v = realloc(r->v, (r->n + 1) * sizeof(*r->v));
+
+	if (!v)
+		abort();
+	memmove(v + at + 1, v + at, (r->n - at) * sizeof(*v));
+	v[at] = *x;
+	r->v = v;
+	r->n++;
+}
+
 int splq_fw_rules_default(struct splq_fw_rules *r)
 {
 	r->v = splq_xcalloc(1, sizeof(*r->v));
@@ -243,16 +255,14 @@ int splq_fw_rules_parse(const char *buf, size_t len, long long now, struct splq_
 			splq_fw_rules_free(&r);
 			return splq_fail(err, SPLQ_E_VALUE, "line %d: a NUL byte", line);
 		}
-		r.v = realloc(r.v, (r.n + 1) * sizeof(*r.v));
-		if (!r.v)
-			abort();
-		if (splq_fw_rule_parse(s + lead, l - lead, now, &r.v[r.n], err) < 0) {
+		struct splq_fw_rule x;
+		if (splq_fw_rule_parse(s + lead, l - lead, now, &x, err) < 0) {
 			char why[SPLQ_ERROR_MAX];
 			snprintf(why, sizeof(why), "%s", err->msg);
 			splq_fw_rules_free(&r);
 			return splq_fail(err, SPLQ_E_VALUE, "line %d: %s", line, why);
 		}
-		r.n++;
+		splq_fw_rules_insert(&r, r.n, &x);
 	}
 	*out = r;
 	return 0;

@@ -35,6 +35,8 @@ struct splq_fw_rules {
 	size_t n;
 };
 void splq_fw_rules_free(struct splq_fw_rules *r);
+/* A copy of x before rule number at (0 to r->n). */
+void splq_fw_rules_insert(struct splq_fw_rules *r, size_t at, const struct splq_fw_rule *x);
 /* Qubes' rules of a qube that has none set: the one rule action=accept. */
 int splq_fw_rules_default(struct splq_fw_rules *r);
 
@@ -57,8 +59,8 @@ bool splq_fw_rule_expired(const struct splq_fw_rule *r, long long now);
  * fails at once), and proto=icmp without a destination is ICMP and
  * ICMPv6.  A rule that expires stops matching at its time by itself
  * (nftables' meta time); one expired at now is left out; a dsthost name
- * matches nothing (names are looked up by whoever gives the rules, into
- * dst4/dst6).  The chain must be reached from the forward (or input,
+ * matches nothing (whoever gives the rules looks names up, and gives one
+ * dst4 or dst6 rule for each address).  The chain must be reached from the forward (or input,
  * output, prerouting) hook.
  * Malloc'ed, or NULL and err for a bad table or chain name. */
 char *splq_fw_nft_batch(const char *table, const char *chain, const struct splq_fw_rules *r,

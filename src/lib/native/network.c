@@ -16,6 +16,7 @@
 #include "../formats/firewall.h"
 #include "../util.h"
 #include "net/plumb.h"
+#include "net/resolve.h"
 #include "runtime.h"
 #include "spawn.h"
 
@@ -122,23 +123,76 @@ int splq_native_net_up(struct splq_backend *b, const struct splq_vm_config *cfg,
 	return *n->netvm ? splq_native_net_relink(b, cfg, err) : 0;
 }
 
+/* What a client's chain is made of, in its netvm's namespace. */
+struct chain_job {
+	const struct splq_fw_rules *rules;
+	int id;
+	long long now;
+	bool strict; /* a name that does not resolve fails, and nothing changes */
+};
+
+/* The rules with each dsthost rule in place of one rule per address of
+ * its name, into *out. */
+static int rules_resolved(const struct splq_fw_rules *r, struct splq_fw_rules *out,
+                          struct splq_error *err)
+{
+	*out = (struct splq_fw_rules){0};
+	for (size_t i = 0; i < r->n; i++) {
+		const struct splq_fw_rule *x = &r->v[i];
+		struct splq_resolved a;
+
+		if (x->dst != SPLQ_FW_DSTHOST) {
+			splq_fw_rules_insert(out, out->n, x);
+			continue;
+		}
+		struct splq_error why;
+		if (splq_net_resolve(x->host, &a, &why) < 0) {
+			splq_fw_rules_free(out);
+			return splq_fail(err, why.code, "rule %zu, dsthost=%s: %s", i, x->host, why.msg);
+		}
+		for (int k = 0; k < a.n4 + a.n6; k++) {
+			struct splq_fw_rule y = *x;
+
+			y.dst = k < a.n4 ? SPLQ_FW_DST4 : SPLQ_FW_DST6;
+			y.prefix = k < a.n4 ? 32 : 128;
+			memcpy(y.addr, k < a.n4 ? a.v4[k] : a.v6[k - a.n4], 16);
+			splq_fw_rules_insert(out, out->n, &y);
+		}
+	}
+	return 0;
+}
+
+static char *chain_batch(void *arg, struct splq_error *err)
+{
+	const struct chain_job *j = arg;
+	struct splq_fw_rules r = {0};
+	char chain[32];
+
+	snprintf(chain, sizeof(chain), SPLQ_NET_CHAIN_FMT, j->id);
+	/* as Qubes does, rules that cannot be made cut the client off */
+	if (rules_resolved(j->rules, &r, err) < 0 && j->strict)
+		return NULL;
+	char *batch = splq_fw_nft_batch(SPLQ_NET_TABLE, chain, &r, j->now, err);
+	splq_fw_rules_free(&r);
+	return batch;
+}
+
 /* The client's firewall chain in its netvm (pidfd netvm): its rules, or
  * Qubes' default. */
-static int firewall_in(int netvm, const struct splq_vm_net *n, struct splq_error *err)
+static int firewall_in(int netvm, const struct splq_vm_net *n, bool strict,
+                       struct splq_error *err)
 {
 	struct splq_fw_rules r = {0};
-	long long now = (long long)time(NULL);
-	char chain[32];
+	struct chain_job j = {.rules = &r, .id = n->id, .now = (long long)time(NULL), .strict = strict};
 
 	if (!n->firewall)
 		splq_fw_rules_default(&r);
-	else if (splq_fw_rules_parse(n->firewall, strlen(n->firewall), now, &r, err) < 0)
+	else if (splq_fw_rules_parse(n->firewall, strlen(n->firewall), j.now, &r, err) < 0)
 		return -1;
-	snprintf(chain, sizeof(chain), SPLQ_NET_CHAIN_FMT, n->id);
-	cleanup_free char *batch = splq_fw_nft_batch(SPLQ_NET_TABLE, chain, &r, now, err);
+	cleanup_free char *nft = splq_spawn_beside("splq-nft", err);
+	int rc = nft ? splq_net_rules_apply(netvm, n->id, chain_batch, &j, nft, err) : -1;
 	splq_fw_rules_free(&r);
-	cleanup_free char *nft = batch ? splq_spawn_beside("splq-nft", err) : NULL;
-	return nft ? splq_net_rules_apply(netvm, n->id, batch, nft, err) : -1;
+	return rc;
 }
 
 int splq_native_net_relink(struct splq_backend *b, const struct splq_vm_config *cfg,
@@ -160,7 +214,7 @@ int splq_native_net_relink(struct splq_backend *b, const struct splq_vm_config *
 	    .id = n->id, .ip4 = n->ip4, .ip6 = n->ip6, .gw4 = n->gw4, .gw6 = n->gw6};
 	if (splq_net_connect(netvm, self, &l, err) < 0)
 		return -1;
-	return firewall_in(netvm, n, err);
+	return firewall_in(netvm, n, false, err);
 }
 
 int splq_native_net_firewall(struct splq_backend *b, const struct splq_vm_config *cfg,
@@ -171,5 +225,5 @@ int splq_native_net_firewall(struct splq_backend *b, const struct splq_vm_config
 	    *cfg->net.netvm ? splq_rt_open_init(b, cfg->net.netvm, &why) : -1;
 
 	/* a halted netvm gets the client's rules when the client links up */
-	return netvm < 0 ? 0 : firewall_in(netvm, &cfg->net, err);
+	return netvm < 0 ? 0 : firewall_in(netvm, &cfg->net, true, err);
 }

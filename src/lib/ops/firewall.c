@@ -119,6 +119,9 @@ static int fw_change(struct splq_ctx *ctx, const char *qube, const char *verb, c
 		if (rules_load(ctx, q.name, &r, NULL, err) < 0 || fn(&r, arg, number, err) < 0)
 			goto out;
 		text = rules_text(&r, (long long)time(NULL));
+	} else if (strcmp(verb, "reload") == 0 &&
+	           splq_store_firewall_get(ctx->store, q.name, &text, err) < 0) {
+		goto out;
 	}
 	rc = store_apply(ctx, &q, text, err);
 out:
@@ -139,10 +142,7 @@ static int add_rule(struct splq_fw_rules *r, const char *text, int before,
 		                 before, r->n);
 	if (splq_fw_rule_parse(text, strlen(text), (long long)time(NULL), &rule, err) < 0)
 		return -1;
-	r->v = realloc(r->v, (r->n + 1) * sizeof(*r->v));
-	memmove(r->v + at + 1, r->v + at, (r->n - at) * sizeof(*r->v));
-	r->v[at] = rule;
-	r->n++;
+	splq_fw_rules_insert(r, at, &rule);
 	return 0;
 }
 
@@ -211,4 +211,9 @@ int splq_op_firewall_set(struct splq_ctx *ctx, const char *qube, const char *tex
 int splq_op_firewall_reset(struct splq_ctx *ctx, const char *qube, struct splq_error *err)
 {
 	return fw_change(ctx, qube, "reset", NULL, -1, NULL, err);
+}
+
+int splq_op_firewall_reload(struct splq_ctx *ctx, const char *qube, struct splq_error *err)
+{
+	return fw_change(ctx, qube, "reload", NULL, -1, NULL, err);
 }

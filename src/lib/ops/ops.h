@@ -250,9 +250,12 @@ int splq_op_policy_sysinfo_file(const char *path, struct splq_policy_sysinfo **o
  * action=accept).  add puts RULE before rule number before (-1: at the
  * end); del removes rule number (or, with -1, the first rule equal to
  * RULE); set replaces them all by the lines of text; reset goes back to
- * the default.  A bad rule changes nothing and names its key; every
- * change is stored, applied at once to the qube while it runs (its
- * netvm's rules for it, in one transaction), and logged. */
+ * the default; reload applies them again unchanged (qvm-firewall
+ * --reload: dsthost names are looked up again).  A bad rule changes
+ * nothing and names its key; every change is stored, applied at once to
+ * the qube while it runs (its netvm's rules for it, in one transaction;
+ * the netvm looks dsthost names up then, and one it cannot find fails
+ * the change), and logged. */
 int splq_op_firewall_list(struct splq_ctx *ctx, const char *qube, char ***rules, int *n,
                           bool *is_default, struct splq_error *err);
 int splq_op_firewall_add(struct splq_ctx *ctx, const char *qube, const char *rule, int before,
@@ -262,5 +265,6 @@ int splq_op_firewall_del(struct splq_ctx *ctx, const char *qube, int number, con
 int splq_op_firewall_set(struct splq_ctx *ctx, const char *qube, const char *text,
                          struct splq_error *err);
 int splq_op_firewall_reset(struct splq_ctx *ctx, const char *qube, struct splq_error *err);
+int splq_op_firewall_reload(struct splq_ctx *ctx, const char *qube, struct splq_error *err);
 
 #endif

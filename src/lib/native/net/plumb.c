@@ -174,11 +174,19 @@ static int nft_apply(const char *nft, const char *batch, struct splq_error *err)
 static int gateway_up(void *arg, struct splq_error *err)
 {
 	const struct gateway *g = arg;
+	/* the virtual DNS, for its clients and for itself (its firewall looks
+	 * their rules' names up there) */
+	const char *match = "ip daddr { " SPLQ_NET_DNS1 ", " SPLQ_NET_DNS2 " } meta l4proto "
+	                    "{ tcp, udp } th dport 53";
 	cleanup_free char *dnat =
-	    g->dns ? splq_strdup_printf("    iifname \"vif*\" ip daddr { " SPLQ_NET_DNS1
-	                                ", " SPLQ_NET_DNS2 " } meta l4proto { tcp, udp } "
-	                                "th dport 53 dnat ip to %s\n",
-	                                g->dns)
+	    g->dns ? splq_strdup_printf("    iifname \"vif*\" %s dnat ip to %s\n", match, g->dns)
+	           : splq_xstrdup("");
+	cleanup_free char *output =
+	    g->dns ? splq_strdup_printf("  chain output {\n"
+	                                "    type nat hook output priority -100; policy accept;\n"
+	                                "    %s dnat ip to %s\n"
+	                                "  }\n",
+	                                match, g->dns)
 	           : splq_xstrdup("");
 	cleanup_free char *batch = splq_strdup_printf(
 	    "table inet " SPLQ_NET_TABLE "\n"
@@ -188,6 +196,7 @@ static int gateway_up(void *arg, struct splq_error *err)
 	    "    type nat hook prerouting priority dstnat; policy accept;\n"
 	    "%s"
 	    "  }\n"
+	    "%s"
 	    "  chain postrouting {\n"
 	    "    type nat hook postrouting priority srcnat; policy accept;\n"
 	    "    iifname \"vif*\" oifname != \"vif*\" masquerade\n"
@@ -208,7 +217,7 @@ static int gateway_up(void *arg, struct splq_error *err)
 	    "    iifname \"vif*\" drop\n"
 	    "  }\n"
 	    "}\n",
-	    dnat);
+	    dnat, output);
 
 	cleanup_close int nl = splq_nl_open(err);
 
@@ -229,25 +238,31 @@ int splq_net_gateway_up(int pidfd, const char *dns, const char *nft, struct splq
 }
 
 struct rules_job {
-	const char *nft, *batch;
+	splq_net_batch_fn make;
+	void *arg;
+	const char *nft;
+	int id;
 };
 
 static int rules_apply(void *arg, struct splq_error *err)
 {
 	const struct rules_job *j = arg;
+	cleanup_free char *chain = j->make(j->arg, err);
 
-	return nft_apply(j->nft, j->batch, err);
-}
-
-int splq_net_rules_apply(int netvm_pidfd, int id, const char *chain_batch, const char *nft,
-                         struct splq_error *err)
-{
+	if (!chain)
+		return -1;
 	/* the client's chain, then its link's way into it, in one transaction */
 	cleanup_free char *batch = splq_strdup_printf(
 	    "%sadd element inet " SPLQ_NET_TABLE " clients { \"vif%d\" : jump " SPLQ_NET_CHAIN_FMT
 	    " }\n",
-	    chain_batch, id, id);
-	struct rules_job j = {.nft = nft, .batch = batch};
+	    chain, j->id, j->id);
+	return nft_apply(j->nft, batch, err);
+}
+
+int splq_net_rules_apply(int netvm_pidfd, int id, splq_net_batch_fn make, void *arg,
+                         const char *nft, struct splq_error *err)
+{
+	struct rules_job j = {.make = make, .arg = arg, .nft = nft, .id = id};
 
 	return in_netns(netvm_pidfd, rules_apply, &j, err);
 }

@@ -14,22 +14,25 @@
 int splq_net_qube_up(int pidfd, struct splq_error *err);
 
 /* A network qube: it forwards, NATs its clients behind its own address,
- * sends their virtual DNS (10.139.1.1, .2) to dns (an IPv4 address; NULL:
- * on to its own netvm, which does the same), drops what its clients send
+ * sends their virtual DNS (10.139.1.1, .2), and its own, to dns (an IPv4
+ * address; NULL: on to its own netvm, which does the same), drops what its clients send
  * each other, and answers them only ICMP.  What a client sends goes
  * through its firewall chain (splq_net_rules_apply), and is dropped while
  * it has none.  nft: the splq-nft program. */
 int splq_net_gateway_up(int pidfd, const char *dns, const char *nft, struct splq_error *err);
 
-/* A client's firewall in its network qube: chain_batch (formats/
- * firewall.h) fills the chain SPLQ_NET_CHAIN_FMT of table inet
- * SPLQ_NET_TABLE,
- * which the client's link vif<id> then jumps to; until it does, what the
- * client sends is dropped.  One nftables transaction. */
+/* A client's firewall in its network qube: make, run in a child that
+ * entered the network qube's network namespace (where it may look the
+ * rules' names up: net/resolve.h), returns (malloc'ed) the nftables
+ * commands that fill the chain SPLQ_NET_CHAIN_FMT of table inet
+ * SPLQ_NET_TABLE (formats/firewall.h), or NULL and err; the client's link
+ * vif<id> then jumps to it, in the same nftables transaction.  Until it
+ * does, what the client sends is dropped. */
 #define SPLQ_NET_TABLE	   "splq"
 #define SPLQ_NET_CHAIN_FMT "fw-vif%d"
-int splq_net_rules_apply(int netvm_pidfd, int id, const char *chain_batch, const char *nft,
-                         struct splq_error *err);
+typedef char *(*splq_net_batch_fn)(void *arg, struct splq_error *err);
+int splq_net_rules_apply(int netvm_pidfd, int id, splq_net_batch_fn make, void *arg,
+                         const char *nft, struct splq_error *err);
 
 /* A network qube that lived in a network namespace of the host's (ns, a
  * descriptor of it) is gone: its table, its clients' links and the
