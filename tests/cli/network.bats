@@ -157,6 +157,15 @@ ping_from() {
 	run --separate-stderr ping_from a "$(splq prefs a visible_gateway)"
 	assert_status 0
 	[ "$output" = 0 ] # an echo reply
+	# a new default_netvm moves the running qubes that follow it, at once
+	splq prefs dom0 default_netvm sys-net
+	[ "$(splq prefs a visible_gateway)" = "$(splq prefs sys-net gateway)" ]
+	run --separate-stderr splq run a -- ip route show default
+	[[ $output == "default via $(splq prefs sys-net gateway) dev eth0"* ]]
+	get a http://198.51.100.10/
+	splq prefs dom0 default_netvm ''
+	run --separate-stderr splq run b -- ls /sys/class/net
+	[ "$output" = lo ]
 }
 
 @test "network: a running qube's netvm changes live; a netvm stays up under clients unless --force" {
@@ -175,7 +184,7 @@ ping_from() {
 	run ! get work http://198.51.100.10/
 	# a halted netvm is not taken on live
 	run -68 --separate-stderr splq prefs work netvm sys-net
-	[[ $stderr == *"netvm 'sys-net' is not running"* ]]
+	[[ $stderr == *"netvm 'sys-net' of 'work' is not running"* ]]
 	run -68 --separate-stderr splq remove sys-net
 	[[ $stderr == *"qube 'sys-net' is still used by: work"* ]]
 }

@@ -222,25 +222,79 @@ static int memory_pair_check(struct splq_ctx *ctx, const struct splq_qube *q, co
 	return splq_ops_memory_check(q->name, memory, strtol(max, NULL, 10), err);
 }
 
-/* A running qube's new netvm takes effect at once: it is linked to it
- * (which must be running, as in Qubes OS), or cut off. */
-static int relink(struct splq_ctx *ctx, const struct splq_qube *q, const char *prop,
-                  struct splq_error *err)
-{
-	cleanup_vmcfg struct splq_ops_vmcfg v = {0};
-	cleanup_qube struct splq_qube n = {0};
+/* The running qubes (but dom0) and their netvms, as they are set now. */
+struct netvms {
+	struct splq_qube *list;
+	char **netvm; /* NULL for a halted qube */
+	int n;
+};
 
-	if (!splq_ops_streq(prop, "netvm") || splq_ops_power_of(ctx, q) == SPLQ_HALTED)
-		return 0;
-	if (splq_ops_vmcfg_build(ctx, q, &v, err) < 0)
+static void netvms_free(struct netvms *r)
+{
+	for (int i = 0; i < r->n; i++)
+		free(r->netvm[i]);
+	free(r->netvm);
+	splq_qube_list_free(r->list, r->n);
+	*r = (struct netvms){0};
+}
+
+static int netvms_get(struct splq_ctx *ctx, struct netvms *r, struct splq_error *err)
+{
+	*r = (struct netvms){0};
+	if (splq_store_qube_list(ctx->store, &r->list, &r->n, err) < 0)
 		return -1;
-	if (*v.c.net.netvm && (splq_ops_qube_get(ctx, v.c.net.netvm, &n, err) < 0 ||
-	                       splq_ops_power_of(ctx, &n) != SPLQ_RUNNING))
-		return splq_fail(err, SPLQ_E_STATE,
-		                 "netvm '%s' is not running: a running qube changes over only to a "
-		                 "running netvm (start it first)",
-		                 v.c.net.netvm);
-	return ctx->backend->ops->net_relink(ctx->backend, &v.c, err);
+	r->netvm = splq_xcalloc((size_t)r->n + 1, sizeof(*r->netvm));
+	for (int i = 0; i < r->n; i++)
+		if (r->list[i].klass != SPLQ_CLASS_ADMINVM &&
+		    splq_ops_power_of(ctx, &r->list[i]) != SPLQ_HALTED &&
+		    splq_ops_prop_get(ctx, &r->list[i], "netvm", &r->netvm[i], err) < 0) {
+			netvms_free(r);
+			return -1;
+		}
+	return 0;
+}
+
+/* A running qube whose netvm a change moved (its own netvm, dom0's
+ * default_netvm, its dvm's), and set, whose netvm was set (to the same,
+ * maybe: linked again), is linked to the new one at once (which must be
+ * running, as in Qubes OS), or cut off.  before: as they were. */
+static int relink_moved(struct splq_ctx *ctx, const struct netvms *before, const char *set,
+                        struct splq_error *err)
+{
+	struct splq_ops_vmcfg *v = splq_xcalloc((size_t)before->n + 1, sizeof(*v));
+	bool *moved = splq_xcalloc((size_t)before->n + 1, sizeof(*moved));
+	int rc = -1;
+
+	/* every new netvm is checked before any qube changes over */
+	for (int i = 0; i < before->n; i++) {
+		cleanup_qube struct splq_qube n = {0};
+
+		if (!before->netvm[i])
+			continue;
+		if (splq_ops_vmcfg_build(ctx, &before->list[i], &v[i], err) < 0)
+			goto out;
+		moved[i] = !splq_ops_streq(v[i].c.net.netvm, before->netvm[i]) ||
+		           splq_ops_streq(before->list[i].name, set);
+		if (moved[i] && *v[i].c.net.netvm &&
+		    (splq_ops_qube_get(ctx, v[i].c.net.netvm, &n, err) < 0 ||
+		     splq_ops_power_of(ctx, &n) != SPLQ_RUNNING)) {
+			splq_fail(err, SPLQ_E_STATE,
+			          "netvm '%s' of '%s' is not running: a running qube changes over only "
+			          "to a running netvm (start it first)",
+			          v[i].c.net.netvm, before->list[i].name);
+			goto out;
+		}
+	}
+	rc = 0;
+	for (int i = 0; i < before->n && rc == 0; i++)
+		if (moved[i])
+			rc = ctx->backend->ops->net_relink(ctx->backend, &v[i].c, err);
+out:
+	for (int i = 0; i < before->n; i++)
+		splq_ops_vmcfg_clear(&v[i]);
+	free(v);
+	free(moved);
+	return rc;
 }
 
 /* Set (value) or reset (NULL) prop of q; the network settings are
@@ -248,16 +302,29 @@ static int relink(struct splq_ctx *ctx, const struct splq_qube *q, const char *p
 static int net_change(struct splq_ctx *ctx, const struct splq_qube *q, const char *prop,
                       const char *value, struct splq_error *err)
 {
+	static const char *const moving[] = {"netvm", "default_netvm", "provides_network"};
+	struct netvms before = {0};
+	bool moves = false;
+	int rc = -1;
+
+	for (size_t i = 0; i < sizeof(moving) / sizeof(*moving); i++)
+		moves = moves || splq_ops_streq(prop, moving[i]);
 	if (splq_store_begin(ctx->store, err) < 0)
 		return -1;
+	if (moves && netvms_get(ctx, &before, err) < 0)
+		goto out;
 	if ((value ? splq_store_prop_set(ctx->store, q->name, prop, value, err)
 	           : splq_store_prop_reset(ctx->store, q->name, prop, err)) < 0 ||
-	    splq_ops_net_check(ctx, q->name, true, err) < 0 || relink(ctx, q, prop, err) < 0 ||
-	    splq_store_commit(ctx->store, err) < 0) {
+	    splq_ops_net_check(ctx, q->name, true, err) < 0 ||
+	    (moves && relink_moved(ctx, &before, splq_ops_streq(prop, "netvm") ? q->name : NULL,
+	                           err) < 0))
+		goto out;
+	rc = splq_store_commit(ctx->store, err);
+out:
+	if (rc < 0)
 		splq_store_rollback(ctx->store);
-		return -1;
-	}
-	return 0;
+	netvms_free(&before);
+	return rc;
 }
 
 static int pref_set(struct splq_ctx *ctx, const struct splq_qube *q, const char *prop,
