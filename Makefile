@@ -1,8 +1,10 @@
 # splq: build, test, demo, benchmark, fuzz.
 #   make            build build/splq, build/splq-init and the in-qube helpers
 #                   (build/qube/bin/splq-qube and its names)
-#   make check      every test, on the plain build and under ASan and UBSan
-#                   (build-san/); installs missing Debian packages first
+#   make check      every test on the plain build, and again under ASan and
+#                   UBSan (build-san/) the unit tests and the command-line
+#                   tests of hostile input; installs missing Debian packages
+#                   first
 #   make demo       a short tour on a scratch SPLQ_HOME
 #   make bench      splq beside bwrap, unshare, cp+sha256sum (hyperfine)
 #   make fuzz       libFuzzer targets for the parsers (clang)
@@ -126,7 +128,8 @@ $(BUILD)/tests/qfile_tool: tests/tools/qfile_tool.c $(BUILD)/libsplq.a
 
 unit: $(UNIT_BIN) $(BUILD)/tests/qfile_tool
 
-# Every test, twice: on the plain build and on the one under ASan and UBSan.
+# Every test on the plain build; under ASan and UBSan, every unit test and
+# the command-line tests of what users and qubes hand splq (run-all.sh).
 check: deps
 	$(MAKE) all unit
 	$(MAKE) SANITIZE=1 all unit

@@ -22,7 +22,8 @@ static size_t answer(uint8_t *buf, uint16_t id, int rcode, const char *name, int
 	buf[2] = 0x81; /* QR, RD */
 	buf[3] = (uint8_t)(0x80 | rcode); /* RA */
 	buf[7] = (uint8_t)an;
-	memcpy(buf + n, records, rlen);
+	if (rlen)
+		memcpy(buf + n, records, rlen);
 	return (size_t)n + rlen;
 }
 
