@@ -24,6 +24,9 @@
 
 void splq_native_net_start_clear(struct splq_net_start *ns)
 {
+	struct splq_error ignored;
+
+	(void)splq_net_job_wait(&ns->fw, &ignored); /* a start that failed first */
 	splq_close_fd(&ns->netns_fd);
 	free(ns->resolv);
 	free(ns->dns);
@@ -62,65 +65,6 @@ static int forwarding_was(struct splq_backend *b, const char *name, int ns, char
 	if (splq_net_forwarding_get(ns, out, err) < 0)
 		return -1;
 	return splq_rt_write(path, out, 2, err);
-}
-
-int splq_native_net_prepare(struct splq_backend *b, const struct splq_vm_config *cfg,
-                            struct splq_net_start *ns, struct splq_error *err)
-{
-	const struct splq_vm_net *n = &cfg->net;
-
-	*ns = (struct splq_net_start){.netns_fd = -1};
-	if (*n->netvm) {
-		ns->resolv = splq_xstrdup(VIRTUAL_RESOLV);
-		return 0;
-	}
-	if (n->provides_network && strcmp(n->uplink, "pasta") == 0) {
-		ns->dns = splq_xstrdup(SPLQ_PASTA_DNS);
-		ns->resolv = splq_xstrdup("nameserver " SPLQ_PASTA_DNS "\n");
-		return 0;
-	}
-	if (!n->provides_network || strncmp(n->uplink, "netns:", 6) != 0)
-		return 0;
-	/* the host's named network namespace, as `ip netns` keeps them;
-	 * its DNS is /etc/netns/NAME/resolv.conf, as `ip netns exec` has it */
-	const char *name = n->uplink + 6;
-	cleanup_free char *path = splq_strdup_printf("/run/netns/%s", name);
-	ns->netns_fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (ns->netns_fd < 0 || ioctl(ns->netns_fd, NS_GET_NSTYPE) != CLONE_NEWNET) {
-		splq_close_fd(&ns->netns_fd);
-		return splq_fail(err, SPLQ_E_NOTFOUND,
-		                 "uplink netns:%s of '%s': %s is not a network namespace (make it "
-		                 "with: ip netns add %s)",
-		                 name, cfg->name, path, name);
-	}
-	if (forwarding_was(b, cfg->name, ns->netns_fd, ns->forwarding_was, err) < 0)
-		return -1;
-	cleanup_free char *conf = splq_strdup_printf("/etc/netns/%s/resolv.conf", name);
-	size_t len;
-	if (splq_read_file(conf, &ns->resolv, &len, NULL) == 0)
-		ns->dns = first_nameserver(ns->resolv);
-	return 0;
-}
-
-int splq_native_net_up(struct splq_backend *b, const struct splq_vm_config *cfg,
-                       const struct splq_net_start *ns, struct splq_error *err)
-{
-	const struct splq_vm_net *n = &cfg->net;
-
-	if (!*n->netvm && !n->provides_network)
-		return 0;
-	cleanup_close int self = splq_rt_open_init(b, cfg->name, err);
-	/* a client's link does this in the same step */
-	if (self < 0 || (!*n->netvm && splq_net_qube_up(self, err) < 0))
-		return -1;
-	if (n->provides_network) {
-		cleanup_free char *nft = splq_spawn_beside("splq-nft", err);
-		if (!nft || splq_net_gateway_up(self, ns->dns, nft, err) < 0)
-			return -1;
-		if (strcmp(n->uplink, "pasta") == 0 && splq_net_link_ready(self, "uplink0", err) < 0)
-			return -1;
-	}
-	return *n->netvm ? splq_native_net_relink(b, cfg, err) : 0;
 }
 
 /* What a client's chain is made of, in its netvm's namespace. */
@@ -177,10 +121,10 @@ static char *chain_batch(void *arg, struct splq_error *err)
 	return batch;
 }
 
-/* The client's firewall chain in its netvm (pidfd netvm): its rules, or
- * Qubes' default. */
-static int firewall_in(int netvm, const struct splq_vm_net *n, bool strict,
-                       struct splq_error *err)
+/* Start making the client's firewall chain in its netvm (pidfd netvm):
+ * its rules, or Qubes' default. */
+static int firewall_start(int netvm, const struct splq_vm_net *n, bool strict,
+                          struct splq_net_job *job, struct splq_error *err)
 {
 	struct splq_fw_rules r = {0};
 	struct chain_job j = {.rules = &r, .id = n->id, .now = (long long)time(NULL), .strict = strict};
@@ -190,31 +134,116 @@ static int firewall_in(int netvm, const struct splq_vm_net *n, bool strict,
 	else if (splq_fw_rules_parse(n->firewall, strlen(n->firewall), j.now, &r, err) < 0)
 		return -1;
 	cleanup_free char *nft = splq_spawn_beside("splq-nft", err);
-	int rc = nft ? splq_net_rules_apply(netvm, n->id, chain_batch, &j, nft, err) : -1;
+	int rc = nft ? splq_net_rules_start(netvm, n->id, chain_batch, &j, nft, job, err) : -1;
 	splq_fw_rules_free(&r);
 	return rc;
 }
 
-int splq_native_net_relink(struct splq_backend *b, const struct splq_vm_config *cfg,
-                           struct splq_error *err)
+int splq_native_net_prepare(struct splq_backend *b, const struct splq_vm_config *cfg,
+                            struct splq_net_start *ns, struct splq_error *err)
+{
+	const struct splq_vm_net *n = &cfg->net;
+
+	*ns = (struct splq_net_start){.netns_fd = -1, .fw = {-1, -1}};
+	if (*n->netvm) {
+		struct splq_error why;
+		cleanup_close int netvm = splq_rt_open_init(b, n->netvm, &why);
+
+		ns->resolv = splq_xstrdup(VIRTUAL_RESOLV);
+		/* its chain while the qube is made (a netvm not running is
+		 * told when the link is made) */
+		return netvm < 0 ? 0 : firewall_start(netvm, n, false, &ns->fw, err);
+	}
+	if (n->provides_network && strcmp(n->uplink, "pasta") == 0) {
+		ns->dns = splq_xstrdup(SPLQ_PASTA_DNS);
+		ns->resolv = splq_xstrdup("nameserver " SPLQ_PASTA_DNS "\n");
+		return 0;
+	}
+	if (!n->provides_network || strncmp(n->uplink, "netns:", 6) != 0)
+		return 0;
+	/* the host's named network namespace, as `ip netns` keeps them;
+	 * its DNS is /etc/netns/NAME/resolv.conf, as `ip netns exec` has it */
+	const char *name = n->uplink + 6;
+	cleanup_free char *path = splq_strdup_printf("/run/netns/%s", name);
+	ns->netns_fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (ns->netns_fd < 0 || ioctl(ns->netns_fd, NS_GET_NSTYPE) != CLONE_NEWNET) {
+		splq_close_fd(&ns->netns_fd);
+		return splq_fail(err, SPLQ_E_NOTFOUND,
+		                 "uplink netns:%s of '%s': %s is not a network namespace (make it "
+		                 "with: ip netns add %s)",
+		                 name, cfg->name, path, name);
+	}
+	if (forwarding_was(b, cfg->name, ns->netns_fd, ns->forwarding_was, err) < 0)
+		return -1;
+	cleanup_free char *conf = splq_strdup_printf("/etc/netns/%s/resolv.conf", name);
+	size_t len;
+	if (splq_read_file(conf, &ns->resolv, &len, NULL) == 0)
+		ns->dns = first_nameserver(ns->resolv);
+	return 0;
+}
+
+static int firewall_in(int netvm, const struct splq_vm_net *n, bool strict,
+                       struct splq_error *err)
+{
+	struct splq_net_job job;
+
+	if (firewall_start(netvm, n, strict, &job, err) < 0)
+		return -1;
+	return splq_net_job_wait(&job, err);
+}
+
+/* Link the running client to its running netvm (or cut it off); its
+ * firewall there is made by fw (a job started before), or now. */
+static int link_up(struct splq_backend *b, const struct splq_vm_config *cfg,
+                   struct splq_net_job *fw, struct splq_error *err)
 {
 	const struct splq_vm_net *n = &cfg->net;
 	cleanup_close int self = splq_rt_open_init(b, cfg->name, err);
+	struct splq_error why;
 
 	if (self < 0)
 		return -1;
 	if (!*n->netvm)
 		return splq_net_disconnect(self, err);
-	struct splq_error why;
 	cleanup_close int netvm = splq_rt_open_init(b, n->netvm, &why);
 	if (netvm < 0)
 		return splq_fail(err, SPLQ_E_STATE, "netvm '%s' of '%s' is not running", n->netvm,
 		                 cfg->name);
 	struct splq_net_link l = {
 	    .id = n->id, .ip4 = n->ip4, .ip6 = n->ip6, .gw4 = n->gw4, .gw6 = n->gw6};
-	if (splq_net_connect(netvm, self, &l, err) < 0)
+	int rc = splq_net_connect(netvm, self, &l, err);
+	if (fw && fw->pid >= 0) {
+		int fw_rc = splq_net_job_wait(fw, rc < 0 ? &why : err);
+		return rc < 0 || fw_rc < 0 ? -1 : 0;
+	}
+	return rc < 0 ? -1 : firewall_in(netvm, n, false, err);
+}
+
+int splq_native_net_relink(struct splq_backend *b, const struct splq_vm_config *cfg,
+                           struct splq_error *err)
+{
+	return link_up(b, cfg, NULL, err);
+}
+
+int splq_native_net_up(struct splq_backend *b, const struct splq_vm_config *cfg,
+                       struct splq_net_start *ns, struct splq_error *err)
+{
+	const struct splq_vm_net *n = &cfg->net;
+
+	if (!*n->netvm && !n->provides_network)
+		return 0;
+	cleanup_close int self = splq_rt_open_init(b, cfg->name, err);
+	/* a client's link does this in the same step */
+	if (self < 0 || (!*n->netvm && splq_net_qube_up(self, err) < 0))
 		return -1;
-	return firewall_in(netvm, n, false, err);
+	if (n->provides_network) {
+		cleanup_free char *nft = splq_spawn_beside("splq-nft", err);
+		if (!nft || splq_net_gateway_up(self, ns->dns, nft, err) < 0)
+			return -1;
+		if (strcmp(n->uplink, "pasta") == 0 && splq_net_link_ready(self, "uplink0", err) < 0)
+			return -1;
+	}
+	return *n->netvm ? link_up(b, cfg, &ns->fw, err) : 0;
 }
 
 int splq_native_net_firewall(struct splq_backend *b, const struct splq_vm_config *cfg,

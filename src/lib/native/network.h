@@ -5,6 +5,7 @@
 #define SPLQ_NATIVE_NETWORK_H
 
 #include "../backend.h"
+#include "net/plumb.h"
 
 /* Where a network qube with the uplink pasta sends its DNS (pasta
  * forwards it to the host's resolver). */
@@ -19,6 +20,7 @@ struct splq_net_start {
 	 * (plumb.h), kept in RUNDIR.forwarding until its supervisor puts it
 	 * back: a supervisor that crashed leaves it to the next start */
 	char forwarding_was[3];
+	struct splq_net_job fw; /* a client's firewall, made meanwhile */
 };
 int splq_native_net_prepare(struct splq_backend *b, const struct splq_vm_config *cfg,
                             struct splq_net_start *ns, struct splq_error *err);
@@ -27,7 +29,7 @@ void splq_native_net_start_clear(struct splq_net_start *ns);
 /* Pid 1 is up: plumb its network (a network qube's gateway, a client's
  * link to its running netvm). */
 int splq_native_net_up(struct splq_backend *b, const struct splq_vm_config *cfg,
-                       const struct splq_net_start *ns, struct splq_error *err);
+                       struct splq_net_start *ns, struct splq_error *err);
 
 /* A running client's link again, to cfg->net.netvm (cut it off if "").
  * The backend's relink. */

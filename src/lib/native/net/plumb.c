@@ -26,29 +26,29 @@ struct netns_report {
 	char out[NETNS_OUT];
 };
 
-/* Run fn(arg, out) in a child that entered the network namespace ns (a
+/* Start fn(arg, out) in a child that entered the network namespace ns (a
  * pidfd of a qube's pid 1, or a namespace descriptor); its error, or what
- * it wrote to out (may be NULL), comes back through a pipe. */
-static int in_netns_out(int ns, int (*fn)(void *arg, char *out, struct splq_error *err),
-                        void *arg, char *out, struct splq_error *err)
+ * it wrote to out, comes back through a pipe (netns_wait). */
+static int netns_start(int ns, int (*fn)(void *arg, char *out, struct splq_error *err),
+                       void *arg, struct splq_net_job *job, struct splq_error *err)
 {
 	int p[2];
-	struct netns_report rep = {0};
-	struct splq_error *e = &rep.e;
 	pid_t pid;
-	int st;
 
+	*job = (struct splq_net_job){.pid = -1, .fd = -1};
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "pipe");
 	pid = fork();
 	if (pid == 0) {
+		struct netns_report rep = {0};
 		int ok;
 
 		close(p[0]);
 		if (setns(ns, CLONE_NEWNET) < 0)
-			ok = splq_fail_errno(e, SPLQ_E_INTERNAL, errno, "enter the qube's network");
+			ok = splq_fail_errno(&rep.e, SPLQ_E_INTERNAL, errno,
+			                     "enter the qube's network");
 		else
-			ok = fn(arg, rep.out, e);
+			ok = fn(arg, rep.out, &rep.e);
 		(void)!write(p[1], &rep, sizeof(rep));
 		_exit(ok < 0);
 	}
@@ -57,10 +57,24 @@ static int in_netns_out(int ns, int (*fn)(void *arg, char *out, struct splq_erro
 		close(p[0]);
 		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "fork");
 	}
-	ssize_t n = read(p[0], &rep, sizeof(rep));
-	close(p[0]);
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+	*job = (struct splq_net_job){.pid = pid, .fd = p[0]};
+	return 0;
+}
+
+/* The end of a child netns_start made: its error, or out (may be NULL). */
+static int netns_wait(struct splq_net_job *job, char *out, struct splq_error *err)
+{
+	struct netns_report rep = {0};
+	struct splq_error *e = &rep.e;
+	int st = 0;
+
+	if (job->pid < 0)
+		return 0;
+	ssize_t n = read(job->fd, &rep, sizeof(rep));
+	splq_close_fd(&job->fd);
+	while (waitpid(job->pid, &st, 0) < 0 && errno == EINTR)
 		;
+	job->pid = -1;
 	if (n != (ssize_t)sizeof(rep) || !WIFEXITED(st))
 		return splq_fail(err, SPLQ_E_INTERNAL, "the network set-up ended early");
 	if (WEXITSTATUS(st) != 0) {
@@ -72,6 +86,20 @@ static int in_netns_out(int ns, int (*fn)(void *arg, char *out, struct splq_erro
 		memcpy(out, rep.out, NETNS_OUT);
 	}
 	return 0;
+}
+
+int splq_net_job_wait(struct splq_net_job *job, struct splq_error *err)
+{
+	return netns_wait(job, NULL, err);
+}
+
+/* Run fn(arg, out) in a child in the network namespace ns, and wait. */
+static int in_netns_out(int ns, int (*fn)(void *arg, char *out, struct splq_error *err),
+                        void *arg, char *out, struct splq_error *err)
+{
+	struct splq_net_job job;
+
+	return netns_start(ns, fn, arg, &job, err) < 0 ? -1 : netns_wait(&job, out, err);
 }
 
 struct netns_job {
@@ -259,12 +287,13 @@ static int rules_apply(void *arg, struct splq_error *err)
 	return nft_apply(j->nft, batch, err);
 }
 
-int splq_net_rules_apply(int netvm_pidfd, int id, splq_net_batch_fn make, void *arg,
-                         const char *nft, struct splq_error *err)
+int splq_net_rules_start(int netvm_pidfd, int id, splq_net_batch_fn make, void *arg,
+                         const char *nft, struct splq_net_job *job, struct splq_error *err)
 {
 	struct rules_job j = {.make = make, .arg = arg, .nft = nft, .id = id};
+	struct netns_job nj = {rules_apply, &j};
 
-	return in_netns(netvm_pidfd, rules_apply, &j, err);
+	return netns_start(netvm_pidfd, run_job, &nj, job, err);
 }
 
 static const char *const forwarding[2] = {"net/ipv4/ip_forward", "net/ipv6/conf/all/forwarding"};

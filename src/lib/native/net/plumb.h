@@ -27,12 +27,21 @@ int splq_net_gateway_up(int pidfd, const char *dns, const char *nft, struct splq
  * commands that fill the chain SPLQ_NET_CHAIN_FMT of table inet
  * SPLQ_NET_TABLE (formats/firewall.h), or NULL and err; the client's link
  * vif<id> then jumps to it, in the same nftables transaction.  Until it
- * does, what the client sends is dropped. */
+ * does, what the client sends is dropped, so the rules may be set before
+ * the link is made.  The child is started, and *job waited for with
+ * splq_net_job_wait (arg may go once this returns: the child has its own
+ * copy).  An nftables transaction takes the kernel a while (an RCU grace
+ * period): a start makes the link meanwhile. */
 #define SPLQ_NET_TABLE	   "splq"
 #define SPLQ_NET_CHAIN_FMT "fw-vif%d"
 typedef char *(*splq_net_batch_fn)(void *arg, struct splq_error *err);
-int splq_net_rules_apply(int netvm_pidfd, int id, splq_net_batch_fn make, void *arg,
-                         const char *nft, struct splq_error *err);
+struct splq_net_job {
+	int pid, fd; /* -1: none */
+};
+int splq_net_rules_start(int netvm_pidfd, int id, splq_net_batch_fn make, void *arg,
+                         const char *nft, struct splq_net_job *job, struct splq_error *err);
+/* The job's end: its error.  A job of pid -1 is none: 0. */
+int splq_net_job_wait(struct splq_net_job *job, struct splq_error *err);
 
 /* A network qube that lived in a network namespace of the host's (ns, a
  * descriptor of it) is gone: its table, its clients' links and the
