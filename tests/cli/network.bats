@@ -4,7 +4,8 @@
 # machine: a network namespace UP (the uplink sys-net lives in) joined by
 # a veth pair to a namespace INET that holds the test servers on
 # documentation addresses: HTTP on 198.51.100.10:80 and :8080, on
-# [2001:db8:100::10]:80 and on 198.51.100.11:80, a DNS server (dnsmasq)
+# [2001:db8:100::10]:80 and on 198.51.100.11:80, UDP on :9999 of both .10
+# and 2001:db8:100::10 (writing what comes to $WWW/udp), a DNS server (dnsmasq)
 # on 198.51.100.53 for example.test: www.example.test is .10 and
 # 2001:db8:100::10, other.example.test is .11, no other name exists.  Nothing
 # leaves the machine; teardown removes the namespaces and ends the
@@ -45,6 +46,17 @@ make_internet() {
 			--directory "$WWW" "${at##*:}" >/dev/null 2>&1 &
 		BG_PIDS+=($!)
 	done
+	# UDP on 9999: each datagram a line of $WWW/udp
+	for at in 198.51.100.10 2001:db8:100::10; do
+		ip netns exec "$INET" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 9999))
+while True:
+    with open(sys.argv[2], "a") as f:
+        f.write(s.recv(64).decode() + "\n")' "$at" "$WWW/udp" >/dev/null 2>&1 &
+		BG_PIDS+=($!)
+	done
 	ip netns exec "$INET" dnsmasq --no-daemon --no-resolv --no-hosts --bind-interfaces \
 		--listen-address=198.51.100.53 --local=/example.test/ \
 		--address=/www.example.test/198.51.100.10 --address=/www.example.test/2001:db8:100::10 \
@@ -70,6 +82,14 @@ print(urllib.request.urlopen(sys.argv[1], timeout=3).read().decode().strip())'
 get() {
 	splq run "$1" -- python3 -c "$GET" "$2"
 }
+
+# A UDP datagram WORD to port 9999 of SERVER, from source address SOURCE
+# (the test internet's UDP servers write what they get to $WWW/udp).
+SEND_FROM='import socket, sys
+fam = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
+s = socket.socket(fam, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 0))
+s.sendto(sys.argv[3].encode(), (sys.argv[2], 9999))'
 
 # An ICMP echo from qube Q to ADDRESS (an ICMP socket, as ping uses):
 # fails without an answer within 2 s.
@@ -210,6 +230,22 @@ ping_from() {
 	run ! splq run --user root sys-net -- ip route del default
 	ip netns exec "$UP" nft list table inet splq >/dev/null
 	get work http://198.51.100.10/
+	# had its root a way past all that (the host plays it, in the
+	# client's network namespace): what it sends from a forged source
+	# address, or another MAC, does not leave the netvm
+	local init
+	init=$(cat "$SPLQ_RUN/qubes/work/init.pid")
+	nsenter -t "$init" -n ip addr add 10.137.0.99/32 dev eth0
+	nsenter -t "$init" -n ip -6 addr add fd09:24ef:4179::a89:99/128 dev eth0 nodad
+	nsenter -t "$init" -n python3 -c "$SEND_FROM" 10.137.0.99 198.51.100.10 forged4
+	nsenter -t "$init" -n python3 -c "$SEND_FROM" fd09:24ef:4179::a89:99 2001:db8:100::10 forged6
+	nsenter -t "$init" -n ip link set eth0 address 00:16:3e:00:00:01
+	nsenter -t "$init" -n python3 -c "$SEND_FROM" "$ip" 198.51.100.10 othermac
+	nsenter -t "$init" -n ip link set eth0 address "$(splq prefs work mac)"
+	nsenter -t "$init" -n python3 -c "$SEND_FROM" "$ip" 198.51.100.10 genuine
+	wait_for 50 grep -q genuine "$WWW/udp"
+	run cat "$WWW/udp"
+	[ "$output" = genuine ]
 }
 
 @test "network: bad settings are refused, naming what is wrong, and nothing is set" {

@@ -133,8 +133,9 @@ static int firewall_start(int netvm, const struct splq_vm_net *n, bool strict,
 		splq_fw_rules_default(&r);
 	else if (splq_fw_rules_parse(n->firewall, strlen(n->firewall), j.now, &r, err) < 0)
 		return -1;
+	struct splq_net_link l = {.id = n->id, .ip4 = n->ip4, .ip6 = n->ip6};
 	cleanup_free char *nft = splq_spawn_beside("splq-nft", err);
-	int rc = nft ? splq_net_rules_start(netvm, n->id, chain_batch, &j, nft, job, err) : -1;
+	int rc = nft ? splq_net_rules_start(netvm, &l, chain_batch, &j, nft, job, err) : -1;
 	splq_fw_rules_free(&r);
 	return rc;
 }

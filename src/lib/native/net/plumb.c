@@ -269,28 +269,36 @@ struct rules_job {
 	splq_net_batch_fn make;
 	void *arg;
 	const char *nft;
-	int id;
+	const struct splq_net_link *l;
 };
 
 static int rules_apply(void *arg, struct splq_error *err)
 {
 	const struct rules_job *j = arg;
 	cleanup_free char *chain = j->make(j->arg, err);
+	int id = j->l->id;
 
 	if (!chain)
 		return -1;
-	/* the client's chain, then its link's way into it, in one transaction */
+	/* the client's chain, what it sends from any address but its own
+	 * (and its MAC) dropped first, then its link's way into it, in one
+	 * transaction */
 	cleanup_free char *batch = splq_strdup_printf(
-	    "%sadd element inet " SPLQ_NET_TABLE " clients { \"vif%d\" : jump " SPLQ_NET_CHAIN_FMT
+	    "%sinsert rule inet " SPLQ_NET_TABLE " " SPLQ_NET_CHAIN_FMT " ip6 saddr != %s drop\n"
+	    "insert rule inet " SPLQ_NET_TABLE " " SPLQ_NET_CHAIN_FMT " ip saddr != %s drop\n"
+	    "insert rule inet " SPLQ_NET_TABLE " " SPLQ_NET_CHAIN_FMT " ether saddr != " SPLQ_NET_MAC
+	    " drop\n"
+	    "add element inet " SPLQ_NET_TABLE " clients { \"vif%d\" : jump " SPLQ_NET_CHAIN_FMT
 	    " }\n",
-	    chain, j->id, j->id);
+	    chain, id, j->l->ip6, id, j->l->ip4, id, id, id);
 	return nft_apply(j->nft, batch, err);
 }
 
-int splq_net_rules_start(int netvm_pidfd, int id, splq_net_batch_fn make, void *arg,
-                         const char *nft, struct splq_net_job *job, struct splq_error *err)
+int splq_net_rules_start(int netvm_pidfd, const struct splq_net_link *l, splq_net_batch_fn make,
+                         void *arg, const char *nft, struct splq_net_job *job,
+                         struct splq_error *err)
 {
-	struct rules_job j = {.make = make, .arg = arg, .nft = nft, .id = id};
+	struct rules_job j = {.make = make, .arg = arg, .nft = nft, .l = l};
 	struct netns_job nj = {rules_apply, &j};
 
 	return netns_start(netvm_pidfd, run_job, &nj, job, err);

@@ -25,8 +25,10 @@ int splq_net_gateway_up(int pidfd, const char *dns, const char *nft, struct splq
  * entered the network qube's network namespace (where it may look the
  * rules' names up: net/resolve.h), returns (malloc'ed) the nftables
  * commands that fill the chain SPLQ_NET_CHAIN_FMT of table inet
- * SPLQ_NET_TABLE (formats/firewall.h), or NULL and err; the client's link
- * vif<id> then jumps to it, in the same nftables transaction.  Until it
+ * SPLQ_NET_TABLE (formats/firewall.h), or NULL and err; the chain drops
+ * first what the client (the link l: its id and addresses) sends from
+ * another address, and its link vif<id> jumps to it, in the same nftables
+ * transaction.  Until it
  * does, what the client sends is dropped, so the rules may be set before
  * the link is made.  The child is started, and *job waited for with
  * splq_net_job_wait (arg may go once this returns: the child has its own
@@ -38,8 +40,10 @@ typedef char *(*splq_net_batch_fn)(void *arg, struct splq_error *err);
 struct splq_net_job {
 	int pid, fd; /* -1: none */
 };
-int splq_net_rules_start(int netvm_pidfd, int id, splq_net_batch_fn make, void *arg,
-                         const char *nft, struct splq_net_job *job, struct splq_error *err);
+struct splq_net_link;
+int splq_net_rules_start(int netvm_pidfd, const struct splq_net_link *l, splq_net_batch_fn make,
+                         void *arg, const char *nft, struct splq_net_job *job,
+                         struct splq_error *err);
 /* The job's end: its error.  A job of pid -1 is none: 0. */
 int splq_net_job_wait(struct splq_net_job *job, struct splq_error *err);
 
