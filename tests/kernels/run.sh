@@ -31,7 +31,7 @@ export PATH="/usr/sbin:/usr/bin:/sbin:/bin:$PATH"
 
 BUILD=${BUILD:-build}
 out=$BUILD/kernels
-bats_list=${SPLQ_KERNEL_BATS:-lifecycle,dispvm,security,terminal,hostile-trees,volumes,limits,basics,props,inside,supervisor,logs,calls,copy,tcp}
+bats_list=${SPLQ_KERNEL_BATS:-lifecycle,dispvm,security,terminal,hostile-trees,volumes,limits,basics,props,inside,supervisor,logs,calls,copy,tcp,network}
 boot_timeout=${SPLQ_KERNEL_TIMEOUT:-3600}
 memory=${SPLQ_KERNEL_MEMORY:-3072}
 if [ "$#" -eq 0 ]; then
@@ -53,7 +53,7 @@ done
 if ldd "$(command -v busybox)" >/dev/null 2>&1; then
 	die "busybox must be the static one (busybox-static): it runs alone in the initramfs"
 fi
-for f in "$BUILD/splq" "$BUILD/splq-init" "$BUILD/qube/bin/splq-qube"; do
+for f in "$BUILD/splq" "$BUILD/splq-init" "$BUILD/splq-nft" "$BUILD/qube/bin/splq-qube"; do
 	[ -x "$f" ] || die "$f is missing; run make first"
 done
 for layout in "${layouts[@]}"; do
@@ -161,6 +161,11 @@ add_module() {
 for m in virtio_pci virtio_blk crc32c_generic crc32c_intel ext4 overlay loop; do
 	add_module "$m"
 done
+# What network qubes use: veth pairs, and the nftables of their rules
+# (nat, masquerade, conntrack matches, reject).
+for m in veth nf_tables nft_chain_nat nft_nat nft_masq nft_ct nft_reject_inet; do
+	add_module "$m"
+done
 
 # --- the initramfs (static busybox, the modules, /init) -----------------
 
@@ -194,6 +199,8 @@ guest_packages=(
 	libc-bin bash dash coreutils util-linux mount procps findutils grep sed mawk
 	diffutils hostname iproute2 e2fsprogs kmod sqlite3 bats
 	python3-minimal python3.11-minimal ncurses-base ncurses-bin base-files
+	# network.bats: nft, the test internet's DNS server, pasta
+	nftables dnsmasq-base passt
 	# cc -static: lifecycle.bats builds a tiny root around a program
 	gcc gcc-12 cpp-12 binutils binutils-x86-64-linux-gnu libc6-dev libgcc-12-dev
 	linux-libc-dev libcrypt-dev
@@ -325,7 +332,7 @@ rm -rf "$stage/splq"
 mkdir -p "$stage/splq/build"
 cp -a tests "$stage/splq/tests"
 cp -a contrib "$stage/splq/contrib"
-cp "$BUILD/splq" "$BUILD/splq-init" "$stage/splq/build/"
+cp "$BUILD/splq" "$BUILD/splq-init" "$BUILD/splq-nft" "$stage/splq/build/"
 cp -a "$BUILD/qube" "$stage/splq/build/qube" # the in-qube helpers, beside splq
 image=$out/root.img
 rm -f "$image"
