@@ -466,3 +466,26 @@ ping_from() {
 	run --separate-stderr splq audit log --qube work
 	[[ $output == *"firewall work"*"reload"* ]]
 }
+
+@test "network: uplink none: an air-gapped network of qubes; its clients reach their netvm and nothing else" {
+	splq create sys-air --template t --prop provides_network=True --prop uplink=none
+	splq create a --template t --prop netvm=sys-air
+	splq create b --template t --prop netvm=sys-air
+	splq start a
+	splq start b
+	# the network qube has its clients' links and no way out
+	run --separate-stderr splq run sys-air -- sh -c 'ls /sys/class/net | sort | tr "\n" " "; ip route show default'
+	[[ $output =~ ^lo\ vif[0-9]+\ vif[0-9]+\ $ ]]
+	run --separate-stderr ping_from a "$(splq prefs a visible_gateway)"
+	assert_status 0
+	run ! ping_from a 198.51.100.10
+	run ! ping_from a "$(splq prefs b ip)"
+	run ! get a http://198.51.100.10/
+	# no DNS to send names to
+	run --separate-stderr splq run a -- python3 -c 'import socket; socket.getaddrinfo("www.example.test", 80)'
+	[ "$status" -ne 0 ]
+	splq shutdown --force --wait sys-air
+	splq kill a
+	splq kill b
+	assert_leftovers_none t sys-air a b
+}
