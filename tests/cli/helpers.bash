@@ -219,8 +219,10 @@ splq_scratch_cleanup() {
 		echo "cleanup: still mounted: ${mnts[*]}" >&2
 	fi
 
+	# (a loop device whose file system was unmounted lazily goes once its
+	# last user has: allow it a few seconds)
 	local -a loops
-	for ((i = 0; i < 10; i++)); do
+	for ((i = 0; i < 50; i++)); do
 		mapfile -t loops < <(splq_loops_under "$home" "$run")
 		[ "${#loops[@]}" -gt 0 ] || break
 		for d in "${loops[@]}"; do
