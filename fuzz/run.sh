@@ -104,6 +104,19 @@ for bin in build-fuzz/fuzz_*; do
 			seed "$corpus" "\0003\0003$z4" "\0000\0002$f$g$z4" "\0377\0001$f$g$z4" \
 				"\0007\0002$f"
 			;;
+		minisign)
+			# A first byte (even: a public key, odd: a signature),
+			# then what minisign 0.11 wrote: a key file, the key's
+			# line alone, a signature (prehashed, "ED") and a legacy
+			# one ("Ed") of the same file.
+			pub=RWQQlnPfyCnKPXTshJyLNucQE/BR7ekFnpMSGgDkAuMErNn0P6tqFJea
+			u='untrusted comment: signature from minisign secret key\n'
+			seed "$corpus" \
+				"\0000untrusted comment: minisign public key 3DCA29C8DF739610\n$pub\n" \
+				"\0000$pub" \
+				"\0001${u}RUQQlnPfyCnKPSrB6LBwGQ5Y9z5X1AbRReGa/+CUyg+H7crMpuCFAw0WxCRfVUcPj5dbX/00M61MNSXtXgRBqzQU50yPAfDOqgk=\ntrusted comment: timestamp:1796287796\tfile:file\thashed\nyXepS+zgWsS7xo24weTmUbZ9K5j8bY70s65pXacFXbKmtvF0pLS1KzmvmWd4rlclsI/uchci8hWeG8GHcKtjBA==\n" \
+				"\0001${u}RWQQlnPfyCnKPXtdFSLItPS4Sa2d1H2/04+x1Iws/nNO8kaJaN1ezKPQ1el5JbH8XCoKrB2zop4gRm0efvrkr3+0Mpcx8wud6AU=\r\ntrusted comment: legacy trusted\r\n4vIUxaPq123KUUmuG5gB2LPxtHs+T/54XUSjQYaGrlW4Qet4wvwjEZ88+aisvgInDm8Ex+Dyd0mmZPYQHBdsCw=="
+			;;
 		esac
 	fi
 	ran=$((ran + 1))

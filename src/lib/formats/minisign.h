@@ -70,12 +70,14 @@ char *splq_minisign_key_format(const struct splq_minisign_key *k);
 /* A signature file: SPLQ_E_VALUE naming the line at fault. */
 int splq_minisign_sig_parse(const char *buf, size_t len, struct splq_minisign_sig *s,
                             struct splq_error *err);
-/* The signature file of s (malloc'ed), always prehashed ("ED"). */
+/* The signature file of s (malloc'ed): "ED" for a prehashed one (all that
+ * splq_minisign_sign makes), "Ed" for a legacy one read in. */
 char *splq_minisign_sig_format(const struct splq_minisign_sig *s);
 
 /* What a signer signs: into s, the signature of hash (BLAKE2b-512 of the
  * file) and the global signature over it and trusted (a single line,
- * copied in); untrusted the free comment.  The secret key is seed. */
+ * copied in); untrusted the free comment, of at most 1003 bytes (the
+ * longest minisign reads).  The secret key is seed. */
 int splq_minisign_sign(const uint8_t seed[SPLQ_ED25519_SEED],
                        const uint8_t keynum[SPLQ_MINISIGN_KEYNUM],
                        const uint8_t hash[SPLQ_BLAKE2B], const char *trusted,
