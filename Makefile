@@ -52,7 +52,10 @@ FUZZ_SRC = $(wildcard fuzz/fuzz_*.c)
 QUBE_PROGS = qrexec-client-vm qvm-copy qvm-copy-to-vm qvm-move qvm-move-to-vm qfile-agent \
 	splq-remove qvm-connect-tcp
 # splq's own services, symlinks to ../bin/splq-qube in rpc/.
-QUBE_RPC = qubes.Filecopy qubes.ConnectTCP
+VAULT_RPC = splq.VaultInit splq.VaultUnlock splq.VaultLock splq.VaultStatus splq.VaultPasswd \
+	splq.VaultRotate splq.VaultStore splq.VaultGet splq.VaultList splq.VaultDelete \
+	splq.VaultKeygen splq.VaultPubkey splq.Sign
+QUBE_RPC = qubes.Filecopy qubes.ConnectTCP $(VAULT_RPC)
 QUBE_BIN = $(BUILD)/qube/bin
 QUBE = $(QUBE_BIN)/splq-qube $(QUBE_PROGS:%=$(QUBE_BIN)/%) $(QUBE_RPC:%=$(BUILD)/qube/rpc/%)
 
@@ -90,9 +93,11 @@ $(BUILD)/splq-init: $(INIT_SRC) $(wildcard src/lib/*.h src/lib/native/*.h src/in
 # no sanitizer, only the few library files they use; sections nobody
 # calls are dropped.
 QUBE_SRC = $(filter-out src/qube/main.c,$(wildcard src/qube/*.c))
-# SHA-256 for verified copies is libcrypto's, linked in statically.
+# SHA-256 for verified copies, and the vault's cryptography, are
+# libcrypto's, linked in statically.
 QUBE_LIB_SRC = src/lib/qrexec/wire.c src/lib/util.c src/lib/error.c src/lib/tree.c src/lib/walk.c \
-	$(wildcard src/lib/formats/qfile*.c)
+	$(wildcard src/lib/formats/qfile*.c) src/lib/crypto.c src/lib/formats/vault.c \
+	src/lib/formats/minisign.c
 $(QUBE_BIN)/splq-qube: src/qube/main.c $(QUBE_SRC) $(QUBE_LIB_SRC) $(wildcard src/qube/*.h src/lib/*.h src/lib/qrexec/*.h src/lib/formats/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -D_GNU_SOURCE -Isrc/lib $(WARN) -Os -static -ffunction-sections \

@@ -171,5 +171,24 @@ int cmd_call(struct cli *cli, int argc, char **argv);
 int cmd_copy(struct cli *cli, int argc, char **argv);
 int cmd_move(struct cli *cli, int argc, char **argv);
 int cmd_qrexec_in(struct cli *cli, int argc, char **argv);
+int cmd_vault_init(struct cli *cli, int argc, char **argv);
+int cmd_vault_unlock(struct cli *cli, int argc, char **argv);
+int cmd_vault_lock(struct cli *cli, int argc, char **argv);
+int cmd_vault_status(struct cli *cli, int argc, char **argv);
+int cmd_vault_passwd(struct cli *cli, int argc, char **argv);
+int cmd_vault_rotate(struct cli *cli, int argc, char **argv);
+int cmd_vault_store(struct cli *cli, int argc, char **argv);
+int cmd_vault_retrieve(struct cli *cli, int argc, char **argv);
+int cmd_vault_list(struct cli *cli, int argc, char **argv);
+int cmd_vault_delete(struct cli *cli, int argc, char **argv);
+int cmd_vault_keygen(struct cli *cli, int argc, char **argv);
+int cmd_vault_pubkey(struct cli *cli, int argc, char **argv);
+int cmd_sign(struct cli *cli, int argc, char **argv);
+int cmd_verify(struct cli *cli, int argc, char **argv);
+int cmd_audit_seal(struct cli *cli, int argc, char **argv);
+/* cmd_vault.c, for audit verify: the log's seals under the public key
+ * file pubkey (NULL: each seal's own key, from its vault). */
+int cli_audit_seals(struct splq_ctx *ctx, const char *pubkey, int *seals, long long *bad,
+                    struct splq_error *err);
 
 #endif

@@ -107,18 +107,27 @@ int cmd_audit_log(struct cli *cli, int argc, char **argv)
 
 int cmd_audit_verify(struct cli *cli, int argc, char **argv)
 {
+	static const struct option opts[] = {
+	    {"pubkey", required_argument, NULL, 'p'},
+	    CLI_COMMON_OPTIONS,
+	    {0},
+	};
+	const char *pubkey = NULL;
 	long long entries = 0, bad = 0;
 	struct splq_ctx ctx;
 	struct splq_error err = {0};
-	int rc;
+	int c, rc, seals = 0;
 
-	if ((rc = cli_parse_common(cli, argc, argv)) >= 0 ||
-	    (rc = cli_no_operands(cli, argc, argv)) >= 0)
+	while ((c = cli_getopt(cli, argc, argv, ":hp:", opts)) != -1)
+		if (c == 'p')
+			pubkey = optarg;
+	if ((rc = cli_parse_end(cli)) >= 0 || (rc = cli_no_operands(cli, argc, argv)) >= 0)
 		return rc;
 
 	if ((rc = cli_open(cli, &ctx)))
 		return rc;
-	if (splq_op_audit_verify(&ctx, &entries, &bad, &err) < 0) {
+	if (splq_op_audit_verify(&ctx, &entries, &bad, &err) < 0 ||
+	    cli_audit_seals(&ctx, pubkey, &seals, &bad, &err) < 0) {
 		json_t *data = NULL;
 
 		if (strncmp(err.msg, "audit log", 9) != 0) {
@@ -135,9 +144,13 @@ int cmd_audit_verify(struct cli *cli, int argc, char **argv)
 			data = json_pack("{s:I}", "badEntry", (json_int_t)bad);
 		rc = cli_fail(cli, &err, data);
 	} else {
-		if (!cli->json)
+		if (!cli->json && seals)
+			printf("audit log OK: %lld entries, %d seal%s checked\n", entries, seals,
+			       seals == 1 ? "" : "s");
+		else if (!cli->json)
 			printf("audit log OK: %lld entries\n", entries);
-		rc = cli_ok(cli, json_pack("{s:I}", "entries", (json_int_t)entries));
+		rc = cli_ok(cli, json_pack("{s:I,s:i}", "entries", (json_int_t)entries, "seals",
+		                           seals));
 	}
 	splq_ctx_close(&ctx);
 	return rc;

@@ -193,11 +193,23 @@ const struct cli_command cli_commands[] = {
      "Prints one line per audit entry, oldest first: SEQ TIME ACTOR OP TARGET RESULT ARGS.  "
      "TARGET is - when there is none; RESULT is quoted when it holds spaces (\"exit 3\", "
      "\"error: ...\"); ARGS, last, is the rest of the line."},
-    {"audit verify", NULL, cmd_audit_verify, "check the audit log's hash chain", "audit verify",
-     OPTS(JSON_OPT HELP_OPT),
+    {"audit verify", NULL, cmd_audit_verify, "check the audit log's hash chain and seals",
+     "audit verify [--pubkey FILE]",
+     OPTS("-p, --pubkey FILE",
+          "check the seals against this public key (minisign's format, from splq vault "
+          "pubkey); without it, each seal's key is asked of its vault",
+          JSON_OPT HELP_OPT),
      "Checks every entry of the audit log against the one before it, and the last against the "
-     "head kept in the store.  Prints 'audit log OK: N entries', or names the first bad entry "
-     "and exits with 76."},
+     "head kept in the store, then every seal (splq audit seal) against the log and the key.  "
+     "Prints 'audit log OK: N entries', or names the first bad entry and exits with 76."},
+    {"audit seal", NULL, cmd_audit_seal, "sign the audit log's head in a vault",
+     "audit seal --vault VAULT --key NAME",
+     OPTS("-v, --vault VAULT", "the vault qube that holds the key", "-k, --key NAME",
+          "the signing key (splq vault keygen)", JSON_OPT HELP_OPT),
+     "Signs the hash of the audit log's last entry with key NAME inside VAULT (the splq.Sign "
+     "service) and appends the seal to the log.  'splq audit verify' then checks every seal: "
+     "a history rewritten before a seal fails even when the whole hash chain was computed "
+     "again, as no one outside the vault can sign for it."},
     {"policy eval", NULL, cmd_policy_eval, "decide qrexec calls read from standard input",
      "policy eval [--policy-dir DIR] [--system-info FILE]",
      OPTS("    --policy-dir DIR",
@@ -219,6 +231,97 @@ const struct cli_command cli_commands[] = {
      "Decides whether SOURCE may call SERVICE+ARG on TARGET (a qube, @default, @adminvm, "
      "@dispvm or @dispvm:DVM) and says so in words, with the file and line of the rule that "
      "decided."},
+    {"vault init", NULL, cmd_vault_init, "make a qube without network a vault",
+     "vault init VAULT [--key-file FILE | --passphrase-fd N] [--scrypt-cost LOG2N]",
+     OPTS("    --key-file FILE", "seal the master key by this file's bytes (32 at least)",
+          "    --passphrase-fd N", "read the passphrase, one line, from descriptor N",
+          "    --scrypt-cost LOG2N",
+          "scrypt's N as a power of two, 10 to 22 (default 17: 128 MiB, a fraction of a "
+          "second); lower is faster and weaker",
+          JSON_OPT HELP_OPT),
+     "Makes qube VAULT (an AppVM or StandaloneVM with no netvm) a vault: a new master key, "
+     "made inside it and sealed by a passphrase (scrypt) or a key file, on its private "
+     "volume.  The vault is left unlocked; it can never be given a netvm.  The passphrase is "
+     "asked twice on the terminal, or comes from --passphrase-fd, or from "
+     "SPLQ_VAULT_PASSPHRASE (the weaker choice: the environment of a process can be read by "
+     "its user)."},
+    {"vault unlock", NULL, cmd_vault_unlock, "unlock a vault",
+     "vault unlock VAULT [--key-file FILE | --passphrase-fd N]",
+     OPTS("    --key-file FILE", "the key file that seals the master key",
+          "    --passphrase-fd N", "read the passphrase, one line, from descriptor N",
+          JSON_OPT HELP_OPT),
+     "Opens the vault's master key with the passphrase (asked on the terminal, or from "
+     "--passphrase-fd or SPLQ_VAULT_PASSPHRASE) or key file; the vault keeps it in memory "
+     "until 'splq vault lock' or until it stops.  An unlocked vault stays as it is.  A "
+     "wrong passphrase exits with 85."},
+    {"vault lock", NULL, cmd_vault_lock, "lock a vault: its master key leaves its memory",
+     "vault lock VAULT", OPTS(JSON_OPT HELP_OPT),
+     "Wipes the master key from the vault's memory; it answers nothing (exit 84) until it "
+     "is unlocked again."},
+    {"vault status", NULL, cmd_vault_status, "say whether a vault is locked",
+     "vault status VAULT", OPTS(JSON_OPT HELP_OPT), "Prints 'locked' or 'unlocked'."},
+    {"vault passwd", NULL, cmd_vault_passwd, "change a vault's passphrase or key file",
+     "vault passwd VAULT [--old-key-file F] [--key-file F] [--passphrase-fd N]",
+     OPTS("    --old-key-file FILE", "the key file that seals the master key now",
+          "    --key-file FILE", "seal it by this key file from now on",
+          "    --passphrase-fd N", "read the old and the new passphrase, a line each, from N",
+          "    --scrypt-cost LOG2N", "as for init", JSON_OPT HELP_OPT),
+     "Seals the same master key by a new passphrase or key file: no secret is encrypted "
+     "again.  The old passphrase may come from SPLQ_VAULT_PASSPHRASE, the new from "
+     "SPLQ_VAULT_NEW_PASSPHRASE."},
+    {"vault rotate", NULL, cmd_vault_rotate, "re-encrypt a vault under a new master key",
+     "vault rotate VAULT [--key-file FILE | --passphrase-fd N]",
+     OPTS("    --key-file FILE", "the key file that seals the master key",
+          "    --passphrase-fd N", "read the passphrase from descriptor N", JSON_OPT HELP_OPT),
+     "Makes a new master key inside the vault, encrypts every secret and key again under it "
+     "and switches over in one step: a rotate cut short leaves the vault as it was."},
+    {"vault store", NULL, cmd_vault_store, "put a secret in a vault",
+     "vault store --qube VAULT NAME [--from-file FILE]",
+     OPTS("-q, --qube VAULT", "the vault", "    --from-file FILE",
+          "the value (default: standard input), at most 64 MiB", JSON_OPT HELP_OPT),
+     "Stores the value as the next version of secret NAME (letters, digits, '_', '.', '-'), "
+     "encrypted inside the vault with AES-256-GCM under a fresh nonce, bound to its name and "
+     "version.  The previous version stays until the new one is safely on disk."},
+    {"vault retrieve", NULL, cmd_vault_retrieve, "read a secret from a vault",
+     "vault retrieve --qube VAULT NAME [--to-file FILE]",
+     OPTS("-q, --qube VAULT", "the vault", "    --to-file FILE",
+          "write it there (whole, or not at all) instead of standard output", JSON_OPT HELP_OPT),
+     "Writes the current version of secret NAME.  A record that was changed, moved, swapped "
+     "or rolled back is refused (exit 86), and nothing of it is decrypted.  Another qube asks "
+     "with qrexec-client-vm VAULT splq.VaultGet+NAME, as the policy allows."},
+    {"vault list", NULL, cmd_vault_list, "list the secrets and keys of a vault",
+     "vault list --qube VAULT", OPTS("-q, --qube VAULT", "the vault", JSON_OPT HELP_OPT),
+     "Prints NAME KIND VERSION SIZE UPDATED for every secret and signing key; never a "
+     "value."},
+    {"vault delete", NULL, cmd_vault_delete, "remove a secret or a key from a vault",
+     "vault delete --qube VAULT NAME", OPTS("-q, --qube VAULT", "the vault", JSON_OPT HELP_OPT),
+     "Removes secret or signing key NAME, all its versions."},
+    {"vault keygen", NULL, cmd_vault_keygen, "make a signing key inside a vault",
+     "vault keygen --qube VAULT NAME", OPTS("-q, --qube VAULT", "the vault", JSON_OPT HELP_OPT),
+     "Makes an Ed25519 key NAME inside the vault, where its secret half stays, and prints its "
+     "public key in minisign's format."},
+    {"vault pubkey", NULL, cmd_vault_pubkey, "print a vault key's public key",
+     "vault pubkey --qube VAULT NAME", OPTS("-q, --qube VAULT", "the vault", JSON_OPT HELP_OPT),
+     "Prints the public key of signing key NAME in minisign's format (minisign -V -p FILE "
+     "reads it); the vault need not be unlocked."},
+    {"sign", NULL, cmd_sign, "sign a file with a key that stays in a vault",
+     "sign --vault VAULT --key NAME [-t COMMENT] [-c COMMENT] [-x SIGFILE] FILE",
+     OPTS("-v, --vault VAULT", "the vault qube", "-k, --key NAME", "its signing key",
+          "-t, --trusted-comment TEXT",
+          "the signed comment (default: timestamp:T, file:NAME, as minisign's)",
+          "-c, --comment TEXT", "the untrusted comment", "-x, --sig-file FILE",
+          "where the signature goes (default: FILE.minisig)", JSON_OPT HELP_OPT),
+     "Hashes FILE here (BLAKE2b-512), sends only the hash into the vault (the splq.Sign "
+     "service, under the policy) and writes the signature it gets back in minisign's "
+     "prehashed format, which minisign -V checks."},
+    {"verify", NULL, cmd_verify, "check a minisign signature of a file",
+     "verify --pubkey FILE | -P KEY [-x SIGFILE] FILE",
+     OPTS("-p, --pubkey FILE", "the public key file", "-P, --pubkey-line KEY",
+          "the public key as its base64 line", "-x, --sig-file FILE",
+          "the signature (default: FILE.minisig)", JSON_OPT HELP_OPT),
+     "Checks FILE's signature, made by splq sign or by minisign -S (prehashed or legacy), "
+     "and its trusted comment, as minisign -V does; prints the trusted comment.  A "
+     "signature that does not hold exits with 83."},
     {"call", NULL, cmd_call, "call a qrexec service in a qube, as the policy allows",
      "call [--from SOURCE] TARGET SERVICE[+ARG]",
      OPTS("-f, --from SOURCE", "call as SOURCE, a qube or dom0 (default: dom0)",

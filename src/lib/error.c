@@ -88,6 +88,12 @@ const char *splq_code_name(int code)
 		return "transfer";
 	case SPLQ_E_VERIFY:
 		return "verify";
+	case SPLQ_E_VAULT_LOCKED:
+		return "vault-locked";
+	case SPLQ_E_BADSECRET:
+		return "bad-secret";
+	case SPLQ_E_INTEGRITY:
+		return "integrity";
 	case SPLQ_E_TIMEOUT:
 		return "timeout";
 	case SPLQ_E_CANNOT_EXEC:

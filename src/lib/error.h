@@ -31,7 +31,12 @@ enum splq_code {
 	SPLQ_E_REFUSED = 81,	 /* the qrexec policy refused a call */
 	SPLQ_E_TRANSFER = 82,	 /* a file copy failed on the way: an end
 				  * refused the stream, or it was cut */
-	SPLQ_E_VERIFY = 83,	 /* a verified copy's hashes did not agree */
+	SPLQ_E_VERIFY = 83,	 /* a verified copy's hashes did not agree, or a
+				  * signature does not hold */
+	SPLQ_E_VAULT_LOCKED = 84,/* the vault is locked */
+	SPLQ_E_BADSECRET = 85,	 /* a wrong passphrase or key file */
+	SPLQ_E_INTEGRITY = 86,	 /* a vault's record or index is not authentic:
+				  * changed, moved, swapped or rolled back */
 	SPLQ_E_TIMEOUT = 124,	 /* a dispvm --timeout expired */
 	SPLQ_E_CANNOT_EXEC = 126,/* the command in the qube could not be executed */
 	SPLQ_E_NOCMD = 127,	 /* the command in the qube was not found */

@@ -8,13 +8,16 @@
  *                       file copy (filecopy.h)
  *   qvm-connect-tcp, the service qubes.ConnectTCP, and splq-tcp-connect
  *   (pid 1's for Qubes' /dev/tcp services):
- *                       TCP between qubes (tcp.h) */
+ *                       TCP between qubes (tcp.h)
+ *   the services splq.Vault* and splq.Sign (in /run/splq/lib/rpc):
+ *                       the vault, in the vault qube (vault.h) */
 #include <stdio.h>
 #include <string.h>
 
 #include "client.h"
 #include "filecopy.h"
 #include "tcp.h"
+#include "vault.h"
 
 static const struct {
 	const char *name;
@@ -31,6 +34,19 @@ static const struct {
     {"qvm-connect-tcp", splq_qvm_connect_tcp},
     {"qubes.ConnectTCP", splq_qubes_connect_tcp},
     {"splq-tcp-connect", splq_tcp_connect},
+    {"splq.VaultInit", splq_vault_service},
+    {"splq.VaultUnlock", splq_vault_service},
+    {"splq.VaultLock", splq_vault_service},
+    {"splq.VaultStatus", splq_vault_service},
+    {"splq.VaultPasswd", splq_vault_service},
+    {"splq.VaultRotate", splq_vault_service},
+    {"splq.VaultStore", splq_vault_service},
+    {"splq.VaultGet", splq_vault_service},
+    {"splq.VaultList", splq_vault_service},
+    {"splq.VaultDelete", splq_vault_service},
+    {"splq.VaultKeygen", splq_vault_service},
+    {"splq.VaultPubkey", splq_vault_service},
+    {"splq.Sign", splq_vault_service},
 };
 
 static const char *base(const char *path)

@@ -12,6 +12,7 @@
 
 #include "internal.h"
 #include "policy/policy.h"
+#include "services/vault.h"
 #include "util.h"
 
 /* An ask answered by the prompt program (dom0's qrexec_ask_program):
@@ -121,7 +122,8 @@ int splq_op_call_decide(struct splq_ctx *ctx, const char *source, const char *ta
 		snprintf(out->why, sizeof(out->why), "%s", d.reason);
 	}
 	if (out->allowed) {
-		snprintf(out->user, sizeof(out->user), "%s", d.user ? d.user : "");
+		snprintf(out->user, sizeof(out->user), "%s",
+		         splq_vault_service_is(service) ? SPLQ_VAULT_USER : d.user ? d.user : "");
 		out->autostart = d.autostart;
 	}
 	rc = 0;

@@ -16,6 +16,7 @@
 
 #include "backend.h"
 #include "internal.h"
+#include "services/vault.h"
 #include "util.h"
 
 /* ---------- small helpers and the audit entry of an op ---------- */
@@ -386,6 +387,14 @@ static int netvm_usable(struct splq_ctx *ctx, const char *what, const char *prop
 	return 0;
 }
 
+bool splq_ops_is_vault(struct splq_ctx *ctx, const char *name)
+{
+	cleanup_free char *v = NULL;
+
+	return splq_store_feature_get(ctx->store, name, SPLQ_VAULT_FEATURE, &v, NULL) == 0 &&
+	       splq_ops_streq(v, "1");
+}
+
 int splq_ops_net_check(struct splq_ctx *ctx, const char *name, bool users, struct splq_error *err)
 {
 	cleanup_qube struct splq_qube q = {0};
@@ -409,6 +418,10 @@ int splq_ops_net_check(struct splq_ctx *ctx, const char *name, bool users, struc
 	    splq_ops_prop_get(ctx, &q, "uplink", &uplink, err) < 0 ||
 	    netvm_usable(ctx, what, "netvm", netvm, q.name, err) < 0)
 		return -1;
+	if (*netvm && splq_ops_is_vault(ctx, q.name))
+		return splq_fail(err, SPLQ_E_VALUE,
+		                 "qube '%s' is a vault: it has no netvm, so it cannot be given '%s'",
+		                 q.name, netvm);
 	if (*uplink && *netvm)
 		return splq_fail(err, SPLQ_E_VALUE,
 		                 "qube '%s' has netvm '%s': only a network qube without a netvm "

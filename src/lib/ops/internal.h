@@ -117,6 +117,9 @@ int splq_ops_prop_value_check(struct splq_ctx *ctx, enum splq_class klass,
                               const struct splq_prop_def *def, const char *value,
                               struct splq_error *err);
 
+/* Is qube name a vault (splq vault init: the feature SPLQ_VAULT_FEATURE)? */
+bool splq_ops_is_vault(struct splq_ctx *ctx, const char *name);
+
 /* The network settings of qube name (as the store holds them now, in
  * the caller's transaction) agree: its netvm exists, provides network
  * and leads to no loop; an uplink only on a network qube without a

@@ -267,4 +267,82 @@ int splq_op_firewall_set(struct splq_ctx *ctx, const char *qube, const char *tex
 int splq_op_firewall_reset(struct splq_ctx *ctx, const char *qube, struct splq_error *err);
 int splq_op_firewall_reload(struct splq_ctx *ctx, const char *qube, struct splq_error *err);
 
+/* The vault (ops/vault.c): every operation a call from dom0 of the vault
+ * qube's services (services/vault.h, src/qube/vault.h) under the policy,
+ * each audited with the secret's name, never its value.  Failures carry
+ * the vault's own code: SPLQ_E_VAULT_LOCKED, SPLQ_E_BADSECRET,
+ * SPLQ_E_INTEGRITY, SPLQ_E_NOTFOUND (no such secret), ...
+ *
+ * init: qube vault (an AppVM or StandaloneVM without a netvm) becomes a
+ * vault (the feature SPLQ_VAULT_FEATURE, its netvm set to none), its
+ * master key sealed by s, and is left unlocked.  A secret: a passphrase
+ * (scrypt, cost 2^log2n) or a key file's bytes. */
+struct splq_vault_secret {
+	const void *data;
+	size_t len;
+	bool keyfile;
+	unsigned log2n;
+};
+int splq_op_vault_init(struct splq_ctx *ctx, const char *vault,
+                       const struct splq_vault_secret *s, struct splq_error *err);
+int splq_op_vault_status(struct splq_ctx *ctx, const char *vault, bool *unlocked,
+                         struct splq_error *err);
+int splq_op_vault_unlock(struct splq_ctx *ctx, const char *vault, const void *secret, size_t len,
+                         struct splq_error *err);
+int splq_op_vault_lock(struct splq_ctx *ctx, const char *vault, struct splq_error *err);
+/* The master key sealed again by s, after old opened it. */
+int splq_op_vault_passwd(struct splq_ctx *ctx, const char *vault, const void *old, size_t oldlen,
+                         const struct splq_vault_secret *s, struct splq_error *err);
+/* A new master key, every record encrypted again under it; secret opens
+ * the old one and seals the new. */
+int splq_op_vault_rotate(struct splq_ctx *ctx, const char *vault, const void *secret, size_t len,
+                         struct splq_error *err);
+/* store: the value is all of in_fd; retrieve: it goes to out_fd. */
+int splq_op_vault_store(struct splq_ctx *ctx, const char *vault, const char *name, int in_fd,
+                        struct splq_error *err);
+int splq_op_vault_retrieve(struct splq_ctx *ctx, const char *vault, const char *name, int out_fd,
+                           struct splq_error *err);
+struct splq_vault_item {
+	char *name;
+	bool key; /* a signing key, else a secret */
+	unsigned long long version, size;
+	long long created_ms, updated_ms; /* unix ms */
+};
+int splq_op_vault_list(struct splq_ctx *ctx, const char *vault, struct splq_vault_item **items,
+                       int *n, struct splq_error *err);
+void splq_vault_items_free(struct splq_vault_item *v, int n);
+int splq_op_vault_delete(struct splq_ctx *ctx, const char *vault, const char *name,
+                         struct splq_error *err);
+/* keygen: a new Ed25519 key made in the vault; pubkey: a key's public
+ * half.  *pub: the public key file in minisign's format (malloc'ed). */
+int splq_op_vault_keygen(struct splq_ctx *ctx, const char *vault, const char *name, char **pub,
+                         struct splq_error *err);
+int splq_op_vault_pubkey(struct splq_ctx *ctx, const char *vault, const char *name, char **pub,
+                         struct splq_error *err);
+
+/* Split signing: file hashed here (BLAKE2b-512), the hash signed by key in
+ * vault, the signature written to sigfile (NULL: FILE.minisig) in
+ * minisign's format; *sigpath where it went (malloc'ed).  trusted NULL:
+ * minisign's own "timestamp:T\tfile:NAME\thashed". */
+struct splq_sign_req {
+	const char *vault, *key, *file, *sigfile, *trusted, *untrusted;
+};
+int splq_op_sign(struct splq_ctx *ctx, const struct splq_sign_req *req, char **sigpath,
+                 struct splq_error *err);
+/* A minisign signature (sigfile, NULL: FILE.minisig) of file under the
+ * public key pubkey (a .pub file's text or its base64 line): 0 and
+ * *trusted its trusted comment (malloc'ed), or SPLQ_E_VERIFY. */
+int splq_op_verify(const char *pubkey, size_t len, const char *file, const char *sigfile,
+                   char **trusted, struct splq_error *err);
+
+/* Sealed audit: the head of the audit chain (its last entry, *seq)
+ * signed by key in vault, and the seal appended to the log.  seals_verify
+ * checks every seal of the log (after splq_op_audit_verify checked the
+ * chain) under pubkey (NULL: each seal's key, from its vault): a history
+ * rewritten before a seal fails with SPLQ_E_AUDIT, *bad_line the seal. */
+int splq_op_audit_seal(struct splq_ctx *ctx, const char *vault, const char *key, long long *seq,
+                       struct splq_error *err);
+int splq_op_audit_seals_verify(struct splq_ctx *ctx, const char *pubkey, size_t len, int *seals,
+                               long long *bad_line, struct splq_error *err);
+
 #endif

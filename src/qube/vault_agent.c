@@ -1,0 +1,870 @@
+/* splq-qube: the vault's agent, the one process that holds the master key
+ * (see vault.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "formats/minisign.h"
+#include "formats/vault.h"
+#include "tree.h"
+#include "util.h"
+#include "vault.h"
+
+#define SCRYPT_R 8
+#define SCRYPT_P 1
+
+struct agent {
+	bool unlocked;
+	uint8_t *mk; /* SPLQ_AES_KEY bytes in a page of their own, locked */
+	uint32_t gen;
+};
+
+/* What one request asks, and what it answers: out (malloc'ed, wiped
+ * before it is freed) for stdout. */
+struct request {
+	const struct splq_vault_req *req;
+	const uint8_t *in;
+	size_t inlen;
+	uint8_t *out;
+	size_t outlen;
+	char msg[200];
+};
+
+static long long wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void wipe_free(void *p, size_t n)
+{
+	if (p)
+		splq_wipe(p, n);
+	free(p);
+}
+
+/* ---------- files ---------- */
+
+static int data_dir(struct splq_error *err)
+{
+	int fd = open(SPLQ_VAULT_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0 && errno == ENOENT)
+		return splq_fail(err, SPLQ_E_STATE, "this qube is not a vault (splq vault init)");
+	if (fd < 0)
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot open %s",
+		                       SPLQ_VAULT_DIR);
+	return fd;
+}
+
+/* The generation in use: current's directory. */
+static int gen_dir(int data, struct splq_error *err)
+{
+	int fd = openat(data, "current", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return splq_fail_errno(err, SPLQ_E_CORRUPT, errno, "the vault has no current "
+		                       "generation");
+	return fd;
+}
+
+static int read_at(int dir, const char *name, size_t max, uint8_t **buf, size_t *len,
+                   struct splq_error *err)
+{
+	cleanup_close int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+
+	*buf = NULL;
+	if (fd < 0)
+		return splq_fail_errno(err, errno == ENOENT ? SPLQ_E_INTEGRITY : SPLQ_E_INTERNAL,
+		                       errno, "cannot open the vault's '%s'", name);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > max)
+		return splq_fail(err, SPLQ_E_INTEGRITY, "the vault's '%s' is not a file of its size",
+		                 name);
+	uint8_t *b = splq_xmalloc((size_t)st.st_size + 1);
+	size_t got = 0;
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, b + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			free(b);
+			return splq_fail_errno(err, SPLQ_E_NOSPACE, n < 0 ? errno : EIO,
+			                       "cannot read the vault's '%s'", name);
+		}
+		got += (size_t)n;
+	}
+	*buf = b;
+	*len = got;
+	return 0;
+}
+
+/* name in dir, whole or not at all: a temporary file, fsync'ed, renamed
+ * over it, and the directory fsync'ed. */
+static int write_at(int dir, const char *name, const void *buf, size_t len, struct splq_error *err)
+{
+	char tmp[128];
+
+	snprintf(tmp, sizeof(tmp), ".%s.%d.tmp", name, (int)getpid());
+	unlinkat(dir, tmp, 0);
+	int fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return splq_fail_errno(err, SPLQ_E_NOSPACE, errno, "cannot write the vault's '%s'",
+		                       name);
+	int e = splq_write_all(fd, buf, len) < 0 || fsync(fd) < 0 ? errno : 0;
+	if (close(fd) < 0 && !e)
+		e = errno;
+	if (!e && renameat(dir, tmp, dir, name) < 0)
+		e = errno;
+	if (e) {
+		unlinkat(dir, tmp, 0);
+		return splq_fail_errno(err, SPLQ_E_NOSPACE, e, "cannot write the vault's '%s'", name);
+	}
+	if (fsync(dir) < 0)
+		return splq_fail_errno(err, SPLQ_E_NOSPACE, errno, "cannot write the vault's '%s'",
+		                       name);
+	return 0;
+}
+
+static void record_path(const uint8_t id[SPLQ_VAULT_ID], char out[32])
+{
+	memcpy(out, "r/", 2);
+	for (int i = 0; i < SPLQ_VAULT_ID; i++)
+		snprintf(out + 2 + 2 * i, 3, "%02x", id[i]);
+}
+
+/* ---------- the master key and the index ---------- */
+
+/* HOW: "scrypt:LOG2N" or "keyfile", into m's KDF fields. */
+static int parse_how(const uint8_t *how, size_t len, struct splq_vault_master *m,
+                     struct splq_error *err)
+{
+	char s[32];
+
+	if (len >= sizeof(s))
+		return splq_fail(err, SPLQ_E_VALUE, "unknown way to seal the master key");
+	memcpy(s, how, len);
+	s[len] = 0;
+	if (strcmp(s, "keyfile") == 0) {
+		m->kdf = SPLQ_VAULT_KEYFILE;
+		m->log2n = m->r = m->p = 0;
+		return 0;
+	}
+	char *end;
+	unsigned long n = strncmp(s, "scrypt:", 7) == 0 ? strtoul(s + 7, &end, 10) : 0;
+	if (n < 10 || n > 22 || *end)
+		return splq_fail(err, SPLQ_E_VALUE,
+		                 "'%s': the master key is sealed by scrypt:LOG2N (10..22) or keyfile",
+		                 s);
+	m->kdf = SPLQ_VAULT_SCRYPT;
+	m->log2n = (unsigned)n;
+	m->r = SCRYPT_R;
+	m->p = SCRYPT_P;
+	return 0;
+}
+
+/* The master file of gen directory g sealed under secret: a new salt, kek
+ * made, mk sealed, the file written. */
+static int master_write(int g, struct splq_vault_master *m, const uint8_t *secret, size_t len,
+                        const uint8_t mk[SPLQ_AES_KEY], struct splq_error *err)
+{
+	uint8_t kek[SPLQ_AES_KEY], file[SPLQ_VAULT_MASTER_SIZE];
+	int rc = -1;
+
+	if (splq_random(m->salt, sizeof(m->salt)) < 0) {
+		splq_fail(err, SPLQ_E_INTERNAL, "no random bytes");
+	} else if (splq_vault_kek(m, secret, len, kek, err) == 0 &&
+	           splq_vault_master_seal(m, kek, mk, file, err) == 0) {
+		rc = write_at(g, "master", file, sizeof(file), err);
+	}
+	splq_wipe(kek, sizeof(kek));
+	return rc;
+}
+
+/* The master key of gen directory g, opened with secret. */
+static int master_open(int g, const uint8_t *secret, size_t len, struct splq_vault_master *m,
+                       uint8_t mk[SPLQ_AES_KEY], struct splq_error *err)
+{
+	cleanup_free uint8_t *buf = NULL;
+	uint8_t kek[SPLQ_AES_KEY];
+	size_t blen;
+
+	if (read_at(g, "master", SPLQ_VAULT_MASTER_SIZE, &buf, &blen, err) < 0 ||
+	    splq_vault_master_parse(buf, blen, m, err) < 0)
+		return -1;
+	/* a passphrase where a key file seals it is just as wrong */
+	if (m->kdf == SPLQ_VAULT_KEYFILE && len < SPLQ_VAULT_KEYFILE_MIN)
+		return splq_fail(err, SPLQ_E_BADSECRET, "wrong key file");
+	if (splq_vault_kek(m, secret, len, kek, err) < 0)
+		return -1;
+	int rc = splq_vault_master_open(m, kek, mk, err);
+	splq_wipe(kek, sizeof(kek));
+	return rc;
+}
+
+struct index {
+	struct splq_vault_entry *e;
+	size_t n;
+	uint64_t serial;
+};
+
+static int index_load(int g, const uint8_t *mk, uint32_t gen, struct index *ix,
+                      struct splq_error *err)
+{
+	cleanup_free uint8_t *buf = NULL;
+	size_t len;
+
+	memset(ix, 0, sizeof(*ix));
+	if (read_at(g, "index", 1u << 26, &buf, &len, err) < 0)
+		return -1;
+	return splq_vault_index_open(mk, gen, buf, len, &ix->e, &ix->n, &ix->serial, err);
+}
+
+static int index_save(int g, const uint8_t *mk, uint32_t gen, struct index *ix,
+                      struct splq_error *err)
+{
+	cleanup_free uint8_t *buf = NULL;
+	size_t len;
+
+	if (splq_vault_index_seal(mk, gen, ix->serial + 1, ix->e, ix->n, &buf, &len, err) < 0)
+		return -1;
+	ix->serial++;
+	return write_at(g, "index", buf, len, err);
+}
+
+static struct splq_vault_entry *index_find(struct index *ix, const char *name)
+{
+	for (size_t i = 0; i < ix->n; i++)
+		if (strcmp(ix->e[i].name, name) == 0)
+			return &ix->e[i];
+	return NULL;
+}
+
+/* The value of e, read and opened. */
+static int record_read(int g, const uint8_t *mk, uint32_t gen, const struct splq_vault_entry *e,
+                       uint8_t **value, size_t *n, struct splq_error *err)
+{
+	cleanup_free uint8_t *buf = NULL;
+	char path[32];
+	size_t len;
+
+	record_path(e->id, path);
+	if (read_at(g, path, SPLQ_VAULT_SECRET_MAX + 4096, &buf, &len, err) < 0)
+		return -1;
+	return splq_vault_record_open(mk, gen, e, buf, len, value, n, err);
+}
+
+/* e (a fresh id) with value, written as a record of gen directory g. */
+static int record_write(int g, const uint8_t *mk, uint32_t gen, struct splq_vault_entry *e,
+                        const void *value, size_t n, struct splq_error *err)
+{
+	cleanup_free uint8_t *buf = NULL;
+	char path[32];
+	size_t len;
+
+	if (splq_random(e->id, sizeof(e->id)) < 0)
+		return splq_fail(err, SPLQ_E_INTERNAL, "no random bytes");
+	e->size = n;
+	record_path(e->id, path);
+	if (splq_vault_record_seal(mk, gen, e, value, n, &buf, &len, err) < 0)
+		return -1;
+	cleanup_close int r = openat(g, "r", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (r < 0)
+		return splq_fail_errno(err, SPLQ_E_CORRUPT, errno, "the vault has no records folder");
+	return write_at(r, path + 2, buf, len, err);
+}
+
+/* ---------- the operations ---------- */
+
+static int need_unlocked(const struct agent *a, struct splq_error *err)
+{
+	if (!a->unlocked)
+		return splq_fail(err, SPLQ_E_VAULT_LOCKED, "the vault is locked (splq vault unlock)");
+	return 0;
+}
+
+/* The fields of the request's input: exactly n of them. */
+static int fields(const struct request *r, const uint8_t **f, size_t *flen, int n,
+                  struct splq_error *err)
+{
+	if (splq_vault_fields_decode(r->in, r->inlen, f, flen, n) != n)
+		return splq_fail(err, SPLQ_E_VALUE, "the request does not hold %d fields", n);
+	return 0;
+}
+
+static void set_key(struct agent *a, const uint8_t mk[SPLQ_AES_KEY], uint32_t gen)
+{
+	memcpy(a->mk, mk, SPLQ_AES_KEY);
+	a->gen = gen;
+	a->unlocked = true;
+}
+
+static int op_init(struct agent *a, struct request *r, struct splq_error *err)
+{
+	static const char tmp[] = SPLQ_VAULT_DIR ".new";
+	const uint8_t *f[2];
+	size_t fl[2];
+	struct splq_vault_master m = {.generation = 1};
+	struct index ix = {0};
+	cleanup_close int home = -1;
+	uint8_t mk[SPLQ_AES_KEY];
+	int rc = -1;
+
+	if (fields(r, f, fl, 2, err) < 0 || parse_how(f[0], fl[0], &m, err) < 0)
+		return -1;
+	if (splq_path_exists(SPLQ_VAULT_DIR))
+		return splq_fail(err, SPLQ_E_EXISTS, "this qube is a vault already");
+	if (splq_rm_rf(tmp, err) < 0)
+		return -1;
+	if (mkdir(tmp, 0700) < 0)
+		return splq_fail_errno(err, SPLQ_E_NOSPACE, errno, "cannot make %s", tmp);
+	cleanup_close int d = open(tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (d < 0 || mkdirat(d, "g1", 0700) < 0 || mkdirat(d, "g1/r", 0700) < 0 ||
+	    mkdirat(d, "pub", 0755) < 0 || symlinkat("g1", d, "current") < 0)
+		return splq_fail_errno(err, SPLQ_E_NOSPACE, errno, "cannot make %s", tmp);
+	cleanup_close int g = openat(d, "g1", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (splq_random(mk, sizeof(mk)) < 0) {
+		splq_fail(err, SPLQ_E_INTERNAL, "no random bytes");
+		goto out;
+	}
+	if (master_write(g, &m, f[1], fl[1], mk, err) < 0 || index_save(g, mk, 1, &ix, err) < 0)
+		goto out;
+	if (fsync(d) < 0 || rename(tmp, SPLQ_VAULT_DIR) < 0) {
+		splq_fail_errno(err, SPLQ_E_NOSPACE, errno, "cannot make %s", SPLQ_VAULT_DIR);
+		goto out;
+	}
+	home = open("/home", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (home >= 0)
+		fsync(home);
+	set_key(a, mk, 1);
+	rc = 0;
+out:
+	splq_wipe(mk, sizeof(mk));
+	if (rc < 0) {
+		struct splq_error ignored;
+		splq_rm_rf(tmp, &ignored);
+	}
+	return rc;
+}
+
+static int op_unlock(struct agent *a, struct request *r, struct splq_error *err)
+{
+	const uint8_t *f[1];
+	size_t fl[1];
+	struct splq_vault_master m;
+	struct index ix;
+	uint8_t mk[SPLQ_AES_KEY];
+
+	if (fields(r, f, fl, 1, err) < 0)
+		return -1;
+	if (a->unlocked) {
+		snprintf(r->msg, sizeof(r->msg), "already unlocked");
+		return 0;
+	}
+	cleanup_close int d = data_dir(err);
+	if (d < 0)
+		return -1;
+	cleanup_close int g = gen_dir(d, err);
+	if (g < 0 || master_open(g, f[0], fl[0], &m, mk, err) < 0)
+		return -1;
+	/* the index must open under it, or nothing would */
+	int rc = index_load(g, mk, m.generation, &ix, err);
+	if (rc == 0)
+		set_key(a, mk, m.generation);
+	free(ix.e);
+	splq_wipe(mk, sizeof(mk));
+	return rc;
+}
+
+static int op_passwd(struct agent *a, struct request *r, struct splq_error *err)
+{
+	const uint8_t *f[3];
+	size_t fl[3];
+	struct splq_vault_master m, n;
+	uint8_t mk[SPLQ_AES_KEY];
+
+	if (fields(r, f, fl, 3, err) < 0)
+		return -1;
+	cleanup_close int d = data_dir(err);
+	if (d < 0)
+		return -1;
+	cleanup_close int g = gen_dir(d, err);
+	if (g < 0 || master_open(g, f[0], fl[0], &m, mk, err) < 0)
+		return -1;
+	n = m;
+	int rc = parse_how(f[1], fl[1], &n, err);
+	if (rc == 0)
+		rc = master_write(g, &n, f[2], fl[2], mk, err);
+	splq_wipe(mk, sizeof(mk));
+	return rc;
+}
+
+static int op_rotate(struct agent *a, struct request *r, struct splq_error *err)
+{
+	const uint8_t *f[1];
+	size_t fl[1];
+	struct splq_vault_master m;
+	struct index ix = {0}, nx = {0};
+	uint8_t old[SPLQ_AES_KEY], mk[SPLQ_AES_KEY];
+	char name[16], oldname[16];
+	cleanup_close int ng = -1;
+	int rc = -1;
+
+	if (fields(r, f, fl, 1, err) < 0)
+		return -1;
+	cleanup_close int d = data_dir(err);
+	if (d < 0)
+		return -1;
+	cleanup_close int g = gen_dir(d, err);
+	if (g < 0 || master_open(g, f[0], fl[0], &m, old, err) < 0)
+		return -1;
+	if (index_load(g, old, m.generation, &ix, err) < 0 || splq_random(mk, sizeof(mk)) < 0)
+		goto out;
+	uint32_t gen = m.generation + 1;
+	snprintf(oldname, sizeof(oldname), "g%u", m.generation);
+	snprintf(name, sizeof(name), "g%u", gen);
+	/* a generation left half-made by a rotate that was cut short goes */
+	{
+		cleanup_free char *path = splq_strdup_printf("%s/%s", SPLQ_VAULT_DIR, name);
+		struct splq_error ignored;
+		splq_rm_rf(path, &ignored);
+	}
+	if (mkdirat(d, name, 0700) < 0) {
+		splq_fail_errno(err, SPLQ_E_NOSPACE, errno, "cannot make the vault's '%s'", name);
+		goto out;
+	}
+	ng = openat(d, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (ng < 0 || mkdirat(ng, "r", 0700) < 0) {
+		splq_fail_errno(err, SPLQ_E_NOSPACE, errno, "cannot make the vault's '%s'", name);
+		goto out;
+	}
+	nx.e = splq_xcalloc(ix.n ? ix.n : 1, sizeof(*nx.e));
+	nx.serial = ix.serial;
+	for (size_t i = 0; i < ix.n; i++) {
+		uint8_t *v;
+		size_t vn;
+		if (record_read(g, old, m.generation, &ix.e[i], &v, &vn, err) < 0)
+			goto out;
+		nx.e[nx.n] = ix.e[i];
+		int w = record_write(ng, mk, gen, &nx.e[nx.n], v, vn, err);
+		wipe_free(v, vn);
+		if (w < 0)
+			goto out;
+		nx.n++;
+	}
+	m.generation = gen;
+	if (index_save(ng, mk, gen, &nx, err) < 0 || master_write(ng, &m, f[0], fl[0], mk, err) < 0)
+		goto out;
+	/* the switch: one rename */
+	unlinkat(d, ".current.new", 0);
+	if (symlinkat(name, d, ".current.new") < 0 ||
+	    renameat(d, ".current.new", d, "current") < 0 || fsync(d) < 0) {
+		splq_fail_errno(err, SPLQ_E_NOSPACE, errno, "cannot switch the vault to '%s'", name);
+		goto out;
+	}
+	set_key(a, mk, gen);
+	{
+		cleanup_free char *path = splq_strdup_printf("%s/%s", SPLQ_VAULT_DIR, oldname);
+		struct splq_error ignored;
+		splq_rm_rf(path, &ignored);
+	}
+	snprintf(r->msg, sizeof(r->msg), "%zu records under master key %u", nx.n, gen);
+	rc = 0;
+out:
+	free(ix.e);
+	free(nx.e);
+	splq_wipe(old, sizeof(old));
+	splq_wipe(mk, sizeof(mk));
+	return rc;
+}
+
+/* The index of the unlocked vault, and its generation's directory. */
+static int open_index(struct agent *a, int *g, struct index *ix, struct splq_error *err)
+{
+	*g = -1;
+	memset(ix, 0, sizeof(*ix));
+	if (need_unlocked(a, err) < 0)
+		return -1;
+	cleanup_close int d = data_dir(err);
+	if (d < 0 || (*g = gen_dir(d, err)) < 0)
+		return -1;
+	return index_load(*g, a->mk, a->gen, ix, err);
+}
+
+static int check_name(const struct request *r, struct splq_error *err)
+{
+	return splq_vault_name_check(r->req->name, err);
+}
+
+/* A new version of an entry: the old one's record goes once the index no
+ * longer names it. */
+static int put_entry(struct agent *a, int g, struct index *ix, struct splq_vault_entry *e,
+                     const void *value, size_t n, struct splq_error *err)
+{
+	struct splq_vault_entry *old = index_find(ix, e->name);
+	uint8_t old_id[SPLQ_VAULT_ID];
+	long long now = wall_ms();
+
+	e->version = old ? old->version + 1 : 1;
+	e->created_ms = old ? old->created_ms : now;
+	e->updated_ms = now;
+	if (record_write(g, a->mk, a->gen, e, value, n, err) < 0)
+		return -1;
+	if (old) {
+		memcpy(old_id, old->id, sizeof(old_id));
+		*old = *e;
+	} else {
+		ix->e = realloc(ix->e, (ix->n + 1) * sizeof(*ix->e));
+		if (!ix->e)
+			abort();
+		ix->e[ix->n++] = *e;
+	}
+	char path[32];
+	if (index_save(g, a->mk, a->gen, ix, err) < 0) {
+		record_path(e->id, path);
+		unlinkat(g, path, 0);
+		return -1;
+	}
+	if (old) {
+		record_path(old_id, path);
+		unlinkat(g, path, 0);
+	}
+	return 0;
+}
+
+static int op_store(struct agent *a, struct request *r, struct splq_error *err)
+{
+	struct index ix;
+	int g;
+	int rc = -1;
+
+	if (check_name(r, err) < 0)
+		return -1;
+	if (open_index(a, &g, &ix, err) == 0) {
+		struct splq_vault_entry *old = index_find(&ix, r->req->name);
+		struct splq_vault_entry e = {.kind = SPLQ_VAULT_SECRET};
+		snprintf(e.name, sizeof(e.name), "%.*s", SPLQ_VAULT_NAME_MAX, r->req->name);
+		if (old && old->kind != SPLQ_VAULT_SECRET)
+			splq_fail(err, SPLQ_E_EXISTS, "'%s' is a signing key", e.name);
+		else if (put_entry(a, g, &ix, &e, r->in, r->inlen, err) == 0) {
+			snprintf(r->msg, sizeof(r->msg), "version %llu", (unsigned long long)e.version);
+			rc = 0;
+		}
+	}
+	free(ix.e);
+	if (g >= 0)
+		close(g);
+	return rc;
+}
+
+/* The entry name of kind in the index of the unlocked vault, read. */
+static int get_entry(struct agent *a, const char *name, int kind, uint8_t **value, size_t *n,
+                     struct splq_error *err)
+{
+	struct index ix;
+	int g, rc = -1;
+
+	*value = NULL;
+	if (open_index(a, &g, &ix, err) == 0) {
+		struct splq_vault_entry *e = index_find(&ix, name);
+		if (!e || e->kind != kind)
+			splq_fail(err, SPLQ_E_NOTFOUND, "no %s '%s' in the vault",
+			          kind == SPLQ_VAULT_SECRET ? "secret" : "signing key", name);
+		else
+			rc = record_read(g, a->mk, a->gen, e, value, n, err);
+	}
+	free(ix.e);
+	if (g >= 0)
+		close(g);
+	return rc;
+}
+
+static int op_get(struct agent *a, struct request *r, struct splq_error *err)
+{
+	if (check_name(r, err) < 0)
+		return -1;
+	return get_entry(a, r->req->name, SPLQ_VAULT_SECRET, &r->out, &r->outlen, err);
+}
+
+static int op_list(struct agent *a, struct request *r, struct splq_error *err)
+{
+	struct index ix;
+	int g;
+	char *s = NULL;
+	size_t len = 0;
+
+	if (open_index(a, &g, &ix, err) < 0) {
+		free(ix.e);
+		if (g >= 0)
+			close(g);
+		return -1;
+	}
+	close(g);
+	splq_str_appendf(&s, &len, "%s", "");
+	for (size_t i = 0; i < ix.n; i++) {
+		const struct splq_vault_entry *e = &ix.e[i];
+		splq_str_appendf(&s, &len, "%s\t%s\t%llu\t%llu\t%lld\t%lld\n", e->name,
+		                 e->kind == SPLQ_VAULT_SECRET ? "secret" : "key",
+		                 (unsigned long long)e->version, (unsigned long long)e->size,
+		                 (long long)e->created_ms, (long long)e->updated_ms);
+	}
+	free(ix.e);
+	r->out = (uint8_t *)s;
+	r->outlen = len;
+	return 0;
+}
+
+static int pub_dir(struct splq_error *err)
+{
+	cleanup_close int d = data_dir(err);
+	if (d < 0)
+		return -1;
+	int p = openat(d, "pub", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (p < 0)
+		return splq_fail_errno(err, SPLQ_E_CORRUPT, errno, "the vault has no 'pub' folder");
+	return p;
+}
+
+static int op_delete(struct agent *a, struct request *r, struct splq_error *err)
+{
+	struct index ix;
+	int g, rc = -1;
+
+	if (check_name(r, err) < 0)
+		return -1;
+	if (open_index(a, &g, &ix, err) == 0) {
+		struct splq_vault_entry *e = index_find(&ix, r->req->name);
+		if (!e) {
+			splq_fail(err, SPLQ_E_NOTFOUND, "no secret or key '%s' in the vault",
+			          r->req->name);
+		} else {
+			struct splq_vault_entry gone = *e;
+			*e = ix.e[--ix.n];
+			if (index_save(g, a->mk, a->gen, &ix, err) == 0) {
+				char path[32];
+				record_path(gone.id, path);
+				unlinkat(g, path, 0);
+				if (gone.kind == SPLQ_VAULT_SIGNKEY) {
+					cleanup_close int p = pub_dir(err);
+					cleanup_free char *pub = splq_strdup_printf("%s.pub", gone.name);
+					if (p >= 0)
+						unlinkat(p, pub, 0);
+				}
+				rc = 0;
+			}
+		}
+	}
+	free(ix.e);
+	if (g >= 0)
+		close(g);
+	return rc;
+}
+
+static int op_keygen(struct agent *a, struct request *r, struct splq_error *err)
+{
+	struct index ix;
+	struct splq_minisign_key k;
+	uint8_t value[SPLQ_MINISIGN_KEYNUM + SPLQ_ED25519_SEED];
+	int g, rc = -1;
+
+	if (check_name(r, err) < 0)
+		return -1;
+	if (open_index(a, &g, &ix, err) == 0) {
+		struct splq_vault_entry e = {.kind = SPLQ_VAULT_SIGNKEY};
+		snprintf(e.name, sizeof(e.name), "%.*s", SPLQ_VAULT_NAME_MAX, r->req->name);
+		if (index_find(&ix, e.name)) {
+			splq_fail(err, SPLQ_E_EXISTS, "'%s' is in the vault already", e.name);
+		} else if (splq_random(k.keynum, sizeof(k.keynum)) < 0 ||
+		           splq_ed25519_keypair(value + SPLQ_MINISIGN_KEYNUM, k.pub) < 0) {
+			splq_fail(err, SPLQ_E_INTERNAL, "cannot make an Ed25519 key");
+		} else {
+			memcpy(value, k.keynum, sizeof(k.keynum));
+			cleanup_free char *pub = splq_minisign_key_format(&k);
+			cleanup_free char *file = splq_strdup_printf("%s.pub", e.name);
+			cleanup_close int p = pub_dir(err);
+			if (p >= 0 && put_entry(a, g, &ix, &e, value, sizeof(value), err) == 0 &&
+			    write_at(p, file, pub, strlen(pub), err) == 0) {
+				r->outlen = strlen(pub);
+				r->out = (uint8_t *)splq_steal(pub);
+				rc = 0;
+			}
+		}
+	}
+	splq_wipe(value, sizeof(value));
+	free(ix.e);
+	if (g >= 0)
+		close(g);
+	return rc;
+}
+
+/* A comment of the request: one line, at most minisign's length. */
+static int comment(const uint8_t *f, size_t len, char *out, const char *what,
+                   struct splq_error *err)
+{
+	if (len > SPLQ_MINISIGN_COMMENT_MAX || memchr(f, '\n', len) || memchr(f, '\r', len) ||
+	    memchr(f, 0, len))
+		return splq_fail(err, SPLQ_E_VALUE, "the %s comment must be one line of at most %d "
+		                 "bytes", what, SPLQ_MINISIGN_COMMENT_MAX);
+	memcpy(out, f, len);
+	out[len] = 0;
+	return 0;
+}
+
+static int op_sign(struct agent *a, struct request *r, struct splq_error *err)
+{
+	const uint8_t *f[3];
+	size_t fl[3];
+	char trusted[SPLQ_MINISIGN_COMMENT_MAX + 1], untrusted[SPLQ_MINISIGN_COMMENT_MAX + 1];
+	struct splq_minisign_sig s;
+	uint8_t *key = NULL;
+	size_t klen = 0;
+	int rc = -1;
+
+	if (check_name(r, err) < 0 || fields(r, f, fl, 3, err) < 0)
+		return -1;
+	if (fl[0] != SPLQ_BLAKE2B)
+		return splq_fail(err, SPLQ_E_VALUE, "a signature is of a %d-byte BLAKE2b hash",
+		                 SPLQ_BLAKE2B);
+	if (comment(f[1], fl[1], trusted, "trusted", err) < 0 ||
+	    comment(f[2], fl[2], untrusted, "untrusted", err) < 0 ||
+	    get_entry(a, r->req->name, SPLQ_VAULT_SIGNKEY, &key, &klen, err) < 0)
+		return -1;
+	if (klen != SPLQ_MINISIGN_KEYNUM + SPLQ_ED25519_SEED) {
+		splq_fail(err, SPLQ_E_INTEGRITY, "signing key '%s' is malformed", r->req->name);
+	} else if (splq_minisign_sign(key + SPLQ_MINISIGN_KEYNUM, key, f[0], trusted, untrusted, &s,
+	                              err) == 0) {
+		char *text = splq_minisign_sig_format(&s);
+		r->out = (uint8_t *)text;
+		r->outlen = strlen(text);
+		rc = 0;
+	}
+	wipe_free(key, klen);
+	return rc;
+}
+
+static int dispatch(struct agent *a, struct request *r, struct splq_error *err)
+{
+	switch (r->req->op) {
+	case SPLQ_VOP_INIT:
+		return op_init(a, r, err);
+	case SPLQ_VOP_UNLOCK:
+		return op_unlock(a, r, err);
+	case SPLQ_VOP_LOCK:
+		splq_wipe(a->mk, SPLQ_AES_KEY);
+		a->unlocked = false;
+		return 0;
+	case SPLQ_VOP_STATUS:
+		r->out = (uint8_t *)splq_xstrdup(a->unlocked ? "unlocked\n" : "locked\n");
+		r->outlen = strlen((char *)r->out);
+		return 0;
+	case SPLQ_VOP_PASSWD:
+		return op_passwd(a, r, err);
+	case SPLQ_VOP_ROTATE:
+		return op_rotate(a, r, err);
+	case SPLQ_VOP_STORE:
+		return op_store(a, r, err);
+	case SPLQ_VOP_GET:
+		return op_get(a, r, err);
+	case SPLQ_VOP_LIST:
+		return op_list(a, r, err);
+	case SPLQ_VOP_DELETE:
+		return op_delete(a, r, err);
+	case SPLQ_VOP_KEYGEN:
+		return op_keygen(a, r, err);
+	case SPLQ_VOP_SIGN:
+		return op_sign(a, r, err);
+	}
+	return splq_fail(err, SPLQ_E_USAGE, "no such vault operation %u", r->req->op);
+}
+
+static int read_full(int fd, void *buf, size_t n)
+{
+	for (size_t got = 0; got < n;) {
+		ssize_t k = read(fd, (char *)buf + got, n - got);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		got += (size_t)k;
+	}
+	return 0;
+}
+
+/* One connection: one request, one reply. */
+static void serve(struct agent *a, int conn)
+{
+	struct splq_vault_req req;
+	struct splq_vault_rep rep = {0};
+	struct request r = {.req = &req};
+	struct splq_error err = {0};
+	struct ucred cred;
+	socklen_t cl = sizeof(cred);
+	uint8_t *in = NULL;
+
+	/* only root of this qube: the services, never another user of it */
+	if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 || cred.uid != 0)
+		return;
+	struct timeval tv = {.tv_sec = 30};
+	setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(conn, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (read_full(conn, &req, sizeof(req)) < 0 || req.magic != SPLQ_VAULT_REQ_MAGIC ||
+	    !memchr(req.name, 0, sizeof(req.name)) || req.length > SPLQ_VAULT_SECRET_MAX + 65536)
+		return;
+	in = splq_xmalloc(req.length ? req.length : 1);
+	if (read_full(conn, in, req.length) < 0) {
+		wipe_free(in, req.length);
+		return;
+	}
+	r.in = in;
+	r.inlen = req.length;
+	if (dispatch(a, &r, &err) < 0) {
+		rep.code = err.code ? err.code : SPLQ_E_INTERNAL;
+		snprintf(rep.msg, sizeof(rep.msg), "%.*s", (int)sizeof(rep.msg) - 1, err.msg);
+		wipe_free(r.out, r.outlen);
+		r.out = NULL;
+		r.outlen = 0;
+	} else {
+		snprintf(rep.msg, sizeof(rep.msg), "%s", r.msg);
+	}
+	rep.length = r.outlen;
+	if (splq_write_all(conn, &rep, sizeof(rep)) == 0 && r.outlen)
+		(void)splq_write_all(conn, r.out, r.outlen);
+	wipe_free(r.out, r.outlen);
+	wipe_free(in, req.length);
+}
+
+void splq_vault_agent(int sock)
+{
+	struct agent a = {0};
+
+	prctl(PR_SET_DUMPABLE, 0);
+	/* a client gone mid-answer is an error on that connection, no more */
+	signal(SIGPIPE, SIG_IGN);
+	a.mk = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (a.mk == MAP_FAILED)
+		_exit(1);
+	madvise(a.mk, 4096, MADV_DONTDUMP);
+	(void)mlock(a.mk, 4096); /* where the qube's limits allow it */
+	for (;;) {
+		int conn = accept4(sock, NULL, NULL, SOCK_CLOEXEC);
+		if (conn < 0) {
+			if (errno == EINTR || errno == ECONNABORTED || errno == EMFILE)
+				continue;
+			_exit(1);
+		}
+		serve(&a, conn);
+		close(conn);
+	}
+}
