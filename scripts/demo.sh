@@ -195,6 +195,41 @@ step splq run spl-dev-core -- ls
 step splq run spl-dev-core -- sh -c 'echo note >note.txt && qvm-copy-to-vm spl-vault note.txt'
 step splq run spl-vault -- ls QubesIncoming/spl-dev-core
 
+echo "# spl-vault becomes a vault: a master key made inside it, sealed by a passphrase"
+echo "# (asked on the terminal; here from SPLQ_VAULT_PASSPHRASE, the automation way)."
+export SPLQ_VAULT_PASSPHRASE='a demo passphrase, for automation only'
+step splq vault init spl-vault --scrypt-cost 14
+printf 'db-password-%s' "$RANDOM$RANDOM" >"$SPLQ_HOME/secret.txt"
+step splq vault store --qube spl-vault db-password --from-file "$SPLQ_HOME/secret.txt"
+rm "$SPLQ_HOME/secret.txt"
+step splq vault list --qube spl-vault
+step splq vault retrieve --qube spl-vault db-password
+echo
+echo "# On disk, only AES-256-GCM records bound to their names and versions:"
+step splq run --user root spl-vault -- ls -R /home/.splq-vault
+echo "# spl-dev-core asks the vault for it: the default policy says ask, and with no"
+echo "# one to answer, the call is refused (126); the audit log has who asked for what."
+show splq run spl-dev-core -- qrexec-client-vm spl-vault splq.VaultGet+db-password
+echo
+splq run spl-dev-core -- qrexec-client-vm spl-vault splq.VaultGet+db-password </dev/null &&
+	fail_step 0
+splq audit log --since 1m | grep 'splq.VaultGet' || fail_step "$?"
+echo
+echo "# A signing key that never leaves the vault; only a file's hash goes in."
+step splq vault keygen --qube spl-vault release
+splq vault pubkey --qube spl-vault release >"$SPLQ_HOME/release.pub" || fail_step "$?"
+cp README.md "$SPLQ_HOME/splq-0.1.0.tar"
+step splq sign --vault spl-vault --key release -t 'splq 0.1.0 release' "$SPLQ_HOME/splq-0.1.0.tar"
+echo "# minisign itself checks it:"
+step minisign -V -p "$SPLQ_HOME/release.pub" -m "$SPLQ_HOME/splq-0.1.0.tar"
+echo "# The audit chain's head, signed in the vault: rewriting history before it shows."
+step splq audit seal --vault spl-vault --key release
+step splq vault lock spl-vault
+show splq vault retrieve --qube spl-vault db-password
+echo
+splq vault retrieve --qube spl-vault db-password && fail_step 0
+echo
+
 if ip route show default | grep -q . && command -v pasta >/dev/null; then
 	echo "# Network qubes.  sys-net gets its uplink from pasta (user-mode networking that"
 	echo "# changes nothing on the host; its gateway address leads to the host's loopback,"
@@ -247,6 +282,6 @@ step splq ls
 
 echo "# Every step above, in the hash-chained audit log."
 step splq audit log
-step splq audit verify
+step splq audit verify --pubkey "$SPLQ_HOME/release.pub"
 
 echo "# tour done; removing the scratch SPLQ_HOME and SPLQ_RUN"
