@@ -24,7 +24,7 @@ fi
 
 SAN_BATS="tests/cli/badinput.bats tests/cli/hostile-trees.bats tests/cli/copy.bats
 tests/cli/calls.bats tests/cli/tcp.bats tests/cli/policy.bats tests/cli/audit.bats
-tests/cli/network.bats tests/cli/security.bats"
+tests/cli/network.bats tests/cli/security.bats tests/cli/vault.bats"
 SAN_BATS=${SAN_BATS//$'\n'/ }
 
 passed=0

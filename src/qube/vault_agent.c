@@ -850,6 +850,7 @@ void splq_vault_agent(int sock)
 	struct agent a = {0};
 
 	prctl(PR_SET_DUMPABLE, 0);
+	prctl(PR_SET_NAME, "splq-vault");
 	/* a client gone mid-answer is an error on that connection, no more */
 	signal(SIGPIPE, SIG_IGN);
 	a.mk = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
