@@ -72,8 +72,9 @@ static int read_tty(const char *prompt, struct secret *s, struct splq_error *err
 	quiet = old;
 	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 	quiet.c_lflag |= ICANON;
-	dprintf(tty, "%s", prompt);
+	/* echo off first: what is typed as soon as the prompt shows stays unseen */
 	tcsetattr(tty, TCSAFLUSH, &quiet);
+	dprintf(tty, "%s", prompt);
 	int rc = read_line(tty, s, err);
 	tcsetattr(tty, TCSAFLUSH, &old);
 	dprintf(tty, "\n");

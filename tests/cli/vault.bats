@@ -408,3 +408,28 @@ EOF
 	assert_status 76
 	[[ $output == *"does not match the log (history rewritten before the seal)"* ]]
 }
+
+@test "vault: a passphrase asked on the terminal is not echoed; a value shown on a terminal cannot drive it" {
+	"$SPLQ" vault lock v
+	unset SPLQ_VAULT_PASSPHRASE
+	run python3 "$BATS_TEST_DIRNAME/ptyrun.py" --steps \
+		'[{"expect": "Passphrase of vault .v.: ", "timeout": 20}, {"send": "correct horse battery staple\n"}, {"expect": "is unlocked", "timeout": 20}]' \
+		-- "$SPLQ" vault unlock v
+	assert_status 0
+	[ "$(json_get exit)" = 0 ] && [ "$(json_get failed)" = null ]
+	[[ $(json_get output) != *"horse"* ]]
+	[ "$(json_get attrs_same)" = true ]
+	# no terminal and no other source: a clear refusal
+	"$SPLQ" vault lock v
+	run setsid "$SPLQ" vault unlock v </dev/null
+	assert_status 64
+	[[ $output == *"no passphrase: no terminal to ask on"* ]]
+	SPLQ_VAULT_PASSPHRASE='correct horse battery staple' "$SPLQ" vault unlock v
+	printf 'a\033]0;owned\007b' | "$SPLQ" vault store --qube v esc
+	run python3 "$BATS_TEST_DIRNAME/ptyrun.py" -- "$SPLQ" vault retrieve --qube v esc
+	assert_status 0
+	# no escape reaches the terminal (a bell may, as qvm-run lets it)
+	[ "$(json_get output)" = "$(printf 'a_]0;owned\007b')" ]
+	# not a terminal: the bytes as they are
+	[ "$("$SPLQ" vault retrieve --qube v esc | od -An -c | tr -s ' ')" = "$(printf 'a\033]0;owned\007b' | od -An -c | tr -s ' ')" ]
+}

@@ -122,7 +122,8 @@ static int vault_call(struct splq_ctx *ctx, const char *vault, struct vcall *c,
 		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "memfd_create");
 	struct splq_exec x = {.fds = {c->in_fd >= 0 ? c->in_fd : in, c->out_fd >= 0 ? c->out_fd : out,
 	                              errfd},
-	                      .filter = 0,
+	                      /* a value shown on a terminal cannot drive it */
+	                      .filter = c->out_fd >= 0 ? -1 : 0,
 	                      .hangup_fd = -1};
 	if (splq_op_call(ctx, DOM0, full, &d, &x, &status, disp, err) < 0)
 		return -1;
