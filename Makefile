@@ -50,7 +50,7 @@ FUZZ_SRC = $(wildcard fuzz/fuzz_*.c)
 
 # The names splq-qube answers to (src/qube/main.c), symlinks beside it.
 QUBE_PROGS = qrexec-client-vm qvm-copy qvm-copy-to-vm qvm-move qvm-move-to-vm qfile-agent \
-	splq-remove qvm-connect-tcp
+	splq-remove qvm-connect-tcp splq-sign
 # splq's own services, symlinks to ../bin/splq-qube in rpc/.
 VAULT_RPC = splq.VaultInit splq.VaultUnlock splq.VaultLock splq.VaultStatus splq.VaultPasswd \
 	splq.VaultRotate splq.VaultStore splq.VaultGet splq.VaultList splq.VaultDelete \

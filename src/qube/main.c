@@ -9,8 +9,9 @@
  *   qvm-connect-tcp, the service qubes.ConnectTCP, and splq-tcp-connect
  *   (pid 1's for Qubes' /dev/tcp services):
  *                       TCP between qubes (tcp.h)
- *   the services splq.Vault* and splq.Sign (in /run/splq/lib/rpc):
- *                       the vault, in the vault qube (vault.h) */
+ *   the services splq.Vault* and splq.Sign (in /run/splq/lib/rpc), and
+ *   splq-sign:          the vault, in the vault qube, and signing by it
+ *                       from another (vault.h) */
 #include <stdio.h>
 #include <string.h>
 
@@ -34,6 +35,7 @@ static const struct {
     {"qvm-connect-tcp", splq_qvm_connect_tcp},
     {"qubes.ConnectTCP", splq_qubes_connect_tcp},
     {"splq-tcp-connect", splq_tcp_connect},
+    {"splq-sign", splq_sign},
     {"splq.VaultInit", splq_vault_service},
     {"splq.VaultUnlock", splq_vault_service},
     {"splq.VaultLock", splq_vault_service},

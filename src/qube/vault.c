@@ -14,8 +14,12 @@
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "client.h"
+#include "crypto.h"
+#include "formats/minisign.h"
 #include "formats/vault.h"
 #include "util.h"
 
@@ -267,4 +271,101 @@ int splq_vault_service(int argc, char **argv)
 		return rep.code > 0 && rep.code < 126 ? rep.code : SPLQ_E_INTERNAL;
 	}
 	return 0;
+}
+
+/* ---------- splq-sign ---------- */
+
+static int sign_usage(void)
+{
+	fputs("usage: splq-sign [-t TRUSTED_COMMENT] [-c COMMENT] [-x SIGFILE] VAULT KEY FILE\n",
+	      stderr);
+	return 2;
+}
+
+int splq_sign(int argc, char **argv)
+{
+	const char *trusted = NULL, *untrusted = "signature from splq secret key", *sigfile = NULL;
+	struct splq_error err = {0};
+	uint8_t hash[SPLQ_BLAKE2B];
+	int i = 1;
+
+	for (; i + 1 < argc && argv[i][0] == '-' && argv[i][1] && !argv[i][2]; i += 2) {
+		if (argv[i][1] == 't')
+			trusted = argv[i + 1];
+		else if (argv[i][1] == 'c')
+			untrusted = argv[i + 1];
+		else if (argv[i][1] == 'x')
+			sigfile = argv[i + 1];
+		else
+			return sign_usage();
+	}
+	if (argc - i != 3)
+		return sign_usage();
+	const char *vault = argv[i], *key = argv[i + 1], *file = argv[i + 2];
+	if (splq_vault_name_check(key, &err) < 0) {
+		fprintf(stderr, "splq-sign: %s\n", err.msg);
+		return 2;
+	}
+	cleanup_close int fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || splq_blake2b_fd(fd, hash) < 0) {
+		fprintf(stderr, "splq-sign: cannot read '%s': %s\n", file, strerror(errno));
+		return 1;
+	}
+	const char *b = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+	cleanup_free char *dflt =
+	    splq_strdup_printf("timestamp:%lld\tfile:%s\thashed", (long long)time(NULL), b);
+	if (!trusted)
+		trusted = dflt;
+	cleanup_free char *path = sigfile ? splq_xstrdup(sigfile)
+	                                  : splq_strdup_printf("%s.minisig", file);
+	cleanup_free char *tmp = splq_strdup_printf("%s.%d.tmp", path, (int)getpid());
+	const void *f[3] = {hash, trusted, untrusted};
+	size_t fl[3] = {SPLQ_BLAKE2B, strlen(trusted), strlen(untrusted)};
+	size_t len;
+	cleanup_free uint8_t *req = splq_vault_fields_encode(f, fl, 3, &len);
+
+	/* the call, in a child of this process: the request on its stdin,
+	 * the signature into a file beside the final one */
+	int out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	int p[2];
+	if (out < 0 || pipe(p) < 0) {
+		fprintf(stderr, "splq-sign: cannot write '%s': %s\n", tmp, strerror(errno));
+		return 1;
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(p[1]);
+		if (dup2(p[0], 0) < 0 || dup2(out, 1) < 0)
+			_exit(125);
+		cleanup_free char *svc = splq_strdup_printf("splq.Sign+%s", key);
+		char *cargv[] = {"qrexec-client-vm", "--", (char *)vault, svc, NULL};
+		_exit(splq_qrexec_client_vm(4, cargv));
+	}
+	close(p[0]);
+	struct splq_sigpipe sp;
+	splq_sigpipe_hold(&sp);
+	(void)!splq_write_all(p[1], req, len);
+	close(p[1]);
+	splq_sigpipe_release(&sp);
+	int st = 0;
+	while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	int rc = pid > 0 ? splq_exit_code(st) : 125;
+	cleanup_free char *text = NULL;
+	struct splq_minisign_sig sig;
+	if (rc == 0 && (fsync(out) < 0 || splq_read_file(tmp, &text, &len, &err) < 0 ||
+	                splq_minisign_sig_parse(text, len, &sig, &err) < 0)) {
+		fprintf(stderr, "splq-sign: the vault's answer is not a signature: %s\n", err.msg);
+		rc = 1;
+	}
+	close(out);
+	if (rc == 0 && rename(tmp, path) < 0) {
+		fprintf(stderr, "splq-sign: cannot write '%s': %s\n", path, strerror(errno));
+		rc = 1;
+	}
+	if (rc != 0)
+		unlink(tmp);
+	else
+		printf("%s\n", path);
+	return rc;
 }

@@ -95,6 +95,14 @@ struct splq_vault_rep {
 	char msg[240];
 };
 
+/* splq-sign [-t TRUSTED] [-c COMMENT] [-x SIGFILE] VAULT KEY FILE: a
+ * qube's own `splq sign`: FILE hashed here, `qrexec-client-vm VAULT
+ * splq.Sign+KEY` (the policy decides), the signature written to SIGFILE
+ * (default FILE.minisig) once it is one; its path on stdout.  Exits with
+ * the call's code (126: refused), 1 when the file cannot be read or
+ * written, 2 for a bad argument. */
+int splq_sign(int argc, char **argv);
+
 /* The service program, for every name above (argv[0]'s basename). */
 int splq_vault_service(int argc, char **argv);
 

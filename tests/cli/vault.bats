@@ -354,25 +354,24 @@ for f in os.listdir(d):
 	"$SPLQ" vault keygen --qube v rel >"$BATS_TEST_TMPDIR/rel.pub"
 	make_qube c
 	policy 'splq.Sign +rel c v allow'
-	# the request as the service reads it: fields of a 4-byte length each
-	run --separate-stderr "$SPLQ" run c -- sh -c '
-		head -c 5000 /dev/urandom >f
-		python3 -c "
-import hashlib, struct, sys
-h = hashlib.blake2b(open(\"f\", \"rb\").read()).digest()
-t = b\"signed from c\"
-u = b\"untrusted\"
-sys.stdout.buffer.write(b\"\".join(struct.pack(\">I\", len(x)) + x for x in (h, t, u)))
-" | qrexec-client-vm v splq.Sign+rel >f.minisig && base64 -w0 f'
+	run --separate-stderr "$SPLQ" run c -- sh -c 'head -c 5000 /dev/urandom >f && splq-sign -t "signed from c" v rel f'
 	assert_status 0
-	base64 -d <<<"$output" >"$BATS_TEST_TMPDIR/f"
+	[ "$output" = f.minisig ]
+	"$SPLQ" run c cat f >"$BATS_TEST_TMPDIR/f"
 	"$SPLQ" run c cat f.minisig >"$BATS_TEST_TMPDIR/f.minisig"
 	run minisign -V -p "$BATS_TEST_TMPDIR/rel.pub" -m "$BATS_TEST_TMPDIR/f"
 	assert_status 0
 	[[ $output == *"Trusted comment: signed from c"* ]]
-	# another key: refused
-	run "$SPLQ" run c -- qrexec-client-vm v splq.Sign+other </dev/null
+	# what crossed into the vault: the service's own request, 64 bytes of hash
+	# and two comments, as a raw call shows
+	run --separate-stderr "$SPLQ" run c -- sh -c 'printf "\000\000\000\003abc" | qrexec-client-vm v splq.Sign+rel'
+	assert_status 69
+	[[ $stderr == *"fields"* ]]
+	# another key: refused, and no signature file is left
+	run "$SPLQ" run c -- splq-sign v other f
 	assert_status 126
+	run "$SPLQ" run c -- sh -c 'ls f*'
+	[ "$output" = "$(printf 'f\nf.minisig')" ]
 }
 
 @test "audit seal: a history rewritten before a seal fails verify, even with its chain computed again" {
