@@ -207,8 +207,8 @@ int splq_vault_record_open(const uint8_t mk[SPLQ_AES_KEY], uint32_t gen,
 	if (len < RECORD_HEAD + SPLQ_GCM_TAG || memcmp(buf, RECORD_MAGIC, 8) != 0)
 		return splq_fail(err, SPLQ_E_INTEGRITY, "'%s': its record is not one of splq's",
 		                 e->name);
-	if (buf[9] != l || memcmp(buf + RECORD_HEAD, e->name, l) != 0 ||
-	    len < RECORD_HEAD + l + SPLQ_GCM_TAG)
+	if (buf[9] != l || len < RECORD_HEAD + l + SPLQ_GCM_TAG ||
+	    memcmp(buf + RECORD_HEAD, e->name, l) != 0)
 		return splq_fail(err, SPLQ_E_INTEGRITY,
 		                 "'%s': its record is another name's (moved or swapped)", e->name);
 	if (buf[8] != e->kind || buf[10] || buf[11])
@@ -254,7 +254,9 @@ int splq_vault_index_seal(const uint8_t mk[SPLQ_AES_KEY], uint32_t gen, uint64_t
 	size_t size = 4;
 
 	*out = NULL;
-	qsort(entries, n, sizeof(*entries), by_name);
+	/* entries may be NULL when n is 0, and qsort may not be passed NULL */
+	if (n > 1)
+		qsort(entries, n, sizeof(*entries), by_name);
 	for (size_t i = 0; i < n; i++)
 		size += ENTRY_FIXED + strlen(entries[i].name);
 	uint8_t *buf = splq_xmalloc(INDEX_HEAD + size + SPLQ_GCM_TAG);
