@@ -7,8 +7,8 @@
  *
  * The master key (MK, 32 random bytes) encrypts everything else.  It is
  * sealed by a key-encryption key (KEK) that comes from the passphrase
- * (scrypt) or from a key file (BLAKE2b-512 of "splq vault key file",
- * the salt and the file's bytes; its first 32 bytes):
+ * (scrypt) or from a key file (BLAKE2b-512 of "splq vault key file" with
+ * its NUL, the salt and the file's bytes; its first 32 bytes):
  *
  *   master, 116 bytes
  *     0  8  "splqVMK1"
