@@ -24,8 +24,8 @@ int main(int argc, char **argv)
 	size_t size = argc > 1 ? strtoul(argv[1], NULL, 10) : 1u << 20;
 	double secs = argc > 2 ? strtod(argv[2], NULL) : 2.0;
 	uint8_t mk[SPLQ_AES_KEY];
-	struct splq_vault_entry e = {.kind = SPLQ_VAULT_SECRET, .name = "bench", .version = 1,
-	                             .size = size};
+	struct splq_vault_entry e = {
+	    .kind = SPLQ_VAULT_SECRET, .name = "bench", .version = 1, .size = size};
 	struct splq_error err;
 	uint8_t *value = malloc(size ? size : 1), *rec = NULL, *back = NULL;
 	size_t len = 0, n = 0;

@@ -15,10 +15,10 @@
 
 #include "util.h"
 
-#define SECRET_MAX 4096	      /* a passphrase or a key file, at most */
-#define DEFAULT_LOG2N 17      /* scrypt N = 2^17, r 8: 128 MiB, a fraction of a second */
-#define ENV_PASS "SPLQ_VAULT_PASSPHRASE"
-#define ENV_NEW	 "SPLQ_VAULT_NEW_PASSPHRASE"
+#define SECRET_MAX    4096 /* a passphrase or a key file, at most */
+#define DEFAULT_LOG2N 17   /* scrypt N = 2^17, r 8: 128 MiB, a fraction of a second */
+#define ENV_PASS      "SPLQ_VAULT_PASSPHRASE"
+#define ENV_NEW       "SPLQ_VAULT_NEW_PASSPHRASE"
 
 /* Where a secret comes from (the options). */
 struct secret_src {
@@ -48,7 +48,8 @@ static int read_line(int fd, struct secret *s, struct splq_error *err)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return splq_fail_errno(err, SPLQ_E_USAGE, errno, "cannot read the passphrase");
+			return splq_fail_errno(err, SPLQ_E_USAGE, errno,
+			                       "cannot read the passphrase");
 		if (n == 0 || c == '\n')
 			break;
 		if (s->len == sizeof(s->buf))
@@ -92,12 +93,12 @@ static int get_secret(const struct secret_src *src, const char *env, const char 
 	if (src->key_file) {
 		cleanup_close int fd = open(src->key_file, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
-			return splq_fail_errno(err, SPLQ_E_NOTFOUND, errno, "cannot read key file '%s'",
-			                       src->key_file);
+			return splq_fail_errno(err, SPLQ_E_NOTFOUND, errno,
+			                       "cannot read key file '%s'", src->key_file);
 		ssize_t n = read(fd, s->buf, sizeof(s->buf));
 		if (n < 0)
-			return splq_fail_errno(err, SPLQ_E_VALUE, errno, "cannot read key file '%s'",
-			                       src->key_file);
+			return splq_fail_errno(err, SPLQ_E_VALUE, errno,
+			                       "cannot read key file '%s'", src->key_file);
 		s->len = (size_t)n;
 		s->keyfile = true;
 		return 0;
@@ -117,7 +118,8 @@ static int get_secret(const struct secret_src *src, const char *env, const char 
 	if (confirm) {
 		struct secret again;
 		int rc = read_tty("Again: ", &again, err);
-		bool same = rc == 0 && again.len == s->len && memcmp(again.buf, s->buf, s->len) == 0;
+		bool same =
+		    rc == 0 && again.len == s->len && memcmp(again.buf, s->buf, s->len) == 0;
 		secret_wipe(&again);
 		if (rc < 0)
 			return -1;
@@ -179,7 +181,8 @@ static int vault_parse(struct cli *cli, int argc, char **argv, int names, struct
 		case OPT_PASS_FD: {
 			long fd = strtol(optarg, &end, 10);
 			if (*end || fd < 0 || fd > 1023 || end == optarg)
-				cli_arg_error(cli, "--passphrase-fd takes a descriptor number, not '%s'",
+				cli_arg_error(cli,
+				              "--passphrase-fd takes a descriptor number, not '%s'",
 				              optarg);
 			a->src.fd = a->old.fd = (int)fd;
 			break;
@@ -216,226 +219,181 @@ static int vault_parse(struct cli *cli, int argc, char **argv, int names, struct
 	return -1;
 }
 
-/* Open the store, or report why not. */
-#define OPEN_OR_RETURN(cli, ctx)                                                                   \
-	do {                                                                                       \
-		int _rc = cli_open((cli), (ctx));                                                  \
-		if (_rc)                                                                           \
-			return _rc;                                                                \
-	} while (0)
+/* What a vault command gives back besides success: text to print (not
+ * with --json) and data for its JSON object (both may be NULL). */
+struct vault_out {
+	char *text;
+	json_t *data;
+};
 
-static int done(struct cli *cli, struct splq_ctx *ctx, int rc, const struct splq_error *err,
-                const char *vault, const char *name, const char *text)
+/* One vault command once its arguments are parsed and the store is open. */
+typedef int (*vault_fn)(struct cli *cli, struct splq_ctx *ctx, struct vault_args *a,
+                        struct vault_out *out, struct splq_error *err);
+
+/* Parse (names: how many NAME operands), open, run fn, report: the JSON
+ * object names the vault (and NAME) and carries fn's data. */
+static int vault_cmd(struct cli *cli, int argc, char **argv, int names, vault_fn fn)
 {
+	struct vault_args a;
+	struct vault_out out = {0};
+	struct splq_ctx ctx;
+	struct splq_error err = {0};
+	int rc;
+
+	if ((rc = vault_parse(cli, argc, argv, names, &a)) >= 0)
+		return rc;
+	if ((rc = cli_open(cli, &ctx)))
+		return rc;
+	rc = fn(cli, &ctx, &a, &out, &err);
+	json_t *data = json_pack("{s:o}", "qube", cli_jstr(a.vault));
+	if (names)
+		json_object_set_new(data, "name", cli_jstr(a.args[0]));
 	if (rc < 0) {
-		rc = cli_fail(cli, err,
-		              name ? json_pack("{s:o,s:o}", "qube", cli_jstr(vault), "name",
-		                               cli_jstr(name))
-		                   : json_pack("{s:o}", "qube", cli_jstr(vault)));
+		json_decref(out.data);
+		rc = cli_fail(cli, &err, data);
 	} else {
-		if (!cli->json && text)
-			fputs(text, stdout);
-		rc = cli_ok(cli, name ? json_pack("{s:o,s:o}", "qube", cli_jstr(vault), "name",
-		                                  cli_jstr(name))
-		                      : json_pack("{s:o}", "qube", cli_jstr(vault)));
+		if (!cli->json && out.text)
+			fputs(out.text, stdout);
+		if (out.data)
+			json_object_update(data, out.data);
+		json_decref(out.data);
+		rc = cli_ok(cli, data);
 	}
-	splq_ctx_close(ctx);
-	return rc;
-}
-
-int cmd_vault_init(struct cli *cli, int argc, char **argv)
-{
-	struct vault_args a;
-	struct secret s;
-	struct splq_ctx ctx;
-	struct splq_error err = {0};
-	int rc;
-
-	if ((rc = vault_parse(cli, argc, argv, 0, &a)) >= 0)
-		return rc;
-	OPEN_OR_RETURN(cli, &ctx);
-	rc = get_secret(&a.src, ENV_PASS, "New passphrase for the vault: ", true, &s, &err);
-	if (rc == 0 && !s.keyfile && s.len == 0)
-		rc = splq_fail(&err, SPLQ_E_VALUE, "the passphrase is empty");
-	if (rc == 0) {
-		struct splq_vault_secret vs = {s.buf, s.len, s.keyfile, a.log2n};
-		rc = splq_op_vault_init(&ctx, a.vault, &vs, &err);
-	}
-	secret_wipe(&s);
-	cleanup_free char *text = splq_strdup_printf("vault '%s' is ready, and unlocked\n", a.vault);
-	return done(cli, &ctx, rc, &err, a.vault, NULL, text);
-}
-
-int cmd_vault_unlock(struct cli *cli, int argc, char **argv)
-{
-	struct vault_args a;
-	struct secret s;
-	struct splq_ctx ctx;
-	struct splq_error err = {0};
-	bool unlocked = false;
-	int rc;
-
-	if ((rc = vault_parse(cli, argc, argv, 0, &a)) >= 0)
-		return rc;
-	OPEN_OR_RETURN(cli, &ctx);
-	/* an unlocked vault asks for nothing and stays as it is */
-	rc = splq_op_vault_status(&ctx, a.vault, &unlocked, &err);
-	if (rc == 0 && !unlocked) {
-		cleanup_free char *prompt = splq_strdup_printf("Passphrase of vault '%s': ", a.vault);
-		rc = get_secret(&a.src, ENV_PASS, prompt, false, &s, &err);
-		if (rc == 0)
-			rc = splq_op_vault_unlock(&ctx, a.vault, s.buf, s.len, &err);
-		secret_wipe(&s);
-	}
-	cleanup_free char *text = splq_strdup_printf(
-	    unlocked ? "vault '%s' was unlocked already\n" : "vault '%s' is unlocked\n", a.vault);
-	return done(cli, &ctx, rc, &err, a.vault, NULL, text);
-}
-
-int cmd_vault_lock(struct cli *cli, int argc, char **argv)
-{
-	struct vault_args a;
-	struct splq_ctx ctx;
-	struct splq_error err = {0};
-	int rc;
-
-	if ((rc = vault_parse(cli, argc, argv, 0, &a)) >= 0)
-		return rc;
-	OPEN_OR_RETURN(cli, &ctx);
-	rc = splq_op_vault_lock(&ctx, a.vault, &err);
-	cleanup_free char *text = splq_strdup_printf("vault '%s' is locked\n", a.vault);
-	return done(cli, &ctx, rc, &err, a.vault, NULL, text);
-}
-
-int cmd_vault_status(struct cli *cli, int argc, char **argv)
-{
-	struct vault_args a;
-	struct splq_ctx ctx;
-	struct splq_error err = {0};
-	bool unlocked = false;
-	int rc;
-
-	if ((rc = vault_parse(cli, argc, argv, 0, &a)) >= 0)
-		return rc;
-	OPEN_OR_RETURN(cli, &ctx);
-	if (splq_op_vault_status(&ctx, a.vault, &unlocked, &err) < 0) {
-		rc = cli_fail(cli, &err, json_pack("{s:o}", "qube", cli_jstr(a.vault)));
-	} else {
-		if (!cli->json)
-			printf("%s\n", unlocked ? "unlocked" : "locked");
-		rc = cli_ok(cli, json_pack("{s:o,s:b}", "qube", cli_jstr(a.vault), "unlocked",
-		                           unlocked));
-	}
+	free(out.text);
 	splq_ctx_close(&ctx);
 	return rc;
 }
 
-int cmd_vault_passwd(struct cli *cli, int argc, char **argv)
+static int do_init(struct cli *cli, struct splq_ctx *ctx, struct vault_args *a,
+                   struct vault_out *out, struct splq_error *err)
 {
-	struct vault_args a;
-	struct secret old, s;
-	struct splq_ctx ctx;
-	struct splq_error err = {0};
-	int rc;
+	struct secret s;
+	int rc = get_secret(&a->src, ENV_PASS, "New passphrase for the vault: ", true, &s, err);
 
-	if ((rc = vault_parse(cli, argc, argv, 0, &a)) >= 0)
-		return rc;
-	OPEN_OR_RETURN(cli, &ctx);
-	secret_wipe(&s);
-	rc = get_secret(&a.old, ENV_PASS, "Current passphrase: ", false, &old, &err);
-	if (rc == 0)
-		rc = get_secret(&a.src, ENV_NEW, "New passphrase: ", true, &s, &err);
 	if (rc == 0 && !s.keyfile && s.len == 0)
-		rc = splq_fail(&err, SPLQ_E_VALUE, "the new passphrase is empty");
+		rc = splq_fail(err, SPLQ_E_VALUE, "the passphrase is empty");
 	if (rc == 0) {
-		struct splq_vault_secret vs = {s.buf, s.len, s.keyfile, a.log2n};
-		rc = splq_op_vault_passwd(&ctx, a.vault, old.buf, old.len, &vs, &err);
+		struct splq_vault_secret vs = {s.buf, s.len, s.keyfile, a->log2n};
+		rc = splq_op_vault_init(ctx, a->vault, &vs, err);
+	}
+	secret_wipe(&s);
+	out->text = splq_strdup_printf("vault '%s' is ready, and unlocked\n", a->vault);
+	return rc;
+}
+
+static int do_unlock(struct cli *cli, struct splq_ctx *ctx, struct vault_args *a,
+                     struct vault_out *out, struct splq_error *err)
+{
+	struct secret s;
+	bool unlocked = false;
+
+	/* an unlocked vault asks for nothing and stays as it is */
+	int rc = splq_op_vault_status(ctx, a->vault, &unlocked, err);
+	if (rc == 0 && !unlocked) {
+		cleanup_free char *prompt =
+		    splq_strdup_printf("Passphrase of vault '%s': ", a->vault);
+		rc = get_secret(&a->src, ENV_PASS, prompt, false, &s, err);
+		if (rc == 0)
+			rc = splq_op_vault_unlock(ctx, a->vault, s.buf, s.len, err);
+		secret_wipe(&s);
+	}
+	out->text = splq_strdup_printf(
+	    unlocked ? "vault '%s' was unlocked already\n" : "vault '%s' is unlocked\n", a->vault);
+	return rc;
+}
+
+static int do_lock(struct cli *cli, struct splq_ctx *ctx, struct vault_args *a,
+                   struct vault_out *out, struct splq_error *err)
+{
+	out->text = splq_strdup_printf("vault '%s' is locked\n", a->vault);
+	return splq_op_vault_lock(ctx, a->vault, err);
+}
+
+static int do_status(struct cli *cli, struct splq_ctx *ctx, struct vault_args *a,
+                     struct vault_out *out, struct splq_error *err)
+{
+	bool unlocked = false;
+
+	if (splq_op_vault_status(ctx, a->vault, &unlocked, err) < 0)
+		return -1;
+	out->text = splq_xstrdup(unlocked ? "unlocked\n" : "locked\n");
+	out->data = json_pack("{s:b}", "unlocked", unlocked);
+	return 0;
+}
+
+static int do_passwd(struct cli *cli, struct splq_ctx *ctx, struct vault_args *a,
+                     struct vault_out *out, struct splq_error *err)
+{
+	struct secret old, s;
+
+	secret_wipe(&s);
+	int rc = get_secret(&a->old, ENV_PASS, "Current passphrase: ", false, &old, err);
+	if (rc == 0)
+		rc = get_secret(&a->src, ENV_NEW, "New passphrase: ", true, &s, err);
+	if (rc == 0 && !s.keyfile && s.len == 0)
+		rc = splq_fail(err, SPLQ_E_VALUE, "the new passphrase is empty");
+	if (rc == 0) {
+		struct splq_vault_secret vs = {s.buf, s.len, s.keyfile, a->log2n};
+		rc = splq_op_vault_passwd(ctx, a->vault, old.buf, old.len, &vs, err);
 	}
 	secret_wipe(&old);
 	secret_wipe(&s);
-	cleanup_free char *text =
-	    splq_strdup_printf("vault '%s': its master key is sealed by the new %s\n", a.vault,
-	                       a.src.key_file ? "key file" : "passphrase");
-	return done(cli, &ctx, rc, &err, a.vault, NULL, text);
+	out->text = splq_strdup_printf("vault '%s': its master key is sealed by the new %s\n",
+	                               a->vault, a->src.key_file ? "key file" : "passphrase");
+	return rc;
 }
 
-int cmd_vault_rotate(struct cli *cli, int argc, char **argv)
+static int do_rotate(struct cli *cli, struct splq_ctx *ctx, struct vault_args *a,
+                     struct vault_out *out, struct splq_error *err)
 {
-	struct vault_args a;
+	cleanup_free char *prompt = splq_strdup_printf("Passphrase of vault '%s': ", a->vault);
 	struct secret s;
-	struct splq_ctx ctx;
-	struct splq_error err = {0};
-	int rc;
+	int rc = get_secret(&a->src, ENV_PASS, prompt, false, &s, err);
 
-	if ((rc = vault_parse(cli, argc, argv, 0, &a)) >= 0)
-		return rc;
-	OPEN_OR_RETURN(cli, &ctx);
-	cleanup_free char *prompt = splq_strdup_printf("Passphrase of vault '%s': ", a.vault);
-	rc = get_secret(&a.src, ENV_PASS, prompt, false, &s, &err);
 	if (rc == 0)
-		rc = splq_op_vault_rotate(&ctx, a.vault, s.buf, s.len, &err);
+		rc = splq_op_vault_rotate(ctx, a->vault, s.buf, s.len, err);
 	secret_wipe(&s);
-	cleanup_free char *text =
-	    splq_strdup_printf("vault '%s': everything is under a new master key\n", a.vault);
-	return done(cli, &ctx, rc, &err, a.vault, NULL, text);
+	out->text =
+	    splq_strdup_printf("vault '%s': everything is under a new master key\n", a->vault);
+	return rc;
 }
 
-int cmd_vault_store(struct cli *cli, int argc, char **argv)
+static int do_store(struct cli *cli, struct splq_ctx *ctx, struct vault_args *a,
+                    struct vault_out *out, struct splq_error *err)
 {
-	struct vault_args a;
-	struct splq_ctx ctx;
-	struct splq_error err = {0};
-	int rc, fd = STDIN_FILENO;
+	cleanup_close int fd = a->from_file ? open(a->from_file, O_RDONLY | O_CLOEXEC) : -1;
 
-	if ((rc = vault_parse(cli, argc, argv, 1, &a)) >= 0)
-		return rc;
-	if (a.from_file && (fd = open(a.from_file, O_RDONLY | O_CLOEXEC)) < 0) {
-		splq_fail_errno(&err, errno == ENOENT ? SPLQ_E_NOTFOUND : SPLQ_E_VALUE, errno,
-		                "cannot read '%s'", a.from_file);
-		return cli_fail(cli, &err, NULL);
-	}
-	OPEN_OR_RETURN(cli, &ctx);
-	rc = splq_op_vault_store(&ctx, a.vault, a.args[0], fd, &err);
-	if (fd != STDIN_FILENO)
-		close(fd);
-	return done(cli, &ctx, rc, &err, a.vault, a.args[0], NULL);
+	if (a->from_file && fd < 0)
+		return splq_fail_errno(err, errno == ENOENT ? SPLQ_E_NOTFOUND : SPLQ_E_VALUE, errno,
+		                       "cannot read '%s'", a->from_file);
+	return splq_op_vault_store(ctx, a->vault, a->args[0], fd >= 0 ? fd : STDIN_FILENO, err);
 }
 
-int cmd_vault_retrieve(struct cli *cli, int argc, char **argv)
+static int do_retrieve(struct cli *cli, struct splq_ctx *ctx, struct vault_args *a,
+                       struct vault_out *out, struct splq_error *err)
 {
-	struct vault_args a;
-	struct splq_ctx ctx;
-	struct splq_error err = {0};
-	cleanup_free char *tmp = NULL;
-	int rc, fd = STDOUT_FILENO;
-
-	if ((rc = vault_parse(cli, argc, argv, 1, &a)) >= 0)
-		return rc;
-	if (cli->json && !a.to_file)
-		return cli_usage(cli, "retrieve --json needs --to-file FILE: a value is not JSON");
-	OPEN_OR_RETURN(cli, &ctx);
-	if (a.to_file) {
-		/* whole or not at all: beside it, then renamed over it */
-		tmp = splq_strdup_printf("%s.splq-%d.tmp", a.to_file, (int)getpid());
-		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd < 0) {
-			splq_fail_errno(&err, SPLQ_E_VALUE, errno, "cannot write '%s'", a.to_file);
-			return done(cli, &ctx, -1, &err, a.vault, a.args[0], NULL);
-		}
+	if (!a->to_file) {
+		if (cli->json)
+			return splq_fail(
+			    err, SPLQ_E_USAGE,
+			    "retrieve --json needs --to-file FILE: a value is not JSON");
+		return splq_op_vault_retrieve(ctx, a->vault, a->args[0], STDOUT_FILENO, err);
 	}
-	rc = splq_op_vault_retrieve(&ctx, a.vault, a.args[0], fd, &err);
-	if (a.to_file) {
-		if (rc == 0 && (fsync(fd) < 0 || rename(tmp, a.to_file) < 0))
-			rc = splq_fail_errno(&err, SPLQ_E_NOSPACE, errno, "cannot write '%s'",
-			                     a.to_file);
-		close(fd);
-		if (rc < 0)
-			unlink(tmp);
-	}
-	return done(cli, &ctx, rc, &err, a.vault, a.args[0], NULL);
+	/* whole or not at all: beside it, then renamed over it */
+	cleanup_free char *tmp = splq_strdup_printf("%s.splq-%d.tmp", a->to_file, (int)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return splq_fail_errno(err, SPLQ_E_VALUE, errno, "cannot write '%s'", a->to_file);
+	int rc = splq_op_vault_retrieve(ctx, a->vault, a->args[0], fd, err);
+	if (rc == 0 && (fsync(fd) < 0 || rename(tmp, a->to_file) < 0))
+		rc = splq_fail_errno(err, SPLQ_E_NOSPACE, errno, "cannot write '%s'", a->to_file);
+	close(fd);
+	if (rc < 0)
+		unlink(tmp);
+	return rc;
 }
 
-static void print_time(long long ms)
+static void append_time(char **s, size_t *len, long long ms)
 {
 	char buf[32];
 	time_t t = (time_t)(ms / 1000);
@@ -443,97 +401,129 @@ static void print_time(long long ms)
 
 	gmtime_r(&t, &tm);
 	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	fputs(buf, stdout);
+	splq_str_appendf(s, len, "%s\n", buf);
+}
+
+static int do_list(struct cli *cli, struct splq_ctx *ctx, struct vault_args *a,
+                   struct vault_out *out, struct splq_error *err)
+{
+	struct splq_vault_item *v = NULL;
+	size_t len = 0;
+	int n = 0;
+
+	if (splq_op_vault_list(ctx, a->vault, &v, &n, err) < 0)
+		return -1;
+	json_t *arr = json_array();
+	splq_str_appendf(&out->text, &len, "%-24s %-6s %7s %10s  %s\n", "NAME", "KIND", "VERSION",
+	                 "SIZE", "UPDATED");
+	for (int i = 0; i < n; i++) {
+		const char *kind = v[i].key ? "key" : "secret";
+		json_array_append_new(
+		    arr, json_pack("{s:o,s:s,s:I,s:I,s:I,s:I}", "name", cli_jstr(v[i].name), "kind",
+		                   kind, "version", (json_int_t)v[i].version, "size",
+		                   (json_int_t)v[i].size, "created", (json_int_t)v[i].created_ms,
+		                   "updated", (json_int_t)v[i].updated_ms));
+		splq_str_appendf(&out->text, &len, "%-24s %-6s %7llu %10llu  ", v[i].name, kind,
+		                 v[i].version, v[i].size);
+		append_time(&out->text, &len, v[i].updated_ms);
+	}
+	out->data = json_pack("{s:o}", "items", arr);
+	splq_vault_items_free(v, n);
+	return 0;
+}
+
+static int do_delete(struct cli *cli, struct splq_ctx *ctx, struct vault_args *a,
+                     struct vault_out *out, struct splq_error *err)
+{
+	return splq_op_vault_delete(ctx, a->vault, a->args[0], err);
+}
+
+/* keygen and pubkey: the public key file on stdout, in JSON publicKey. */
+static int pub_out(char *pub, struct vault_out *out)
+{
+	out->data = json_pack("{s:o}", "publicKey", cli_jstr(pub));
+	out->text = pub;
+	return 0;
+}
+
+static int do_keygen(struct cli *cli, struct splq_ctx *ctx, struct vault_args *a,
+                     struct vault_out *out, struct splq_error *err)
+{
+	char *pub = NULL;
+
+	if (splq_op_vault_keygen(ctx, a->vault, a->args[0], &pub, err) < 0)
+		return -1;
+	return pub_out(pub, out);
+}
+
+static int do_pubkey(struct cli *cli, struct splq_ctx *ctx, struct vault_args *a,
+                     struct vault_out *out, struct splq_error *err)
+{
+	char *pub = NULL;
+
+	if (splq_op_vault_pubkey(ctx, a->vault, a->args[0], &pub, err) < 0)
+		return -1;
+	return pub_out(pub, out);
+}
+
+int cmd_vault_init(struct cli *cli, int argc, char **argv)
+{
+	return vault_cmd(cli, argc, argv, 0, do_init);
+}
+
+int cmd_vault_unlock(struct cli *cli, int argc, char **argv)
+{
+	return vault_cmd(cli, argc, argv, 0, do_unlock);
+}
+
+int cmd_vault_lock(struct cli *cli, int argc, char **argv)
+{
+	return vault_cmd(cli, argc, argv, 0, do_lock);
+}
+
+int cmd_vault_status(struct cli *cli, int argc, char **argv)
+{
+	return vault_cmd(cli, argc, argv, 0, do_status);
+}
+
+int cmd_vault_passwd(struct cli *cli, int argc, char **argv)
+{
+	return vault_cmd(cli, argc, argv, 0, do_passwd);
+}
+
+int cmd_vault_rotate(struct cli *cli, int argc, char **argv)
+{
+	return vault_cmd(cli, argc, argv, 0, do_rotate);
+}
+
+int cmd_vault_store(struct cli *cli, int argc, char **argv)
+{
+	return vault_cmd(cli, argc, argv, 1, do_store);
+}
+
+int cmd_vault_retrieve(struct cli *cli, int argc, char **argv)
+{
+	return vault_cmd(cli, argc, argv, 1, do_retrieve);
 }
 
 int cmd_vault_list(struct cli *cli, int argc, char **argv)
 {
-	struct vault_args a;
-	struct splq_ctx ctx;
-	struct splq_error err = {0};
-	struct splq_vault_item *v = NULL;
-	int rc, n = 0;
-
-	if ((rc = vault_parse(cli, argc, argv, 0, &a)) >= 0)
-		return rc;
-	OPEN_OR_RETURN(cli, &ctx);
-	if (splq_op_vault_list(&ctx, a.vault, &v, &n, &err) < 0) {
-		rc = cli_fail(cli, &err, json_pack("{s:o}", "qube", cli_jstr(a.vault)));
-	} else if (cli->json) {
-		json_t *arr = json_array();
-		for (int i = 0; i < n; i++)
-			json_array_append_new(
-			    arr, json_pack("{s:o,s:s,s:I,s:I,s:I,s:I}", "name", cli_jstr(v[i].name),
-			                   "kind", v[i].key ? "key" : "secret", "version",
-			                   (json_int_t)v[i].version, "size", (json_int_t)v[i].size,
-			                   "created", (json_int_t)v[i].created_ms, "updated",
-			                   (json_int_t)v[i].updated_ms));
-		rc = cli_ok(cli, json_pack("{s:o,s:o}", "qube", cli_jstr(a.vault), "items", arr));
-	} else {
-		printf("%-24s %-6s %7s %10s  %s\n", "NAME", "KIND", "VERSION", "SIZE", "UPDATED");
-		for (int i = 0; i < n; i++) {
-			printf("%-24s %-6s %7llu %10llu  ", v[i].name, v[i].key ? "key" : "secret",
-			       v[i].version, v[i].size);
-			print_time(v[i].updated_ms);
-			putchar('\n');
-		}
-		rc = cli_ok(cli, NULL);
-	}
-	splq_vault_items_free(v, n);
-	splq_ctx_close(&ctx);
-	return rc;
+	return vault_cmd(cli, argc, argv, 0, do_list);
 }
 
 int cmd_vault_delete(struct cli *cli, int argc, char **argv)
 {
-	struct vault_args a;
-	struct splq_ctx ctx;
-	struct splq_error err = {0};
-	int rc;
-
-	if ((rc = vault_parse(cli, argc, argv, 1, &a)) >= 0)
-		return rc;
-	OPEN_OR_RETURN(cli, &ctx);
-	rc = splq_op_vault_delete(&ctx, a.vault, a.args[0], &err);
-	return done(cli, &ctx, rc, &err, a.vault, a.args[0], NULL);
-}
-
-/* keygen and pubkey: the public key file on stdout (in JSON, as
- * publicKey). */
-static int pub_cmd(struct cli *cli, int argc, char **argv, bool make)
-{
-	struct vault_args a;
-	struct splq_ctx ctx;
-	struct splq_error err = {0};
-	cleanup_free char *pub = NULL;
-	int rc;
-
-	if ((rc = vault_parse(cli, argc, argv, 1, &a)) >= 0)
-		return rc;
-	OPEN_OR_RETURN(cli, &ctx);
-	rc = make ? splq_op_vault_keygen(&ctx, a.vault, a.args[0], &pub, &err)
-	          : splq_op_vault_pubkey(&ctx, a.vault, a.args[0], &pub, &err);
-	if (rc < 0) {
-		rc = cli_fail(cli, &err, json_pack("{s:o,s:o}", "qube", cli_jstr(a.vault), "name",
-		                                   cli_jstr(a.args[0])));
-	} else {
-		if (!cli->json)
-			fputs(pub, stdout);
-		rc = cli_ok(cli, json_pack("{s:o,s:o,s:o}", "qube", cli_jstr(a.vault), "name",
-		                           cli_jstr(a.args[0]), "publicKey", cli_jstr(pub)));
-	}
-	splq_ctx_close(&ctx);
-	return rc;
+	return vault_cmd(cli, argc, argv, 1, do_delete);
 }
 
 int cmd_vault_keygen(struct cli *cli, int argc, char **argv)
 {
-	return pub_cmd(cli, argc, argv, true);
+	return vault_cmd(cli, argc, argv, 1, do_keygen);
 }
 
 int cmd_vault_pubkey(struct cli *cli, int argc, char **argv)
 {
-	return pub_cmd(cli, argc, argv, false);
+	return vault_cmd(cli, argc, argv, 1, do_pubkey);
 }
 
 /* ---------- sign and verify ---------- */
@@ -574,7 +564,8 @@ int cmd_sign(struct cli *cli, int argc, char **argv)
 	if (argc - optind != 1)
 		return cli_usage(cli, "sign needs one FILE");
 	req.file = argv[optind];
-	OPEN_OR_RETURN(cli, &ctx);
+	if ((rc = cli_open(cli, &ctx)))
+		return rc;
 	if (splq_op_sign(&ctx, &req, &path, &err) < 0) {
 		rc = cli_fail(cli, &err, json_pack("{s:o}", "file", cli_jstr(req.file)));
 	} else {
@@ -669,13 +660,14 @@ int cmd_audit_seal(struct cli *cli, int argc, char **argv)
 		return rc;
 	if (!vault || !key)
 		return cli_usage(cli, "audit seal needs --vault VAULT and --key NAME");
-	OPEN_OR_RETURN(cli, &ctx);
+	if ((rc = cli_open(cli, &ctx)))
+		return rc;
 	if (splq_op_audit_seal(&ctx, vault, key, &seq, &err) < 0) {
 		rc = cli_fail(cli, &err, json_pack("{s:o}", "qube", cli_jstr(vault)));
 	} else {
 		if (!cli->json)
-			printf("audit log sealed at entry %lld by key '%s' of vault '%s'\n", seq, key,
-			       vault);
+			printf("audit log sealed at entry %lld by key '%s' of vault '%s'\n", seq,
+			       key, vault);
 		rc = cli_ok(cli, json_pack("{s:o,s:o,s:I}", "qube", cli_jstr(vault), "key",
 		                           cli_jstr(key), "sealed", (json_int_t)seq));
 	}

@@ -26,8 +26,8 @@
 static const struct {
 	const char *service;
 	int op;
-	bool named;   /* takes NAME, the call's argument */
-	bool secret;  /* brings a secret: may start the agent */
+	bool named;  /* takes NAME, the call's argument */
+	bool secret; /* brings a secret: may start the agent */
 } services[] = {
     {"splq.VaultInit", SPLQ_VOP_INIT, false, true},
     {"splq.VaultUnlock", SPLQ_VOP_UNLOCK, false, true},
@@ -100,7 +100,8 @@ static int agent_connect(bool start, struct splq_error *err)
 		int e = errno;
 		close(fd);
 		if (e != ENOENT && e != ECONNREFUSED)
-			return splq_fail_errno(err, SPLQ_E_INTERNAL, e, "cannot reach the vault's agent");
+			return splq_fail_errno(err, SPLQ_E_INTERNAL, e,
+			                       "cannot reach the vault's agent");
 		if (!start)
 			return splq_fail(err, SPLQ_E_VAULT_LOCKED,
 			                 "the vault is locked (splq vault unlock)");
@@ -138,7 +139,8 @@ static int read_stdin(uint8_t **out, size_t *len, size_t max, struct splq_error 
 		if (k < 0) {
 			splq_wipe(buf, n);
 			free(buf);
-			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot read the request");
+			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
+			                       "cannot read the request");
 		}
 		if (k == 0)
 			break;
@@ -316,8 +318,8 @@ int splq_sign(int argc, char **argv)
 	    splq_strdup_printf("timestamp:%lld\tfile:%s\thashed", (long long)time(NULL), b);
 	if (!trusted)
 		trusted = dflt;
-	cleanup_free char *path = sigfile ? splq_xstrdup(sigfile)
-	                                  : splq_strdup_printf("%s.minisig", file);
+	cleanup_free char *path =
+	    sigfile ? splq_xstrdup(sigfile) : splq_strdup_printf("%s.minisig", file);
 	cleanup_free char *tmp = splq_strdup_printf("%s.%d.tmp", path, (int)getpid());
 	const void *f[3] = {hash, trusted, untrusted};
 	size_t fl[3] = {SPLQ_BLAKE2B, strlen(trusted), strlen(untrusted)};

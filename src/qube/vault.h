@@ -61,9 +61,9 @@
 
 #include <stdint.h>
 
-#define SPLQ_VAULT_DIR	    "/home/.splq-vault"
-#define SPLQ_VAULT_RUN	    "/run/splq-vault"
-#define SPLQ_VAULT_AGENT    SPLQ_VAULT_RUN "/agent"
+#define SPLQ_VAULT_DIR       "/home/.splq-vault"
+#define SPLQ_VAULT_RUN       "/run/splq-vault"
+#define SPLQ_VAULT_AGENT     SPLQ_VAULT_RUN "/agent"
 #define SPLQ_VAULT_REQ_MAGIC 0x73717631u /* "sqv1" */
 
 enum splq_vault_op {

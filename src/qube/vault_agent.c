@@ -75,7 +75,8 @@ static int gen_dir(int data, struct splq_error *err)
 	int fd = openat(data, "current", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	if (fd < 0)
-		return splq_fail_errno(err, SPLQ_E_CORRUPT, errno, "the vault has no current "
+		return splq_fail_errno(err, SPLQ_E_CORRUPT, errno,
+		                       "the vault has no current "
 		                       "generation");
 	return fd;
 }
@@ -91,8 +92,8 @@ static int read_at(int dir, const char *name, size_t max, uint8_t **buf, size_t 
 		return splq_fail_errno(err, errno == ENOENT ? SPLQ_E_INTEGRITY : SPLQ_E_INTERNAL,
 		                       errno, "cannot open the vault's '%s'", name);
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > max)
-		return splq_fail(err, SPLQ_E_INTEGRITY, "the vault's '%s' is not a file of its size",
-		                 name);
+		return splq_fail(err, SPLQ_E_INTEGRITY,
+		                 "the vault's '%s' is not a file of its size", name);
 	uint8_t *b = splq_xmalloc((size_t)st.st_size + 1);
 	size_t got = 0;
 	while (got < (size_t)st.st_size) {
@@ -130,7 +131,8 @@ static int write_at(int dir, const char *name, const void *buf, size_t len, stru
 		e = errno;
 	if (e) {
 		unlinkat(dir, tmp, 0);
-		return splq_fail_errno(err, SPLQ_E_NOSPACE, e, "cannot write the vault's '%s'", name);
+		return splq_fail_errno(err, SPLQ_E_NOSPACE, e, "cannot write the vault's '%s'",
+		                       name);
 	}
 	if (fsync(dir) < 0)
 		return splq_fail_errno(err, SPLQ_E_NOSPACE, errno, "cannot write the vault's '%s'",
@@ -165,9 +167,9 @@ static int parse_how(const uint8_t *how, size_t len, struct splq_vault_master *m
 	char *end;
 	unsigned long n = strncmp(s, "scrypt:", 7) == 0 ? strtoul(s + 7, &end, 10) : 0;
 	if (n < 10 || n > 22 || *end)
-		return splq_fail(err, SPLQ_E_VALUE,
-		                 "'%s': the master key is sealed by scrypt:LOG2N (10..22) or keyfile",
-		                 s);
+		return splq_fail(
+		    err, SPLQ_E_VALUE,
+		    "'%s': the master key is sealed by scrypt:LOG2N (10..22) or keyfile", s);
 	m->kdf = SPLQ_VAULT_SCRYPT;
 	m->log2n = (unsigned)n;
 	m->r = SCRYPT_R;
@@ -282,7 +284,8 @@ static int record_write(int g, const uint8_t *mk, uint32_t gen, struct splq_vaul
 		return -1;
 	cleanup_close int r = openat(g, "r", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (r < 0)
-		return splq_fail_errno(err, SPLQ_E_CORRUPT, errno, "the vault has no records folder");
+		return splq_fail_errno(err, SPLQ_E_CORRUPT, errno,
+		                       "the vault has no records folder");
 	return write_at(r, path + 2, buf, len, err);
 }
 
@@ -291,7 +294,8 @@ static int record_write(int g, const uint8_t *mk, uint32_t gen, struct splq_vaul
 static int need_unlocked(const struct agent *a, struct splq_error *err)
 {
 	if (!a->unlocked)
-		return splq_fail(err, SPLQ_E_VAULT_LOCKED, "the vault is locked (splq vault unlock)");
+		return splq_fail(err, SPLQ_E_VAULT_LOCKED,
+		                 "the vault is locked (splq vault unlock)");
 	return 0;
 }
 
@@ -471,7 +475,8 @@ static int op_rotate(struct agent *a, struct request *r, struct splq_error *err)
 	unlinkat(d, ".current.new", 0);
 	if (symlinkat(name, d, ".current.new") < 0 ||
 	    renameat(d, ".current.new", d, "current") < 0 || fsync(d) < 0) {
-		splq_fail_errno(err, SPLQ_E_NOSPACE, errno, "cannot switch the vault to '%s'", name);
+		splq_fail_errno(err, SPLQ_E_NOSPACE, errno, "cannot switch the vault to '%s'",
+		                name);
 		goto out;
 	}
 	set_key(a, mk, gen);
@@ -559,7 +564,8 @@ static int op_store(struct agent *a, struct request *r, struct splq_error *err)
 		if (old && old->kind != SPLQ_VAULT_SECRET)
 			splq_fail(err, SPLQ_E_EXISTS, "'%s' is a signing key", e.name);
 		else if (put_entry(a, g, &ix, &e, r->in, r->inlen, err) == 0) {
-			snprintf(r->msg, sizeof(r->msg), "version %llu", (unsigned long long)e.version);
+			snprintf(r->msg, sizeof(r->msg), "version %llu",
+			         (unsigned long long)e.version);
 			rc = 0;
 		}
 	}
@@ -658,7 +664,8 @@ static int op_delete(struct agent *a, struct request *r, struct splq_error *err)
 				unlinkat(g, path, 0);
 				if (gone.kind == SPLQ_VAULT_SIGNKEY) {
 					cleanup_close int p = pub_dir(err);
-					cleanup_free char *pub = splq_strdup_printf("%s.pub", gone.name);
+					cleanup_free char *pub =
+					    splq_strdup_printf("%s.pub", gone.name);
 					if (p >= 0)
 						unlinkat(p, pub, 0);
 				}
@@ -715,8 +722,10 @@ static int comment(const uint8_t *f, size_t len, char *out, const char *what,
 {
 	if (len > SPLQ_MINISIGN_COMMENT_MAX || memchr(f, '\n', len) || memchr(f, '\r', len) ||
 	    memchr(f, 0, len))
-		return splq_fail(err, SPLQ_E_VALUE, "the %s comment must be one line of at most %d "
-		                 "bytes", what, SPLQ_MINISIGN_COMMENT_MAX);
+		return splq_fail(err, SPLQ_E_VALUE,
+		                 "the %s comment must be one line of at most %d "
+		                 "bytes",
+		                 what, SPLQ_MINISIGN_COMMENT_MAX);
 	memcpy(out, f, len);
 	out[len] = 0;
 	return 0;
@@ -754,39 +763,35 @@ static int op_sign(struct agent *a, struct request *r, struct splq_error *err)
 	return rc;
 }
 
+static int op_lock(struct agent *a, struct request *r, struct splq_error *err)
+{
+	splq_wipe(a->mk, SPLQ_AES_KEY);
+	a->unlocked = false;
+	return 0;
+}
+
+static int op_status(struct agent *a, struct request *r, struct splq_error *err)
+{
+	r->out = (uint8_t *)splq_xstrdup(a->unlocked ? "unlocked\n" : "locked\n");
+	r->outlen = strlen((char *)r->out);
+	return 0;
+}
+
+/* The operations, by their number (vault.h). */
+static int (*const ops[])(struct agent *, struct request *, struct splq_error *) = {
+    [SPLQ_VOP_INIT] = op_init,     [SPLQ_VOP_UNLOCK] = op_unlock, [SPLQ_VOP_LOCK] = op_lock,
+    [SPLQ_VOP_STATUS] = op_status, [SPLQ_VOP_PASSWD] = op_passwd, [SPLQ_VOP_ROTATE] = op_rotate,
+    [SPLQ_VOP_STORE] = op_store,   [SPLQ_VOP_GET] = op_get,       [SPLQ_VOP_LIST] = op_list,
+    [SPLQ_VOP_DELETE] = op_delete, [SPLQ_VOP_KEYGEN] = op_keygen, [SPLQ_VOP_SIGN] = op_sign,
+};
+
 static int dispatch(struct agent *a, struct request *r, struct splq_error *err)
 {
-	switch (r->req->op) {
-	case SPLQ_VOP_INIT:
-		return op_init(a, r, err);
-	case SPLQ_VOP_UNLOCK:
-		return op_unlock(a, r, err);
-	case SPLQ_VOP_LOCK:
-		splq_wipe(a->mk, SPLQ_AES_KEY);
-		a->unlocked = false;
-		return 0;
-	case SPLQ_VOP_STATUS:
-		r->out = (uint8_t *)splq_xstrdup(a->unlocked ? "unlocked\n" : "locked\n");
-		r->outlen = strlen((char *)r->out);
-		return 0;
-	case SPLQ_VOP_PASSWD:
-		return op_passwd(a, r, err);
-	case SPLQ_VOP_ROTATE:
-		return op_rotate(a, r, err);
-	case SPLQ_VOP_STORE:
-		return op_store(a, r, err);
-	case SPLQ_VOP_GET:
-		return op_get(a, r, err);
-	case SPLQ_VOP_LIST:
-		return op_list(a, r, err);
-	case SPLQ_VOP_DELETE:
-		return op_delete(a, r, err);
-	case SPLQ_VOP_KEYGEN:
-		return op_keygen(a, r, err);
-	case SPLQ_VOP_SIGN:
-		return op_sign(a, r, err);
-	}
-	return splq_fail(err, SPLQ_E_USAGE, "no such vault operation %u", r->req->op);
+	uint32_t op = r->req->op;
+
+	if (op >= sizeof(ops) / sizeof(ops[0]) || !ops[op])
+		return splq_fail(err, SPLQ_E_USAGE, "no such vault operation %u", op);
+	return ops[op](a, r, err);
 }
 
 static int read_full(int fd, void *buf, size_t n)

@@ -135,6 +135,18 @@ assert_no_plaintext() {
 	assert_status 0
 }
 
+# record_of NAME: the file in r/ of the record of a one-letter secret
+# NAME: its header holds the name's length (byte 9) and the name (at 44).
+record_of() {
+	in_vault python3 -c '
+import os, sys
+d = "/home/.splq-vault/current/r"
+for f in os.listdir(d):
+    b = open(os.path.join(d, f), "rb").read()
+    if b[9] == 1 and b[44:45] == sys.argv[1].encode():
+        print(f)' "$1"
+}
+
 # tamper CMD: a shell command run in the vault's current generation as
 # root; then the retrieval of secret a must fail with 86, printing nothing.
 tamper_refused() {
@@ -149,21 +161,8 @@ tamper_refused() {
 	printf 'first-%s' "$MARK" | "$SPLQ" vault store --qube v a
 	printf 'other-%s' "$MARK" | "$SPLQ" vault store --qube v b
 	in_vault sh -c 'cd /home/.splq-vault/current && mkdir -p /root/keep && cp -a . /root/keep/'
-	# the record of a: the one whose header holds its name after 44 bytes
-	rec_a=$(in_vault python3 -c '
-import os
-d = "/home/.splq-vault/current/r"
-for f in os.listdir(d):
-    b = open(os.path.join(d, f), "rb").read()
-    if b[9] == 1 and b[44:45] == b"a":
-        print(f)')
-	rec_b=$(in_vault python3 -c '
-import os
-d = "/home/.splq-vault/current/r"
-for f in os.listdir(d):
-    b = open(os.path.join(d, f), "rb").read()
-    if b[9] == 1 and b[44:45] == b"b":
-        print(f)')
+	rec_a=$(record_of a)
+	rec_b=$(record_of b)
 	[ -n "$rec_a" ] && [ -n "$rec_b" ]
 	restore="rm -rf ./* && cp -a /root/keep/. ."
 	# one ciphertext byte
@@ -181,13 +180,7 @@ for f in os.listdir(d):
 	in_vault sh -c "cd /home/.splq-vault/current && $restore"
 	# rolled back: version 2 stored, version 1's record put back in its place
 	printf 'second-%s' "$MARK" | "$SPLQ" vault store --qube v a
-	new_a=$(in_vault python3 -c '
-import os
-d = "/home/.splq-vault/current/r"
-for f in os.listdir(d):
-    b = open(os.path.join(d, f), "rb").read()
-    if b[9] == 1 and b[44:45] == b"a":
-        print(f)')
+	new_a=$(record_of a)
 	tamper_refused "cp /root/keep/r/$rec_a r/$new_a" a "rolled back"
 	# and the whole index rolled back with it: the old record is gone
 	tamper_refused "cp /root/keep/index index" a "cannot open"

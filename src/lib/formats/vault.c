@@ -76,7 +76,8 @@ int splq_vault_kek(const struct splq_vault_master *m, const void *secret, size_t
 	struct splq_blake2b b;
 
 	if (m->kdf == SPLQ_VAULT_SCRYPT) {
-		if (m->log2n < 10 || m->log2n > 22 || m->r < 1 || m->r > 32 || m->p < 1 || m->p > 16)
+		if (m->log2n < 10 || m->log2n > 22 || m->r < 1 || m->r > 32 || m->p < 1 ||
+		    m->p > 16)
 			return splq_fail(err, SPLQ_E_VALUE,
 			                 "scrypt parameters N=2^%u r=%u p=%u are out of range "
 			                 "(N 2^10..2^22, r 1..32, p 1..16)",
@@ -148,9 +149,11 @@ int splq_vault_master_open(const struct splq_vault_master *m, const uint8_t kek[
 	uint8_t head[MASTER_AAD];
 
 	master_header(m, head);
-	if (splq_gcm_open(kek, m->nonce, head, sizeof(head), m->sealed, SPLQ_AES_KEY, mk, m->tag) < 0)
+	if (splq_gcm_open(kek, m->nonce, head, sizeof(head), m->sealed, SPLQ_AES_KEY, mk, m->tag) <
+	    0)
 		return splq_fail(err, SPLQ_E_BADSECRET,
-		                 m->kdf == SPLQ_VAULT_KEYFILE ? "wrong key file" : "wrong passphrase");
+		                 m->kdf == SPLQ_VAULT_KEYFILE ? "wrong key file"
+		                                              : "wrong passphrase");
 	return 0;
 }
 
@@ -215,14 +218,15 @@ int splq_vault_record_open(const uint8_t mk[SPLQ_AES_KEY], uint32_t gen,
 		return splq_fail(err, SPLQ_E_INTEGRITY, "'%s': its record is of another kind",
 		                 e->name);
 	if (get32(buf + 12) != gen)
-		return splq_fail(err, SPLQ_E_INTEGRITY,
-		                 "'%s': its record is under another master key (generation %u, not %u)",
-		                 e->name, get32(buf + 12), gen);
+		return splq_fail(
+		    err, SPLQ_E_INTEGRITY,
+		    "'%s': its record is under another master key (generation %u, not %u)", e->name,
+		    get32(buf + 12), gen);
 	if (get64(buf + 16) != e->version)
-		return splq_fail(err, SPLQ_E_INTEGRITY,
-		                 "'%s': its record is version %llu, not version %llu (rolled back?)",
-		                 e->name, (unsigned long long)get64(buf + 16),
-		                 (unsigned long long)e->version);
+		return splq_fail(
+		    err, SPLQ_E_INTEGRITY,
+		    "'%s': its record is version %llu, not version %llu (rolled back?)", e->name,
+		    (unsigned long long)get64(buf + 16), (unsigned long long)e->version);
 	uint64_t size = get64(buf + 24);
 	if (size != e->size || size != len - RECORD_HEAD - l - SPLQ_GCM_TAG)
 		return splq_fail(err, SPLQ_E_INTEGRITY, "'%s': its record has the wrong length",
@@ -232,7 +236,8 @@ int splq_vault_record_open(const uint8_t mk[SPLQ_AES_KEY], uint32_t gen,
 	if (splq_gcm_open(mk, buf + 32, buf, h, buf + h, size, v, buf + h + size) < 0) {
 		free(v);
 		return splq_fail(err, SPLQ_E_INTEGRITY,
-		                 "'%s': its record does not authenticate (changed on disk)", e->name);
+		                 "'%s': its record does not authenticate (changed on disk)",
+		                 e->name);
 	}
 	*value = v;
 	*n = size;
@@ -305,9 +310,10 @@ int splq_vault_index_open(const uint8_t mk[SPLQ_AES_KEY], uint32_t gen, const ui
 	if (len < INDEX_HEAD + 4 + SPLQ_GCM_TAG || memcmp(buf, INDEX_MAGIC, 8) != 0)
 		return splq_fail(err, SPLQ_E_INTEGRITY, "the vault's index is not one of splq's");
 	if (get32(buf + 8) != gen)
-		return splq_fail(err, SPLQ_E_INTEGRITY,
-		                 "the vault's index is under another master key (generation %u, not %u)",
-		                 get32(buf + 8), gen);
+		return splq_fail(
+		    err, SPLQ_E_INTEGRITY,
+		    "the vault's index is under another master key (generation %u, not %u)",
+		    get32(buf + 8), gen);
 	size_t size = len - INDEX_HEAD - SPLQ_GCM_TAG;
 	uint8_t *plain = splq_xmalloc(size);
 	if (splq_gcm_open(mk, buf + 20, buf, INDEX_HEAD, buf + INDEX_HEAD, size, plain,

@@ -75,9 +75,9 @@
 
 #define SPLQ_VAULT_MASTER_SIZE 116
 #define SPLQ_VAULT_NAME_MAX    64
-#define SPLQ_VAULT_ID	       12
+#define SPLQ_VAULT_ID          12
 #define SPLQ_VAULT_SECRET_MAX  (64u << 20) /* a value, at most */
-#define SPLQ_VAULT_KEYFILE_MIN 32	   /* bytes of a key file, at least */
+#define SPLQ_VAULT_KEYFILE_MIN 32          /* bytes of a key file, at least */
 
 enum splq_vault_kdf { SPLQ_VAULT_SCRYPT = 1, SPLQ_VAULT_KEYFILE = 2 };
 enum splq_vault_kind { SPLQ_VAULT_SECRET = 1, SPLQ_VAULT_SIGNKEY = 2 };
@@ -89,7 +89,7 @@ int splq_vault_name_check(const char *name, struct splq_error *err);
 
 /* The master file's header fields (read or to write). */
 struct splq_vault_master {
-	int kdf;	/* enum splq_vault_kdf */
+	int kdf;        /* enum splq_vault_kdf */
 	unsigned log2n; /* scrypt */
 	uint32_t r, p;
 	uint32_t generation;
@@ -140,8 +140,8 @@ int splq_vault_record_open(const uint8_t mk[SPLQ_AES_KEY], uint32_t gen,
 /* The index of n entries (sorted here by name) at serial, under mk of
  * generation gen: *out malloc'ed. */
 int splq_vault_index_seal(const uint8_t mk[SPLQ_AES_KEY], uint32_t gen, uint64_t serial,
-                          struct splq_vault_entry *entries, size_t n, uint8_t **out,
-                          size_t *len, struct splq_error *err);
+                          struct splq_vault_entry *entries, size_t n, uint8_t **out, size_t *len,
+                          struct splq_error *err);
 /* The entries of index buf: *entries malloc'ed (*n of them), *serial.
  * SPLQ_E_INTEGRITY when it is not an index of generation gen under mk, or
  * its entries are malformed. */

@@ -77,17 +77,19 @@ static int input_pipe(const void *in, size_t len, struct splq_error *err)
 struct vcall {
 	const char *service; /* SERVICE, without +ARG */
 	const char *name;    /* its argument, or NULL */
-	int in_fd;	     /* its stdin; -1: in, inlen (or nothing) */
-	const void *in;
-	size_t inlen;
+	int in_fd;           /* its stdin; -1: the fields f (nf of them), or nothing */
+	const void *const *f;
+	const size_t *fl;
+	int nf;
 	int out_fd; /* its stdout; -1: captured into out, outlen */
 	char *out;
 	size_t outlen;
 };
 
 /* A call from dom0 of c->service in qube vault, as the policy allows
- * (a halted vault is started for it).  Fails with the service's own code
- * and message, or SPLQ_E_REFUSED. */
+ * (a halted vault is started for it); c->name is checked first.  Fails
+ * with the service's own code and message, or SPLQ_E_REFUSED.  The
+ * fields, which may hold a passphrase, are wiped once they are sent. */
 static int vault_call(struct splq_ctx *ctx, const char *vault, struct vcall *c,
                       struct splq_error *err)
 {
@@ -104,7 +106,8 @@ static int vault_call(struct splq_ctx *ctx, const char *vault, struct vcall *c,
 
 	c->out = NULL;
 	c->outlen = 0;
-	if (splq_ops_qube_get(ctx, vault, &q, err) < 0)
+	if ((c->name && splq_vault_name_check(c->name, err) < 0) ||
+	    splq_ops_qube_get(ctx, vault, &q, err) < 0)
 		return -1;
 	if (strcmp(c->service, "splq.VaultInit") != 0 && !splq_ops_is_vault(ctx, q.name))
 		return splq_fail(err, SPLQ_E_STATE, "qube '%s' is not a vault (splq vault init %s)",
@@ -112,19 +115,28 @@ static int vault_call(struct splq_ctx *ctx, const char *vault, struct vcall *c,
 	if (splq_op_call_decide(ctx, DOM0, q.name, full, true, &d, err) < 0)
 		return -1;
 	if (!d.allowed)
-		return splq_fail(err, SPLQ_E_REFUSED, "call of %s from 'dom0' to '%s' refused: %s%s%s",
-		                 full, q.name, d.why, d.rule[0] ? " at " : "", d.rule);
-	if (c->in_fd < 0 && (in = input_pipe(c->in, c->inlen, err)) < 0)
-		return -1;
+		return splq_fail(err, SPLQ_E_REFUSED,
+		                 "call of %s from 'dom0' to '%s' refused: %s%s%s", full, q.name,
+		                 d.why, d.rule[0] ? " at " : "", d.rule);
+	if (c->in_fd < 0) {
+		size_t len = 0;
+		uint8_t *fields = c->nf ? splq_vault_fields_encode(c->f, c->fl, c->nf, &len) : NULL;
+		in = input_pipe(fields, len, err);
+		if (fields)
+			splq_wipe(fields, len);
+		free(fields);
+		if (in < 0)
+			return -1;
+	}
 	if (c->out_fd < 0 && (out = memfd_create("splq-vault-out", MFD_CLOEXEC)) < 0)
 		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "memfd_create");
 	if ((errfd = memfd_create("splq-vault-err", MFD_CLOEXEC)) < 0)
 		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "memfd_create");
-	struct splq_exec x = {.fds = {c->in_fd >= 0 ? c->in_fd : in, c->out_fd >= 0 ? c->out_fd : out,
-	                              errfd},
-	                      /* a value shown on a terminal cannot drive it */
-	                      .filter = c->out_fd >= 0 ? -1 : 0,
-	                      .hangup_fd = -1};
+	struct splq_exec x = {
+	    .fds = {c->in_fd >= 0 ? c->in_fd : in, c->out_fd >= 0 ? c->out_fd : out, errfd},
+	    /* a value shown on a terminal cannot drive it */
+	    .filter = c->out_fd >= 0 ? -1 : 0,
+	    .hangup_fd = -1};
 	if (splq_op_call(ctx, DOM0, full, &d, &x, &status, disp, err) < 0)
 		return -1;
 	if (status == 0) {
@@ -140,13 +152,14 @@ static int vault_call(struct splq_ctx *ctx, const char *vault, struct vcall *c,
 	m = m ? m + 12 : msg;
 	m[strcspn(m, "\n")] = 0;
 	if (status == 127)
-		return splq_fail(err, SPLQ_E_NOCMD, "qube '%s' has no service %s", q.name, c->service);
+		return splq_fail(err, SPLQ_E_NOCMD, "qube '%s' has no service %s", q.name,
+		                 c->service);
 	if (status > 128 && !*m)
-		return splq_fail(err, SPLQ_E_INTERNAL, "vault '%s': %s was killed (signal %d)", q.name,
-		                 full, status - 128);
-	return splq_fail(err, status >= SPLQ_E_USAGE && status <= SPLQ_E_INTEGRITY ? status
-	                                                                             : SPLQ_E_INTERNAL,
-	                 "vault '%s': %s", q.name, *m ? m : "the service failed");
+		return splq_fail(err, SPLQ_E_INTERNAL, "vault '%s': %s was killed (signal %d)",
+		                 q.name, full, status - 128);
+	return splq_fail(
+	    err, status >= SPLQ_E_USAGE && status <= SPLQ_E_INTEGRITY ? status : SPLQ_E_INTERNAL,
+	    "vault '%s': %s", q.name, *m ? m : "the service failed");
 }
 
 static int audited(struct splq_ctx *ctx, const char *op, const char *vault, const char *args,
@@ -157,30 +170,41 @@ static int audited(struct splq_ctx *ctx, const char *op, const char *vault, cons
 
 /* ---------- the vault ---------- */
 
-/* The fields HOW (the seal's kind) and SECRET of s, then more. */
+/* How a secret seals the master key: the field HOW of the services. */
 static char *how_of(const struct splq_vault_secret *s)
 {
 	return s->keyfile ? splq_xstrdup("keyfile") : splq_strdup_printf("scrypt:%u", s->log2n);
 }
 
-int splq_op_vault_init(struct splq_ctx *ctx, const char *vault,
-                       const struct splq_vault_secret *s, struct splq_error *err)
+/* A call whose answer is only that it was done, audited as op with args. */
+static int done_call(struct splq_ctx *ctx, const char *op, const char *vault, struct vcall *c,
+                     const char *args, struct splq_error *err)
+{
+	ERR_GUARD(err);
+	int rc = vault_call(ctx, vault, c, err);
+	free(c->out);
+	return audited(ctx, op, vault, args, NULL, rc, err);
+}
+
+int splq_op_vault_init(struct splq_ctx *ctx, const char *vault, const struct splq_vault_secret *s,
+                       struct splq_error *err)
 {
 	cleanup_qube struct splq_qube q = {0};
 	cleanup_free char *netvm = NULL;
 	cleanup_free char *how = how_of(s);
-	cleanup_free uint8_t *in = NULL;
 	const void *f[2] = {how, s->data};
 	size_t fl[2] = {strlen(how), s->len};
-	struct vcall c = {.service = "splq.VaultInit", .in_fd = -1, .out_fd = -1};
+	struct vcall c = {
+	    .service = "splq.VaultInit", .in_fd = -1, .out_fd = -1, .f = f, .fl = fl, .nf = 2};
 	int rc = -1;
 
 	ERR_GUARD(err);
 	if (splq_ops_qube_get(ctx, vault, &q, err) < 0)
 		goto out;
 	if (q.klass != SPLQ_CLASS_APPVM && q.klass != SPLQ_CLASS_STANDALONEVM) {
-		splq_fail(err, SPLQ_E_VALUE, "qube '%s' is a %s: a vault is an AppVM or StandaloneVM",
-		          q.name, splq_class_name(q.klass));
+		splq_fail(err, SPLQ_E_VALUE,
+		          "qube '%s' is a %s: a vault is an AppVM or StandaloneVM", q.name,
+		          splq_class_name(q.klass));
 		goto out;
 	}
 	if (splq_ops_is_vault(ctx, q.name)) {
@@ -190,9 +214,10 @@ int splq_op_vault_init(struct splq_ctx *ctx, const char *vault,
 	if (splq_ops_prop_get(ctx, &q, "netvm", &netvm, err) < 0)
 		goto out;
 	if (*netvm) {
-		splq_fail(err, SPLQ_E_STATE,
-		          "qube '%s' has netvm '%s': a vault has no network (splq prefs %s netvm '')",
-		          q.name, netvm, q.name);
+		splq_fail(
+		    err, SPLQ_E_STATE,
+		    "qube '%s' has netvm '%s': a vault has no network (splq prefs %s netvm '')",
+		    q.name, netvm, q.name);
 		goto out;
 	}
 	/* no netvm, and none that a later default_netvm would bring */
@@ -204,10 +229,7 @@ int splq_op_vault_init(struct splq_ctx *ctx, const char *vault,
 		splq_store_rollback(ctx->store);
 		goto out;
 	}
-	in = splq_vault_fields_encode(f, fl, 2, &c.inlen);
-	c.in = in;
 	rc = vault_call(ctx, q.name, &c, err);
-	splq_wipe(in, c.inlen);
 	free(c.out);
 	if (rc < 0 && err->code != SPLQ_E_EXISTS) {
 		struct splq_error ignored;
@@ -232,60 +254,48 @@ int splq_op_vault_status(struct splq_ctx *ctx, const char *vault, bool *unlocked
 int splq_op_vault_unlock(struct splq_ctx *ctx, const char *vault, const void *secret, size_t len,
                          struct splq_error *err)
 {
-	const void *f[1] = {secret};
-	size_t fl[1] = {len};
-	struct vcall c = {.service = "splq.VaultUnlock", .in_fd = -1, .out_fd = -1};
-	cleanup_free uint8_t *in = splq_vault_fields_encode(f, fl, 1, &c.inlen);
+	struct vcall c = {.service = "splq.VaultUnlock",
+	                  .in_fd = -1,
+	                  .out_fd = -1,
+	                  .f = (const void *[]){secret},
+	                  .fl = (size_t[]){len},
+	                  .nf = 1};
 
-	ERR_GUARD(err);
-	c.in = in;
-	int rc = vault_call(ctx, vault, &c, err);
-	splq_wipe(in, c.inlen);
-	free(c.out);
-	return audited(ctx, "vault-unlock", vault, NULL, NULL, rc, err);
+	return done_call(ctx, "vault-unlock", vault, &c, NULL, err);
 }
 
 int splq_op_vault_lock(struct splq_ctx *ctx, const char *vault, struct splq_error *err)
 {
 	struct vcall c = {.service = "splq.VaultLock", .in_fd = -1, .out_fd = -1};
 
-	ERR_GUARD(err);
-	int rc = vault_call(ctx, vault, &c, err);
-	free(c.out);
-	return audited(ctx, "vault-lock", vault, NULL, NULL, rc, err);
+	return done_call(ctx, "vault-lock", vault, &c, NULL, err);
 }
 
 int splq_op_vault_passwd(struct splq_ctx *ctx, const char *vault, const void *old, size_t oldlen,
                          const struct splq_vault_secret *s, struct splq_error *err)
 {
 	cleanup_free char *how = how_of(s);
-	const void *f[3] = {old, how, s->data};
-	size_t fl[3] = {oldlen, strlen(how), s->len};
-	struct vcall c = {.service = "splq.VaultPasswd", .in_fd = -1, .out_fd = -1};
-	cleanup_free uint8_t *in = splq_vault_fields_encode(f, fl, 3, &c.inlen);
+	struct vcall c = {.service = "splq.VaultPasswd",
+	                  .in_fd = -1,
+	                  .out_fd = -1,
+	                  .f = (const void *[]){old, how, s->data},
+	                  .fl = (size_t[]){oldlen, strlen(how), s->len},
+	                  .nf = 3};
 
-	ERR_GUARD(err);
-	c.in = in;
-	int rc = vault_call(ctx, vault, &c, err);
-	splq_wipe(in, c.inlen);
-	free(c.out);
-	return audited(ctx, "vault-passwd", vault, how, NULL, rc, err);
+	return done_call(ctx, "vault-passwd", vault, &c, how, err);
 }
 
 int splq_op_vault_rotate(struct splq_ctx *ctx, const char *vault, const void *secret, size_t len,
                          struct splq_error *err)
 {
-	const void *f[1] = {secret};
-	size_t fl[1] = {len};
-	struct vcall c = {.service = "splq.VaultRotate", .in_fd = -1, .out_fd = -1};
-	cleanup_free uint8_t *in = splq_vault_fields_encode(f, fl, 1, &c.inlen);
+	struct vcall c = {.service = "splq.VaultRotate",
+	                  .in_fd = -1,
+	                  .out_fd = -1,
+	                  .f = (const void *[]){secret},
+	                  .fl = (size_t[]){len},
+	                  .nf = 1};
 
-	ERR_GUARD(err);
-	c.in = in;
-	int rc = vault_call(ctx, vault, &c, err);
-	splq_wipe(in, c.inlen);
-	free(c.out);
-	return audited(ctx, "vault-rotate", vault, NULL, NULL, rc, err);
+	return done_call(ctx, "vault-rotate", vault, &c, NULL, err);
 }
 
 int splq_op_vault_store(struct splq_ctx *ctx, const char *vault, const char *name, int in_fd,
@@ -293,24 +303,15 @@ int splq_op_vault_store(struct splq_ctx *ctx, const char *vault, const char *nam
 {
 	struct vcall c = {.service = "splq.VaultStore", .name = name, .in_fd = in_fd, .out_fd = -1};
 
-	ERR_GUARD(err);
-	int rc = splq_vault_name_check(name, err);
-	if (rc == 0)
-		rc = vault_call(ctx, vault, &c, err);
-	free(c.out);
-	return audited(ctx, "vault-store", vault, name, NULL, rc, err);
+	return done_call(ctx, "vault-store", vault, &c, name, err);
 }
 
 int splq_op_vault_retrieve(struct splq_ctx *ctx, const char *vault, const char *name, int out_fd,
                            struct splq_error *err)
 {
-	struct vcall c = {.service = "splq.VaultGet", .name = name, .out_fd = out_fd, .in_fd = -1};
+	struct vcall c = {.service = "splq.VaultGet", .name = name, .in_fd = -1, .out_fd = out_fd};
 
-	ERR_GUARD(err);
-	int rc = splq_vault_name_check(name, err);
-	if (rc == 0)
-		rc = vault_call(ctx, vault, &c, err);
-	return audited(ctx, "vault-retrieve", vault, name, NULL, rc, err);
+	return done_call(ctx, "vault-retrieve", vault, &c, name, err);
 }
 
 void splq_vault_items_free(struct splq_vault_item *v, int n)
@@ -337,8 +338,8 @@ int splq_op_vault_list(struct splq_ctx *ctx, const char *vault, struct splq_vaul
 			*next++ = 0;
 		char name[SPLQ_VAULT_NAME_MAX + 1], kind[8];
 		struct splq_vault_item it = {0};
-		if (sscanf(line, "%64[^\t]\t%7[^\t]\t%llu\t%llu\t%lld\t%lld", name, kind, &it.version,
-		           &it.size, &it.created_ms, &it.updated_ms) != 6 ||
+		if (sscanf(line, "%64[^\t]\t%7[^\t]\t%llu\t%llu\t%lld\t%lld", name, kind,
+		           &it.version, &it.size, &it.created_ms, &it.updated_ms) != 6 ||
 		    splq_vault_name_check(name, NULL) < 0)
 			continue;
 		it.name = splq_xstrdup(name);
@@ -359,12 +360,7 @@ int splq_op_vault_delete(struct splq_ctx *ctx, const char *vault, const char *na
 {
 	struct vcall c = {.service = "splq.VaultDelete", .name = name, .in_fd = -1, .out_fd = -1};
 
-	ERR_GUARD(err);
-	int rc = splq_vault_name_check(name, err);
-	if (rc == 0)
-		rc = vault_call(ctx, vault, &c, err);
-	free(c.out);
-	return audited(ctx, "vault-delete", vault, name, NULL, rc, err);
+	return done_call(ctx, "vault-delete", vault, &c, name, err);
 }
 
 int splq_op_vault_keygen(struct splq_ctx *ctx, const char *vault, const char *name, char **pub,
@@ -373,10 +369,8 @@ int splq_op_vault_keygen(struct splq_ctx *ctx, const char *vault, const char *na
 	struct vcall c = {.service = "splq.VaultKeygen", .name = name, .in_fd = -1, .out_fd = -1};
 
 	ERR_GUARD(err);
-	*pub = NULL;
-	int rc = splq_vault_name_check(name, err);
-	if (rc == 0 && (rc = vault_call(ctx, vault, &c, err)) == 0)
-		*pub = c.out;
+	int rc = vault_call(ctx, vault, &c, err);
+	*pub = rc == 0 ? c.out : NULL;
 	return audited(ctx, "vault-keygen", vault, name, NULL, rc, err);
 }
 
@@ -386,7 +380,7 @@ int splq_op_vault_pubkey(struct splq_ctx *ctx, const char *vault, const char *na
 	struct vcall c = {.service = "splq.VaultPubkey", .name = name, .in_fd = -1, .out_fd = -1};
 
 	*pub = NULL;
-	if (splq_vault_name_check(name, err) < 0 || vault_call(ctx, vault, &c, err) < 0)
+	if (vault_call(ctx, vault, &c, err) < 0)
 		return -1;
 	*pub = c.out;
 	return 0;
@@ -402,17 +396,19 @@ static void hex(const uint8_t *b, size_t n, char *out)
 
 /* The vault's signature of hash, with comments. */
 static int vault_sign(struct splq_ctx *ctx, const char *vault, const char *key,
-                      const uint8_t hash[SPLQ_BLAKE2B], const char *trusted,
-                      const char *untrusted, char **sig, struct splq_error *err)
+                      const uint8_t hash[SPLQ_BLAKE2B], const char *trusted, const char *untrusted,
+                      char **sig, struct splq_error *err)
 {
-	const void *f[3] = {hash, trusted, untrusted};
-	size_t fl[3] = {SPLQ_BLAKE2B, strlen(trusted), strlen(untrusted)};
-	struct vcall c = {.service = "splq.Sign", .name = key, .in_fd = -1, .out_fd = -1};
-	cleanup_free uint8_t *in = splq_vault_fields_encode(f, fl, 3, &c.inlen);
+	struct vcall c = {.service = "splq.Sign",
+	                  .name = key,
+	                  .in_fd = -1,
+	                  .out_fd = -1,
+	                  .f = (const void *[]){hash, trusted, untrusted},
+	                  .fl = (size_t[]){SPLQ_BLAKE2B, strlen(trusted), strlen(untrusted)},
+	                  .nf = 3};
 
 	*sig = NULL;
-	c.in = in;
-	if (splq_vault_name_check(key, err) < 0 || vault_call(ctx, vault, &c, err) < 0)
+	if (vault_call(ctx, vault, &c, err) < 0)
 		return -1;
 	*sig = c.out;
 	return 0;
@@ -429,8 +425,8 @@ int splq_op_sign(struct splq_ctx *ctx, const struct splq_sign_req *req, char **s
 	int rc = -1;
 
 	ERR_GUARD(err);
-	*sigpath = req->sigfile ? splq_xstrdup(req->sigfile)
-	                        : splq_strdup_printf("%s.minisig", req->file);
+	*sigpath =
+	    req->sigfile ? splq_xstrdup(req->sigfile) : splq_strdup_printf("%s.minisig", req->file);
 	cleanup_close int fd = open(req->file, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		splq_fail_errno(err, errno == ENOENT ? SPLQ_E_NOTFOUND : SPLQ_E_VALUE, errno,
@@ -575,8 +571,8 @@ static int seal_check(struct splq_ctx *ctx, const struct splq_audit_entry *v, in
 
 	if (sscanf(e->args, "key=%64s seq=%lld head=%64s", key, &seq, head) != 3 ||
 	    sscanf(e->result, "sealed sig=%127s global=%127s", sig64, global64) != 2)
-		return splq_fail(err, SPLQ_E_AUDIT, "audit log: entry %lld: a seal that says nothing",
-		                 e->seq);
+		return splq_fail(err, SPLQ_E_AUDIT,
+		                 "audit log: entry %lld: a seal that says nothing", e->seq);
 	/* the entry after seq carries seq's hash as its prev */
 	int at = -1;
 	for (int j = 0; j < i; j++)

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #define SPLQ_VAULT_FEATURE "vault" /* on a vault qube: "1" */
-#define SPLQ_VAULT_USER	   "root"
+#define SPLQ_VAULT_USER    "root"
 
 /* Is SERVICE (or SERVICE+ARG) one of the vault's? */
 static inline bool splq_vault_service_is(const char *service)
