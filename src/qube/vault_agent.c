@@ -315,6 +315,19 @@ static void set_key(struct agent *a, const uint8_t mk[SPLQ_AES_KEY], uint32_t ge
 	a->unlocked = true;
 }
 
+/* A request that brings the secret as its first of n fields: the
+ * fields, the vault's folder (*d) and current generation (*g, both to
+ * close), and the master key opened with the secret. */
+static int secret_open(const struct request *r, int n, const uint8_t **f, size_t *fl, int *d,
+                       int *g, struct splq_vault_master *m, uint8_t mk[SPLQ_AES_KEY],
+                       struct splq_error *err)
+{
+	*d = *g = -1;
+	if (fields(r, f, fl, n, err) < 0 || (*d = data_dir(err)) < 0 || (*g = gen_dir(*d, err)) < 0)
+		return -1;
+	return master_open(*g, f[0], fl[0], m, mk, err);
+}
+
 static int op_init(struct agent *a, struct request *r, struct splq_error *err)
 {
 	static const char tmp[] = SPLQ_VAULT_DIR ".new";
@@ -368,23 +381,19 @@ static int op_unlock(struct agent *a, struct request *r, struct splq_error *err)
 	const uint8_t *f[1];
 	size_t fl[1];
 	struct splq_vault_master m;
-	struct index ix;
+	struct index ix = {0};
 	uint8_t mk[SPLQ_AES_KEY];
+	cleanup_close int d = -1;
+	cleanup_close int g = -1;
 
-	if (fields(r, f, fl, 1, err) < 0)
-		return -1;
 	if (a->unlocked) {
 		snprintf(r->msg, sizeof(r->msg), "already unlocked");
 		return 0;
 	}
-	cleanup_close int d = data_dir(err);
-	if (d < 0)
-		return -1;
-	cleanup_close int g = gen_dir(d, err);
-	if (g < 0 || master_open(g, f[0], fl[0], &m, mk, err) < 0)
-		return -1;
+	int rc = secret_open(r, 1, f, fl, &d, &g, &m, mk, err);
 	/* the index must open under it, or nothing would */
-	int rc = index_load(g, mk, m.generation, &ix, err);
+	if (rc == 0)
+		rc = index_load(g, mk, m.generation, &ix, err);
 	if (rc == 0)
 		set_key(a, mk, m.generation);
 	free(ix.e);
@@ -398,17 +407,13 @@ static int op_passwd(struct agent *a, struct request *r, struct splq_error *err)
 	size_t fl[3];
 	struct splq_vault_master m, n;
 	uint8_t mk[SPLQ_AES_KEY];
+	cleanup_close int d = -1;
+	cleanup_close int g = -1;
 
-	if (fields(r, f, fl, 3, err) < 0)
-		return -1;
-	cleanup_close int d = data_dir(err);
-	if (d < 0)
-		return -1;
-	cleanup_close int g = gen_dir(d, err);
-	if (g < 0 || master_open(g, f[0], fl[0], &m, mk, err) < 0)
-		return -1;
+	int rc = secret_open(r, 3, f, fl, &d, &g, &m, mk, err);
 	n = m;
-	int rc = parse_how(f[1], fl[1], &n, err);
+	if (rc == 0)
+		rc = parse_how(f[1], fl[1], &n, err);
 	if (rc == 0)
 		rc = master_write(g, &n, f[2], fl[2], mk, err);
 	splq_wipe(mk, sizeof(mk));
@@ -423,16 +428,12 @@ static int op_rotate(struct agent *a, struct request *r, struct splq_error *err)
 	struct index ix = {0}, nx = {0};
 	uint8_t old[SPLQ_AES_KEY], mk[SPLQ_AES_KEY];
 	char name[16], oldname[16];
+	cleanup_close int d = -1;
+	cleanup_close int g = -1;
 	cleanup_close int ng = -1;
 	int rc = -1;
 
-	if (fields(r, f, fl, 1, err) < 0)
-		return -1;
-	cleanup_close int d = data_dir(err);
-	if (d < 0)
-		return -1;
-	cleanup_close int g = gen_dir(d, err);
-	if (g < 0 || master_open(g, f[0], fl[0], &m, old, err) < 0)
+	if (secret_open(r, 1, f, fl, &d, &g, &m, old, err) < 0)
 		return -1;
 	if (index_load(g, old, m.generation, &ix, err) < 0 || splq_random(mk, sizeof(mk)) < 0)
 		goto out;
