@@ -19,9 +19,7 @@
 #include "tree.h"
 #include "util.h"
 #include "vault.h"
-
-#define SCRYPT_R 8
-#define SCRYPT_P 1
+#include "vault_files.h"
 
 struct agent {
 	bool unlocked;
@@ -53,240 +51,6 @@ static void wipe_free(void *p, size_t n)
 	if (p)
 		splq_wipe(p, n);
 	free(p);
-}
-
-/* ---------- files ---------- */
-
-static int data_dir(struct splq_error *err)
-{
-	int fd = open(SPLQ_VAULT_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-	if (fd < 0 && errno == ENOENT)
-		return splq_fail(err, SPLQ_E_STATE, "this qube is not a vault (splq vault init)");
-	if (fd < 0)
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "cannot open %s",
-		                       SPLQ_VAULT_DIR);
-	return fd;
-}
-
-/* The generation in use: current's directory. */
-static int gen_dir(int data, struct splq_error *err)
-{
-	int fd = openat(data, "current", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd < 0)
-		return splq_fail_errno(err, SPLQ_E_CORRUPT, errno,
-		                       "the vault has no current "
-		                       "generation");
-	return fd;
-}
-
-static int read_at(int dir, const char *name, size_t max, uint8_t **buf, size_t *len,
-                   struct splq_error *err)
-{
-	cleanup_close int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	struct stat st;
-
-	*buf = NULL;
-	if (fd < 0)
-		return splq_fail_errno(err, errno == ENOENT ? SPLQ_E_INTEGRITY : SPLQ_E_INTERNAL,
-		                       errno, "cannot open the vault's '%s'", name);
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > max)
-		return splq_fail(err, SPLQ_E_INTEGRITY,
-		                 "the vault's '%s' is not a file of its size", name);
-	uint8_t *b = splq_xmalloc((size_t)st.st_size + 1);
-	size_t got = 0;
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, b + got, (size_t)st.st_size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			free(b);
-			return splq_fail_errno(err, SPLQ_E_NOSPACE, n < 0 ? errno : EIO,
-			                       "cannot read the vault's '%s'", name);
-		}
-		got += (size_t)n;
-	}
-	*buf = b;
-	*len = got;
-	return 0;
-}
-
-/* name in dir, whole or not at all: a temporary file, fsync'ed, renamed
- * over it, and the directory fsync'ed. */
-static int write_at(int dir, const char *name, const void *buf, size_t len, struct splq_error *err)
-{
-	char tmp[128];
-
-	snprintf(tmp, sizeof(tmp), ".%s.%d.tmp", name, (int)getpid());
-	unlinkat(dir, tmp, 0);
-	int fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return splq_fail_errno(err, SPLQ_E_NOSPACE, errno, "cannot write the vault's '%s'",
-		                       name);
-	int e = splq_write_all(fd, buf, len) < 0 || fsync(fd) < 0 ? errno : 0;
-	if (close(fd) < 0 && !e)
-		e = errno;
-	if (!e && renameat(dir, tmp, dir, name) < 0)
-		e = errno;
-	if (e) {
-		unlinkat(dir, tmp, 0);
-		return splq_fail_errno(err, SPLQ_E_NOSPACE, e, "cannot write the vault's '%s'",
-		                       name);
-	}
-	if (fsync(dir) < 0)
-		return splq_fail_errno(err, SPLQ_E_NOSPACE, errno, "cannot write the vault's '%s'",
-		                       name);
-	return 0;
-}
-
-static void record_path(const uint8_t id[SPLQ_VAULT_ID], char out[32])
-{
-	memcpy(out, "r/", 2);
-	for (int i = 0; i < SPLQ_VAULT_ID; i++)
-		snprintf(out + 2 + 2 * i, 3, "%02x", id[i]);
-}
-
-/* ---------- the master key and the index ---------- */
-
-/* HOW: "scrypt:LOG2N" or "keyfile", into m's KDF fields. */
-static int parse_how(const uint8_t *how, size_t len, struct splq_vault_master *m,
-                     struct splq_error *err)
-{
-	char s[32];
-
-	if (len >= sizeof(s))
-		return splq_fail(err, SPLQ_E_VALUE, "unknown way to seal the master key");
-	memcpy(s, how, len);
-	s[len] = 0;
-	if (strcmp(s, "keyfile") == 0) {
-		m->kdf = SPLQ_VAULT_KEYFILE;
-		m->log2n = m->r = m->p = 0;
-		return 0;
-	}
-	char *end;
-	unsigned long n = strncmp(s, "scrypt:", 7) == 0 ? strtoul(s + 7, &end, 10) : 0;
-	if (n < 10 || n > 22 || *end)
-		return splq_fail(
-		    err, SPLQ_E_VALUE,
-		    "'%s': the master key is sealed by scrypt:LOG2N (10..22) or keyfile", s);
-	m->kdf = SPLQ_VAULT_SCRYPT;
-	m->log2n = (unsigned)n;
-	m->r = SCRYPT_R;
-	m->p = SCRYPT_P;
-	return 0;
-}
-
-/* The master file of gen directory g sealed under secret: a new salt, kek
- * made, mk sealed, the file written. */
-static int master_write(int g, struct splq_vault_master *m, const uint8_t *secret, size_t len,
-                        const uint8_t mk[SPLQ_AES_KEY], struct splq_error *err)
-{
-	uint8_t kek[SPLQ_AES_KEY], file[SPLQ_VAULT_MASTER_SIZE];
-	int rc = -1;
-
-	if (splq_random(m->salt, sizeof(m->salt)) < 0) {
-		splq_fail(err, SPLQ_E_INTERNAL, "no random bytes");
-	} else if (splq_vault_kek(m, secret, len, kek, err) == 0 &&
-	           splq_vault_master_seal(m, kek, mk, file, err) == 0) {
-		rc = write_at(g, "master", file, sizeof(file), err);
-	}
-	splq_wipe(kek, sizeof(kek));
-	return rc;
-}
-
-/* The master key of gen directory g, opened with secret. */
-static int master_open(int g, const uint8_t *secret, size_t len, struct splq_vault_master *m,
-                       uint8_t mk[SPLQ_AES_KEY], struct splq_error *err)
-{
-	cleanup_free uint8_t *buf = NULL;
-	uint8_t kek[SPLQ_AES_KEY];
-	size_t blen;
-
-	if (read_at(g, "master", SPLQ_VAULT_MASTER_SIZE, &buf, &blen, err) < 0 ||
-	    splq_vault_master_parse(buf, blen, m, err) < 0)
-		return -1;
-	/* a passphrase where a key file seals it is just as wrong */
-	if (m->kdf == SPLQ_VAULT_KEYFILE && len < SPLQ_VAULT_KEYFILE_MIN)
-		return splq_fail(err, SPLQ_E_BADSECRET, "wrong key file");
-	if (splq_vault_kek(m, secret, len, kek, err) < 0)
-		return -1;
-	int rc = splq_vault_master_open(m, kek, mk, err);
-	splq_wipe(kek, sizeof(kek));
-	return rc;
-}
-
-struct index {
-	struct splq_vault_entry *e;
-	size_t n;
-	uint64_t serial;
-};
-
-static int index_load(int g, const uint8_t *mk, uint32_t gen, struct index *ix,
-                      struct splq_error *err)
-{
-	cleanup_free uint8_t *buf = NULL;
-	size_t len;
-
-	memset(ix, 0, sizeof(*ix));
-	if (read_at(g, "index", 1u << 26, &buf, &len, err) < 0)
-		return -1;
-	return splq_vault_index_open(mk, gen, buf, len, &ix->e, &ix->n, &ix->serial, err);
-}
-
-static int index_save(int g, const uint8_t *mk, uint32_t gen, struct index *ix,
-                      struct splq_error *err)
-{
-	cleanup_free uint8_t *buf = NULL;
-	size_t len;
-
-	if (splq_vault_index_seal(mk, gen, ix->serial + 1, ix->e, ix->n, &buf, &len, err) < 0)
-		return -1;
-	ix->serial++;
-	return write_at(g, "index", buf, len, err);
-}
-
-static struct splq_vault_entry *index_find(struct index *ix, const char *name)
-{
-	for (size_t i = 0; i < ix->n; i++)
-		if (strcmp(ix->e[i].name, name) == 0)
-			return &ix->e[i];
-	return NULL;
-}
-
-/* The value of e, read and opened. */
-static int record_read(int g, const uint8_t *mk, uint32_t gen, const struct splq_vault_entry *e,
-                       uint8_t **value, size_t *n, struct splq_error *err)
-{
-	cleanup_free uint8_t *buf = NULL;
-	char path[32];
-	size_t len;
-
-	record_path(e->id, path);
-	if (read_at(g, path, SPLQ_VAULT_SECRET_MAX + 4096, &buf, &len, err) < 0)
-		return -1;
-	return splq_vault_record_open(mk, gen, e, buf, len, value, n, err);
-}
-
-/* e (a fresh id) with value, written as a record of gen directory g. */
-static int record_write(int g, const uint8_t *mk, uint32_t gen, struct splq_vault_entry *e,
-                        const void *value, size_t n, struct splq_error *err)
-{
-	cleanup_free uint8_t *buf = NULL;
-	char path[32];
-	size_t len;
-
-	if (splq_random(e->id, sizeof(e->id)) < 0)
-		return splq_fail(err, SPLQ_E_INTERNAL, "no random bytes");
-	e->size = n;
-	record_path(e->id, path);
-	if (splq_vault_record_seal(mk, gen, e, value, n, &buf, &len, err) < 0)
-		return -1;
-	cleanup_close int r = openat(g, "r", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (r < 0)
-		return splq_fail_errno(err, SPLQ_E_CORRUPT, errno,
-		                       "the vault has no records folder");
-	return write_at(r, path + 2, buf, len, err);
 }
 
 /* ---------- the operations ---------- */
@@ -323,9 +87,10 @@ static int secret_open(const struct request *r, int n, const uint8_t **f, size_t
                        struct splq_error *err)
 {
 	*d = *g = -1;
-	if (fields(r, f, fl, n, err) < 0 || (*d = data_dir(err)) < 0 || (*g = gen_dir(*d, err)) < 0)
+	if (fields(r, f, fl, n, err) < 0 || (*d = splq_vfile_data_dir(err)) < 0 ||
+	    (*g = splq_vfile_gen_dir(*d, err)) < 0)
 		return -1;
-	return master_open(*g, f[0], fl[0], m, mk, err);
+	return splq_vfile_master_open(*g, f[0], fl[0], m, mk, err);
 }
 
 static int op_init(struct agent *a, struct request *r, struct splq_error *err)
@@ -334,12 +99,12 @@ static int op_init(struct agent *a, struct request *r, struct splq_error *err)
 	const uint8_t *f[2];
 	size_t fl[2];
 	struct splq_vault_master m = {.generation = 1};
-	struct index ix = {0};
+	struct splq_vfile_index ix = {0};
 	cleanup_close int home = -1;
 	uint8_t mk[SPLQ_AES_KEY];
 	int rc = -1;
 
-	if (fields(r, f, fl, 2, err) < 0 || parse_how(f[0], fl[0], &m, err) < 0)
+	if (fields(r, f, fl, 2, err) < 0 || splq_vfile_parse_how(f[0], fl[0], &m, err) < 0)
 		return -1;
 	if (splq_path_exists(SPLQ_VAULT_DIR))
 		return splq_fail(err, SPLQ_E_EXISTS, "this qube is a vault already");
@@ -356,7 +121,8 @@ static int op_init(struct agent *a, struct request *r, struct splq_error *err)
 		splq_fail(err, SPLQ_E_INTERNAL, "no random bytes");
 		goto out;
 	}
-	if (master_write(g, &m, f[1], fl[1], mk, err) < 0 || index_save(g, mk, 1, &ix, err) < 0)
+	if (splq_vfile_master_write(g, &m, f[1], fl[1], mk, err) < 0 ||
+	    splq_vfile_index_save(g, mk, 1, &ix, err) < 0)
 		goto out;
 	if (fsync(d) < 0 || rename(tmp, SPLQ_VAULT_DIR) < 0) {
 		splq_fail_errno(err, SPLQ_E_NOSPACE, errno, "cannot make %s", SPLQ_VAULT_DIR);
@@ -381,7 +147,7 @@ static int op_unlock(struct agent *a, struct request *r, struct splq_error *err)
 	const uint8_t *f[1];
 	size_t fl[1];
 	struct splq_vault_master m;
-	struct index ix = {0};
+	struct splq_vfile_index ix = {0};
 	uint8_t mk[SPLQ_AES_KEY];
 	cleanup_close int d = -1;
 	cleanup_close int g = -1;
@@ -393,7 +159,7 @@ static int op_unlock(struct agent *a, struct request *r, struct splq_error *err)
 	int rc = secret_open(r, 1, f, fl, &d, &g, &m, mk, err);
 	/* the index must open under it, or nothing would */
 	if (rc == 0)
-		rc = index_load(g, mk, m.generation, &ix, err);
+		rc = splq_vfile_index_load(g, mk, m.generation, &ix, err);
 	if (rc == 0)
 		set_key(a, mk, m.generation);
 	free(ix.e);
@@ -413,9 +179,9 @@ static int op_passwd(struct agent *a, struct request *r, struct splq_error *err)
 	int rc = secret_open(r, 3, f, fl, &d, &g, &m, mk, err);
 	n = m;
 	if (rc == 0)
-		rc = parse_how(f[1], fl[1], &n, err);
+		rc = splq_vfile_parse_how(f[1], fl[1], &n, err);
 	if (rc == 0)
-		rc = master_write(g, &n, f[2], fl[2], mk, err);
+		rc = splq_vfile_master_write(g, &n, f[2], fl[2], mk, err);
 	splq_wipe(mk, sizeof(mk));
 	return rc;
 }
@@ -425,7 +191,7 @@ static int op_rotate(struct agent *a, struct request *r, struct splq_error *err)
 	const uint8_t *f[1];
 	size_t fl[1];
 	struct splq_vault_master m;
-	struct index ix = {0}, nx = {0};
+	struct splq_vfile_index ix = {0}, nx = {0};
 	uint8_t old[SPLQ_AES_KEY], mk[SPLQ_AES_KEY];
 	char name[16], oldname[16];
 	cleanup_close int d = -1;
@@ -435,7 +201,8 @@ static int op_rotate(struct agent *a, struct request *r, struct splq_error *err)
 
 	if (secret_open(r, 1, f, fl, &d, &g, &m, old, err) < 0)
 		return -1;
-	if (index_load(g, old, m.generation, &ix, err) < 0 || splq_random(mk, sizeof(mk)) < 0)
+	if (splq_vfile_index_load(g, old, m.generation, &ix, err) < 0 ||
+	    splq_random(mk, sizeof(mk)) < 0)
 		goto out;
 	uint32_t gen = m.generation + 1;
 	snprintf(oldname, sizeof(oldname), "g%u", m.generation);
@@ -460,17 +227,18 @@ static int op_rotate(struct agent *a, struct request *r, struct splq_error *err)
 	for (size_t i = 0; i < ix.n; i++) {
 		uint8_t *v;
 		size_t vn;
-		if (record_read(g, old, m.generation, &ix.e[i], &v, &vn, err) < 0)
+		if (splq_vfile_record_read(g, old, m.generation, &ix.e[i], &v, &vn, err) < 0)
 			goto out;
 		nx.e[nx.n] = ix.e[i];
-		int w = record_write(ng, mk, gen, &nx.e[nx.n], v, vn, err);
+		int w = splq_vfile_record_write(ng, mk, gen, &nx.e[nx.n], v, vn, err);
 		wipe_free(v, vn);
 		if (w < 0)
 			goto out;
 		nx.n++;
 	}
 	m.generation = gen;
-	if (index_save(ng, mk, gen, &nx, err) < 0 || master_write(ng, &m, f[0], fl[0], mk, err) < 0)
+	if (splq_vfile_index_save(ng, mk, gen, &nx, err) < 0 ||
+	    splq_vfile_master_write(ng, &m, f[0], fl[0], mk, err) < 0)
 		goto out;
 	/* the switch: one rename */
 	unlinkat(d, ".current.new", 0);
@@ -497,16 +265,16 @@ out:
 }
 
 /* The index of the unlocked vault, and its generation's directory. */
-static int open_index(struct agent *a, int *g, struct index *ix, struct splq_error *err)
+static int open_index(struct agent *a, int *g, struct splq_vfile_index *ix, struct splq_error *err)
 {
 	*g = -1;
 	memset(ix, 0, sizeof(*ix));
 	if (need_unlocked(a, err) < 0)
 		return -1;
-	cleanup_close int d = data_dir(err);
-	if (d < 0 || (*g = gen_dir(d, err)) < 0)
+	cleanup_close int d = splq_vfile_data_dir(err);
+	if (d < 0 || (*g = splq_vfile_gen_dir(d, err)) < 0)
 		return -1;
-	return index_load(*g, a->mk, a->gen, ix, err);
+	return splq_vfile_index_load(*g, a->mk, a->gen, ix, err);
 }
 
 static int check_name(const struct request *r, struct splq_error *err)
@@ -516,17 +284,18 @@ static int check_name(const struct request *r, struct splq_error *err)
 
 /* A new version of an entry: the old one's record goes once the index no
  * longer names it. */
-static int put_entry(struct agent *a, int g, struct index *ix, struct splq_vault_entry *e,
-                     const void *value, size_t n, struct splq_error *err)
+static int put_entry(struct agent *a, int g, struct splq_vfile_index *ix,
+                     struct splq_vault_entry *e, const void *value, size_t n,
+                     struct splq_error *err)
 {
-	struct splq_vault_entry *old = index_find(ix, e->name);
+	struct splq_vault_entry *old = splq_vfile_index_find(ix, e->name);
 	uint8_t old_id[SPLQ_VAULT_ID];
 	long long now = wall_ms();
 
 	e->version = old ? old->version + 1 : 1;
 	e->created_ms = old ? old->created_ms : now;
 	e->updated_ms = now;
-	if (record_write(g, a->mk, a->gen, e, value, n, err) < 0)
+	if (splq_vfile_record_write(g, a->mk, a->gen, e, value, n, err) < 0)
 		return -1;
 	if (old) {
 		memcpy(old_id, old->id, sizeof(old_id));
@@ -538,13 +307,13 @@ static int put_entry(struct agent *a, int g, struct index *ix, struct splq_vault
 		ix->e[ix->n++] = *e;
 	}
 	char path[32];
-	if (index_save(g, a->mk, a->gen, ix, err) < 0) {
-		record_path(e->id, path);
+	if (splq_vfile_index_save(g, a->mk, a->gen, ix, err) < 0) {
+		splq_vfile_record_path(e->id, path);
 		unlinkat(g, path, 0);
 		return -1;
 	}
 	if (old) {
-		record_path(old_id, path);
+		splq_vfile_record_path(old_id, path);
 		unlinkat(g, path, 0);
 	}
 	return 0;
@@ -552,14 +321,14 @@ static int put_entry(struct agent *a, int g, struct index *ix, struct splq_vault
 
 static int op_store(struct agent *a, struct request *r, struct splq_error *err)
 {
-	struct index ix;
+	struct splq_vfile_index ix;
 	int g;
 	int rc = -1;
 
 	if (check_name(r, err) < 0)
 		return -1;
 	if (open_index(a, &g, &ix, err) == 0) {
-		struct splq_vault_entry *old = index_find(&ix, r->req->name);
+		struct splq_vault_entry *old = splq_vfile_index_find(&ix, r->req->name);
 		struct splq_vault_entry e = {.kind = SPLQ_VAULT_SECRET};
 		snprintf(e.name, sizeof(e.name), "%.*s", SPLQ_VAULT_NAME_MAX, r->req->name);
 		if (old && old->kind != SPLQ_VAULT_SECRET)
@@ -580,17 +349,17 @@ static int op_store(struct agent *a, struct request *r, struct splq_error *err)
 static int get_entry(struct agent *a, const char *name, int kind, uint8_t **value, size_t *n,
                      struct splq_error *err)
 {
-	struct index ix;
+	struct splq_vfile_index ix;
 	int g, rc = -1;
 
 	*value = NULL;
 	if (open_index(a, &g, &ix, err) == 0) {
-		struct splq_vault_entry *e = index_find(&ix, name);
+		struct splq_vault_entry *e = splq_vfile_index_find(&ix, name);
 		if (!e || e->kind != kind)
 			splq_fail(err, SPLQ_E_NOTFOUND, "no %s '%s' in the vault",
 			          kind == SPLQ_VAULT_SECRET ? "secret" : "signing key", name);
 		else
-			rc = record_read(g, a->mk, a->gen, e, value, n, err);
+			rc = splq_vfile_record_read(g, a->mk, a->gen, e, value, n, err);
 	}
 	free(ix.e);
 	if (g >= 0)
@@ -607,7 +376,7 @@ static int op_get(struct agent *a, struct request *r, struct splq_error *err)
 
 static int op_list(struct agent *a, struct request *r, struct splq_error *err)
 {
-	struct index ix;
+	struct splq_vfile_index ix;
 	int g;
 	char *s = NULL;
 	size_t len = 0;
@@ -633,38 +402,27 @@ static int op_list(struct agent *a, struct request *r, struct splq_error *err)
 	return 0;
 }
 
-static int pub_dir(struct splq_error *err)
-{
-	cleanup_close int d = data_dir(err);
-	if (d < 0)
-		return -1;
-	int p = openat(d, "pub", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (p < 0)
-		return splq_fail_errno(err, SPLQ_E_CORRUPT, errno, "the vault has no 'pub' folder");
-	return p;
-}
-
 static int op_delete(struct agent *a, struct request *r, struct splq_error *err)
 {
-	struct index ix;
+	struct splq_vfile_index ix;
 	int g, rc = -1;
 
 	if (check_name(r, err) < 0)
 		return -1;
 	if (open_index(a, &g, &ix, err) == 0) {
-		struct splq_vault_entry *e = index_find(&ix, r->req->name);
+		struct splq_vault_entry *e = splq_vfile_index_find(&ix, r->req->name);
 		if (!e) {
 			splq_fail(err, SPLQ_E_NOTFOUND, "no secret or key '%s' in the vault",
 			          r->req->name);
 		} else {
 			struct splq_vault_entry gone = *e;
 			*e = ix.e[--ix.n];
-			if (index_save(g, a->mk, a->gen, &ix, err) == 0) {
+			if (splq_vfile_index_save(g, a->mk, a->gen, &ix, err) == 0) {
 				char path[32];
-				record_path(gone.id, path);
+				splq_vfile_record_path(gone.id, path);
 				unlinkat(g, path, 0);
 				if (gone.kind == SPLQ_VAULT_SIGNKEY) {
-					cleanup_close int p = pub_dir(err);
+					cleanup_close int p = splq_vfile_pub_dir(err);
 					cleanup_free char *pub =
 					    splq_strdup_printf("%s.pub", gone.name);
 					if (p >= 0)
@@ -682,7 +440,7 @@ static int op_delete(struct agent *a, struct request *r, struct splq_error *err)
 
 static int op_keygen(struct agent *a, struct request *r, struct splq_error *err)
 {
-	struct index ix;
+	struct splq_vfile_index ix;
 	struct splq_minisign_key k;
 	uint8_t value[SPLQ_MINISIGN_KEYNUM + SPLQ_ED25519_SEED];
 	int g, rc = -1;
@@ -692,7 +450,7 @@ static int op_keygen(struct agent *a, struct request *r, struct splq_error *err)
 	if (open_index(a, &g, &ix, err) == 0) {
 		struct splq_vault_entry e = {.kind = SPLQ_VAULT_SIGNKEY};
 		snprintf(e.name, sizeof(e.name), "%.*s", SPLQ_VAULT_NAME_MAX, r->req->name);
-		if (index_find(&ix, e.name)) {
+		if (splq_vfile_index_find(&ix, e.name)) {
 			splq_fail(err, SPLQ_E_EXISTS, "'%s' is in the vault already", e.name);
 		} else if (splq_random(k.keynum, sizeof(k.keynum)) < 0 ||
 		           splq_ed25519_keypair(value + SPLQ_MINISIGN_KEYNUM, k.pub) < 0) {
@@ -701,9 +459,9 @@ static int op_keygen(struct agent *a, struct request *r, struct splq_error *err)
 			memcpy(value, k.keynum, sizeof(k.keynum));
 			cleanup_free char *pub = splq_minisign_key_format(&k);
 			cleanup_free char *file = splq_strdup_printf("%s.pub", e.name);
-			cleanup_close int p = pub_dir(err);
+			cleanup_close int p = splq_vfile_pub_dir(err);
 			if (p >= 0 && put_entry(a, g, &ix, &e, value, sizeof(value), err) == 0 &&
-			    write_at(p, file, pub, strlen(pub), err) == 0) {
+			    splq_vfile_write_at(p, file, pub, strlen(pub), err) == 0) {
 				r->outlen = strlen(pub);
 				r->out = (uint8_t *)splq_steal(pub);
 				rc = 0;

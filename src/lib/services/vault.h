@@ -11,18 +11,11 @@
 #define SPLQ_SERVICES_VAULT_H
 
 #include <stdbool.h>
-#include <string.h>
 
 #define SPLQ_VAULT_FEATURE "vault" /* on a vault qube: "1" */
 #define SPLQ_VAULT_USER    "root"
 
 /* Is SERVICE (or SERVICE+ARG) one of the vault's? */
-static inline bool splq_vault_service_is(const char *service)
-{
-	size_t n = strcspn(service, "+");
-
-	return (n > 10 && strncmp(service, "splq.Vault", 10) == 0) ||
-	       (n == 9 && strncmp(service, "splq.Sign", 9) == 0);
-}
+bool splq_vault_service_is(const char *service);
 
 #endif
