@@ -126,12 +126,14 @@ static int read_stdin(uint8_t **out, size_t *len, size_t max, struct splq_error 
 				return splq_fail(err, SPLQ_E_VALUE, "a value has at most %u MiB",
 				                 SPLQ_VAULT_SECRET_MAX >> 20);
 			}
-			uint8_t *bigger = splq_xmalloc(cap * 2);
+			/* never more than one byte past max: that byte says too much */
+			size_t grown = cap * 2 < max + 1 ? cap * 2 : max + 1;
+			uint8_t *bigger = splq_xmalloc(grown);
 			memcpy(bigger, buf, n);
 			splq_wipe(buf, n);
 			free(buf);
 			buf = bigger;
-			cap *= 2;
+			cap = grown;
 		}
 		ssize_t k = read(STDIN_FILENO, buf + n, cap - n);
 		if (k < 0 && errno == EINTR)

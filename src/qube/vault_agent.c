@@ -327,6 +327,9 @@ static int op_store(struct agent *a, struct request *r, struct splq_error *err)
 
 	if (check_name(r, err) < 0)
 		return -1;
+	if (r->inlen > SPLQ_VAULT_SECRET_MAX)
+		return splq_fail(err, SPLQ_E_VALUE, "a value has at most %u MiB",
+		                 SPLQ_VAULT_SECRET_MAX >> 20);
 	if (open_index(a, &g, &ix, err) == 0) {
 		struct splq_vault_entry *old = splq_vfile_index_find(&ix, r->req->name);
 		struct splq_vault_entry e = {.kind = SPLQ_VAULT_SECRET};

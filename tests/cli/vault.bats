@@ -78,6 +78,11 @@ assert_no_plaintext() {
 	[ "$(cat "$BATS_TEST_TMPDIR/to")" = "$MARK" ]
 	rm -f "$BATS_TEST_TMPDIR"/bin* "$BATS_TEST_TMPDIR/to"
 	assert_no_plaintext
+	# a value over 64 MiB: refused, the old one kept
+	run bash -c 'head -c 67108865 /dev/zero | "$SPLQ" vault store --qube v big'
+	assert_status 69
+	[[ $output == *"a value has at most 64 MiB"* ]]
+	"$SPLQ" vault retrieve --qube v big | cmp - "$BATS_TEST_TMPDIR/big"
 	# delete: gone
 	run "$SPLQ" vault delete --qube v one
 	assert_status 0
