@@ -162,12 +162,6 @@ static int vault_call(struct splq_ctx *ctx, const char *vault, struct vcall *c,
 	    "vault '%s': %s", q.name, *m ? m : "the service failed");
 }
 
-static int audited(struct splq_ctx *ctx, const char *op, const char *vault, const char *args,
-                   const char *result, int rc, struct splq_error *err)
-{
-	return splq_ops_audit_done(ctx, op, vault, args, result, rc, err);
-}
-
 /* ---------- the vault ---------- */
 
 /* How a secret seals the master key: the field HOW of the services. */
@@ -183,7 +177,7 @@ static int done_call(struct splq_ctx *ctx, const char *op, const char *vault, st
 	ERR_GUARD(err);
 	int rc = vault_call(ctx, vault, c, err);
 	free(c->out);
-	return audited(ctx, op, vault, args, NULL, rc, err);
+	return splq_ops_audit_done(ctx, op, vault, args, NULL, rc, err);
 }
 
 int splq_op_vault_init(struct splq_ctx *ctx, const char *vault, const struct splq_vault_secret *s,
@@ -236,7 +230,7 @@ int splq_op_vault_init(struct splq_ctx *ctx, const char *vault, const struct spl
 		splq_store_feature_remove(ctx->store, q.name, SPLQ_VAULT_FEATURE, &ignored);
 	}
 out:
-	return audited(ctx, "vault-init", vault, how, NULL, rc, err);
+	return splq_ops_audit_done(ctx, "vault-init", vault, how, NULL, rc, err);
 }
 
 int splq_op_vault_status(struct splq_ctx *ctx, const char *vault, bool *unlocked,
@@ -371,7 +365,7 @@ int splq_op_vault_keygen(struct splq_ctx *ctx, const char *vault, const char *na
 	ERR_GUARD(err);
 	int rc = vault_call(ctx, vault, &c, err);
 	*pub = rc == 0 ? c.out : NULL;
-	return audited(ctx, "vault-keygen", vault, name, NULL, rc, err);
+	return splq_ops_audit_done(ctx, "vault-keygen", vault, name, NULL, rc, err);
 }
 
 int splq_op_vault_pubkey(struct splq_ctx *ctx, const char *vault, const char *name, char **pub,
@@ -447,10 +441,18 @@ int splq_op_sign(struct splq_ctx *ctx, const struct splq_sign_req *req, char **s
 	               req->untrusted ? req->untrusted : "signature from splq secret key", &sig,
 	               err) < 0)
 		goto out;
+	/* what came out of a qube is written only once it is a signature */
+	struct splq_minisign_sig parsed;
+	struct splq_error why;
+	if (splq_minisign_sig_parse(sig, strlen(sig), &parsed, &why) < 0) {
+		splq_fail(err, SPLQ_E_INTEGRITY, "vault '%s' answered no signature: %s", req->vault,
+		          why.msg);
+		goto out;
+	}
 	rc = splq_write_file(*sigpath, sig, strlen(sig), 0644, err);
 out:
 	args = splq_strdup_printf("key=%s file=%s blake2b=%s...", req->key, req->file, hx);
-	rc = audited(ctx, "sign", req->vault, args, NULL, rc, err);
+	rc = splq_ops_audit_done(ctx, "sign", req->vault, args, NULL, rc, err);
 	if (rc < 0) {
 		free(*sigpath);
 		*sigpath = NULL;
@@ -554,7 +556,7 @@ out:
 	for (int i = 0; i < n; i++)
 		splq_audit_entry_clear(&v[i]);
 	free(v);
-	return audited(ctx, SEAL_OP, vault, args ? args : key, result, rc, err);
+	return splq_ops_audit_done(ctx, SEAL_OP, vault, args ? args : key, result, rc, err);
 }
 
 /* The seal e, checked: the chain's entry seq hashes to head (its
@@ -604,11 +606,12 @@ static int seal_check(struct splq_ctx *ctx, const struct splq_audit_entry *v, in
 	memcpy(s.keynum, raw + 2, sizeof(s.keynum));
 	memcpy(s.sig, raw + 10, sizeof(s.sig));
 	snprintf(s.trusted, sizeof(s.trusted), "%s", text);
+	struct splq_error why = {0};
 	if (splq_blake2b(text, strlen(text), hash) < 0 ||
-	    splq_minisign_verify(k, &s, hash, NULL, 0, err) < 0)
+	    splq_minisign_verify(k, &s, hash, NULL, 0, &why) < 0)
 		return splq_fail(err, SPLQ_E_AUDIT,
 		                 "audit log: entry %lld: the seal of entry %lld does not hold (%s)",
-		                 e->seq, seq, err->msg);
+		                 e->seq, seq, why.msg);
 	return 0;
 }
 
