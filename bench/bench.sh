@@ -14,8 +14,8 @@
 #   8. TCP throughput from a qube through its network qube to a server
 #      (iperf3) against the same between two network namespaces over veth
 #   9. a 1 MiB secret stored in a vault and retrieved from it, by another
-#      qube through the policy (two qrexec calls in one splq run), beside
-#      that splq run of the same bytes through cat
+#      qube through the policy (its two qrexec calls, timed inside that
+#      qube), beside openssl enc and dec of the same bytes there
 #  10. the vault's AES-256-GCM (a 1 MiB record sealed and opened) beside
 #      openssl speed -evp aes-256-gcm on the same machine
 # The network ones stay on this machine: the server and the network qube's
@@ -172,15 +172,20 @@ rm -rf "$SCRATCH/tree" "$SCRATCH/tree2"
 
 echo
 echo "== 9. a 1 MiB secret into the vault bench-v and back, from bench-q through the policy"
+echo "   (measured inside bench-q, as the qube makes the two calls, beside openssl enc and dec"
+echo "   of the same bytes there)"
 splq create bench-v --template bench-t
 SPLQ_VAULT_PASSPHRASE=bench splq vault init bench-v --scrypt-cost 10 >/dev/null
 printf '%s\n' 'splq.VaultStore +bench bench-q bench-v allow' 'splq.VaultGet +bench bench-q bench-v allow' \
 	>>"$SPLQ_HOME/policy.d/30-bench.policy"
 splq run bench-q -- sh -c 'head -c 1048576 /dev/urandom >secret.bin'
-hf --export-json "$SCRATCH/vault.json" \
+OSSL="openssl enc -aes-256-ctr -pbkdf2 -iter 1 -pass pass:bench"
+splq run bench-q -- hyperfine --warmup "$WARMUP" --runs "$RUNS" -N --style basic \
+	--export-json /tmp/vault.json \
 	-n "vault store + retrieve" \
-	"$(cmdline "$SPLQ" run bench-q -- sh -c 'qrexec-client-vm bench-v splq.VaultStore+bench <secret.bin && qrexec-client-vm bench-v splq.VaultGet+bench >/dev/null')" \
-	-n "splq run cat" "$(cmdline "$SPLQ" run bench-q -- sh -c 'cat secret.bin >/dev/null')"
+	"sh -c 'qrexec-client-vm bench-v splq.VaultStore+bench <secret.bin && qrexec-client-vm bench-v splq.VaultGet+bench >/dev/null'" \
+	-n "openssl enc + dec" "sh -c '$OSSL -in secret.bin -out s.enc && $OSSL -d -in s.enc >/dev/null'"
+splq run bench-q -- cat /tmp/vault.json >"$SCRATCH/vault.json"
 splq run bench-q -- sh -c 'qrexec-client-vm bench-v splq.VaultGet+bench | cmp - secret.bin'
 splq shutdown --wait bench-v
 
@@ -361,11 +366,11 @@ m = medians("vault")
 v_ms = m["vault store + retrieve"]
 v_ok = v_ms <= 20
 failed = failed or not v_ok
-rows.append(("1 MiB secret stored + retrieved by another qube (ratio to splq run cat)", None,
+rows.append(("1 MiB secret stored + retrieved by another qube (ratio to openssl enc + dec)", None,
              None, None, None))
-rows.append(("  vault store + retrieve", "%.2f ms" % v_ms, "%.2fx" % (v_ms / m["splq run cat"]),
-             "<= 20 ms", "PASS" if v_ok else "FAIL"))
-rows.append(("  splq run cat", "%.2f ms" % m["splq run cat"], "1.00x", "", ""))
+rows.append(("  vault store + retrieve", "%.2f ms" % v_ms,
+             "%.2fx" % (v_ms / m["openssl enc + dec"]), "<= 20 ms", "PASS" if v_ok else "FAIL"))
+rows.append(("  openssl enc + dec", "%.2f ms" % m["openssl enc + dec"], "1.00x", "", ""))
 
 with open(os.path.join(d, "gcm")) as f:
     w = f.read().split()

@@ -115,7 +115,9 @@ static int agent_connect(bool start, struct splq_error *err)
 /* All of stdin, at most max bytes. */
 static int read_stdin(uint8_t **out, size_t *len, size_t max, struct splq_error *err)
 {
-	size_t cap = 65536, n = 0;
+	/* room for a value of 1 MiB from the start: pages are touched only as
+	 * they fill */
+	size_t cap = (1u << 20) + 4096, n = 0;
 	uint8_t *buf = splq_xmalloc(cap);
 
 	for (;;) {
@@ -183,6 +185,20 @@ static int relay_out(int conn, uint64_t length)
 {
 	char buf[65536];
 
+	/* into a pipe (a qrexec call's stdout), without a copy here */
+	while (length > 0) {
+		ssize_t k = splice(conn, NULL, STDOUT_FILENO, NULL,
+		                   length < (1u << 20) ? length : 1u << 20, SPLICE_F_MORE);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0 && errno == EPIPE)
+			return -2;
+		if (k < 0)
+			break; /* stdout is no pipe: copy below */
+		if (k == 0)
+			return -1;
+		length -= (uint64_t)k;
+	}
 	while (length > 0) {
 		ssize_t k = read(conn, buf, length < sizeof(buf) ? length : sizeof(buf));
 		if (k < 0 && errno == EINTR)
