@@ -95,11 +95,18 @@ static int get_secret(const struct secret_src *src, const char *env, const char 
 		if (fd < 0)
 			return splq_fail_errno(err, SPLQ_E_NOTFOUND, errno,
 			                       "cannot read key file '%s'", src->key_file);
-		ssize_t n = read(fd, s->buf, sizeof(s->buf));
-		if (n < 0)
-			return splq_fail_errno(err, SPLQ_E_VALUE, errno,
-			                       "cannot read key file '%s'", src->key_file);
-		s->len = (size_t)n;
+		size_t n = 0;
+		char more;
+		for (ssize_t k = 1; k > 0 && n < sizeof(s->buf); n += (size_t)k)
+			if ((k = read(fd, s->buf + n, sizeof(s->buf) - n)) < 0)
+				return splq_fail_errno(err, SPLQ_E_VALUE, errno,
+				                       "cannot read key file '%s'", src->key_file);
+			else if (k == 0)
+				break;
+		if (n == sizeof(s->buf) && read(fd, &more, 1) > 0)
+			return splq_fail(err, SPLQ_E_VALUE, "key file '%s' has more than %d bytes",
+			                 src->key_file, SECRET_MAX);
+		s->len = n;
 		s->keyfile = true;
 		return 0;
 	}

@@ -233,7 +233,7 @@ const struct cli_command cli_commands[] = {
      "decided."},
     {"vault init", NULL, cmd_vault_init, "make a qube without network a vault",
      "vault init VAULT [--key-file FILE | --passphrase-fd N] [--scrypt-cost LOG2N]",
-     OPTS("    --key-file FILE", "seal the master key by this file's bytes (32 at least)",
+     OPTS("    --key-file FILE", "seal the master key by this file's bytes (32 to 4096)",
           "    --passphrase-fd N", "read the passphrase, one line, from descriptor N",
           "    --scrypt-cost LOG2N",
           "scrypt's N as a power of two, 10 to 22 (default 17: 128 MiB, a fraction of a "
