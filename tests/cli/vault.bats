@@ -193,7 +193,7 @@ tamper_refused() {
 	assert_no_plaintext
 }
 
-@test "vault: a vault has no netvm: init refuses a qube with one, prefs refuses to give it one" {
+@test "vault: a vault has no netvm (init refuses a qube with one, prefs refuses to give it one); bad names and key files" {
 	make_qube net t --prop provides_network=True
 	make_qube w t --prop netvm=net
 	run "$SPLQ" vault init w --scrypt-cost 10
@@ -219,6 +219,19 @@ tamper_refused() {
 	assert_status 65
 	run "$SPLQ" vault store --qube v ''  </dev/null
 	assert_status 65
+	# key files: too short for a seal, too long to read whole
+	head -c 31 /dev/urandom >"$BATS_TEST_TMPDIR/short"
+	head -c 4097 /dev/urandom >"$BATS_TEST_TMPDIR/long"
+	run "$SPLQ" vault passwd v --key-file "$BATS_TEST_TMPDIR/short"
+	assert_status 69
+	[[ $output == *"a key file needs at least 32 bytes, not 31"* ]]
+	run "$SPLQ" vault passwd v --key-file "$BATS_TEST_TMPDIR/long"
+	assert_status 69
+	[[ $output == *"has more than 4096 bytes"* ]]
+	# the passphrase still opens it
+	"$SPLQ" vault lock v
+	run "$SPLQ" vault unlock v
+	assert_status 0
 }
 
 @test "vault: another qube gets a secret only where the policy allows, and learns nothing otherwise" {
