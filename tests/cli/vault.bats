@@ -279,6 +279,8 @@ tamper_refused() {
 			case $(tr "\0" " " <$p/cmdline 2>/dev/null) in *"splq.Va""ult"*) kill -9 ${p#/proc/};; esac
 		done' || true
 		wait "$pid" || true
+		# the agent gone for good (a dying one still holds its socket)
+		wait_for 50 in_vault sh -c '! cat /proc/[0-9]*/comm 2>/dev/null | grep -qx splq-vault'
 		"$SPLQ" vault unlock v >/dev/null
 		got=$("$SPLQ" vault retrieve --qube v s | head -c 40 | tr -d '\0' | cut -c1-4)
 		# the old version, or the whole new one
