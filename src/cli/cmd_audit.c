@@ -8,15 +8,6 @@
 #include "audit.h"
 #include "util.h"
 
-/* Wall clock time in unix ms (--since ages count back from it). */
-static long long wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* RESULT in quotes when it holds spaces ("exit 3", "error: ..."), so that
  * the fields before ARGS stay one word each. */
 static void print_result(const char *r)
@@ -74,7 +65,7 @@ int cmd_audit_log(struct cli *cli, int argc, char **argv)
 		if (c == 'q') {
 			qube = optarg;
 		} else if (c == 's') {
-			if (splq_audit_parse_since(optarg, wall_ms(), &since, &err) < 0)
+			if (splq_audit_parse_since(optarg, splq_wall_ms(), &since, &err) < 0)
 				cli_arg_error(cli,
 				              strstr(err.msg, "--since") ? "%s" : "--since: %s",
 				              err.msg);

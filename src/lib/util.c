@@ -92,6 +92,14 @@ long long splq_now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+long long splq_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int splq_mkdir_p(const char *path, mode_t mode, struct splq_error *err)
 {
 	cleanup_free char *buf = NULL;
@@ -173,6 +181,22 @@ int splq_open_parent(const char *path, char **copy, const char **base, int *pfd,
 }
 
 /* ---- whole files ---- */
+
+int splq_read_all(int fd, void *buf, size_t len)
+{
+	for (size_t got = 0; got < len;) {
+		ssize_t n = read(fd, (char *)buf + got, len - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = 0;
+			return -1;
+		}
+		got += (size_t)n;
+	}
+	return 0;
+}
 
 int splq_write_all(int fd, const void *data, size_t len)
 {

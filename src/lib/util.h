@@ -80,6 +80,9 @@ int splq_write_file(const char *path, const void *data, size_t len, mode_t mode,
 		    struct splq_error *err);
 /* All len bytes to fd (a short write is retried); 0, or -1 and errno. */
 int splq_write_all(int fd, const void *data, size_t len);
+/* Exactly len bytes from fd (a short read is retried); 0, or -1 with
+ * errno (0 when fd ended first). */
+int splq_read_all(int fd, void *buf, size_t len);
 /* Read a whole file; *out is NUL-terminated, *len (if not NULL) its length. */
 int splq_read_file(const char *path, char **out, size_t *len, struct splq_error *err);
 /* The same for the whole of fd (a file one can seek in), from its start;
@@ -121,6 +124,8 @@ int splq_exit_code(int status);
 
 /* Milliseconds on the monotonic clock. */
 long long splq_now_ms(void);
+/* Unix time in milliseconds (the wall clock). */
+long long splq_wall_ms(void);
 /* SIGPIPE held off while writing into pipes whose reader may be gone, so
  * that a write fails with EPIPE instead; release drops one that came
  * meanwhile (not one that was pending before). */

@@ -266,16 +266,8 @@ int splq_vault_service(int argc, char **argv)
 	             : 0;
 	splq_wipe(in, inlen);
 	free(in);
-	size_t got = 0;
-	while (rc == 0 && got < sizeof(rep)) {
-		ssize_t k = read(conn, (char *)&rep + got, sizeof(rep) - got);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			rc = -1;
-		else
-			got += (size_t)k;
-	}
+	if (rc == 0)
+		rc = splq_read_all(conn, &rep, sizeof(rep));
 	if (rc == 0)
 		rc = relay_out(conn, rep.length);
 	splq_sigpipe_release(&sp);
@@ -304,7 +296,7 @@ static int sign_usage(void)
 
 int splq_sign(int argc, char **argv)
 {
-	const char *trusted = NULL, *untrusted = "signature from splq secret key", *sigfile = NULL;
+	const char *trusted = NULL, *untrusted = SPLQ_MINISIGN_UNTRUSTED_DEFAULT, *sigfile = NULL;
 	struct splq_error err = {0};
 	uint8_t hash[SPLQ_BLAKE2B];
 	int i = 1;
@@ -331,9 +323,7 @@ int splq_sign(int argc, char **argv)
 		fprintf(stderr, "splq-sign: cannot read '%s': %s\n", file, strerror(errno));
 		return 1;
 	}
-	const char *b = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
-	cleanup_free char *dflt =
-	    splq_strdup_printf("timestamp:%lld\tfile:%s\thashed", (long long)time(NULL), b);
+	cleanup_free char *dflt = splq_minisign_trusted_default(file, (long long)time(NULL));
 	if (!trusted)
 		trusted = dflt;
 	cleanup_free char *path =

@@ -11,7 +11,6 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "formats/minisign.h"
@@ -37,14 +36,6 @@ struct request {
 	size_t outlen;
 	char msg[200];
 };
-
-static long long wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void wipe_free(void *p, size_t n)
 {
@@ -290,7 +281,7 @@ static int put_entry(struct agent *a, int g, struct splq_vfile_index *ix,
 {
 	struct splq_vault_entry *old = splq_vfile_index_find(ix, e->name);
 	uint8_t old_id[SPLQ_VAULT_ID];
-	long long now = wall_ms();
+	long long now = splq_wall_ms();
 
 	e->version = old ? old->version + 1 : 1;
 	e->created_ms = old ? old->created_ms : now;
@@ -556,19 +547,6 @@ static int dispatch(struct agent *a, struct request *r, struct splq_error *err)
 	return ops[op](a, r, err);
 }
 
-static int read_full(int fd, void *buf, size_t n)
-{
-	for (size_t got = 0; got < n;) {
-		ssize_t k = read(fd, (char *)buf + got, n - got);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return -1;
-		got += (size_t)k;
-	}
-	return 0;
-}
-
 /* One connection: one request, one reply. */
 static void serve(struct agent *a, int conn)
 {
@@ -586,11 +564,11 @@ static void serve(struct agent *a, int conn)
 	struct timeval tv = {.tv_sec = 30};
 	setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(conn, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (read_full(conn, &req, sizeof(req)) < 0 || req.magic != SPLQ_VAULT_REQ_MAGIC ||
+	if (splq_read_all(conn, &req, sizeof(req)) < 0 || req.magic != SPLQ_VAULT_REQ_MAGIC ||
 	    !memchr(req.name, 0, sizeof(req.name)) || req.length > SPLQ_VAULT_SECRET_MAX + 65536)
 		return;
 	in = splq_xmalloc(req.length ? req.length : 1);
-	if (read_full(conn, in, req.length) < 0) {
+	if (splq_read_all(conn, in, req.length) < 0) {
 		wipe_free(in, req.length);
 		return;
 	}

@@ -298,3 +298,10 @@ int splq_minisign_verify(const struct splq_minisign_key *k, const struct splq_mi
 		                 id);
 	return 0;
 }
+
+char *splq_minisign_trusted_default(const char *path, long long t)
+{
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+
+	return splq_strdup_printf("timestamp:%lld\tfile:%s\thashed", t, base);
+}

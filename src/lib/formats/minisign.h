@@ -57,6 +57,12 @@ struct splq_minisign_sig {
 	uint8_t global[SPLQ_ED25519_SIG];
 };
 
+/* The comments splq signs with when it is told none: minisign's own
+ * trusted comment for file path at unix time t ("timestamp:T\tfile:BASENAME
+ * \thashed", malloc'ed), and its untrusted one. */
+char *splq_minisign_trusted_default(const char *path, long long t);
+#define SPLQ_MINISIGN_UNTRUSTED_DEFAULT "signature from splq secret key"
+
 /* The key id of keynum as minisign shows it (16 hex digits and a NUL). */
 void splq_minisign_keyid(const uint8_t keynum[SPLQ_MINISIGN_KEYNUM], char out[17]);
 

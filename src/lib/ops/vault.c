@@ -24,29 +24,19 @@
 #define CAPTURE_MAX (16u << 20) /* a captured stdout: a list, a key, a signature */
 
 /* Everything in fd (a memfd, from its start), at most max bytes. */
+/* Everything in fd (a memfd, read from its start), at most max bytes:
+ * what a qube wrote is bounded before it is read. */
 static int slurp(int fd, size_t max, char **out, size_t *len)
 {
-	off_t size = lseek(fd, 0, SEEK_END);
+	struct stat st;
+	size_t n;
 
 	*out = NULL;
-	if (size < 0 || (size_t)size > max || lseek(fd, 0, SEEK_SET) < 0)
+	if (fstat(fd, &st) < 0 || (size_t)st.st_size > max ||
+	    splq_read_fd(fd, out, &n, NULL, "an answer") < 0)
 		return -1;
-	char *buf = splq_xmalloc((size_t)size + 1);
-	size_t got = 0;
-	while (got < (size_t)size) {
-		ssize_t n = read(fd, buf + got, (size_t)size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			free(buf);
-			return -1;
-		}
-		got += (size_t)n;
-	}
-	buf[got] = 0;
-	*out = buf;
 	if (len)
-		*len = got;
+		*len = n;
 	return 0;
 }
 
@@ -432,13 +422,10 @@ int splq_op_sign(struct splq_ctx *ctx, const struct splq_sign_req *req, char **s
 		goto out;
 	}
 	hex(hash, 16, hx);
-	const char *base = strrchr(req->file, '/') ? strrchr(req->file, '/') + 1 : req->file;
-	/* minisign's own trusted comment, when none is given */
 	trusted = req->trusted ? splq_xstrdup(req->trusted)
-	                       : splq_strdup_printf("timestamp:%lld\tfile:%s\thashed",
-	                                            (long long)time(NULL), base);
+	                       : splq_minisign_trusted_default(req->file, (long long)time(NULL));
 	if (vault_sign(ctx, req->vault, req->key, hash, trusted,
-	               req->untrusted ? req->untrusted : "signature from splq secret key", &sig,
+	               req->untrusted ? req->untrusted : SPLQ_MINISIGN_UNTRUSTED_DEFAULT, &sig,
 	               err) < 0)
 		goto out;
 	/* what came out of a qube is written only once it is a signature */
