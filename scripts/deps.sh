@@ -15,7 +15,7 @@ packages=(
 	iproute2 util-linux procps python3
 	e2fsprogs
 	libnftables-dev nftables passt iperf3 dnsmasq-base
-	minisign
+	minisign openssl
 )
 
 for group in "$@"; do
