@@ -394,12 +394,20 @@ int cmd_ls(struct cli *cli, int argc, char **argv)
 {
 	struct splq_qube_info *v = NULL;
 	cleanup_free int *order = NULL;
+	static const struct option opts[] = {
+	    {"all", no_argument, NULL, 'a'},
+	    CLI_COMMON_OPTIONS,
+	    {0},
+	};
 	struct splq_ctx ctx;
 	struct splq_error err = {0};
-	int n = 0, k = 0, rc;
+	bool all = false;
+	int n = 0, k = 0, rc, c;
 
-	if ((rc = cli_parse_common(cli, argc, argv)) >= 0 ||
-	    (rc = cli_no_operands(cli, argc, argv)) >= 0)
+	while ((c = cli_getopt(cli, argc, argv, ":ha", opts)) != -1)
+		if (c == 'a')
+			all = true;
+	if ((rc = cli_parse_end(cli)) >= 0 || (rc = cli_no_operands(cli, argc, argv)) >= 0)
 		return rc;
 
 	if ((rc = cli_open(cli, &ctx)))
@@ -411,19 +419,20 @@ int cmd_ls(struct cli *cli, int argc, char **argv)
 	}
 	splq_ctx_close(&ctx);
 
-	/* dom0 (the AdminVM) first, the rest in the order given (by name). */
+	/* dom0 (the AdminVM) first, the rest in the order given (by name);
+	 * internal qubes (preloaded disposables) only with --all */
 	order = splq_xcalloc(n + 1, sizeof(*order));
 	for (int j = 0; j < n; j++)
 		if (v[j].klass == SPLQ_CLASS_ADMINVM)
 			order[k++] = j;
 	for (int j = 0; j < n; j++)
-		if (v[j].klass != SPLQ_CLASS_ADMINVM)
+		if (v[j].klass != SPLQ_CLASS_ADMINVM && (all || !v[j].internal))
 			order[k++] = j;
 
 	if (cli->json) {
-		rc = cli_ok(cli, ls_json(v, order, n));
+		rc = cli_ok(cli, ls_json(v, order, k));
 	} else {
-		ls_print(v, order, n);
+		ls_print(v, order, k);
 		rc = cli_ok(cli, NULL);
 	}
 	splq_qube_info_free(v, n);

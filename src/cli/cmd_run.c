@@ -269,3 +269,43 @@ int cmd_dispvm(struct cli *cli, int argc, char **argv)
 	x.argv = argv + optind; /* argv[argc] is NULL */
 	return run_command(cli, NULL, dvm, netvm, timeout, &x);
 }
+
+int cmd_preload(struct cli *cli, int argc, char **argv)
+{
+	struct splq_preload_report rep;
+	struct splq_ctx ctx;
+	struct splq_error err = {0};
+	int rc;
+
+	if ((rc = cli_parse_common(cli, argc, argv)) >= 0)
+		return rc;
+	if (optind + 1 < argc)
+		return cli_usage(cli, "preload takes one DVM, not '%s'", argv[optind + 1]);
+	const char *dvm = optind < argc ? argv[optind] : NULL;
+	if (dvm && !*dvm)
+		return cli_usage(cli, "preload needs a qube name, not ''");
+	if ((rc = cli_open(cli, &ctx)))
+		return rc;
+	rc = splq_op_preload(&ctx, dvm, &rep, &err);
+	splq_ctx_close(&ctx);
+	if (rc < 0) {
+		rc = cli_fail(cli, &err, NULL);
+		splq_preload_report_clear(&rep);
+		return rc;
+	}
+	if (cli->json) {
+		json_t *names = json_array();
+		for (int i = 0; i < rep.ready; i++)
+			json_array_append_new(names, cli_jstr(rep.names[i]));
+		rc = cli_ok(cli, json_pack("{s:o,s:i,s:i}", "preloaded", names, "started",
+		                           rep.started, "removed", rep.removed));
+	} else {
+		printf("%d ready (%d started, %d removed)", rep.ready, rep.started, rep.removed);
+		for (int i = 0; i < rep.ready; i++)
+			printf("%s%s", i ? " " : ": ", rep.names[i]);
+		printf("\n");
+		rc = cli_ok(cli, NULL);
+	}
+	splq_preload_report_clear(&rep);
+	return rc;
+}

@@ -111,7 +111,20 @@ const struct cli_command cli_commands[] = {
      "Makes a disposable qube dispN, runs COMMAND in it as run does, and removes the qube and "
      "everything it wrote when the command ends, on --timeout (exit 124) or on SIGTERM (exit "
      "143).  Options come before COMMAND.  SIGINT and SIGHUP go to the command.  splq exits "
-     "with the command's exit code, as run does."},
+     "with the command's exit code, as run does.  When DVM keeps preloaded disposables (the "
+     "feature preload-dispvm-max), one of them runs COMMAND, unless --netvm or --timeout is "
+     "given: it was started ahead of time and frozen, and is thawed for it; a replacement "
+     "starts in the background."},
+    {"preload", NULL, cmd_preload, "fill a disposable template's pool of preloaded disposables",
+     "preload [DVM]", OPTS(JSON_OPT HELP_OPT),
+     "Does now what splq does in the background after each disposable taken from the pool of "
+     "DVM (default: dom0's default_dispvm): removes the used ones, those made before DVM or "
+     "its template changed and those beyond its preload-dispvm-max, then starts and freezes "
+     "new ones until the pool holds preload-dispvm-max of them (dom0's preload-dispvm-max, "
+     "when set, for the default_dispvm).  Prints how many are ready and their names.  "
+     "Preloaded disposables carry the features internal and preload-dispvm-completed "
+     "(preload-dispvm-in-progress while they start), and DVM lists them in its feature "
+     "preload-dispvm; 'ls' shows them only with --all."},
     {"logs", NULL, cmd_logs, "print a qube's log",
      "logs [-f] [--[no-]filter-escape-chars] QUBE",
      OPTS("-f, --follow", "keep printing what the log gets until the qube is halted",
@@ -125,9 +138,11 @@ const struct cli_command cli_commands[] = {
      "MiB, and the 1 MiB before in QUBE.log.1, printed first; removing the qube removes it.  "
      "Bytes that are not printable ASCII become '_' on a terminal, as run filters them.  A "
      "qube that never ran has an empty log."},
-    {"ls", NULL, cmd_ls, "list qubes", "ls", OPTS(JSON_OPT HELP_OPT),
+    {"ls", NULL, cmd_ls, "list qubes", "ls [--all]",
+     OPTS("-a, --all", "internal qubes too (preloaded disposables)", JSON_OPT HELP_OPT),
      "Lists every qube, dom0 first, with its class, power state, label, template and memory "
-     "(MiB), in aligned columns under a header line."},
+     "(MiB), in aligned columns under a header line.  Qubes with the feature internal "
+     "(preloaded disposables) are left out unless --all is given."},
     {"prefs", NULL, cmd_prefs, "show or change a qube's properties",
      "prefs QUBE [PROPERTY [VALUE]]\n"
      "       splq prefs --default QUBE PROPERTY",

@@ -157,6 +157,13 @@ struct splq_backend_ops {
 	int (*shutdown)(struct splq_backend *b, const struct splq_vm_config *cfg, bool force,
 			bool wait, struct splq_error *err);
 	int (*kill)(struct splq_backend *b, const char *name, struct splq_error *err);
+	/* Does running qube cfg->name use the volumes a start of it would
+	 * take now (its template's current root)? */
+	bool (*fresh)(struct splq_backend *b, const struct splq_vm_config *cfg);
+	/* Freeze (paused) or thaw every process of a running qube; shutdown
+	 * and kill thaw a paused one first. */
+	int (*pause)(struct splq_backend *b, const char *name, bool paused,
+	             struct splq_error *err);
 	/* A running qube's network again, as cfg->net says now: linked to
 	 * its (running) netvm, or cut off when it has none. */
 	int (*net_relink)(struct splq_backend *b, const struct splq_vm_config *cfg,

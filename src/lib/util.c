@@ -84,6 +84,13 @@ bool splq_path_exists(const char *path)
 	return lstat(path, &st) == 0;
 }
 
+unsigned long long splq_fnv1a(unsigned long long h, const void *data, size_t n)
+{
+	for (const unsigned char *p = data; n--; p++)
+		h = (h ^ *p) * 0x100000001b3ULL;
+	return h;
+}
+
 long long splq_now_ms(void)
 {
 	struct timespec ts;

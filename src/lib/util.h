@@ -124,6 +124,11 @@ int splq_exit_code(int status);
 
 /* Milliseconds on the monotonic clock. */
 long long splq_now_ms(void);
+
+/* FNV-1a (64 bits) of n bytes, going on from h (SPLQ_FNV1A_INIT to
+ * begin): a fingerprint, not a cryptographic hash. */
+#define SPLQ_FNV1A_INIT 0xcbf29ce484222325ULL
+unsigned long long splq_fnv1a(unsigned long long h, const void *data, size_t n);
 /* Unix time in milliseconds (the wall clock). */
 long long splq_wall_ms(void);
 /* SIGPIPE held off while writing into pipes whose reader may be gone, so

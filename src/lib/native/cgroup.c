@@ -374,6 +374,7 @@ static int set_limits(const struct cg_dir *c, const struct splq_cgroup_limits *l
 		return cpuset_inherit(c->path, err) < 0 ? -1 : set_cpus(c->path, lim->cpus, err);
 	case CG_UNIFIED:
 	case CG_V1_SYSTEMD:
+	case CG_V1_FREEZER:
 	case CG_KINDS:
 		return 0;
 	}
@@ -700,6 +701,62 @@ int splq_cgroup_destroy(const char *qube, long timeout_ms, struct splq_error *er
 			                       qube, d[i].path);
 		if (r > 0)
 			remove_parents(d[i].mount, l.parent, 0);
+	}
+	return 0;
+}
+
+/* Has the freezer of directory c frozen everything?  cgroup2 says it in
+ * cgroup.events ("frozen 1"), v1 in freezer.state (FREEZING on the way). */
+static bool freezer_done(const struct cg_dir *c)
+{
+	char path[PATH_MAX], buf[512];
+	bool v2 = c->kind != CG_V1_FREEZER;
+	if (snprintf(path, sizeof(path), "%s/%s", c->path, v2 ? "cgroup.events" : "freezer.state") >=
+	        (int)sizeof(path) ||
+	    cg_read(path, buf, sizeof(buf)) < 0)
+		return false;
+	if (!v2)
+		return strncmp(buf, "FROZEN", 6) == 0;
+	const char *f = strstr(buf, "frozen ");
+	return f && (f == buf || f[-1] == '\n') && f[7] == '1';
+}
+
+int splq_cgroup_freeze(const char *qube, bool frozen, long timeout_ms, struct splq_error *err)
+{
+	struct cg_layout l;
+	struct cg_dir d[CG_MAX_DIRS];
+	int n;
+	if (cg_load_layout(&l, err) < 0 || cg_qube_dirs(&l, qube, d, &n, err) < 0)
+		return -1;
+	const struct cg_dir *c = NULL;
+	for (int i = 0; i < n && !c; i++)
+		if (d[i].kind == CG_V2 || d[i].kind == CG_UNIFIED || d[i].kind == CG_V1_FREEZER)
+			c = &d[i];
+	if (!c)
+		return splq_fail(err, SPLQ_E_UNSUPPORTED,
+		                 "cannot pause qube '%s': this host has neither a cgroup2 tree nor "
+		                 "a v1 freezer hierarchy",
+		                 qube);
+	bool v2 = c->kind != CG_V1_FREEZER;
+	char path[PATH_MAX];
+	int r = snprintf(path, sizeof(path), "%s/%s", c->path,
+	                 v2 ? "cgroup.freeze" : "freezer.state") >= (int)sizeof(path)
+	            ? -ENAMETOOLONG
+	            : cg_write(path, v2 ? (frozen ? "1" : "0") : (frozen ? "FROZEN" : "THAWED"));
+	if (r < 0)
+		return splq_fail_errno(err, r == -ENOENT ? SPLQ_E_STATE : SPLQ_E_INTERNAL, -r,
+		                       "cannot %s qube '%s' (%s)", frozen ? "pause" : "unpause", qube,
+		                       path);
+	/* a thawed process runs again as soon as it is scheduled: what is
+	 * asked of it next (through its sockets) waits for that anyway */
+	long long deadline = now_ms() + timeout_ms;
+	while (frozen && !freezer_done(c)) {
+		if (now_ms() >= deadline)
+			return splq_fail(err, SPLQ_E_TIMEOUT, "qube '%s' did not %s within %ld ms",
+			                 qube, frozen ? "pause" : "unpause", timeout_ms);
+		if (!v2) /* v1 may stay FREEZING: asking again moves it on */
+			cg_write(path, "FROZEN");
+		sleep_poll();
 	}
 	return 0;
 }

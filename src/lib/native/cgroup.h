@@ -79,6 +79,11 @@ int splq_cgroup_supervisor_remove(const char *qube, long timeout_ms, struct splq
  * empty (at most timeout_ms), then remove the cgroup(s).  A missing cgroup
  * is not an error. */
 int splq_cgroup_destroy(const char *qube, long timeout_ms, struct splq_error *err);
+/* Freeze (frozen) or thaw every process of the qube: cgroup.freeze in its
+ * cgroup2 tree (v2, or the controller-less one of a hybrid host), else
+ * its v1 freezer cgroup.  A freeze returns once the kernel says every
+ * process is frozen (at most timeout_ms), a thaw at once.  SPLQ_E_UNSUPPORTED when the host has neither. */
+int splq_cgroup_freeze(const char *qube, bool frozen, long timeout_ms, struct splq_error *err);
 /* Is any process left in the qube's cgroup(s)? */
 bool splq_cgroup_populated(const char *qube);
 /* Paths of the qube's cgroup directories (for tests and diagnostics):

@@ -239,10 +239,13 @@ static int read_layout(struct cg_layout *l, struct splq_error *err)
 				found(l, CG_V1_CPUSET, l->cpuset, field[4], superopts);
 			if (has_option(superopts, "name=systemd"))
 				found(l, CG_V1_SYSTEMD, l->systemd, field[4], superopts);
+			if (has_option(superopts, "freezer"))
+				found(l, CG_V1_FREEZER, l->freezer, field[4], superopts);
 		}
 	}
 	if (l->v2) {
 		l->memory[0] = l->pids[0] = l->cpu[0] = l->cpuset[0] = l->systemd[0] = '\0';
+		l->freezer[0] = '\0';
 		return 0;
 	}
 	if (l->memory[0] == '\0')
@@ -251,6 +254,8 @@ static int read_layout(struct cg_layout *l, struct splq_error *err)
 		                 "mount with 'memory' in cgroup.controllers and a cgroup v1 "
 		                 "'memory' hierarchy in /proc/self/mountinfo");
 	strcpy(l->v2mount, unified);
+	if (unified[0]) /* cgroup.freeze there */
+		l->freezer[0] = '\0';
 	return 0;
 }
 
@@ -317,7 +322,8 @@ int cg_qube_dirs(const struct cg_layout *l, const char *qube, struct cg_dir d[CG
 	    add_dir(d, n, CG_V1_PIDS, l->pids, l, qube, err) < 0 ||
 	    add_dir(d, n, CG_V1_CPU, l->cpu, l, qube, err) < 0 ||
 	    add_dir(d, n, CG_V1_CPUSET, l->cpuset, l, qube, err) < 0 ||
-	    add_dir(d, n, CG_UNIFIED, l->v2mount, l, qube, err) < 0)
+	    add_dir(d, n, CG_UNIFIED, l->v2mount, l, qube, err) < 0 ||
+	    add_dir(d, n, CG_V1_FREEZER, l->freezer, l, qube, err) < 0)
 		return -1;
 	return 0;
 }

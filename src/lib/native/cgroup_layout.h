@@ -8,7 +8,8 @@
  *   - v1 (and hybrid): the v1 hierarchies of the memory, pids, cpu and
  *     cpuset controllers, the name=systemd one (where a systemd that does
  *     not use cgroup2 tracks its units), and a cgroup2 mount without
- *     controllers if the host has one (where a hybrid systemd tracks them).
+ *     controllers if the host has one (where a hybrid systemd tracks them);
+ *     without one, the v1 freezer hierarchy (pause, cgroup.h).
  * The splq parent is $SPLQ_CGROUP (a relative path, default "splq"). */
 #ifndef SPLQ_NATIVE_CGROUP_LAYOUT_H
 #define SPLQ_NATIVE_CGROUP_LAYOUT_H
@@ -32,6 +33,7 @@ enum cg_kind {
 	CG_V1_CPU,
 	CG_V1_CPUSET,
 	CG_V1_SYSTEMD, /* name=systemd: only supervisors get a cgroup there */
+	CG_V1_FREEZER, /* only where no cgroup2 tree offers cgroup.freeze */
 	CG_KINDS,
 };
 
@@ -43,6 +45,7 @@ struct cg_layout {
 	char cpu[PATH_MAX];
 	char cpuset[PATH_MAX];
 	char systemd[PATH_MAX];
+	char freezer[PATH_MAX];
 	char opts[CG_KINDS][CG_OPTS_MAX]; /* a v1 hierarchy's mount options (its
 	                                   * controllers, a name=), by kind */
 	char parent[CG_PARENT_MAX];       /* validated $SPLQ_CGROUP */
@@ -58,7 +61,8 @@ struct cg_dir {
 	char path[PATH_MAX];
 };
 /* The qube's cgroup directories, in the order they are made: v2 one; v1
- * memory, pids, cpu, cpuset and the controller-less cgroup2. */
+ * memory, pids, cpu, cpuset and the controller-less cgroup2 (or, without
+ * one, the v1 freezer). */
 int cg_qube_dirs(const struct cg_layout *l, const char *qube, struct cg_dir d[CG_MAX_DIRS], int *n,
                  struct splq_error *err);
 /* The directories of the qube's supervisor, <qube>.sup: in the cgroup2

@@ -48,6 +48,9 @@
 #include "userns.h"
 #include "volume.h"
 
+/* How long a freeze or a thaw may take before it counts as failed */
+#define PAUSE_TIMEOUT_MS 5000
+
 static enum splq_power native_state(struct splq_backend *b, const char *name)
 {
 	if (!splq_rt_locked(b, name)) {
@@ -139,6 +142,36 @@ static int native_wait(struct splq_backend *b, const char *name, long timeout_ms
 	return r;
 }
 
+static bool native_fresh(struct splq_backend *b, const struct splq_vm_config *cfg)
+{
+	cleanup_free char *rootsrc = splq_rt_file(b, cfg->name, "rootsrc");
+	cleanup_free char *used = NULL;
+	if (splq_read_file(rootsrc, &used, NULL, NULL) < 0)
+		return false;
+	cleanup_free char *now = splq_volume_root(b->home, cfg);
+	return strcmp(used, now) == 0;
+}
+
+/* Freeze or thaw a running qube's processes (cgroup.h), under its op
+ * lock: a start, shutdown or kill of it waits meanwhile. */
+static int pause_locked(struct splq_backend *b, const char *name, bool paused,
+                        struct splq_error *err)
+{
+	if (!splq_rt_locked(b, name))
+		return splq_fail(err, SPLQ_E_STATE, "qube '%s' is not running", name);
+	cleanup_free char *cgroup = splq_rt_cgroup(b, name);
+	return splq_cgroup_freeze(cgroup, paused, PAUSE_TIMEOUT_MS, err);
+}
+
+static int native_pause(struct splq_backend *b, const char *name, bool paused,
+                        struct splq_error *err)
+{
+	cleanup_close int oplock = splq_rt_op_lock(b, name, err);
+	if (oplock < 0)
+		return -1;
+	return pause_locked(b, name, paused, err);
+}
+
 static int native_shutdown(struct splq_backend *b, const struct splq_vm_config *cfg, bool force,
                            bool wait, struct splq_error *err)
 {
@@ -148,6 +181,8 @@ static int native_shutdown(struct splq_backend *b, const struct splq_vm_config *
 	cleanup_close int init = splq_rt_open_init(b, cfg->name, err);
 	if (init < 0)
 		return -1;
+	/* a paused qube takes no signal until it is thawed */
+	pause_locked(b, cfg->name, false, NULL);
 	pid_t sup = splq_rt_pid(b, cfg->name, "supervisor.pid");
 	if (force || sup <= 0) {
 		syscall(SYS_pidfd_send_signal, init, SIGKILL, NULL, 0);
@@ -169,6 +204,7 @@ static int native_kill(struct splq_backend *b, const char *name, struct splq_err
 	cleanup_close int init = splq_rt_open_init(b, name, err);
 	if (init < 0)
 		return -1;
+	pause_locked(b, name, false, NULL);
 	if (syscall(SYS_pidfd_send_signal, init, SIGKILL, NULL, 0) < 0 && errno != ESRCH)
 		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "kill '%s'", name);
 	splq_rt_wait_halted(b, name);
@@ -465,6 +501,8 @@ static const struct splq_backend_ops native_ops = {
     .wait = native_wait,
     .shutdown = native_shutdown,
     .kill = native_kill,
+    .fresh = native_fresh,
+    .pause = native_pause,
     .net_relink = splq_native_net_relink,
     .firewall_apply = splq_native_net_firewall,
     .logs = native_logs,

@@ -48,9 +48,7 @@ int splq_rt_write(const char *path, const void *data, size_t len, struct splq_er
 
 char *splq_rt_cgroup(struct splq_backend *b, const char *name)
 {
-	unsigned long long h = 0xcbf29ce484222325ULL;
-	for (const unsigned char *p = (const unsigned char *)b->home; *p; p++)
-		h = (h ^ *p) * 0x100000001b3ULL;
+	unsigned long long h = splq_fnv1a(SPLQ_FNV1A_INIT, b->home, strlen(b->home));
 	return splq_strdup_printf("%s.%012llx", name, h & 0xffffffffffffULL);
 }
 

@@ -489,6 +489,8 @@ int splq_op_remove(struct splq_ctx *ctx, const char *name, struct splq_error *er
 		splq_fail(err, SPLQ_E_STATE, "qube '%s' is running; shut it down first", q.name);
 		goto out;
 	}
+	/* its preloaded disposables go with it (they are its users too) */
+	splq_ops_preload_drain(ctx, &q);
 	if (users_of(ctx, q.name, &users, err) < 0)
 		goto out;
 	if (*users) {

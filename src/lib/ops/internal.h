@@ -1,5 +1,5 @@
 /* splq: what the ops files share and nothing outside them uses; common.c
- * holds all of it.  Each other file of the layer holds one group of
+ * holds it, and disposable.c what concerns starts and disposables.  Each other file of the layer holds one group of
  * operations and calls only these and the layers below, never another
  * ops file. */
 #ifndef SPLQ_OPS_INTERNAL_H
@@ -133,13 +133,61 @@ int splq_ops_net_check(struct splq_ctx *ctx, const char *name, bool users, struc
  * checked for, for the message ("a default_dispvm"). */
 int splq_ops_dvm_check(struct splq_ctx *ctx, const struct splq_qube *d, const char *what,
                        struct splq_error *err);
-/* Remove the halted disposables whose splq ended without removing them
- * (killed by SIGKILL, a crash): each names the splq that made it in its
- * feature splq.owner, a splq_ops_process_id. */
+/* ---------- disposable.c ---------- */
+
+/* Start a halted qube, after the netvms it reaches the network through
+ * (each one halted is started first, as in Qubes OS); args for the audit
+ * entry, may be NULL.  netvm_up: that chain only, for user (a name for
+ * the message). */
+int splq_ops_start_qube(struct splq_ctx *ctx, const struct splq_qube *q, const char *args,
+                        struct splq_error *err);
+int splq_ops_netvm_up(struct splq_ctx *ctx, const char *netvm, const char *user,
+                      struct splq_error *err);
+
+/* Make a DispVM's row from dvm d (its own transaction), its name filled
+ * in q; netvm, unless NULL, instead of d's.  The caller's splq owns it
+ * (DISP_OWNER).  preload_rev, unless NULL: a member of d's pool, being
+ * started (the features below, in d's list). */
+int splq_ops_disp_add(struct splq_ctx *ctx, const struct splq_qube *d, const char *netvm,
+                      const char *preload_rev, struct splq_qube *q, struct splq_error *err);
+
+/* Remove the disposables whose splq ended without removing them (killed
+ * by SIGKILL, a crash), running or not: each names the splq that made it,
+ * or took it from a pool, in its feature splq.owner, a
+ * splq_ops_process_id; and the preloaded ones that stopped (a reboot). */
 #define DISP_OWNER "splq.owner"
 int splq_ops_reap_disposables(struct splq_ctx *ctx);
 /* A process's identity that survives pid reuse, "<pid> <start time>",
  * into out (max bytes); false when the process is gone. */
 bool splq_ops_process_id(pid_t pid, char *out, size_t max);
+
+/* Preloaded disposables (reference/qubes.md §7; disposable.c says how). */
+#define SPLQ_FEATURE_INTERNAL "internal"
+#define SPLQ_PRELOAD_MAX      "preload-dispvm-max"
+#define SPLQ_PRELOAD_LIST     "preload-dispvm"
+#define SPLQ_PRELOAD_PROGRESS "preload-dispvm-in-progress"
+#define SPLQ_PRELOAD_DONE     "preload-dispvm-completed"
+/* How many preloaded disposables dvm d's pool should hold: dom0's
+ * preload-dispvm-max for its default_dispvm, else d's own; 0 for a qube
+ * that is no dvm. */
+long splq_ops_preload_max(struct splq_ctx *ctx, const struct splq_qube *d);
+/* A value of preload-dispvm-max: "" (none) or 0..SPLQ_PRELOAD_LIMIT. */
+int splq_ops_preload_value(const char *value, long *n, struct splq_error *err);
+/* Take a ready, fresh member of d's pool (row in p): 1, or 0 when there
+ * is none (stale ones met on the way are left to the filler). */
+int splq_ops_preload_take(struct splq_ctx *ctx, const struct splq_qube *d, struct splq_qube *p,
+                          struct splq_error *err);
+/* A taken one's command has ended: it is the filler's to remove. */
+void splq_ops_preload_done(struct splq_ctx *ctx, const char *name);
+/* The filler, one per dvm at a time: remove what hand-outs used and the
+ * members that are stale or too many, then, with start, start members
+ * until the pool is full. */
+int splq_ops_preload_fill(struct splq_ctx *ctx, const struct splq_qube *d, bool start,
+                          struct splq_preload_report *rep, struct splq_error *err);
+/* Remove every member of d's pool (d goes, or its pool does). */
+void splq_ops_preload_drain(struct splq_ctx *ctx, const struct splq_qube *d);
+/* Run the filler of dvm in the background (`splq preload DVM`, detached:
+ * no descriptor or signal of the caller's), never waited for. */
+void splq_ops_preload_spawn(const char *dvm);
 
 #endif

@@ -26,60 +26,6 @@
 
 /* ---------- start, shutdown, kill ---------- */
 
-static int start_qube(struct splq_ctx *ctx, const struct splq_qube *q, const char *args,
-                      struct splq_error *err);
-
-/* The netvms a starting qube reaches the network through, from the top:
- * each one halted is started first, as in Qubes OS. */
-static int netvm_chain_up(struct splq_ctx *ctx, const char *netvm, const char *user,
-                          struct splq_error *err)
-{
-	cleanup_qube struct splq_qube n = {0};
-	cleanup_free char *why = NULL;
-	enum splq_power p;
-
-	if (!*netvm)
-		return 0;
-	if (splq_ops_qube_get(ctx, netvm, &n, err) < 0)
-		return -1;
-	p = splq_ops_power_of(ctx, &n);
-	if (p == SPLQ_HALTING)
-		return splq_fail(err, SPLQ_E_STATE,
-		                 "netvm '%s' of '%s' is shutting down; try again once it halted",
-		                 n.name, user);
-	if (p != SPLQ_HALTED)
-		return 0;
-	why = splq_strdup_printf("for the network of %s", user);
-	return start_qube(ctx, &n, why, err);
-}
-
-static int start_qube(struct splq_ctx *ctx, const struct splq_qube *q, const char *args,
-                      struct splq_error *err)
-{
-	cleanup_vmcfg struct splq_ops_vmcfg v = {0};
-	cleanup_free char *with = NULL;
-	int rc = -1;
-
-	if (q->klass == SPLQ_CLASS_ADMINVM) {
-		splq_fail(err, SPLQ_E_STATE, "dom0 cannot be started: it is the host");
-		goto out;
-	}
-	if (splq_ops_power_of(ctx, q) != SPLQ_HALTED) {
-		splq_fail(err, SPLQ_E_STATE, "qube '%s' is already running", q->name);
-		goto out;
-	}
-	if (splq_ops_vmcfg_build(ctx, q, &v, err) < 0 ||
-	    netvm_chain_up(ctx, v.c.net.netvm, q->name, err) < 0)
-		goto out;
-	/* the audit entry says what the filter lets through */
-	if (v.c.allow_io_uring)
-		with = splq_strdup_printf("%s%s%s=1", args ? args : "", args ? " " : "",
-		                          SPLQ_FEATURE_ALLOW_IO_URING);
-	rc = ctx->backend->ops->start(ctx->backend, &v.c, NULL, err);
-out:
-	return splq_ops_audit_done(ctx, "start", q->name, with ? with : args, NULL, rc, err);
-}
-
 int splq_op_start(struct splq_ctx *ctx, const char *name, struct splq_error *err)
 {
 	cleanup_qube struct splq_qube q = {0};
@@ -87,7 +33,7 @@ int splq_op_start(struct splq_ctx *ctx, const char *name, struct splq_error *err
 	ERR_GUARD(err);
 	if (splq_ops_qube_get(ctx, name, &q, err) < 0)
 		return -1;
-	return start_qube(ctx, &q, NULL, err);
+	return splq_ops_start_qube(ctx, &q, NULL, err);
 }
 
 /* After a DispVM with auto_cleanup stopped: its row and volumes go. */
@@ -281,7 +227,7 @@ int splq_op_run(struct splq_ctx *ctx, const char *name, struct splq_exec *x, int
 		          "qube '%s' is not running, and may not be started for it", q.name);
 		goto out;
 	}
-	if (p == SPLQ_HALTED && start_qube(ctx, &q, "for run", err) < 0)
+	if (p == SPLQ_HALTED && splq_ops_start_qube(ctx, &q, "for run", err) < 0)
 		goto out;
 	if (splq_ops_vmcfg_build(ctx, &q, &v, err) < 0)
 		goto out;
@@ -303,65 +249,6 @@ out:
 }
 
 /* ---------- disposables ---------- */
-
-#define DISP_TRIES 100
-
-static int disp_name(char *name, struct splq_error *err)
-{
-	unsigned short r;
-
-	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
-		return splq_fail_errno(err, SPLQ_E_INTERNAL, errno,
-		                       "cannot pick a disposable name");
-	snprintf(name, SPLQ_NAME_MAX + 1, "disp%u", (unsigned)r % 10000);
-	return 0;
-}
-
-/* Make the DispVM's row (its own transaction), name filled in q; netvm,
- * unless NULL, instead of the dvm's. */
-static int disp_add(struct splq_ctx *ctx, const struct splq_qube *d, const char *netvm,
-                    struct splq_qube *q, struct splq_error *err)
-{
-	char owner[64];
-	static const char *const skip[] = {"template", "label", "auto_cleanup",
-	                                   "template_for_dispvms", NULL};
-	cleanup_free char *label = NULL;
-
-	if (splq_ops_prop_get(ctx, d, "label", &label, err) < 0)
-		return -1;
-	for (int tries = 0;; tries++) {
-		memset(q, 0, sizeof(*q));
-		if (disp_name(q->name, err) < 0)
-			return -1;
-		q->klass = SPLQ_CLASS_DISPVM;
-		if (splq_store_begin(ctx->store, err) < 0)
-			return -1;
-		if (splq_store_qube_add(ctx->store, q, err) == 0)
-			break;
-		splq_store_rollback(ctx->store);
-		if (err->code != SPLQ_E_EXISTS)
-			return -1;
-		if (tries + 1 >= DISP_TRIES)
-			return splq_fail(err, SPLQ_E_EXISTS,
-			                 "no free disposable name found after %d tries",
-			                 DISP_TRIES);
-	}
-	if (splq_store_prop_set(ctx->store, q->name, "template", d->name, err) < 0 ||
-	    splq_store_prop_set(ctx->store, q->name, "label", label, err) < 0 ||
-	    splq_store_prop_set(ctx->store, q->name, "auto_cleanup", "True", err) < 0 ||
-	    splq_ops_copy_qube_data(ctx, d, q->name, SPLQ_CLASS_DISPVM, skip, false, err) < 0 ||
-	    splq_store_tag_add(ctx->store, q->name, "disp-created-by-dom0", err) < 0 ||
-	    splq_store_tag_add(ctx->store, q->name, "created-by-dom0", err) < 0 ||
-	    (netvm && (splq_store_prop_set(ctx->store, q->name, "netvm", netvm, err) < 0 ||
-	               splq_ops_net_check(ctx, q->name, false, err) < 0)) ||
-	    (splq_ops_process_id(getpid(), owner, sizeof(owner)) &&
-	     splq_store_feature_set(ctx->store, q->name, DISP_OWNER, owner, err) < 0) ||
-	    splq_store_commit(ctx->store, err) < 0) {
-		splq_store_rollback(ctx->store);
-		return -1;
-	}
-	return 0;
-}
 
 static int dispvm_source(struct splq_ctx *ctx, const char *dvm, struct splq_qube *d,
                          struct splq_error *err)
@@ -387,6 +274,48 @@ static int dispvm_source(struct splq_ctx *ctx, const char *dvm, struct splq_qube
 }
 
 static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
+
+/* The command in p, a preloaded disposable of d taken from its pool:
+ * thawed, the command run as in any running qube, then p left to the
+ * filler to remove (a signal goes to the command, as with run). */
+static int handout(struct splq_ctx *ctx, const struct splq_qube *d, const struct splq_qube *p,
+                   struct splq_exec *x, const char *args, int *status, char *name,
+                   struct splq_error *err)
+{
+	cleanup_vmcfg struct splq_ops_vmcfg v = {0};
+	cleanup_free char *user = NULL;
+	cleanup_free char *result = NULL;
+	cleanup_free char *with = splq_strdup_printf("%s (preloaded)", args);
+	struct splq_exec ex;
+	struct splq_exec_info info = {0};
+	int st = 0, rc = -1;
+
+	if (name)
+		snprintf(name, SPLQ_NAME_MAX + 1, "%s", p->name);
+	if (x->user)
+		user = splq_xstrdup(x->user);
+	else if (splq_ops_prop_get(ctx, p, "default_user", &user, err) < 0)
+		goto out;
+	if (splq_ops_vmcfg_build(ctx, p, &v, err) < 0 ||
+	    splq_ops_audit_done(ctx, "dispvm", p->name, with, "started", 0, err) < 0 ||
+	    ctx->backend->ops->pause(ctx->backend, p->name, false, err) < 0)
+		goto out;
+	ex = *x;
+	ex.user = user;
+	ex.no_wait = false;
+	ex.info = &info;
+	rc = ctx->backend->ops->run(ctx->backend, &v.c, &ex, &st, err);
+	if (rc == 0 && status)
+		*status = st;
+	if (rc == 0 && x->exited)
+		x->exited(x->exited_arg, st);
+	splq_ops_exec_info(x, &info, &v.c, d->name);
+	if (rc == 0)
+		result = splq_ops_exit_result(st, &info);
+out:
+	splq_ops_preload_done(ctx, p->name);
+	return splq_ops_audit_done(ctx, "dispvm", p->name, with, result, rc, err);
+}
 
 int splq_op_dispvm(struct splq_ctx *ctx, const char *dvm, const char *netvm,
                    struct splq_exec *x, long timeout_s, int *status, char *name,
@@ -430,6 +359,21 @@ int splq_op_dispvm(struct splq_ctx *ctx, const char *dvm, const char *netvm,
 		goto out;
 	if (x->user && splq_user_name_check(x->user, err) < 0)
 		goto out;
+	/* one of the dvm's pool, if it has one ready (never with a netvm or
+	 * a timeout of the caller's: those start one of their own) */
+	if (!netvm && !timeout_s && splq_ops_preload_max(ctx, &d) > 0) {
+		cleanup_qube struct splq_qube p = {0};
+		int got = splq_ops_preload_take(ctx, &d, &p, err);
+		if (got > 0) {
+			rc = handout(ctx, &d, &p, x, args, status, name, err);
+			splq_ops_preload_spawn(d.name);
+			return rc;
+		}
+		if (got < 0)
+			goto out;
+		/* none ready: the filler (maybe already at work) catches up */
+		splq_ops_preload_spawn(d.name);
+	}
 
 	/* A stop signal while the disposable is being made would leave it
 	 * behind: hold them until it is made, then act on them. */
@@ -439,7 +383,7 @@ int splq_op_dispvm(struct splq_ctx *ctx, const char *dvm, const char *netvm,
 	if (sigprocmask(SIG_BLOCK, &block, &old) == 0)
 		masked = true;
 
-	if (disp_add(ctx, &d, netvm, &q, err) < 0)
+	if (splq_ops_disp_add(ctx, &d, netvm, NULL, &q, err) < 0)
 		goto out;
 	made = true;
 	if (name)
@@ -488,7 +432,7 @@ int splq_op_dispvm(struct splq_ctx *ctx, const char *dvm, const char *netvm,
 	/* in the log before it runs: a splq killed meanwhile leaves this
 	 * entry, and the next splq the removal of what it left */
 	if (splq_ops_audit_done(ctx, "dispvm", q.name, args, "started", 0, err) < 0 ||
-	    netvm_chain_up(ctx, v.c.net.netvm, q.name, err) < 0)
+	    splq_ops_netvm_up(ctx, v.c.net.netvm, q.name, err) < 0)
 		goto out;
 	if (ctx->backend->ops->start(ctx->backend, &v.c, &first, err) < 0)
 		goto out;
@@ -548,6 +492,19 @@ out:
 	if (masked)
 		sigprocmask(SIG_SETMASK, &old, NULL);
 	return rc;
+}
+
+int splq_op_preload(struct splq_ctx *ctx, const char *dvm, struct splq_preload_report *rep,
+                    struct splq_error *err)
+{
+	cleanup_qube struct splq_qube d = {0};
+
+	ERR_GUARD(err);
+	memset(rep, 0, sizeof(*rep));
+	splq_ops_reap_disposables(ctx);
+	if (dispvm_source(ctx, dvm, &d, err) < 0)
+		return -1;
+	return splq_ops_preload_fill(ctx, &d, true, rep, err);
 }
 
 /* ---------- a qrexec call the policy allowed ---------- */

@@ -69,6 +69,23 @@ int splq_op_dispvm(struct splq_ctx *ctx, const char *dvm, const char *netvm,
                    struct splq_exec *x, long timeout_s, int *status, char *name,
                    struct splq_error *err);
 
+/* Preloaded disposables (Qubes 4.3): a dvm whose feature
+ * preload-dispvm-max is N (or dom0's, for the default_dispvm) keeps N
+ * disposables started ahead of time and frozen; splq_op_dispvm (with
+ * neither netvm nor timeout) takes one when one is ready, and a filler in
+ * the background removes it afterwards and starts a replacement.
+ * splq_op_preload is that filler, run now: it removes the used, stale and
+ * surplus ones and starts new ones until the pool is full. */
+#define SPLQ_PRELOAD_LIMIT 64
+struct splq_preload_report {
+	int ready;			 /* members now */
+	char *names[SPLQ_PRELOAD_LIMIT]; /* their names */
+	int started, removed;		 /* by this call */
+};
+int splq_op_preload(struct splq_ctx *ctx, const char *dvm, struct splq_preload_report *rep,
+                    struct splq_error *err);
+void splq_preload_report_clear(struct splq_preload_report *rep);
+
 /* The log of qube name (what its --no-wait commands wrote, and its pid
  * 1's messages), oldest first, to fd; with follow, then what it gets until
  * the qube is halted.  filter as splq_exec's.  A qube that never ran has
@@ -85,6 +102,7 @@ struct splq_qube_info {
 	char *template; /* "" when none */
 	char *netvm;    /* "" when none */
 	long memory;
+	bool internal; /* the feature internal (a preloaded disposable) */
 };
 int splq_op_list(struct splq_ctx *ctx, struct splq_qube_info **out, int *n, struct splq_error *err);
 void splq_qube_info_free(struct splq_qube_info *v, int n);

@@ -69,6 +69,11 @@ int splq_op_list(struct splq_ctx *ctx, struct splq_qube_info **out, int *n, stru
 			    splq_ops_prop_long(ctx, q, "memory", 0, &mem, err) < 0)
 				goto fail;
 			o->memory = mem;
+			cleanup_free char *internal = NULL;
+			o->internal = splq_store_feature_get(ctx->store, q->name,
+			                                     SPLQ_FEATURE_INTERNAL, &internal,
+			                                     NULL) == 0 &&
+			              *internal;
 		}
 	}
 	splq_qube_list_free(list, nq);
@@ -376,20 +381,50 @@ static int tag_remove(struct splq_ctx *ctx, const struct splq_qube *q, const cha
 	return splq_store_tag_remove(ctx->store, q->name, tag, err);
 }
 
+/* After preload-dispvm-max of q changed: the pool it sizes (q's, or for
+ * dom0 its default_dispvm's) shrinks now and grows in the background. */
+static void preload_resize(struct splq_ctx *ctx, const struct splq_qube *q)
+{
+	cleanup_qube struct splq_qube d = {0};
+	cleanup_free char *dflt = NULL;
+	const char *dvm = q->name;
+	if (q->klass == SPLQ_CLASS_ADMINVM) {
+		if (splq_ops_global_get(ctx, "default_dispvm", &dflt, NULL) < 0 || !*dflt)
+			return;
+		dvm = dflt;
+	}
+	if (splq_store_qube_get(ctx->store, dvm, &d, NULL) < 0)
+		return;
+	struct splq_preload_report rep;
+	splq_ops_preload_fill(ctx, &d, false, &rep, NULL);
+	splq_preload_report_clear(&rep);
+	if (splq_ops_preload_max(ctx, &d) > 0)
+		splq_ops_preload_spawn(d.name);
+}
+
 static int feature_set(struct splq_ctx *ctx, const struct splq_qube *q, const char *name,
                        const char *value, struct splq_error *err)
 {
-	if (splq_feature_check(name ? name : "", value ? value : "", err) < 0)
+	long n;
+	bool pool = splq_ops_streq(name, SPLQ_PRELOAD_MAX);
+	if (splq_feature_check(name ? name : "", value ? value : "", err) < 0 ||
+	    (pool && splq_ops_preload_value(value, &n, err) < 0) ||
+	    splq_store_feature_set(ctx->store, q->name, name, value, err) < 0)
 		return -1;
-	return splq_store_feature_set(ctx->store, q->name, name, value, err);
+	if (pool)
+		preload_resize(ctx, q);
+	return 0;
 }
 
 static int feature_remove(struct splq_ctx *ctx, const struct splq_qube *q, const char *name,
                           const char *unused, struct splq_error *err)
 {
-	if (splq_feature_name_check(name ? name : "", err) < 0)
+	if (splq_feature_name_check(name ? name : "", err) < 0 ||
+	    splq_store_feature_remove(ctx->store, q->name, name, err) < 0)
 		return -1;
-	return splq_store_feature_remove(ctx->store, q->name, name, err);
+	if (splq_ops_streq(name, SPLQ_PRELOAD_MAX))
+		preload_resize(ctx, q);
+	return 0;
 }
 
 int splq_op_prefs_set(struct splq_ctx *ctx, const char *qube, const char *prop, const char *value,
