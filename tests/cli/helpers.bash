@@ -165,6 +165,17 @@ splq_scratch_cleanup() {
 	local -a dirs pids mnts
 	local i d p
 
+	# splq's own background work (a preload filler) first, so that it
+	# starts nothing more: the splq processes of this environment
+	if [ -n "$run" ]; then
+		for ((i = 0; i < 50; i++)); do
+			mapfile -t pids < <(splq_env_pids "$run")
+			[ "${#pids[@]}" -gt 0 ] || break
+			kill -KILL "${pids[@]}" 2>/dev/null || true
+			sleep 0.05
+		done
+	fi
+
 	if [ -n "$cgroup" ]; then
 		mapfile -t dirs < <(splq_cgroup_dirs "$cgroup")
 		for ((i = 0; i < 50; i++)); do
@@ -245,6 +256,18 @@ splq_scratch_cleanup() {
 		esac
 	done
 	return 0
+}
+
+# The pids of splq processes (by /proc/PID/comm) started with SPLQ_RUN=$1
+# in their environment: the background work of that scratch environment.
+splq_env_pids() {
+	local run=$1 p
+	for p in /proc/[0-9]*; do
+		[ "$(cat "$p/comm" 2>/dev/null)" = splq ] || continue
+		if tr '\0' '\n' <"$p/environ" 2>/dev/null | grep -qxF "SPLQ_RUN=$run"; then
+			printf '%s\n' "${p#/proc/}"
+		fi
+	done
 }
 
 # Is $1 one of the other arguments?
