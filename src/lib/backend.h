@@ -24,7 +24,8 @@ struct splq_vm_config {
 				  * read-only) or a directory, or NULL */
 	const char *private_of;	 /* DispVM: the dvm whose private volume it
 				  * starts from (NULL: an empty one) */
-	int private_of_slot;	 /* that dvm's slot (its files' uid range) */
+	bool dvm;		 /* disposables start from its private volume
+				  * (an AppVM with template_for_dispvms) */
 	long memory_mib;	 /* memory it is given: the cgroup's soft limit */
 	long maxmem_mib;	 /* memory it may grow to: the hard limit (0:
 				  * memory_mib is the hard limit too) */
@@ -158,7 +159,8 @@ struct splq_backend_ops {
 			bool wait, struct splq_error *err);
 	int (*kill)(struct splq_backend *b, const char *name, struct splq_error *err);
 	/* Does running qube cfg->name use the volumes a start of it would
-	 * take now (its template's current root)? */
+	 * take now (its template's current root; a disposable's dvm's
+	 * current private snapshot)? */
 	bool (*fresh)(struct splq_backend *b, const struct splq_vm_config *cfg);
 	/* Freeze (paused) or thaw every process of a running qube; shutdown
 	 * and kill thaw a paused one first. */

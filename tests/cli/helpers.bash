@@ -290,8 +290,14 @@ _splq_in() {
 # $SPLQ_HOME/templates/T/roots/N.img still exists, mounted read-only?
 splq_generation_mount() {
 	local mnt=$1
-	[[ $mnt =~ ^$SPLQ_RUN/roots/([^/]+)/([0-9]+)$ ]] || return 1
-	[ -f "$SPLQ_HOME/templates/${BASH_REMATCH[1]}/roots/${BASH_REMATCH[2]}.img" ] || return 1
+	if [[ $mnt =~ ^$SPLQ_RUN/roots/([^/]+)/([0-9]+)$ ]]; then
+		[ -f "$SPLQ_HOME/templates/${BASH_REMATCH[1]}/roots/${BASH_REMATCH[2]}.img" ] || return 1
+	elif [[ $mnt =~ ^$SPLQ_RUN/privates/([^/]+)/([0-9]+)$ ]]; then
+		# a dvm's private snapshot's, the same way
+		[ -f "$SPLQ_HOME/qubes/${BASH_REMATCH[1]}/snaps/${BASH_REMATCH[2]}.img" ] || return 1
+	else
+		return 1
+	fi
 	findmnt -n -o OPTIONS --mountpoint "$mnt" 2>/dev/null | grep -q '^ro,'
 }
 
@@ -366,6 +372,10 @@ assert_leftovers_none() {
 		# the loop device of such a mount
 		if [[ $line =~ ^[^\ ]+\ $SPLQ_HOME/templates/([^/]+)/roots/([0-9]+)\.img$ ]] &&
 			splq_generation_mount "$SPLQ_RUN/roots/${BASH_REMATCH[1]}/${BASH_REMATCH[2]}"; then
+			ok=1
+		fi
+		if [[ $line =~ ^[^\ ]+\ $SPLQ_HOME/qubes/([^/]+)/snaps/([0-9]+)\.img$ ]] &&
+			splq_generation_mount "$SPLQ_RUN/privates/${BASH_REMATCH[1]}/${BASH_REMATCH[2]}"; then
 			ok=1
 		fi
 		[ "$ok" = 1 ] || problems+=("loop device: $line")

@@ -129,6 +129,20 @@ disposables() {
 	[ "$(splq dispvm --template dvm -- id -u)" = 0 ]
 }
 
+@test "preload: what the dvm wrote before it last stopped is in the next disposable" {
+	splq features dvm preload-dispvm-max 1
+	splq preload dvm >/dev/null
+	splq run dvm -- sh -c 'echo v2 > /home/user/mark'
+	splq shutdown --wait dvm
+	run splq dispvm --template dvm -- cat /home/user/mark
+	assert_status 0
+	[ "$output" = v2 ]
+	splq preload dvm >/dev/null
+	run splq dispvm --template dvm -- cat /home/user/mark
+	[ "$output" = v2 ]
+	splq audit log | grep -q "dispvm disp[0-9]* \"exit 0\" --template dvm cat /home/user/mark (preloaded)"
+}
+
 @test "preload: 10 disposables at once from a pool of 2 all succeed, each its own" {
 	splq features dvm preload-dispvm-max 2
 	splq preload dvm >/dev/null

@@ -149,24 +149,44 @@ df_size() {
 	assert_leftovers_none
 }
 
-@test "disposable from a dvm: a copy of the dvm's image, removed at its end" {
+# No loop device is backed by a file of qube $1's.
+no_loops_of() {
+	! splq_loops_under "$SPLQ_HOME" "$SPLQ_RUN" | grep -q "/qubes/$1/"
+}
+
+@test "disposable from a dvm: a snapshot of the dvm's private volume, as it last stopped; its writes never reach the dvm" {
 	make_qube dvm t --size private=32M --prop template_for_dispvms=True
 	splq run dvm -- sh -c 'echo from-dvm > /home/user/mark'
 	splq shutdown --wait dvm
-	run --separate-stderr "$SPLQ" dispvm --template dvm -- sh -c 'cat /home/user/mark; echo changed > /home/user/mark; df -B1 --output=size /home | tail -1'
+	run --separate-stderr "$SPLQ" dispvm --template dvm -- sh -c 'cat /home/user/mark; echo changed > /home/user/mark; cat /home/user/mark; df -B1 --output=size /home | tail -1'
 	assert_status 0
 	[ "${lines[0]}" = from-dvm ]
-	((lines[1] > 16 << 20 && lines[1] <= 32 << 20))
+	[ "${lines[1]}" = changed ]
+	((lines[2] > 16 << 20 && lines[2] <= 32 << 20))
+	# what it writes is bounded by the private size, in its own memory
+	run "$SPLQ" dispvm --template dvm -- sh -c 'dd if=/dev/zero of=/home/user/big bs=1M count=64 2>&1'
+	assert_enospc
 	# the dvm's own volume is unchanged
 	run --separate-stderr splq run dvm -- cat /home/user/mark
 	[ "$output" = from-dvm ]
-	# while the dvm runs, a disposable still gets what it wrote so far
+	# while the dvm runs, a disposable starts from it as it last stopped
 	splq run dvm -- sh -c 'echo running > /home/user/mark2'
+	run --separate-stderr "$SPLQ" dispvm --template dvm -- sh -c 'cat /home/user/mark; ls /home/user'
+	assert_status 0
+	[ "${lines[0]}" = from-dvm ]
+	[[ $output != *mark2* ]]
+	splq shutdown --wait dvm
 	run --separate-stderr "$SPLQ" dispvm --template dvm -- cat /home/user/mark2
 	assert_status 0
 	[ "$output" = running ]
-	splq kill dvm
+	# one snapshot is kept, no disposable's copy
+	[ "$(find "$SPLQ_HOME/qubes/dvm/snaps" -name '*.img' | wc -l)" -eq 1 ]
 	assert_leftovers_none
+	# and it goes with the dvm, its mount too
+	splq remove dvm
+	! grep -q "$SPLQ_RUN/privates/dvm" /proc/self/mountinfo
+	# (its loop device goes once the lazily detached mount is released)
+	wait_for 50 no_loops_of dvm
 }
 
 @test "df inside shows the qube's own sizes for /, /home and /tmp" {

@@ -149,7 +149,17 @@ static bool native_fresh(struct splq_backend *b, const struct splq_vm_config *cf
 	if (splq_read_file(rootsrc, &used, NULL, NULL) < 0)
 		return false;
 	cleanup_free char *now = splq_volume_root(b->home, cfg);
-	return strcmp(used, now) == 0;
+	if (strcmp(used, now) != 0)
+		return false;
+	if (!cfg->private_of)
+		return true;
+	/* a disposable of a dvm: its snapshot is the one a start would take */
+	cleanup_free char *privsrc = splq_rt_file(b, cfg->name, "privsrc");
+	cleanup_free char *had = NULL;
+	bool stale;
+	cleanup_free char *snap = splq_volume_snap_current(b->home, cfg->private_of, &stale);
+	return splq_read_file(privsrc, &had, NULL, NULL) == 0 && snap && strcmp(had, snap) == 0 &&
+	       (!stale || splq_rt_locked(b, cfg->private_of));
 }
 
 /* Freeze or thaw a running qube's processes (cgroup.h), under its op
@@ -234,7 +244,8 @@ static int native_volumes_remove(struct splq_backend *b, const struct splq_vm_co
 	splq_cgroup_destroy(cgroup, 2000, &ignored);
 	splq_cgroup_supervisor_remove(cgroup, 2000, &ignored);
 	if (cfg->klass == SPLQ_CLASS_TEMPLATEVM)
-		splq_rootmnt_drop_all(b->run, cfg->name);
+		splq_rootmnt_drop_all(b->run, SPLQ_ROOTMNT_ROOTS, cfg->name);
+	splq_rootmnt_drop_all(b->run, SPLQ_ROOTMNT_PRIVATES, cfg->name);
 	/* the volumes go as far as they can even if the runtime folder cannot */
 	int r = splq_rm_rf(dir, err);
 	if (splq_volume_remove(b->home, cfg, r < 0 ? &ignored : err) < 0 || r < 0)
@@ -258,8 +269,6 @@ static long long native_volume_usage(struct splq_backend *b, const struct splq_v
 		path = splq_volume_root(b->home, cfg);
 	else if (v == 1 && cfg->klass != SPLQ_CLASS_DISPVM)
 		path = splq_volume_private(b->home, cfg->name);
-	else if (v == 1 && cfg->private_of)
-		path = splq_rt_file(b, cfg->name, "private.img");
 	struct stat st;
 	if (!path || lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
 		return -1;
@@ -334,7 +343,7 @@ static int grow_template_root(struct splq_backend *b, const struct splq_vm_confi
 	char **used;
 	int n;
 	cleanup_free char *next = NULL;
-	splq_rt_roots_in_use(b, &used, &n);
+	splq_rt_in_use(b, "rootsrc", &used, &n);
 	int r = splq_volume_template_next(b->home, b->run, cfg->name, used, n, &next, err);
 	splq_strv_free(used, n);
 	if (r < 0)

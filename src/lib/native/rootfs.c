@@ -464,6 +464,19 @@ int splq_rootfs_mount(const struct splq_rootfs *r, struct splq_error *err)
 		if (mount_image(r, r->private_fd, home, "private.loop", "the private volume", err) <
 		    0)
 			return -1;
+	} else if (r->private_src) {
+		/* what the disposable writes stays in memory of its own: its
+		 * dvm's snapshot is never written */
+		if (mountpoint("private", err) < 0 ||
+		    mount_tmpfs("private", r->private_size, "0700", 0, err) < 0 ||
+		    own_dir("private/upper", r->private_mode, r->private_uid, r->private_gid, err) <
+		        0 ||
+		    own_dir("private/work", 0700, 0, 0, err) < 0 || mountpoint("plower", err) < 0 ||
+		    idmapped_bind(r->private_src, "plower", r->userns_fd, true, false, err) < 0 ||
+		    mountpoint(home, err) < 0 ||
+		    do_mount("overlay", home, "overlay", MS_NOSUID | MS_NODEV,
+		             "lowerdir=plower,upperdir=private/upper,workdir=private/work", err) < 0)
+			return -1;
 	} else {
 		/* a disposable's empty private volume */
 		cleanup_free char *user = at(home, "user");

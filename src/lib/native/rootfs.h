@@ -9,8 +9,10 @@
  *            loop device of its own, idmapped, read-write
  *   /usr     the host's /usr, idmapped, read-only (templates "--base host")
  *   /home    the private volume: its ext4 image on a loop device, idmapped
- *            (image.h); a disposable's: a tmpfs of the private size, or a
- *            copy of its dvm's image
+ *            (image.h); a disposable's: a tmpfs of the private size, or
+ *            an overlay of its dvm's snapshot (its read-only host-side
+ *            mount, rootmnt.h, idmapped) under an upper layer on a tmpfs
+ *            of the private size
  *   /dev     tmpfs with null zero full random urandom tty, pts, shm
  *   /proc    the qube's own;  /tmp: in the overlay, or for a root of its
  *            own a directory of the volatile volume
@@ -44,7 +46,8 @@
 struct splq_rootfs {
 	const char *stage;                /* empty directory that becomes / */
 	const char *rundir;               /* the runtime folder, holding the empty directories
-	                                   * volatile/ and lower/ (named relative to it) */
+	                                   * volatile/, lower/, private/ and plower/
+	                                   * (named relative to it) */
 	const char *root_src;             /* the template root's read-only mount */
 	bool root_rw;                     /* own root: no overlay */
 	int root_fd;                      /* own root: its ext4 image */
@@ -54,8 +57,15 @@ struct splq_rootfs {
 	gid_t upper_gid;
 	bool host_usr;                   /* bind the host's /usr */
 	int private_fd;                  /* the private volume's ext4 image, or -1:
-	                                  * an empty tmpfs (a disposable's) */
-	unsigned long long private_size; /* bytes of a tmpfs private volume */
+	                                  * a disposable's (private_src, or an
+	                                  * empty tmpfs) */
+	const char *private_src;         /* a disposable's: its dvm's snapshot's
+	                                  * read-only mount, or NULL */
+	mode_t private_mode;             /* its upper directory: the snapshot's */
+	uid_t private_uid;               /* top, in the qube's range */
+	gid_t private_gid;
+	unsigned long long private_size; /* bytes of a tmpfs private volume, or of
+	                                  * the snapshot's upper layer */
 	int userns_fd;                   /* idmap: template ids -> qube range */
 	long base;                       /* host id of root in the qube */
 

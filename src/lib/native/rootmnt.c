@@ -17,9 +17,9 @@
 #include "../util.h"
 #include "image.h"
 
-char *splq_rootmnt_path(const char *run, const char *template, const char *gen)
+char *splq_rootmnt_path(const char *run, const char *kind, const char *qube, const char *gen)
 {
-	return splq_strdup_printf("%s/roots/%s/%s", run, template, gen);
+	return splq_strdup_printf("%s/%s/%s/%s", run, kind, qube, gen);
 }
 
 bool splq_rootmnt_ready(const char *mnt, const char *image)
@@ -58,15 +58,15 @@ int splq_rootmnt_make(const char *mnt, const char *image, struct splq_error *err
 	cleanup_close int fd = open(image, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0)
-		return splq_fail_errno(err, SPLQ_E_NOTFOUND, errno, "root volume %s", image);
+		return splq_fail_errno(err, SPLQ_E_NOTFOUND, errno, "volume %s", image);
 	if (!S_ISREG(st.st_mode))
-		return splq_fail(err, SPLQ_E_CORRUPT, "root volume %s is not an image", image);
+		return splq_fail(err, SPLQ_E_CORRUPT, "volume %s is not an image", image);
 	int nr;
 	/* the device goes away with the mount (autoclear) */
 	cleanup_close int loop = splq_image_attach(fd, true, &nr, err);
 	if (loop < 0)
 		return -1;
-	cleanup_free char *what = splq_strdup_printf("root volume %s", image);
+	cleanup_free char *what = splq_strdup_printf("volume %s", image);
 	cleanup_close int m = splq_image_mount(nr, true, what, err);
 	if (m < 0)
 		return -1;
@@ -76,21 +76,21 @@ int splq_rootmnt_make(const char *mnt, const char *image, struct splq_error *err
 	return 0;
 }
 
-void splq_rootmnt_drop(const char *run, const char *template, const char *gen)
+void splq_rootmnt_drop(const char *run, const char *kind, const char *qube, const char *gen)
 {
-	cleanup_free char *mnt = splq_rootmnt_path(run, template, gen);
+	cleanup_free char *mnt = splq_rootmnt_path(run, kind, qube, gen);
 	while (umount2(mnt, MNT_DETACH | UMOUNT_NOFOLLOW) == 0)
 		;
 	rmdir(mnt);
 }
 
-void splq_rootmnt_drop_all(const char *run, const char *template)
+void splq_rootmnt_drop_all(const char *run, const char *kind, const char *qube)
 {
-	cleanup_free char *dir = splq_strdup_printf("%s/roots/%s", run, template);
+	cleanup_free char *dir = splq_strdup_printf("%s/%s/%s", run, kind, qube);
 	cleanup_dir DIR *d = opendir(dir);
 	struct dirent *de;
 	while (d && (de = readdir(d)))
 		if (de->d_name[0] != '.')
-			splq_rootmnt_drop(run, template, de->d_name);
+			splq_rootmnt_drop(run, kind, qube, de->d_name);
 	rmdir(dir);
 }

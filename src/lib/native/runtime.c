@@ -159,8 +159,7 @@ int splq_rt_op_lock(struct splq_backend *b, const char *name, struct splq_error 
 	return splq_rt_lock(b, name, LOCK_EX, err);
 }
 
-/* The root generations that running qubes use (their rootsrc files). */
-int splq_rt_roots_in_use(struct splq_backend *b, char ***out, int *n)
+int splq_rt_in_use(struct splq_backend *b, const char *file, char ***out, int *n)
 {
 	cleanup_free char *dir = splq_strdup_printf("%s/qubes", b->run);
 	cleanup_dir DIR *d = opendir(dir);
@@ -170,7 +169,7 @@ int splq_rt_roots_in_use(struct splq_backend *b, char ***out, int *n)
 	while (d && (de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
-		cleanup_free char *path = splq_rt_file(b, de->d_name, "rootsrc");
+		cleanup_free char *path = splq_rt_file(b, de->d_name, file);
 		char *text = NULL;
 		struct splq_error ignored;
 		if (splq_read_file(path, &text, NULL, &ignored) < 0)

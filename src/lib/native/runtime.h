@@ -4,10 +4,10 @@
  *   init.pid, supervisor.pid   host pids of its pid 1 and supervisor
  *   control        pid 1's control socket (control.h)
  *   rootsrc        the root generation it mounted (volume.h)
+ *   privsrc        a disposable's: the dvm snapshot it mounted (volume.h)
  *   root/ lower/ volatile/   mount points of its layers (rootfs.h): they
  *                  stay empty on the host
  *   private.loop   the number of the loop device of its private volume
- *   private.img    a disposable's copy of its dvm's private volume
  * Apart from it, $SPLQ_RUN/locks/<name>.life is held (flock) by the qube's
  * supervisor for its whole life, clean-up included: this lock, not a pid,
  * says whether a qube runs.  $SPLQ_RUN/locks/<name> orders start, shutdown
@@ -61,8 +61,9 @@ int splq_rt_open_init(struct splq_backend *b, const char *name, struct splq_erro
  * is LOCK_EX.  Returns the descriptor to close. */
 int splq_rt_lock(struct splq_backend *b, const char *name, int mode, struct splq_error *err);
 int splq_rt_op_lock(struct splq_backend *b, const char *name, struct splq_error *err);
-/* The root generations running qubes use (their rootsrc files). */
-int splq_rt_roots_in_use(struct splq_backend *b, char ***out, int *n);
+/* The images running qubes use, from their runtime files named file:
+ * "rootsrc" (root generations), "privsrc" (dvm snapshots). */
+int splq_rt_in_use(struct splq_backend *b, const char *file, char ***out, int *n);
 /* TERM, LANG and LC_ALL of the caller, the only parts of splq's
  * environment that reach commands in qubes; env gets at most max-1 and a
  * NULL.  Returns how many. */

@@ -86,7 +86,7 @@ static int reader_root(struct splq_backend *b, const struct splq_vm_config *cfg,
 		const char *name = strrchr(*image, '/') + 1;
 		const char *dot = strrchr(name, '.');
 		cleanup_free char *gen = strndup(name, dot ? (size_t)(dot - name) : strlen(name));
-		*mnt = splq_rootmnt_path(b->run, cfg->root_of, gen);
+		*mnt = splq_rootmnt_path(b->run, SPLQ_ROOTMNT_ROOTS, cfg->root_of, gen);
 		if (splq_rootmnt_ready(*mnt, *image))
 			return 0;
 		if (mode == LOCK_EX)
@@ -113,7 +113,7 @@ static int pick_root(struct splq_backend *b, struct start_plan *p, char **root, 
 		int n;
 		cleanup_free char *link = splq_volume_root_link(b->home, cfg->name);
 		p->prev = realpath(link, NULL);
-		splq_rt_roots_in_use(b, &used, &n);
+		splq_rt_in_use(b, "rootsrc", &used, &n);
 		int r = splq_volume_template_next(b->home, b->run, cfg->name, used, n, image, err);
 		splq_strv_free(used, n);
 		if (r < 0)
@@ -130,35 +130,106 @@ static int pick_root(struct splq_backend *b, struct start_plan *p, char **root, 
 	return splq_rt_write(rootsrc, *image, strlen(*image), err);
 }
 
-/* The private volume this start mounts: the qube's own image; a
- * disposable's copy of its dvm's (in the runtime folder, gone at stop),
- * or none (an empty tmpfs).  Opened here, attached by pid 1. */
+/* A disposable's private volume: the read-only mount of its dvm's
+ * current snapshot (volume.h, rootmnt.h), recorded in privsrc.  Under the
+ * dvm's lock, shared to use a snapshot and its mount, exclusive to take a
+ * snapshot (none yet, or the dvm changed while halted: a running dvm's
+ * current one is as it was when it last stopped) or make the mount. */
+static int reader_private(struct splq_backend *b, const struct splq_vm_config *cfg, char **mnt,
+                          struct splq_error *err)
+{
+	const char *dvm = cfg->private_of;
+	cleanup_free char *image = NULL;
+	for (int mode = LOCK_SH;; mode = LOCK_EX) {
+		cleanup_close int lock = splq_rt_lock(b, dvm, mode, err);
+		if (lock < 0)
+			return -1;
+		bool stale, running = splq_rt_locked(b, dvm);
+		free(image);
+		image = splq_volume_snap_current(b->home, dvm, &stale);
+		if (!image || (stale && !running)) {
+			if (mode == LOCK_SH)
+				continue;
+			/* of a running dvm (one started before it was a dvm):
+			 * what a crash would leave of it, flushed */
+			struct splq_error ignored;
+			int home = running ? splq_rt_open_home(b, dvm, &ignored) : -1;
+			if (home >= 0) {
+				syncfs(home);
+				close(home);
+			}
+			char **used;
+			int n;
+			free(image);
+			splq_rt_in_use(b, "privsrc", &used, &n);
+			int r = splq_volume_snap_take(b->home, b->run, dvm, used, n, &image, err);
+			splq_strv_free(used, n);
+			if (r < 0)
+				return -1;
+		}
+		const char *name = strrchr(image, '/') + 1;
+		cleanup_free char *gen = strndup(name, strcspn(name, "."));
+		free(*mnt);
+		*mnt = splq_rootmnt_path(b->run, SPLQ_ROOTMNT_PRIVATES, dvm, gen);
+		if (!splq_rootmnt_ready(*mnt, image)) {
+			if (mode == LOCK_SH)
+				continue;
+			if (splq_rootmnt_make(*mnt, image, err) < 0)
+				return -1;
+		}
+		cleanup_free char *privsrc = splq_rt_file(b, cfg->name, "privsrc");
+		return splq_rt_write(privsrc, image, strlen(image), err);
+	}
+}
+
+/* A dvm starting (its op lock held): its snapshot brought up to date
+ * first, so that disposables made while it runs start from it as it was
+ * when it last stopped. */
+static int dvm_snapshot(struct splq_backend *b, const struct splq_vm_config *cfg,
+                        struct splq_error *err)
+{
+	bool stale;
+	cleanup_free char *image = splq_volume_snap_current(b->home, cfg->name, &stale);
+	if (image && !stale)
+		return 0;
+	char **used;
+	int n;
+	free(image);
+	image = NULL;
+	splq_rt_in_use(b, "privsrc", &used, &n);
+	int r = splq_volume_snap_take(b->home, b->run, cfg->name, used, n, &image, err);
+	splq_strv_free(used, n);
+	return r;
+}
+
+/* The private volume this start mounts: the qube's own image; for a
+ * disposable its dvm's snapshot, read-only under a layer of its own, or
+ * none (an empty tmpfs).  An image is opened here, attached by pid 1. */
 static int open_private(struct splq_backend *b, struct start_plan *p, char **paths,
                         struct splq_error *err)
 {
 	const struct splq_vm_config *cfg = p->cfg;
 	struct splq_rootfs *fs = &p->fs;
 	fs->private_size = cfg->private_size;
-	if (cfg->klass == SPLQ_CLASS_DISPVM && !cfg->private_of)
-		return 0;
-	if (cfg->klass != SPLQ_CLASS_DISPVM) {
-		paths[4] = splq_volume_private(b->home, cfg->name);
-	} else {
-		/* a copy of the dvm's image; of a running dvm, what a crash
-		 * would leave after what it wrote so far is flushed */
-		cleanup_free char *src = splq_volume_private(b->home, cfg->private_of);
-		struct splq_error ignored;
-		int home = splq_rt_locked(b, cfg->private_of)
-		               ? splq_rt_open_home(b, cfg->private_of, &ignored)
-		               : -1;
-		if (home >= 0) {
-			syncfs(home);
-			close(home);
-		}
-		paths[4] = splq_rt_file(b, cfg->name, "private.img");
-		if (splq_image_copy(src, paths[4], err) < 0)
+	if (cfg->klass == SPLQ_CLASS_DISPVM) {
+		if (!cfg->private_of)
+			return 0;
+		if (reader_private(b, cfg, &paths[4], err) < 0)
 			return -1;
+		/* the upper layer's top takes the owner and mode of the
+		 * snapshot's, shifted into the qube's range */
+		struct stat st;
+		if (stat(paths[4], &st) < 0)
+			return splq_fail_errno(err, SPLQ_E_NOTFOUND, errno, "volume %s", paths[4]);
+		fs->private_src = paths[4];
+		fs->private_mode = st.st_mode & 07777;
+		fs->private_uid = st.st_uid + fs->base;
+		fs->private_gid = st.st_gid + fs->base;
+		return 0;
 	}
+	if (cfg->dvm && dvm_snapshot(b, cfg, err) < 0)
+		return -1;
+	paths[4] = splq_volume_private(b->home, cfg->name);
 	cleanup_free char *what = splq_strdup_printf("the private volume of '%s'", cfg->name);
 	fs->private_fd = splq_image_open(paths[4], what, err);
 	return fs->private_fd < 0 ? -1 : 0;

@@ -114,7 +114,7 @@ int splq_volume_template_prune(const char *home, const char *run, const char *te
 			continue;
 		char gen[24];
 		snprintf(gen, sizeof(gen), "%ld", g);
-		splq_rootmnt_drop(run, template, gen);
+		splq_rootmnt_drop(run, SPLQ_ROOTMNT_ROOTS, template, gen);
 		if (unlink(path) < 0 && errno != ENOENT)
 			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "remove %s", path);
 	}
@@ -154,6 +154,103 @@ int splq_volume_template_commit(const char *home, const char *template, const ch
 		unlink(tmp);
 		return splq_fail_errno(err, SPLQ_E_INTERNAL, e, "make %s current", next);
 	}
+	return 0;
+}
+
+/* ---------- a dvm's private snapshots ---------- */
+
+/* What names the state of a private volume: its file's inode, size and
+ * modification time ("" when it cannot be read). */
+static void private_stamp(const char *path, char *out, size_t max)
+{
+	struct stat st;
+	out[0] = 0;
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+		snprintf(out, max, "%llu %lld %lld.%09ld\n", (unsigned long long)st.st_ino,
+		         (long long)st.st_size, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+}
+
+/* The highest snapshot number in dir, 0 for none. */
+static long top_snapshot(const char *dir)
+{
+	cleanup_dir DIR *d = opendir(dir);
+	long top = 0;
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		long g = generation_of(de->d_name);
+		top = g > top ? g : top;
+	}
+	return top;
+}
+
+char *splq_volume_snap_current(const char *home, const char *dvm, bool *stale)
+{
+	cleanup_free char *dir = splq_strdup_printf("%s/qubes/%s/snaps", home, dvm);
+	long top = top_snapshot(dir);
+	*stale = true;
+	if (!top)
+		return NULL;
+	cleanup_free char *src = splq_strdup_printf("%s/%ld.src", dir, top);
+	cleanup_free char *priv = splq_volume_private(home, dvm);
+	cleanup_free char *was = NULL;
+	char now[128];
+	private_stamp(priv, now, sizeof(now));
+	if (splq_read_file(src, &was, NULL, NULL) == 0)
+		*stale = strcmp(was, now) != 0;
+	return splq_strdup_printf("%s/%ld.img", dir, top);
+}
+
+int splq_volume_snap_take(const char *home, const char *run, const char *dvm, char **used, int n,
+                          char **out, struct splq_error *err)
+{
+	cleanup_free char *dir = splq_strdup_printf("%s/qubes/%s/snaps", home, dvm);
+	cleanup_free char *priv = splq_volume_private(home, dvm);
+	*out = NULL;
+	if (splq_mkdir_p(dir, 0700, err) < 0)
+		return -1;
+	long top = top_snapshot(dir);
+	/* the ones no running disposable uses go, with their mounts */
+	cleanup_dir DIR *d = opendir(dir);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		long g = generation_of(de->d_name);
+		if (!g)
+			continue;
+		cleanup_free char *path = splq_strdup_printf("%s/%s", dir, de->d_name);
+		bool keep = false;
+		for (int i = 0; i < n && !keep; i++)
+			keep = strcmp(used[i], path) == 0;
+		if (keep)
+			continue;
+		char gen[24];
+		snprintf(gen, sizeof(gen), "%ld", g);
+		splq_rootmnt_drop(run, SPLQ_ROOTMNT_PRIVATES, dvm, gen);
+		cleanup_free char *src = splq_strdup_printf("%s/%ld.src", dir, g);
+		unlink(src);
+		if (unlink(path) < 0 && errno != ENOENT)
+			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "remove %s", path);
+	}
+	/* the stamp first: a change meanwhile makes the snapshot stale, never
+	 * a stale one look fresh */
+	char stamp[128];
+	private_stamp(priv, stamp, sizeof(stamp));
+	cleanup_free char *tmp = splq_strdup_printf("%s/%ld.img.new", dir, top + 1);
+	cleanup_free char *img = splq_strdup_printf("%s/%ld.img", dir, top + 1);
+	cleanup_free char *src = splq_strdup_printf("%s/%ld.src", dir, top + 1);
+	unlink(tmp);
+	if (splq_image_copy(priv, tmp, err) < 0)
+		return -1;
+	if (splq_write_file(src, stamp, strlen(stamp), 0600, err) < 0) {
+		unlink(tmp);
+		return -1;
+	}
+	if (rename(tmp, img) < 0) {
+		int e = errno;
+		unlink(tmp);
+		unlink(src);
+		return splq_fail_errno(err, SPLQ_E_INTERNAL, e, "make snapshot %s", img);
+	}
+	*out = splq_steal(img);
 	return 0;
 }
 

@@ -20,11 +20,23 @@
  *   qubes/<Q>/private.img  every lasting qube's private volume (/home): a
  *                          sparse ext4 image of the private size whose files
  *                          are owned by qube-local ids (image.h)
+ *   qubes/<D>/snaps/N.img  a dvm's private snapshots: copies of its
+ *                          private volume (N.src names the state it was
+ *                          copied in), the highest N current.  A disposable
+ *                          of D starts from the current one (its read-only
+ *                          mount, rootmnt.h, under an upper layer of its
+ *                          own), so its start costs the same whatever the
+ *                          size of D's private volume; a new one is taken
+ *                          when D starts (as D was when it last stopped),
+ *                          or by the first disposable after D changed while
+ *                          halted; the others go once no running
+ *                          disposable uses them
  * A DispVM has nothing here: its layers live under SPLQ_RUN.  Roots made
  * by an older splq (directories) are refused with a message saying so. */
 #ifndef SPLQ_NATIVE_VOLUME_H
 #define SPLQ_NATIVE_VOLUME_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "../backend.h"
@@ -49,6 +61,14 @@ int splq_volume_template_next(const char *home, const char *run, const char *tem
 int splq_volume_template_commit(const char *home, const char *template, const char *next,
                                 struct splq_error *err);
 char *splq_volume_private(const char *home, const char *qube);
+/* The current snapshot of dvm's private volume (its image's path), or
+ * NULL when there is none; *stale: the private volume has changed since. */
+char *splq_volume_snap_current(const char *home, const char *dvm, bool *stale);
+/* Remove the snapshots not listed in used[] (n image paths) and their
+ * mounts under run, then take a new one, current from now on (*out its
+ * path).  The dvm's lock held exclusively. */
+int splq_volume_snap_take(const char *home, const char *run, const char *dvm, char **used, int n,
+                          char **out, struct splq_error *err);
 
 int splq_volume_create(const char *home, const struct splq_vm_config *cfg, struct splq_error *err);
 int splq_volume_clone(const char *home, const struct splq_vm_config *src,

@@ -568,7 +568,6 @@ int splq_ops_vmcfg_build(struct splq_ctx *ctx, const struct splq_qube *q, struct
 	v->c.name = v->name;
 	v->c.klass = q->klass;
 	v->c.slot = q->slot;
-	v->c.private_of_slot = -1;
 
 	switch (q->klass) {
 	case SPLQ_CLASS_TEMPLATEVM:
@@ -591,7 +590,6 @@ int splq_ops_vmcfg_build(struct splq_ctx *ctx, const struct splq_qube *q, struct
 			if (d.klass == SPLQ_CLASS_APPVM) {
 				/* made from a dvm: its template's root, its private */
 				v->private_of = splq_xstrdup(d.name);
-				v->c.private_of_slot = d.slot;
 				if (splq_ops_prop_get(ctx, &d, "template", &dt, err) < 0)
 					return -1;
 				if (!dt || !*dt)
@@ -611,6 +609,7 @@ int splq_ops_vmcfg_build(struct splq_ctx *ctx, const struct splq_qube *q, struct
 	v->c.root_of = v->root_of;
 	v->c.root_base = v->root_base;
 	v->c.private_of = v->private_of;
+	v->c.dvm = q->klass == SPLQ_CLASS_APPVM && splq_ops_prop_true(ctx, q, "template_for_dispvms");
 
 	if (splq_ops_prop_long(ctx, q, "memory", 400, &n, err) < 0)
 		return -1;

@@ -56,10 +56,9 @@ static int describe(struct splq_ctx *ctx, const struct splq_qube *q, int vol,
 	}
 	case 1:
 		if (q->klass == SPLQ_CLASS_DISPVM) {
-			out->pool = v.private_of ? "image" : "tmpfs";
-			out->path = v.private_of ? splq_strdup_printf("%s/qubes/%s/private.img",
-			                                              ctx->run, name)
-			                         : splq_xstrdup("");
+			/* from its dvm's snapshot, its writes in memory */
+			out->pool = "tmpfs";
+			out->path = splq_xstrdup("");
 			out->source = v.private_of ? splq_strdup_printf("%s:private", v.private_of)
 			                           : splq_xstrdup("");
 			out->snap_on_start = v.private_of != NULL;
