@@ -63,6 +63,8 @@ assert_no_disposable_leftovers() {
 	local -A before=() owners=()
 	local d c name line ns pid owner
 
+	# the clean-up that follows the command's end goes on in the background
+	splq_wait_background || problems+=("background splq processes")
 	if [ -d "$SPLQ_RUN/qubes" ]; then
 		for d in "$SPLQ_RUN"/qubes/* "$SPLQ_RUN"/qubes/.[!.]*; do
 			[ -e "$d" ] && problems+=("runtime directory $d")

@@ -270,6 +270,18 @@ splq_env_pids() {
 	done
 }
 
+# Wait (at most 10 s) until the background work of this test's splq
+# environment (a disposable's clean-up, a preload filler) has ended.
+splq_wait_background() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		[ -z "$(splq_env_pids "$SPLQ_RUN")" ] && return 0
+		sleep 0.05
+	done
+	echo "splq background work still running: $(splq_env_pids "$SPLQ_RUN")" >&2
+	return 1
+}
+
 # Is $1 one of the other arguments?
 _splq_in() {
 	local x=$1
@@ -311,6 +323,7 @@ assert_leftovers_none() {
 	local -a expected=("$@") problems=() dirs children pids
 	local e d c name line ok
 
+	splq_wait_background || problems+=("background splq processes")
 	if [ -d "$SPLQ_RUN/qubes" ]; then
 		for d in "$SPLQ_RUN"/qubes/* "$SPLQ_RUN"/qubes/.[!.]*; do
 			[ -e "$d" ] || continue

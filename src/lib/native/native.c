@@ -212,6 +212,11 @@ static int native_kill(struct splq_backend *b, const char *name, struct splq_err
 	if (oplock < 0)
 		return -1;
 	cleanup_close int init = splq_rt_open_init(b, name, err);
+	if (init < 0 && splq_rt_locked(b, name)) {
+		/* its pid 1 has ended: its supervisor is cleaning up */
+		splq_rt_wait_halted(b, name);
+		return 0;
+	}
 	if (init < 0)
 		return -1;
 	pause_locked(b, name, false, NULL);

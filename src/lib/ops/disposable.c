@@ -215,19 +215,42 @@ static bool has_feature(struct splq_ctx *ctx, const char *qube, const char *name
 	return splq_store_feature_get(ctx->store, qube, name, &v, NULL) == 0;
 }
 
-/* Kill (if it runs) and remove a disposable, with an audit entry saying
- * why. */
+/* Kill (if it runs, or wait for its clean-up) and remove a disposable,
+ * with an audit entry saying why; nothing when another splq removed it
+ * first (a filler and the next command may both find it). */
 static void discard(struct splq_ctx *ctx, const struct splq_qube *q, const char *why)
 {
 	cleanup_vmcfg struct splq_ops_vmcfg v = {0};
 	struct splq_error err = {0};
 	if (ctx->backend->ops->state(ctx->backend, q->name) != SPLQ_HALTED)
 		ctx->backend->ops->kill(ctx->backend, q->name, NULL);
-	int rc = splq_ops_vmcfg_build(ctx, q, &v, &err) < 0
-	             ? -1
-	             : splq_ops_remove_qube(ctx, &v, true, &err);
-	splq_ops_audit_done(ctx, "remove", q->name, why, "ok", rc, &err);
+	if (splq_ops_vmcfg_build(ctx, q, &v, &err) < 0) {
+		cleanup_qube struct splq_qube again = {0};
+		if (splq_store_qube_get(ctx->store, q->name, &again, NULL) < 0)
+			return;
+		splq_ops_audit_done(ctx, "remove", q->name, why, "ok", -1, &err);
+		return;
+	}
+	if (splq_store_begin(ctx->store, &err) < 0)
+		goto fail;
+	if (splq_store_qube_remove(ctx->store, q->name, &err) < 0) {
+		splq_store_rollback(ctx->store);
+		if (err.code == SPLQ_E_NOTFOUND)
+			return;
+		goto fail;
+	}
+	if (ctx->backend->ops->volumes_remove(ctx->backend, &v.c, &err) < 0 ||
+	    splq_store_commit(ctx->store, &err) < 0) {
+		splq_store_rollback(ctx->store);
+		goto fail;
+	}
+	splq_ops_audit_done(ctx, "remove", q->name, why, "ok", 0, &err);
+	return;
+fail:
+	splq_ops_audit_done(ctx, "remove", q->name, why, "ok", -1, &err);
 }
+
+
 
 int splq_ops_reap_disposables(struct splq_ctx *ctx)
 {

@@ -177,7 +177,8 @@ int splq_ops_preload_value(const char *value, long *n, struct splq_error *err);
  * is none (stale ones met on the way are left to the filler). */
 int splq_ops_preload_take(struct splq_ctx *ctx, const struct splq_qube *d, struct splq_qube *p,
                           struct splq_error *err);
-/* A taken one's command has ended: it is the filler's to remove. */
+/* A taken one's command has ended: hidden again, the filler's to
+ * remove (splq.discard). */
 void splq_ops_preload_done(struct splq_ctx *ctx, const char *name);
 /* The filler, one per dvm at a time: remove what hand-outs used and the
  * members that are stale or too many, then, with start, start members
