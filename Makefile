@@ -7,6 +7,7 @@
 #                   first
 #   make demo       a short tour on a scratch SPLQ_HOME
 #   make bench      splq beside bwrap, unshare, cp+sha256sum (hyperfine)
+#   make bench-scale  commands with 1 and with 1,000 qubes running
 #   make fuzz       libFuzzer targets for the parsers (clang)
 #   make install    splq, splq-init, the in-qube helpers and
 #                   splq-autostart.service under PREFIX
@@ -154,6 +155,10 @@ bench: deps
 	$(MAKE) all $(BUILD)/bench/vault_speed
 	BUILD=$(BUILD) bench/bench.sh
 
+bench-scale: deps
+	$(MAKE) all
+	BUILD=$(BUILD) bench/scale.sh
+
 # The vault's encryption on its own, for bench.sh.
 $(BUILD)/bench/vault_speed: bench/vault_speed.c $(BUILD)/libsplq.a
 	@mkdir -p $(dir $@)
@@ -194,4 +199,4 @@ format:
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all deps unit check check-kernels demo bench fuzz install format clean
+.PHONY: all deps unit check check-kernels demo bench bench-scale fuzz install format clean

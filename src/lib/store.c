@@ -23,10 +23,21 @@
  * text's address (every statement is a literal in this file). */
 #define STMT_CACHE 48
 
+#define STORE_PREFETCH_MAX 8
+
 struct splq_store {
 	sqlite3 *db;
 	char *path;
-	int depth; /* nesting of splq_store_begin */
+	int depth;    /* nesting of splq_store_begin */
+	bool reading; /* in splq_store_read_begin */
+	/* properties read at once for every qube (splq_store_read_prefetch),
+	 * by qube name in order, while reading */
+	struct fetched {
+		const char *prop;
+		char **qubes, **values;
+		int n;
+	} fetched[STORE_PREFETCH_MAX];
+	int nfetched;
 	struct {
 		const char *sql;
 		sqlite3_stmt *st;
@@ -283,6 +294,9 @@ void splq_strv_free(char **v, int n)
 
 int splq_store_begin(struct splq_store *s, struct splq_error *err)
 {
+	if (s->reading)
+		return splq_fail(err, SPLQ_E_INTERNAL,
+		                 "store '%s': a change inside a read transaction", s->path);
 	if (s->depth == 0 && exec_plain(s, "BEGIN IMMEDIATE", "starting a transaction", err) < 0)
 		return -1;
 	s->depth++;
@@ -303,6 +317,76 @@ int splq_store_commit(struct splq_store *s, struct splq_error *err)
 		return -1;
 	}
 	return 0;
+}
+
+int splq_store_read_begin(struct splq_store *s, struct splq_error *err)
+{
+	if (s->depth || s->reading)
+		return 0; /* already one */
+	if (exec_plain(s, "BEGIN", "starting a read transaction", err) < 0)
+		return -1;
+	s->reading = true;
+	return 0;
+}
+
+static void fetched_clear(struct splq_store *s)
+{
+	for (int i = 0; i < s->nfetched; i++) {
+		splq_strv_free(s->fetched[i].qubes, s->fetched[i].n);
+		splq_strv_free(s->fetched[i].values, s->fetched[i].n);
+	}
+	s->nfetched = 0;
+}
+
+int splq_store_read_prefetch(struct splq_store *s, const char *prop, struct splq_error *err)
+{
+	cleanup_release sqlite3_stmt *st = NULL;
+	if (!s->reading || s->nfetched == STORE_PREFETCH_MAX)
+		return 0; /* read one by one, as without */
+	if (prep(s, &st, "SELECT qube, value FROM properties WHERE name = ? ORDER BY qube",
+	         "reading a property of every qube", err, 1, prop) < 0)
+		return -1;
+	struct fetched *f = &s->fetched[s->nfetched];
+	f->prop = prop;
+	if (collect(s, st, "reading a property of every qube", &f->qubes, &f->values, &f->n, err) <
+	    0)
+		return -1;
+	s->nfetched++;
+	return 0;
+}
+
+/* A prefetched property's value for qube: 1 and *value (not a copy), 0
+ * when it is not set, -1 when prop was not prefetched. */
+static int fetched_get(struct splq_store *s, const char *qube, const char *prop,
+                       const char **value)
+{
+	for (int i = 0; i < s->nfetched; i++) {
+		const struct fetched *f = &s->fetched[i];
+		if (strcmp(f->prop, prop) != 0)
+			continue;
+		for (int lo = 0, hi = f->n; lo < hi;) {
+			int mid = (lo + hi) / 2, c = strcmp(f->qubes[mid], qube);
+			if (c == 0) {
+				*value = f->values[mid];
+				return 1;
+			}
+			if (c < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		return 0;
+	}
+	return -1;
+}
+
+void splq_store_read_end(struct splq_store *s)
+{
+	if (!s->reading)
+		return;
+	s->reading = false;
+	fetched_clear(s);
+	sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
 }
 
 void splq_store_rollback(struct splq_store *s)
@@ -789,8 +873,9 @@ int splq_store_qube_remove(struct splq_store *s, const char *name, struct splq_e
 	return 0;
 }
 
-int splq_store_qube_list(struct splq_store *s, struct splq_qube **out, int *n,
-                         struct splq_error *err)
+/* The qubes, all (klass < 0) or of one class. */
+static int qube_list(struct splq_store *s, int klass, struct splq_qube **out, int *n,
+                     struct splq_error *err)
 {
 	cleanup_release sqlite3_stmt *st = NULL;
 	struct splq_qube *v = NULL;
@@ -798,8 +883,11 @@ int splq_store_qube_list(struct splq_store *s, struct splq_qube **out, int *n,
 
 	*out = NULL;
 	*n = 0;
-	if (prep(s, &st, "SELECT " QUBE_COLS " FROM qubes ORDER BY name", "listing qubes", err, 0) <
-	    0)
+	if (klass < 0 ? prep(s, &st, "SELECT " QUBE_COLS " FROM qubes ORDER BY name",
+	                     "listing qubes", err, 0)
+	              : prep(s, &st, "SELECT " QUBE_COLS " FROM qubes WHERE class = ? ORDER BY name",
+	                     "listing qubes", err, 1, splq_class_name((enum splq_class)klass)) <
+	                    0)
 		return -1;
 	for (;;) {
 		r = step(s, st, "listing qubes", err);
@@ -823,6 +911,18 @@ int splq_store_qube_list(struct splq_store *s, struct splq_qube **out, int *n,
 fail:
 	splq_qube_list_free(v, count);
 	return -1;
+}
+
+int splq_store_qube_list(struct splq_store *s, struct splq_qube **out, int *n,
+                         struct splq_error *err)
+{
+	return qube_list(s, -1, out, n, err);
+}
+
+int splq_store_qube_list_of(struct splq_store *s, enum splq_class klass, struct splq_qube **out,
+                            int *n, struct splq_error *err)
+{
+	return qube_list(s, (int)klass, out, n, err);
 }
 
 /* ---- properties ---- */
@@ -961,14 +1061,18 @@ int splq_store_prop_get(struct splq_store *s, const struct splq_qube *q, const c
 			return -1;
 		dflt = false;
 	} else {
-		if (prep(s, &st, "SELECT value FROM properties WHERE qube = ? AND name = ?",
-		         "reading a property", err, 2, q->name, prop) < 0)
-			return -1;
-		r = step(s, st, "reading a property", err);
-		if (r < 0)
-			return -1;
+		const char *got;
+		if ((r = fetched_get(s, q->name, prop, &got)) < 0) {
+			if (prep(s, &st, "SELECT value FROM properties WHERE qube = ? AND name = ?",
+			         "reading a property", err, 2, q->name, prop) < 0)
+				return -1;
+			r = step(s, st, "reading a property", err);
+			if (r < 0)
+				return -1;
+			got = r > 0 ? (const char *)sqlite3_column_text(st, 0) : NULL;
+		}
 		if (r > 0) {
-			*value = col_dup(st, 0);
+			*value = splq_xstrdup(got ? got : "");
 			dflt = false;
 		} else if (strcmp(prop, "label") == 0 && q->klass == SPLQ_CLASS_ADMINVM) {
 			*value = splq_xstrdup("black");
@@ -1114,6 +1218,18 @@ int splq_store_feature_list(struct splq_store *s, const char *qube, char ***name
 	         "listing features", err, 1, qube) < 0)
 		return -1;
 	return collect(s, st, "listing features", names, values, n, err);
+}
+
+int splq_store_feature_holders(struct splq_store *s, const char *name, char ***qubes, int *n,
+                               struct splq_error *err)
+{
+	cleanup_release sqlite3_stmt *st = NULL;
+	*qubes = NULL;
+	*n = 0;
+	if (prep(s, &st, "SELECT qube FROM features WHERE name = ? AND value <> '' ORDER BY qube",
+	         "listing a feature's qubes", err, 1, name) < 0)
+		return -1;
+	return collect(s, st, "listing a feature's qubes", qubes, NULL, n, err);
 }
 
 int splq_store_feature_get(struct splq_store *s, const char *qube, const char *name, char **value,

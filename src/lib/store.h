@@ -39,6 +39,14 @@ void splq_store_close(struct splq_store *s);
 int splq_store_begin(struct splq_store *s, struct splq_error *err);
 int splq_store_commit(struct splq_store *s, struct splq_error *err);
 void splq_store_rollback(struct splq_store *s);
+/* A read transaction: what is read until read_end sees one state of the
+ * store, and its locks are taken once, not at every statement (what a
+ * listing of many qubes costs).  Nothing may be changed meanwhile. */
+int splq_store_read_begin(struct splq_store *s, struct splq_error *err);
+/* In a read transaction: property prop (a static string) of every qube
+ * read at once, so that reading it for each qube costs no statement. */
+int splq_store_read_prefetch(struct splq_store *s, const char *prop, struct splq_error *err);
+void splq_store_read_end(struct splq_store *s);
 
 /* Qubes.  add picks a free slot and a new uuid and fills them in q;
  * SPLQ_E_EXISTS if the name is taken. */
@@ -49,6 +57,9 @@ int splq_store_qube_remove(struct splq_store *s, const char *name, struct splq_e
 /* All qubes sorted by name; *out malloc'ed array of *n (clear each). */
 int splq_store_qube_list(struct splq_store *s, struct splq_qube **out, int *n,
 			 struct splq_error *err);
+/* Those of one class only. */
+int splq_store_qube_list_of(struct splq_store *s, enum splq_class klass, struct splq_qube **out,
+                            int *n, struct splq_error *err);
 void splq_qube_list_free(struct splq_qube *list, int n);
 
 /* Properties.  get returns the set value or the default (*is_default
@@ -80,6 +91,9 @@ int splq_store_feature_list(struct splq_store *s, const char *qube, char ***name
                             int *n, struct splq_error *err);
 int splq_store_feature_get(struct splq_store *s, const char *qube, const char *name, char **value,
                            struct splq_error *err); /* SPLQ_E_NOTFOUND */
+/* The qubes (sorted) that have feature name set to a non-empty value. */
+int splq_store_feature_holders(struct splq_store *s, const char *name, char ***qubes, int *n,
+                               struct splq_error *err);
 int splq_store_feature_set(struct splq_store *s, const char *qube, const char *name,
 			   const char *value, struct splq_error *err);
 int splq_store_feature_remove(struct splq_store *s, const char *qube, const char *name,

@@ -57,7 +57,12 @@ static enum splq_power native_state(struct splq_backend *b, const char *name)
 		splq_rt_sweep(b, name); /* what a supervisor no one waited for left */
 		return SPLQ_HALTED;
 	}
-	return splq_rt_pid(b, name, "init.pid") > 0 ? SPLQ_RUNNING : SPLQ_TRANSIENT;
+	/* pid 1 made (its pid file is written whole, by a rename): a look
+	 * is enough, what ls asks of every qube */
+	char initpid[SPLQ_NAME_MAX + 16];
+	snprintf(initpid, sizeof(initpid), "%s/init.pid", name);
+	return faccessat(splq_rt_dirfd(b, SPLQ_RT_QUBES), initpid, F_OK, 0) == 0 ? SPLQ_RUNNING
+	                                                                            : SPLQ_TRANSIENT;
 }
 
 /* Connect to a running qube's pid 1, waiting at most answer_s for a
@@ -495,6 +500,9 @@ static void native_free(struct splq_backend *b)
 		return;
 	if (((struct splq_native *)b)->first_oom >= 0)
 		close(((struct splq_native *)b)->first_oom);
+	for (int i = 0; i < 2; i++)
+		if (((struct splq_native *)b)->dirs[i] >= 0)
+			close(((struct splq_native *)b)->dirs[i]);
 	free(((struct splq_native *)b)->first);
 	free(b->home);
 	free(b->run);
@@ -532,6 +540,7 @@ int splq_backend_native_new(const char *home, const char *run, struct splq_backe
 	n->base.run = splq_xstrdup(run);
 	n->first_sup = -1;
 	n->first_oom = -1;
+	n->dirs[0] = n->dirs[1] = -1;
 	*out = &n->base;
 	return 0;
 }

@@ -78,10 +78,22 @@ char *splq_rt_life_lock(struct splq_backend *b, const char *name)
 	return splq_strdup_printf("%s/locks/%s.life", b->run, name);
 }
 
+int splq_rt_dirfd(struct splq_backend *b, int which)
+{
+	struct splq_native *n = (struct splq_native *)b;
+	if (n->dirs[which] < 0) {
+		cleanup_free char *dir =
+		    splq_strdup_printf("%s/%s", b->run, which == SPLQ_RT_LOCKS ? "locks" : "qubes");
+		n->dirs[which] = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	}
+	return n->dirs[which];
+}
+
 int splq_rt_locked(struct splq_backend *b, const char *name)
 {
-	cleanup_free char *path = splq_rt_life_lock(b, name);
-	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char file[SPLQ_NAME_MAX + 8];
+	snprintf(file, sizeof(file), "%s.life", name);
+	cleanup_close int fd = openat(splq_rt_dirfd(b, SPLQ_RT_LOCKS), file, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
 	if (flock(fd, LOCK_SH | LOCK_NB) < 0)

@@ -32,7 +32,14 @@ struct splq_native {
 	struct splq_session *first; /* session.h */
 	int first_oom; /* its supervisor's OOM report (supervise.h), or -1 */
 	struct splq_exec_info *first_info; /* where to tell it, or NULL */
+	int dirs[2]; /* $SPLQ_RUN/locks and /qubes, O_PATH, once opened (or -1) */
 };
+
+/* A descriptor of $SPLQ_RUN/locks (SPLQ_RT_LOCKS) or $SPLQ_RUN/qubes
+ * (SPLQ_RT_QUBES), opened at the first use, or -1 while it is missing:
+ * what looks at many qubes names their files relative to it. */
+enum { SPLQ_RT_LOCKS, SPLQ_RT_QUBES };
+int splq_rt_dirfd(struct splq_backend *b, int which);
 
 /* Write a runtime file: no fsync (it describes processes, which a crash
  * ends too), through a rename so that a reader never sees half of it. */

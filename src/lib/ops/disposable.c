@@ -256,12 +256,10 @@ int splq_ops_reap_disposables(struct splq_ctx *ctx)
 {
 	struct splq_qube *list = NULL;
 	int n = 0;
-	if (splq_store_qube_list(ctx->store, &list, &n, NULL) < 0)
+	if (splq_store_qube_list_of(ctx->store, SPLQ_CLASS_DISPVM, &list, &n, NULL) < 0)
 		return -1;
 	for (int i = 0; i < n; i++) {
 		struct splq_qube *q = &list[i];
-		if (q->klass != SPLQ_CLASS_DISPVM)
-			continue;
 		if (owner_gone(ctx, q->name))
 			discard(ctx, q,
 			        has_feature(ctx, q->name, PRELOAD_DISCARD)

@@ -24,6 +24,11 @@ void splq_qube_info_free(struct splq_qube_info *v, int n)
 	free(v);
 }
 
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 int splq_op_list(struct splq_ctx *ctx, struct splq_qube_info **out, int *n, struct splq_error *err)
 {
 	struct splq_qube *list = NULL;
@@ -34,8 +39,21 @@ int splq_op_list(struct splq_ctx *ctx, struct splq_qube_info **out, int *n, stru
 	*out = NULL;
 	*n = 0;
 	splq_ops_reap_disposables(ctx);
-	if (splq_store_qube_list(ctx->store, &list, &nq, err) < 0)
+	/* one read of the store: each property the listing shows read for
+	 * every qube at once */
+	static const char *const shown[] = {"label", "template", "netvm", "memory",
+	                                    "provides_network", "default_netvm"};
+	char **internal = NULL;
+	int ninternal = 0;
+	if (splq_store_read_begin(ctx->store, err) < 0)
 		return -1;
+	for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++)
+		if (splq_store_read_prefetch(ctx->store, shown[i], err) < 0)
+			goto fail;
+	if (splq_store_feature_holders(ctx->store, SPLQ_FEATURE_INTERNAL, &internal, &ninternal,
+	                               err) < 0 ||
+	    splq_store_qube_list(ctx->store, &list, &nq, err) < 0)
+		goto fail;
 	info = splq_xcalloc(nq ? nq : 1, sizeof(*info));
 	/* dom0 first, then the rest in the store's (name) order */
 	for (int pass = 0; pass < 2; pass++) {
@@ -69,18 +87,19 @@ int splq_op_list(struct splq_ctx *ctx, struct splq_qube_info **out, int *n, stru
 			    splq_ops_prop_long(ctx, q, "memory", 0, &mem, err) < 0)
 				goto fail;
 			o->memory = mem;
-			cleanup_free char *internal = NULL;
-			o->internal = splq_store_feature_get(ctx->store, q->name,
-			                                     SPLQ_FEATURE_INTERNAL, &internal,
-			                                     NULL) == 0 &&
-			              *internal;
+			o->internal = bsearch(&(const char *){q->name}, internal, ninternal,
+			                      sizeof(char *), cmp_name) != NULL;
 		}
 	}
+	splq_store_read_end(ctx->store);
+	splq_strv_free(internal, ninternal);
 	splq_qube_list_free(list, nq);
 	*out = info;
 	*n = k;
 	return 0;
 fail:
+	splq_store_read_end(ctx->store);
+	splq_strv_free(internal, ninternal);
 	splq_qube_list_free(list, nq);
 	splq_qube_info_free(info, k);
 	return -1;
