@@ -82,15 +82,6 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
 
-# A command line for hyperfine -N (which splits words like a shell).
-cmdline() {
-	local out="" a
-	for a in "$@"; do
-		out+="$(printf '%q' "$a") "
-	done
-	printf '%s' "${out% }"
-}
-
 echo "== setting up: template bench-t (with the service test.Echo), AppVMs bench-q and bench-r (running)"
 splq template create bench-t --base host
 # the trivial service: cat itself, so that a shell's start is not counted

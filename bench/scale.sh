@@ -47,14 +47,6 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
 
-cmdline() {
-	local out="" a
-	for a in "$@"; do
-		out+="$(printf '%q' "$a") "
-	done
-	printf '%s' "${out% }"
-}
-
 echo "== setting up: template scale-t, $N AppVMs q0 ... q$((N - 1)), dvms scale-dvm (1 preloaded) and scale-cold"
 splq template create scale-t --base host >/dev/null
 t0=$(date +%s)

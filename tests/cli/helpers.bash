@@ -282,6 +282,15 @@ splq_wait_background() {
 	return 1
 }
 
+# A command line for hyperfine -N (which splits words like a shell).
+cmdline() {
+	local out="" a
+	for a in "$@"; do
+		out+="$(printf '%q' "$a") "
+	done
+	printf '%s' "${out% }"
+}
+
 # Is $1 one of the other arguments?
 _splq_in() {
 	local x=$1

@@ -76,6 +76,38 @@ static long generation_of(const char *name)
 	return g > 0 && strcmp(end, ".img") == 0 ? g : 0;
 }
 
+/* Remove the generations N.img of dir that are neither keep (a file
+ * name, or NULL) nor listed in used[] (n paths), with their N.src and
+ * their read-only mounts (rootmnt.h: kind, qube); *top gets the highest
+ * N there was. */
+static int prune(const char *dir, const char *keep, char **used, int n, const char *run,
+                 const char *kind, const char *qube, long *top, struct splq_error *err)
+{
+	cleanup_dir DIR *d = opendir(dir);
+	*top = 0;
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		long g = generation_of(de->d_name);
+		if (!g)
+			continue;
+		*top = g > *top ? g : *top;
+		cleanup_free char *path = splq_strdup_printf("%s/%s", dir, de->d_name);
+		bool kept = keep && strcmp(de->d_name, keep) == 0;
+		for (int i = 0; i < n && !kept; i++)
+			kept = strcmp(used[i], path) == 0;
+		if (kept)
+			continue;
+		char gen[24];
+		snprintf(gen, sizeof(gen), "%ld", g);
+		splq_rootmnt_drop(run, kind, qube, gen);
+		cleanup_free char *src = splq_strdup_printf("%s/%ld.src", dir, g);
+		unlink(src);
+		if (unlink(path) < 0 && errno != ENOENT)
+			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "remove %s", path);
+	}
+	return 0;
+}
+
 int splq_volume_template_prune(const char *home, const char *run, const char *template, char **used,
                                int n, long *top, struct splq_error *err)
 {
@@ -98,27 +130,8 @@ int splq_volume_template_prune(const char *home, const char *run, const char *te
 	cleanup_dir DIR *d = opendir(roots);
 	if (!d)
 		return splq_fail_errno(err, SPLQ_E_NOTFOUND, errno, "%s", roots);
-	*top = 0;
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		long g = generation_of(de->d_name);
-		if (!g)
-			continue;
-		*top = g > *top ? g : *top;
-		cleanup_free char *path = splq_strdup_printf("%s/%s", roots, de->d_name);
-		cleanup_free char *rel = splq_strdup_printf("roots/%s", de->d_name);
-		bool keep = strcmp(rel, current) == 0;
-		for (int i = 0; i < n && !keep; i++)
-			keep = strcmp(used[i], path) == 0;
-		if (keep)
-			continue;
-		char gen[24];
-		snprintf(gen, sizeof(gen), "%ld", g);
-		splq_rootmnt_drop(run, SPLQ_ROOTMNT_ROOTS, template, gen);
-		if (unlink(path) < 0 && errno != ENOENT)
-			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "remove %s", path);
-	}
-	return 0;
+	const char *keep = current + (strncmp(current, "roots/", 6) == 0 ? 6 : 0);
+	return prune(roots, keep, used, n, run, SPLQ_ROOTMNT_ROOTS, template, top, err);
 }
 
 int splq_volume_template_next(const char *home, const char *run, const char *template, char **used,
@@ -208,28 +221,10 @@ int splq_volume_snap_take(const char *home, const char *run, const char *dvm, ch
 	*out = NULL;
 	if (splq_mkdir_p(dir, 0700, err) < 0)
 		return -1;
-	long top = top_snapshot(dir);
 	/* the ones no running disposable uses go, with their mounts */
-	cleanup_dir DIR *d = opendir(dir);
-	struct dirent *de;
-	while (d && (de = readdir(d))) {
-		long g = generation_of(de->d_name);
-		if (!g)
-			continue;
-		cleanup_free char *path = splq_strdup_printf("%s/%s", dir, de->d_name);
-		bool keep = false;
-		for (int i = 0; i < n && !keep; i++)
-			keep = strcmp(used[i], path) == 0;
-		if (keep)
-			continue;
-		char gen[24];
-		snprintf(gen, sizeof(gen), "%ld", g);
-		splq_rootmnt_drop(run, SPLQ_ROOTMNT_PRIVATES, dvm, gen);
-		cleanup_free char *src = splq_strdup_printf("%s/%ld.src", dir, g);
-		unlink(src);
-		if (unlink(path) < 0 && errno != ENOENT)
-			return splq_fail_errno(err, SPLQ_E_INTERNAL, errno, "remove %s", path);
-	}
+	long top;
+	if (prune(dir, NULL, used, n, run, SPLQ_ROOTMNT_PRIVATES, dvm, &top, err) < 0)
+		return -1;
 	/* the stamp first: a change meanwhile makes the snapshot stale, never
 	 * a stale one look fresh */
 	char stamp[128];
