@@ -371,7 +371,8 @@ require_io_uring() {
 # links (which have no mode of their own).
 loose_modes() {
 	find "$@" \
-		\( -path "$SPLQ_RUN/roots/*/*" -o -path "$SPLQ_HOME/qubes/*/private" \
+		\( -path "$SPLQ_RUN/roots/*/*" -o -path "$SPLQ_RUN/privates/*/*" \
+		-o -path "$SPLQ_HOME/qubes/*/private" -o -path "$SPLQ_RUN/qubes/*/plower" \
 		-o -path "$SPLQ_RUN/qubes/*/root" -o -path "$SPLQ_RUN/qubes/*/lower" \
 		-o -path "$SPLQ_RUN/qubes/*/upper" -o -path "$SPLQ_RUN/qubes/*/work" \
 		-o -path "$SPLQ_RUN/qubes/*/private" \) -prune -o \

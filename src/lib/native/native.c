@@ -51,18 +51,46 @@
 /* How long a freeze or a thaw may take before it counts as failed */
 #define PAUSE_TIMEOUT_MS 5000
 
+/* A qube whose life lock is held: Running once its pid 1 is made (its
+ * pid file is written whole, by a rename: a look is enough), Transient
+ * before. */
+static enum splq_power locked_state(struct splq_backend *b, const char *name)
+{
+	char initpid[SPLQ_NAME_MAX + 16];
+	snprintf(initpid, sizeof(initpid), "%s/init.pid", name);
+	return faccessat(splq_rt_dirfd(b, SPLQ_RT_QUBES), initpid, F_OK, 0) == 0 ? SPLQ_RUNNING
+	                                                                            : SPLQ_TRANSIENT;
+}
+
 static enum splq_power native_state(struct splq_backend *b, const char *name)
 {
 	if (!splq_rt_locked(b, name)) {
 		splq_rt_sweep(b, name); /* what a supervisor no one waited for left */
 		return SPLQ_HALTED;
 	}
-	/* pid 1 made (its pid file is written whole, by a rename): a look
-	 * is enough, what ls asks of every qube */
-	char initpid[SPLQ_NAME_MAX + 16];
-	snprintf(initpid, sizeof(initpid), "%s/init.pid", name);
-	return faccessat(splq_rt_dirfd(b, SPLQ_RT_QUBES), initpid, F_OK, 0) == 0 ? SPLQ_RUNNING
-	                                                                            : SPLQ_TRANSIENT;
+	return locked_state(b, name);
+}
+
+static void native_states(struct splq_backend *b, char *const *names, int n,
+                          enum splq_power *out)
+{
+	/* the life locks held, from one read of /proc/locks instead of a lock
+	 * taken and dropped per qube */
+	struct splq_rt_held held;
+	bool bulk = splq_rt_held_read(b, &held) == 0;
+	for (int i = 0; i < n; i++) {
+		int locked = bulk ? splq_rt_held_has(&held, names[i]) : -1;
+		if (locked < 0)
+			locked = splq_rt_locked(b, names[i]);
+		if (!locked) {
+			splq_rt_sweep(b, names[i]);
+			out[i] = SPLQ_HALTED;
+		} else {
+			out[i] = locked_state(b, names[i]);
+		}
+	}
+	if (bulk)
+		splq_rt_held_free(&held);
 }
 
 /* Connect to a running qube's pid 1, waiting at most answer_s for a
@@ -518,6 +546,7 @@ static const struct splq_backend_ops native_ops = {
     .volume_usage = native_volume_usage,
     .volume_grow = native_volume_grow,
     .state = native_state,
+    .states = native_states,
     .start = splq_native_start,
     .run = native_run,
     .wait = native_wait,

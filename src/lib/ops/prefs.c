@@ -45,6 +45,7 @@ int splq_op_list(struct splq_ctx *ctx, struct splq_qube_info **out, int *n, stru
 	                                    "provides_network", "default_netvm"};
 	char **internal = NULL;
 	int ninternal = 0;
+	cleanup_free enum splq_power *power = NULL;
 	if (splq_store_read_begin(ctx->store, err) < 0)
 		return -1;
 	for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++)
@@ -54,6 +55,8 @@ int splq_op_list(struct splq_ctx *ctx, struct splq_qube_info **out, int *n, stru
 	                               err) < 0 ||
 	    splq_store_qube_list(ctx->store, &list, &nq, err) < 0)
 		goto fail;
+	power = splq_xcalloc(nq + 1, sizeof(*power));
+	splq_ops_power_all(ctx, list, nq, power);
 	info = splq_xcalloc(nq ? nq : 1, sizeof(*info));
 	/* dom0 first, then the rest in the store's (name) order */
 	for (int pass = 0; pass < 2; pass++) {
@@ -67,7 +70,7 @@ int splq_op_list(struct splq_ctx *ctx, struct splq_qube_info **out, int *n, stru
 			o = &info[k++];
 			snprintf(o->name, sizeof(o->name), "%s", q->name);
 			o->klass = q->klass;
-			o->power = splq_ops_power_of(ctx, q);
+			o->power = power[i];
 			if (splq_ops_prop_get(ctx, q, "label", &o->label, err) < 0)
 				goto fail;
 			if (splq_class_has_template(q->klass)) {
