@@ -1220,6 +1220,18 @@ int splq_store_feature_list(struct splq_store *s, const char *qube, char ***name
 	return collect(s, st, "listing features", names, values, n, err);
 }
 
+int splq_store_prop_list_set(struct splq_store *s, const char *qube, char ***names,
+                             char ***values, int *n, struct splq_error *err)
+{
+	cleanup_release sqlite3_stmt *st = NULL;
+	*names = *values = NULL;
+	*n = 0;
+	if (prep(s, &st, "SELECT name, value FROM properties WHERE qube = ? ORDER BY name",
+	         "listing a qube's properties", err, 1, qube) < 0)
+		return -1;
+	return collect(s, st, "listing a qube's properties", names, values, n, err);
+}
+
 int splq_store_feature_holders(struct splq_store *s, const char *name, char ***qubes, int *n,
                                struct splq_error *err)
 {

@@ -73,6 +73,9 @@ int splq_store_prop_set(struct splq_store *s, const char *qube, const char *prop
                         struct splq_error *err);
 int splq_store_prop_reset(struct splq_store *s, const char *qube, const char *prop,
 			  struct splq_error *err);
+/* The properties set on qube (not those at their default), by name. */
+int splq_store_prop_list_set(struct splq_store *s, const char *qube, char ***names,
+                             char ***values, int *n, struct splq_error *err);
 /* Names of qubes whose property prop is set to value (e.g. who uses a
  * template); *out malloc'ed array of malloc'ed strings. */
 int splq_store_prop_users(struct splq_store *s, const char *prop, const char *value, char ***out,

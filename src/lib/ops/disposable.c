@@ -318,18 +318,18 @@ static void feed(unsigned long long *h, const char *line)
 	*h = splq_fnv1a(*h, line, strlen(line) + 1);
 }
 
-static void feed_props(unsigned long long *h, struct splq_ctx *ctx, const struct splq_qube *q)
+static void feed_props(unsigned long long *h, struct splq_ctx *ctx, const char *qube)
 {
-	for (const struct splq_prop_def *def = splq_props; def->name; def++) {
-		cleanup_free char *value = NULL;
-		bool is_default = true;
-		if (!splq_ops_class_has(def, q->klass) ||
-		    splq_store_prop_get(ctx->store, q, def->name, &value, &is_default, NULL) < 0 ||
-		    is_default)
-			continue;
-		cleanup_free char *line = splq_strdup_printf("p %s=%s", def->name, value);
+	char **names = NULL, **values = NULL;
+	int n = 0;
+	if (splq_store_prop_list_set(ctx->store, qube, &names, &values, &n, NULL) < 0)
+		feed(h, "?"); /* unreadable: never equal to a readable one */
+	for (int i = 0; i < n; i++) {
+		cleanup_free char *line = splq_strdup_printf("p %s=%s", names[i], values[i]);
 		feed(h, line);
 	}
+	splq_strv_free(names, n);
+	splq_strv_free(values, n);
 }
 
 static char *preload_rev(struct splq_ctx *ctx, const struct splq_qube *d)
@@ -337,11 +337,9 @@ static char *preload_rev(struct splq_ctx *ctx, const struct splq_qube *d)
 	unsigned long long h = SPLQ_FNV1A_INIT;
 	char **names = NULL, **values = NULL, **tags = NULL;
 	int nf = 0, nt = 0;
-	cleanup_qube struct splq_qube dom0 = {0};
 	feed(&h, d->name);
-	feed_props(&h, ctx, d);
-	if (splq_store_qube_get(ctx->store, DOM0, &dom0, NULL) == 0)
-		feed_props(&h, ctx, &dom0);
+	feed_props(&h, ctx, d->name);
+	feed_props(&h, ctx, DOM0);
 	if (splq_store_feature_list(ctx->store, d->name, &names, &values, &nf, NULL) == 0)
 		for (int i = 0; i < nf; i++) {
 			if (strncmp(names[i], SPLQ_PRELOAD_LIST, strlen(SPLQ_PRELOAD_LIST)) == 0)
