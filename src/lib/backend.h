@@ -138,8 +138,6 @@ struct splq_backend_ops {
 	                   unsigned long long size, bool *live, struct splq_error *err);
 
 	enum splq_power (*state)(struct splq_backend *b, const char *name);
-	/* The same for n qubes at once, into out[] (what a listing asks). */
-	void (*states)(struct splq_backend *b, char *const *names, int n, enum splq_power *out);
 	/* Start; with first != NULL the qube's init runs that command and the
 	 * qube stops when it ends (disposables): collect it with wait(). */
 	int (*start)(struct splq_backend *b, const struct splq_vm_config *cfg,

@@ -338,21 +338,38 @@ static void fetched_clear(struct splq_store *s)
 	s->nfetched = 0;
 }
 
-int splq_store_read_prefetch(struct splq_store *s, const char *prop, struct splq_error *err)
+int splq_store_read_prefetch(struct splq_store *s, const char *const *props, int n,
+                             struct splq_error *err)
 {
 	cleanup_release sqlite3_stmt *st = NULL;
-	if (!s->reading || s->nfetched == STORE_PREFETCH_MAX)
+	if (!s->reading || s->nfetched + n > STORE_PREFETCH_MAX)
 		return 0; /* read one by one, as without */
-	if (prep(s, &st, "SELECT qube, value FROM properties WHERE name = ? ORDER BY qube",
-	         "reading a property of every qube", err, 1, prop) < 0)
+	/* one pass over the table, in its (qube, name) order */
+	if (prep(s, &st, "SELECT qube, name, value FROM properties ORDER BY qube",
+	         "reading the properties of every qube", err, 0) < 0)
 		return -1;
-	struct fetched *f = &s->fetched[s->nfetched];
-	f->prop = prop;
-	if (collect(s, st, "reading a property of every qube", &f->qubes, &f->values, &f->n, err) <
-	    0)
-		return -1;
-	s->nfetched++;
-	return 0;
+	int first = s->nfetched, cap[STORE_PREFETCH_MAX] = {0}, r;
+	for (int i = 0; i < n; i++)
+		s->fetched[s->nfetched++] = (struct fetched){.prop = props[i]};
+	while ((r = step(s, st, "reading the properties of every qube", err)) > 0) {
+		const char *name = (const char *)sqlite3_column_text(st, 1);
+		for (int i = first; name && i < s->nfetched; i++) {
+			struct fetched *f = &s->fetched[i];
+			if (strcmp(f->prop, name) != 0)
+				continue;
+			if (f->n == cap[i]) {
+				cap[i] = cap[i] ? 2 * cap[i] : 64;
+				f->qubes = realloc(f->qubes, cap[i] * sizeof(char *));
+				f->values = realloc(f->values, cap[i] * sizeof(char *));
+				if (!f->qubes || !f->values)
+					abort();
+			}
+			f->qubes[f->n] = col_dup(st, 0);
+			f->values[f->n++] = col_dup(st, 2);
+			break;
+		}
+	}
+	return r < 0 ? -1 : 0;
 }
 
 /* A prefetched property's value for qube: 1 and *value (not a copy), 0
@@ -980,7 +997,9 @@ static int netvm_default(struct splq_store *s, const struct splq_qube *q, char *
 			return -1;
 		return prop_of(s, tpl, "netvm", value, err);
 	}
-	if (prop_of(s, "dom0", "default_netvm", value, err) < 0)
+	/* dom0's: the class is all its row would tell */
+	struct splq_qube dom0 = {.name = "dom0", .klass = SPLQ_CLASS_ADMINVM};
+	if (splq_store_prop_get(s, &dom0, "default_netvm", value, NULL, err) < 0)
 		return -1;
 	if (strcmp(*value, q->name) == 0)
 		(*value)[0] = 0;

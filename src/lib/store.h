@@ -43,9 +43,11 @@ void splq_store_rollback(struct splq_store *s);
  * store, and its locks are taken once, not at every statement (what a
  * listing of many qubes costs).  Nothing may be changed meanwhile. */
 int splq_store_read_begin(struct splq_store *s, struct splq_error *err);
-/* In a read transaction: property prop (a static string) of every qube
- * read at once, so that reading it for each qube costs no statement. */
-int splq_store_read_prefetch(struct splq_store *s, const char *prop, struct splq_error *err);
+/* In a read transaction: the properties props[0..n-1] (static strings)
+ * of every qube read at once, in one pass, so that reading one of them
+ * for a qube costs no statement. */
+int splq_store_read_prefetch(struct splq_store *s, const char *const *props, int n,
+                             struct splq_error *err);
 void splq_store_read_end(struct splq_store *s);
 
 /* Qubes.  add picks a free slot and a new uuid and fills them in q;

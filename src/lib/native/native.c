@@ -64,33 +64,10 @@ static enum splq_power locked_state(struct splq_backend *b, const char *name)
 
 static enum splq_power native_state(struct splq_backend *b, const char *name)
 {
-	if (!splq_rt_locked(b, name)) {
+	int life = splq_rt_life(b, name);
+	if (life == 0)
 		splq_rt_sweep(b, name); /* what a supervisor no one waited for left */
-		return SPLQ_HALTED;
-	}
-	return locked_state(b, name);
-}
-
-static void native_states(struct splq_backend *b, char *const *names, int n,
-                          enum splq_power *out)
-{
-	/* the life locks held, from one read of /proc/locks instead of a lock
-	 * taken and dropped per qube */
-	struct splq_rt_held held;
-	bool bulk = splq_rt_held_read(b, &held) == 0;
-	for (int i = 0; i < n; i++) {
-		int locked = bulk ? splq_rt_held_has(&held, names[i]) : -1;
-		if (locked < 0)
-			locked = splq_rt_locked(b, names[i]);
-		if (!locked) {
-			splq_rt_sweep(b, names[i]);
-			out[i] = SPLQ_HALTED;
-		} else {
-			out[i] = locked_state(b, names[i]);
-		}
-	}
-	if (bulk)
-		splq_rt_held_free(&held);
+	return life == 1 ? locked_state(b, name) : SPLQ_HALTED;
 }
 
 /* Connect to a running qube's pid 1, waiting at most answer_s for a
@@ -293,8 +270,10 @@ static int native_volumes_remove(struct splq_backend *b, const struct splq_vm_co
 	/* the qube is gone: no start or stop can want its locks */
 	cleanup_free char *lock = splq_strdup_printf("%s/locks/%s", b->run, cfg->name);
 	cleanup_free char *life = splq_rt_life_lock(b, cfg->name);
+	cleanup_free char *made = splq_strdup_printf("%s/locks/%s.init", b->run, cfg->name);
 	unlink(lock);
 	unlink(life);
+	unlink(made);
 	return 0;
 }
 
@@ -546,7 +525,6 @@ static const struct splq_backend_ops native_ops = {
     .volume_usage = native_volume_usage,
     .volume_grow = native_volume_grow,
     .state = native_state,
-    .states = native_states,
     .start = splq_native_start,
     .run = native_run,
     .wait = native_wait,

@@ -12,7 +12,6 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
@@ -21,7 +20,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -91,16 +89,21 @@ int splq_rt_dirfd(struct splq_backend *b, int which)
 	return n->dirs[which];
 }
 
-int splq_rt_locked(struct splq_backend *b, const char *name)
+int splq_rt_life(struct splq_backend *b, const char *name)
 {
 	char file[SPLQ_NAME_MAX + 8];
 	snprintf(file, sizeof(file), "%s.life", name);
 	cleanup_close int fd = openat(splq_rt_dirfd(b, SPLQ_RT_LOCKS), file, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return 0;
+		return errno == ENOENT ? -1 : 0;
 	if (flock(fd, LOCK_SH | LOCK_NB) < 0)
 		return errno == EWOULDBLOCK ? 1 : 0;
 	return 0;
+}
+
+int splq_rt_locked(struct splq_backend *b, const char *name)
+{
+	return splq_rt_life(b, name) == 1;
 }
 
 /* A supervisor cannot remove its own cgroup (cgroup.h): the process that
@@ -132,93 +135,6 @@ void splq_rt_sweep(struct splq_backend *b, const char *name)
 	/* a look, not a wait: what cannot go at once goes at the next one */
 	if (fd >= 0 && flock(fd, LOCK_SH | LOCK_NB) == 0)
 		remove_supervisor_cgroup(b, name, 100);
-}
-
-static int cmp_ull(const void *a, const void *b)
-{
-	unsigned long long x = *(const unsigned long long *)a, y = *(const unsigned long long *)b;
-	return x < y ? -1 : x > y;
-}
-
-static int cmp_file(const void *a, const void *b)
-{
-	return strcmp(((const struct splq_rt_lockfile *)a)->name,
-	              ((const struct splq_rt_lockfile *)b)->name);
-}
-
-int splq_rt_held_read(struct splq_backend *b, struct splq_rt_held *h)
-{
-	memset(h, 0, sizeof(*h));
-	int dir = splq_rt_dirfd(b, SPLQ_RT_LOCKS);
-	struct stat st;
-	if (dir < 0 || fstat(dir, &st) < 0)
-		return -1;
-	/* "N: FLOCK  ADVISORY  WRITE PID MAJ:MIN:INODE START END"; a waiter's
-	 * line has "->" after the number, and does not parse */
-	cleanup_fclose FILE *f = fopen("/proc/locks", "re");
-	if (!f)
-		return -1;
-	char line[256];
-	int cap = 0;
-	while (fgets(line, sizeof(line), f)) {
-		char type[16], mode[16], kind[16];
-		unsigned maj, min;
-		unsigned long long ino;
-		int pid;
-		if (sscanf(line, "%*d: %15s %15s %15s %d %x:%x:%llu", type, kind, mode, &pid, &maj,
-		           &min, &ino) != 7 ||
-		    strcmp(type, "FLOCK") != 0 || strcmp(mode, "WRITE") != 0 ||
-		    makedev(maj, min) != st.st_dev)
-			continue;
-		if (h->ninodes == cap) {
-			cap = cap ? 2 * cap : 256;
-			h->inodes = realloc(h->inodes, cap * sizeof(*h->inodes));
-			if (!h->inodes)
-				abort();
-		}
-		h->inodes[h->ninodes++] = ino;
-	}
-	qsort(h->inodes, h->ninodes, sizeof(*h->inodes), cmp_ull);
-	cleanup_free char *path = splq_strdup_printf("%s/locks", b->run);
-	cleanup_dir DIR *d = opendir(path);
-	struct dirent *de;
-	cap = 0;
-	while (d && (de = readdir(d))) {
-		size_t len = strlen(de->d_name);
-		if (len < 6 || strcmp(de->d_name + len - 5, ".life") != 0)
-			continue;
-		if (h->nfiles == cap) {
-			cap = cap ? 2 * cap : 256;
-			h->files = realloc(h->files, cap * sizeof(*h->files));
-			if (!h->files)
-				abort();
-		}
-		h->files[h->nfiles].name = splq_xstrdup(de->d_name);
-		h->files[h->nfiles++].ino = de->d_ino;
-	}
-	qsort(h->files, h->nfiles, sizeof(*h->files), cmp_file);
-	return 0;
-}
-
-int splq_rt_held_has(const struct splq_rt_held *h, const char *name)
-{
-	char file[SPLQ_NAME_MAX + 8];
-	snprintf(file, sizeof(file), "%s.life", name);
-	struct splq_rt_lockfile key = {.name = file};
-	const struct splq_rt_lockfile *at =
-	    bsearch(&key, h->files, h->nfiles, sizeof(*h->files), cmp_file);
-	if (!at)
-		return -1;
-	return bsearch(&at->ino, h->inodes, h->ninodes, sizeof(at->ino), cmp_ull) != NULL;
-}
-
-void splq_rt_held_free(struct splq_rt_held *h)
-{
-	for (int i = 0; i < h->nfiles; i++)
-		free(h->files[i].name);
-	free(h->files);
-	free(h->inodes);
-	memset(h, 0, sizeof(*h));
 }
 
 /* A pidfd of a running qube's pid 1, checked against the lock after it

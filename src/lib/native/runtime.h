@@ -56,31 +56,15 @@ pid_t splq_rt_pid(struct splq_backend *b, const char *name, const char *file);
 /* The life lock's path; is it held (by a supervisor)?  1 yes, 0 no. */
 char *splq_rt_life_lock(struct splq_backend *b, const char *name);
 int splq_rt_locked(struct splq_backend *b, const char *name);
+/* The same, or -1 when the qube has no life lock (it has not run since
+ * the host booted: nothing of a supervisor is left to sweep). */
+int splq_rt_life(struct splq_backend *b, const char *name);
 /* Wait until the supervisor is gone (its lock released), then remove its
  * cgroup (cgroup.h). */
 void splq_rt_wait_halted(struct splq_backend *b, const char *name);
 /* A halted qube: remove its last supervisor's cgroup if no one has, unless
  * a supervisor holds or a start takes the lock. */
 void splq_rt_sweep(struct splq_backend *b, const char *name);
-/* The life locks held now, read at once from /proc/locks: the inode
- * numbers of the lock files that a process holds exclusively (a
- * supervisor; a look takes a shared one), and the lock files' names with
- * their inodes (one read of $SPLQ_RUN/locks). */
-struct splq_rt_held {
-	unsigned long long *inodes; /* sorted */
-	int ninodes;
-	struct splq_rt_lockfile {
-		char *name; /* "<name>.life" */
-		unsigned long long ino;
-	} *files; /* sorted by name */
-	int nfiles;
-};
-int splq_rt_held_read(struct splq_backend *b, struct splq_rt_held *h);
-/* Is qube name's life lock held?  1, 0, or -1: not known (no lock file
- * seen: ask splq_rt_locked). */
-int splq_rt_held_has(const struct splq_rt_held *h, const char *name);
-void splq_rt_held_free(struct splq_rt_held *h);
-
 /* A pidfd of a running qube's pid 1 (SPLQ_E_STATE when not running). */
 int splq_rt_open_init(struct splq_backend *b, const char *name, struct splq_error *err);
 /* $SPLQ_RUN/locks/<name>, flock'ed with mode (LOCK_SH, LOCK_EX); op_lock

@@ -225,19 +225,6 @@ enum splq_power splq_ops_power_of(struct splq_ctx *ctx, const struct splq_qube *
 	return ctx->backend->ops->state(ctx->backend, q->name);
 }
 
-void splq_ops_power_all(struct splq_ctx *ctx, const struct splq_qube *list, int n,
-                        enum splq_power *out)
-{
-	char **names = splq_xcalloc(n + 1, sizeof(char *));
-	for (int i = 0; i < n; i++)
-		names[i] = (char *)list[i].name;
-	ctx->backend->ops->states(ctx->backend, names, n, out);
-	for (int i = 0; i < n; i++)
-		if (list[i].klass == SPLQ_CLASS_ADMINVM)
-			out[i] = SPLQ_RUNNING;
-	free(names);
-}
-
 /* ---------- property checks ---------- */
 
 const struct splq_prop_def *splq_ops_prop_def(const char *prop, struct splq_error *err)

@@ -48,9 +48,6 @@ char *splq_ops_exec_args(const char *prefix, const struct splq_exec *x);
 int splq_ops_qube_get(struct splq_ctx *ctx, const char *name, struct splq_qube *q,
                       struct splq_error *err);
 enum splq_power splq_ops_power_of(struct splq_ctx *ctx, const struct splq_qube *q);
-/* The power states of n qubes at once (a listing's). */
-void splq_ops_power_all(struct splq_ctx *ctx, const struct splq_qube *list, int n,
-                        enum splq_power *out);
 
 /* A property's value (set or default). */
 int splq_ops_prop_get(struct splq_ctx *ctx, const struct splq_qube *q, const char *prop,

@@ -45,18 +45,14 @@ int splq_op_list(struct splq_ctx *ctx, struct splq_qube_info **out, int *n, stru
 	                                    "provides_network", "default_netvm"};
 	char **internal = NULL;
 	int ninternal = 0;
-	cleanup_free enum splq_power *power = NULL;
 	if (splq_store_read_begin(ctx->store, err) < 0)
 		return -1;
-	for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++)
-		if (splq_store_read_prefetch(ctx->store, shown[i], err) < 0)
-			goto fail;
-	if (splq_store_feature_holders(ctx->store, SPLQ_FEATURE_INTERNAL, &internal, &ninternal,
+	if (splq_store_read_prefetch(ctx->store, shown, sizeof(shown) / sizeof(shown[0]), err) <
+	        0 ||
+	    splq_store_feature_holders(ctx->store, SPLQ_FEATURE_INTERNAL, &internal, &ninternal,
 	                               err) < 0 ||
 	    splq_store_qube_list(ctx->store, &list, &nq, err) < 0)
 		goto fail;
-	power = splq_xcalloc(nq + 1, sizeof(*power));
-	splq_ops_power_all(ctx, list, nq, power);
 	info = splq_xcalloc(nq ? nq : 1, sizeof(*info));
 	/* dom0 first, then the rest in the store's (name) order */
 	for (int pass = 0; pass < 2; pass++) {
@@ -70,7 +66,7 @@ int splq_op_list(struct splq_ctx *ctx, struct splq_qube_info **out, int *n, stru
 			o = &info[k++];
 			snprintf(o->name, sizeof(o->name), "%s", q->name);
 			o->klass = q->klass;
-			o->power = power[i];
+			o->power = splq_ops_power_of(ctx, q);
 			if (splq_ops_prop_get(ctx, q, "label", &o->label, err) < 0)
 				goto fail;
 			if (splq_class_has_template(q->klass)) {
