@@ -261,9 +261,12 @@ splq_scratch_cleanup() {
 # The pids of splq processes (by /proc/PID/comm) started with SPLQ_RUN=$1
 # in their environment: the background work of that scratch environment.
 splq_env_pids() {
-	local run=$1 p
+	local run=$1 p comm
 	for p in /proc/[0-9]*; do
-		[ "$(cat "$p/comm" 2>/dev/null)" = splq ] || continue
+		# (read, not a command: this runs at every test's end)
+		comm=
+		{ read -r comm <"$p/comm"; } 2>/dev/null || continue
+		[ "$comm" = splq ] || continue
 		if tr '\0' '\n' <"$p/environ" 2>/dev/null | grep -qxF "SPLQ_RUN=$run"; then
 			printf '%s\n' "${p#/proc/}"
 		fi

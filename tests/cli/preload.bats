@@ -226,6 +226,21 @@ disposables() {
 	[[ $output == "1 ready ("* ]]
 }
 
+@test "preload: one that stopped (as after a reboot) is removed by the next command and replaced" {
+	splq features dvm preload-dispvm-max 1
+	splq preload dvm >/dev/null
+	local name
+	name=$(pool)
+	splq kill "$name"
+	splq ls >/dev/null
+	! disposables | grep -qx "$name"
+	splq audit log | grep -q "remove $name ok preloaded disposable that stopped"
+	run splq preload dvm
+	assert_status 0
+	[[ $output == "1 ready (1 started"* ]]
+	[ "$(pool)" != "$name" ]
+}
+
 @test "preload: a bad preload-dispvm-max is refused, naming it" {
 	run --separate-stderr splq features dvm preload-dispvm-max many
 	assert_status 69
