@@ -231,7 +231,16 @@ disposables() {
 	splq preload dvm >/dev/null
 	local name
 	name=$(pool)
-	splq kill "$name"
+	# its supervisor and every process of it gone at once, no splq told
+	local -a pids
+	mapfile -t pids < <(splq_cgroup_pids $(supervisor_cgroup_dirs "$name") $(qube_cgroup_dirs "$name"))
+	[ "${#pids[@]}" -gt 0 ]
+	for d in $(qube_cgroup_dirs "$name"); do
+		[ -f "$d/cgroup.freeze" ] && echo 0 >"$d/cgroup.freeze"
+		[ -f "$d/freezer.state" ] && echo THAWED >"$d/freezer.state"
+	done
+	kill -KILL "${pids[@]}"
+	wait_for 50 sh -c "! \"\$SPLQ\" ls --all | grep -q '^$name .*Running'"
 	splq ls >/dev/null
 	! disposables | grep -qx "$name"
 	splq audit log | grep -q "remove $name ok preloaded disposable that stopped"
