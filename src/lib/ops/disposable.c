@@ -113,11 +113,12 @@ static int list_edit(struct splq_ctx *ctx, const char *dvm, const char *name, bo
 			len += sprintf(out + len, "%s%s", len ? " " : "", w);
 	if (add)
 		sprintf(out + len, "%s%s", len ? " " : "", name);
-	int r = *out ? splq_store_feature_set(ctx->store, dvm, SPLQ_PRELOAD_LIST, out, err)
-	             : (splq_store_feature_remove(ctx->store, dvm, SPLQ_PRELOAD_LIST, err) < 0 &&
-	                err->code != SPLQ_E_NOTFOUND)
-	                   ? -1
-	                   : 0;
+	int r = 0;
+	if (*out)
+		r = splq_store_feature_set(ctx->store, dvm, SPLQ_PRELOAD_LIST, out, err);
+	else if (splq_store_feature_remove(ctx->store, dvm, SPLQ_PRELOAD_LIST, err) < 0 &&
+	         err->code != SPLQ_E_NOTFOUND)
+		r = -1; /* the last one out: no list left */
 	free(out);
 	return r;
 }
@@ -250,8 +251,6 @@ fail:
 	splq_ops_audit_done(ctx, "remove", q->name, why, "ok", -1, &err);
 }
 
-
-
 int splq_ops_reap_disposables(struct splq_ctx *ctx)
 {
 	struct splq_qube *list = NULL;
@@ -288,7 +287,8 @@ long splq_ops_preload_max(struct splq_ctx *ctx, const struct splq_qube *d)
 	else if (splq_store_feature_get(ctx->store, d->name, SPLQ_PRELOAD_MAX, &own, NULL) == 0)
 		v = own;
 	long n;
-	if (!v || splq_ops_preload_value(v, &n, NULL) < 0 || splq_ops_dvm_check(ctx, d, "", NULL) < 0)
+	if (!v || splq_ops_preload_value(v, &n, NULL) < 0 ||
+	    splq_ops_dvm_check(ctx, d, "", NULL) < 0)
 		return 0;
 	return n;
 }
@@ -344,7 +344,8 @@ static char *preload_rev(struct splq_ctx *ctx, const struct splq_qube *d)
 		for (int i = 0; i < nf; i++) {
 			if (strncmp(names[i], SPLQ_PRELOAD_LIST, strlen(SPLQ_PRELOAD_LIST)) == 0)
 				continue;
-			cleanup_free char *line = splq_strdup_printf("f %s=%s", names[i], values[i]);
+			cleanup_free char *line =
+			    splq_strdup_printf("f %s=%s", names[i], values[i]);
 			feed(&h, line);
 		}
 	if (splq_store_tag_list(ctx->store, d->name, &tags, &nt, NULL) == 0)
@@ -523,12 +524,13 @@ static int fill(struct splq_ctx *ctx, const struct splq_qube *d, bool start, lon
 	cleanup_free char *list = NULL;
 	if (splq_store_feature_get(ctx->store, d->name, SPLQ_PRELOAD_LIST, &list, NULL) < 0)
 		list = splq_xstrdup("");
-	for (char *save = NULL, *w = strtok_r(list, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+	for (char *save = NULL, *w = strtok_r(list, " ", &save); w;
+	     w = strtok_r(NULL, " ", &save)) {
 		cleanup_qube struct splq_qube q = {0};
 		bool there = splq_store_qube_get(ctx->store, w, &q, NULL) == 0;
-		const char *why = !there                         ? NULL
-		                  : rep->ready >= max             ? "preloaded disposable beyond "
-		                                                    "preload-dispvm-max"
+		const char *why = !there                        ? NULL
+		                  : rep->ready >= max           ? "preloaded disposable beyond "
+		                                                  "preload-dispvm-max"
 		                  : !member_fresh(ctx, &q, rev) ? "stale preloaded disposable"
 		                                                : NULL;
 		if (there && !why) {
