@@ -270,10 +270,8 @@ static int native_volumes_remove(struct splq_backend *b, const struct splq_vm_co
 	/* the qube is gone: no start or stop can want its locks */
 	cleanup_free char *lock = splq_strdup_printf("%s/locks/%s", b->run, cfg->name);
 	cleanup_free char *life = splq_rt_life_lock(b, cfg->name);
-	cleanup_free char *made = splq_strdup_printf("%s/locks/%s.init", b->run, cfg->name);
 	unlink(lock);
 	unlink(life);
-	unlink(made);
 	return 0;
 }
 

@@ -751,9 +751,13 @@ int splq_ops_remove_qube(struct splq_ctx *ctx, const struct splq_ops_vmcfg *v, b
 {
 	if (splq_store_begin(ctx->store, err) < 0)
 		return -1;
-	if (splq_store_qube_remove(ctx->store, v->c.name, err) < 0 &&
-	    !(missing_ok && err->code == SPLQ_E_NOTFOUND))
-		goto rollback;
+	if (splq_store_qube_remove(ctx->store, v->c.name, err) < 0) {
+		if (!missing_ok || err->code != SPLQ_E_NOTFOUND)
+			goto rollback;
+		/* another splq removed it, volumes and all: nothing to do */
+		splq_store_rollback(ctx->store);
+		return 1;
+	}
 	if (ctx->backend->ops->volumes_remove(ctx->backend, &v->c, err) < 0)
 		goto rollback;
 	if (splq_store_commit(ctx->store, err) < 0)

@@ -225,30 +225,13 @@ static void discard(struct splq_ctx *ctx, const struct splq_qube *q, const char 
 	struct splq_error err = {0};
 	if (ctx->backend->ops->state(ctx->backend, q->name) != SPLQ_HALTED)
 		ctx->backend->ops->kill(ctx->backend, q->name, NULL);
-	if (splq_ops_vmcfg_build(ctx, q, &v, &err) < 0) {
-		cleanup_qube struct splq_qube again = {0};
-		if (splq_store_qube_get(ctx->store, q->name, &again, NULL) < 0)
-			return;
-		splq_ops_audit_done(ctx, "remove", q->name, why, "ok", -1, &err);
+	cleanup_qube struct splq_qube again = {0};
+	int rc = splq_ops_vmcfg_build(ctx, q, &v, &err);
+	if (rc < 0 && splq_store_qube_get(ctx->store, q->name, &again, NULL) < 0)
+		return; /* gone already */
+	if (rc == 0 && (rc = splq_ops_remove_qube(ctx, &v, true, &err)) > 0)
 		return;
-	}
-	if (splq_store_begin(ctx->store, &err) < 0)
-		goto fail;
-	if (splq_store_qube_remove(ctx->store, q->name, &err) < 0) {
-		splq_store_rollback(ctx->store);
-		if (err.code == SPLQ_E_NOTFOUND)
-			return;
-		goto fail;
-	}
-	if (ctx->backend->ops->volumes_remove(ctx->backend, &v.c, &err) < 0 ||
-	    splq_store_commit(ctx->store, &err) < 0) {
-		splq_store_rollback(ctx->store);
-		goto fail;
-	}
-	splq_ops_audit_done(ctx, "remove", q->name, why, "ok", 0, &err);
-	return;
-fail:
-	splq_ops_audit_done(ctx, "remove", q->name, why, "ok", -1, &err);
+	splq_ops_audit_done(ctx, "remove", q->name, why, "ok", rc, &err);
 }
 
 int splq_ops_reap_disposables(struct splq_ctx *ctx)
@@ -359,17 +342,18 @@ static char *preload_rev(struct splq_ctx *ctx, const struct splq_qube *d)
 	return splq_strdup_printf("%016llx", h);
 }
 
-/* Is pool member name ready, and made from what d is now (rev)? */
-static bool member_fresh(struct splq_ctx *ctx, const struct splq_qube *p, const char *rev)
+/* Is pool member p ready, and made from what its dvm is now (rev)?  v
+ * gets its vm config (cleared by the caller). */
+static bool member_fresh(struct splq_ctx *ctx, const struct splq_qube *p, const char *rev,
+                         struct splq_ops_vmcfg *v)
 {
 	cleanup_free char *have = NULL;
-	cleanup_vmcfg struct splq_ops_vmcfg v = {0};
 	if (splq_store_feature_get(ctx->store, p->name, PRELOAD_REV, &have, NULL) < 0 || !rev ||
 	    strcmp(have, rev) != 0 ||
 	    ctx->backend->ops->state(ctx->backend, p->name) != SPLQ_RUNNING ||
-	    splq_ops_vmcfg_build(ctx, p, &v, NULL) < 0)
+	    splq_ops_vmcfg_build(ctx, p, v, NULL) < 0)
 		return false;
-	return ctx->backend->ops->fresh(ctx->backend, &v.c);
+	return ctx->backend->ops->fresh(ctx->backend, &v->c);
 }
 
 /* Take the first ready member out of d's pool, owned by this splq from
@@ -403,9 +387,7 @@ static int claim(struct splq_ctx *ctx, const struct splq_qube *d, struct splq_qu
 	return found;
 }
 
-/* Mark a disposable this splq owns for the filler to remove: hidden from
- * listings again meanwhile. */
-static void mark_discard(struct splq_ctx *ctx, const char *name)
+void splq_ops_preload_done(struct splq_ctx *ctx, const char *name)
 {
 	if (splq_store_begin(ctx->store, NULL) < 0)
 		return;
@@ -416,24 +398,19 @@ static void mark_discard(struct splq_ctx *ctx, const char *name)
 }
 
 int splq_ops_preload_take(struct splq_ctx *ctx, const struct splq_qube *d, struct splq_qube *p,
-                          struct splq_error *err)
+                          struct splq_ops_vmcfg *v, struct splq_error *err)
 {
 	cleanup_free char *rev = preload_rev(ctx, d);
 	for (;;) {
 		int r = claim(ctx, d, p, err);
 		if (r <= 0)
 			return r;
-		if (member_fresh(ctx, p, rev))
+		if (member_fresh(ctx, p, rev, v))
 			return 1;
 		/* stale: this splq owns it now, the filler removes it */
-		mark_discard(ctx, p->name);
+		splq_ops_preload_done(ctx, p->name);
 		splq_qube_clear(p);
 	}
-}
-
-void splq_ops_preload_done(struct splq_ctx *ctx, const char *name)
-{
-	mark_discard(ctx, name);
 }
 
 /* Start one member of d's pool and freeze it; 0 once it is ready. */
@@ -527,11 +504,12 @@ static int fill(struct splq_ctx *ctx, const struct splq_qube *d, bool start, lon
 	for (char *save = NULL, *w = strtok_r(list, " ", &save); w;
 	     w = strtok_r(NULL, " ", &save)) {
 		cleanup_qube struct splq_qube q = {0};
+		cleanup_vmcfg struct splq_ops_vmcfg v = {0};
 		bool there = splq_store_qube_get(ctx->store, w, &q, NULL) == 0;
 		const char *why = !there                        ? NULL
 		                  : rep->ready >= max           ? "preloaded disposable beyond "
 		                                                  "preload-dispvm-max"
-		                  : !member_fresh(ctx, &q, rev) ? "stale preloaded disposable"
+		                  : !member_fresh(ctx, &q, rev, &v) ? "stale preloaded disposable"
 		                                                : NULL;
 		if (there && !why) {
 			if (rep->ready < SPLQ_PRELOAD_LIMIT)

@@ -98,7 +98,7 @@ int splq_ops_copy_qube_data(struct splq_ctx *ctx, const struct splq_qube *src, c
                             enum splq_class dst_klass, const char *const *skip, bool tags_features,
                             struct splq_error *err);
 /* Remove a halted qube's row and volumes in one transaction; missing_ok:
- * a row already gone is fine. */
+ * a row already gone is fine (another splq removed it): 1 then. */
 int splq_ops_remove_qube(struct splq_ctx *ctx, const struct splq_ops_vmcfg *v, bool missing_ok,
                          struct splq_error *err);
 
@@ -173,10 +173,11 @@ bool splq_ops_process_id(pid_t pid, char *out, size_t max);
 long splq_ops_preload_max(struct splq_ctx *ctx, const struct splq_qube *d);
 /* A value of preload-dispvm-max: "" (none) or 0..SPLQ_PRELOAD_LIMIT. */
 int splq_ops_preload_value(const char *value, long *n, struct splq_error *err);
-/* Take a ready, fresh member of d's pool (row in p): 1, or 0 when there
- * is none (stale ones met on the way are left to the filler). */
+/* Take a ready, fresh member of d's pool (row in p, vm config in v): 1,
+ * or 0 when there is none (stale ones met on the way are left to the
+ * filler). */
 int splq_ops_preload_take(struct splq_ctx *ctx, const struct splq_qube *d, struct splq_qube *p,
-                          struct splq_error *err);
+                          struct splq_ops_vmcfg *v, struct splq_error *err);
 /* A taken one's command has ended: hidden again, the filler's to
  * remove (splq.discard). */
 void splq_ops_preload_done(struct splq_ctx *ctx, const char *name);

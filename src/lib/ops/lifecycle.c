@@ -279,10 +279,9 @@ static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
  * thawed, the command run as in any running qube, then p left to the
  * filler to remove (a signal goes to the command, as with run). */
 static int handout(struct splq_ctx *ctx, const struct splq_qube *d, const struct splq_qube *p,
-                   struct splq_exec *x, const char *args, int *status, char *name,
-                   struct splq_error *err)
+                   const struct splq_ops_vmcfg *v, struct splq_exec *x, const char *args,
+                   int *status, char *name, struct splq_error *err)
 {
-	cleanup_vmcfg struct splq_ops_vmcfg v = {0};
 	cleanup_free char *user = NULL;
 	cleanup_free char *result = NULL;
 	cleanup_free char *with = splq_strdup_printf("%s (preloaded)", args);
@@ -296,20 +295,19 @@ static int handout(struct splq_ctx *ctx, const struct splq_qube *d, const struct
 		user = splq_xstrdup(x->user);
 	else if (splq_ops_prop_get(ctx, p, "default_user", &user, err) < 0)
 		goto out;
-	if (splq_ops_vmcfg_build(ctx, p, &v, err) < 0 ||
-	    splq_ops_audit_done(ctx, "dispvm", p->name, with, "started", 0, err) < 0 ||
+	if (splq_ops_audit_done(ctx, "dispvm", p->name, with, "started", 0, err) < 0 ||
 	    ctx->backend->ops->pause(ctx->backend, p->name, false, err) < 0)
 		goto out;
 	ex = *x;
 	ex.user = user;
 	ex.no_wait = false;
 	ex.info = &info;
-	rc = ctx->backend->ops->run(ctx->backend, &v.c, &ex, &st, err);
+	rc = ctx->backend->ops->run(ctx->backend, &v->c, &ex, &st, err);
 	if (rc == 0 && status)
 		*status = st;
 	if (rc == 0 && x->exited)
 		x->exited(x->exited_arg, st);
-	splq_ops_exec_info(x, &info, &v.c, d->name);
+	splq_ops_exec_info(x, &info, &v->c, d->name);
 	if (rc == 0)
 		result = splq_ops_exit_result(st, &info);
 out:
@@ -363,9 +361,10 @@ int splq_op_dispvm(struct splq_ctx *ctx, const char *dvm, const char *netvm,
 	 * a timeout of the caller's: those start one of their own) */
 	if (!netvm && !timeout_s && splq_ops_preload_max(ctx, &d) > 0) {
 		cleanup_qube struct splq_qube p = {0};
-		int got = splq_ops_preload_take(ctx, &d, &p, err);
+		cleanup_vmcfg struct splq_ops_vmcfg pv = {0};
+		int got = splq_ops_preload_take(ctx, &d, &p, &pv, err);
 		if (got > 0) {
-			rc = handout(ctx, &d, &p, x, args, status, name, err);
+			rc = handout(ctx, &d, &p, &pv, x, args, status, name, err);
 			splq_ops_preload_spawn(d.name);
 			return rc;
 		}
