@@ -155,6 +155,7 @@ int cmd_ls(struct cli *cli, int argc, char **argv);
 int cmd_run(struct cli *cli, int argc, char **argv);
 int cmd_dispvm(struct cli *cli, int argc, char **argv);
 int cmd_preload(struct cli *cli, int argc, char **argv);
+int cmd_discard(struct cli *cli, int argc, char **argv);
 int cmd_logs(struct cli *cli, int argc, char **argv);
 int cmd_prefs(struct cli *cli, int argc, char **argv);
 int cmd_tags(struct cli *cli, int argc, char **argv);

@@ -309,3 +309,26 @@ int cmd_preload(struct cli *cli, int argc, char **argv)
 	splq_preload_report_clear(&rep);
 	return rc;
 }
+
+int cmd_discard(struct cli *cli, int argc, char **argv)
+{
+	struct splq_ctx ctx;
+	struct splq_error err = {0};
+	int rc;
+
+	if ((rc = cli_parse_common(cli, argc, argv)) >= 0)
+		return rc;
+	if (optind + 1 != argc || !*argv[optind])
+		return cli_usage(cli, "discard needs one disposable's NAME");
+	const char *name = argv[optind];
+	if ((rc = cli_open(cli, &ctx)))
+		return rc;
+	rc = splq_op_discard(&ctx, name, &err);
+	splq_ctx_close(&ctx);
+	if (rc < 0)
+		return cli_fail(cli, &err, json_pack("{s:o}", "qube", cli_jstr(name)));
+	if (cli->json)
+		return cli_ok(cli, json_pack("{s:o,s:b}", "qube", cli_jstr(name), "removed", rc == 0));
+	printf(rc == 0 ? "removed %s\n" : "%s was removed already\n", name);
+	return cli_ok(cli, NULL);
+}

@@ -109,7 +109,8 @@ const struct cli_command cli_commands[] = {
           "    --json", "capture the command's stdout and stderr into one JSON object",
           HELP_OPT),
      "Makes a disposable qube dispN, runs COMMAND in it as run does, and removes the qube and "
-     "everything it wrote when the command ends, on --timeout (exit 124) or on SIGTERM (exit "
+     "everything it wrote when the command ends (splq exits with its result first: the "
+     "disposable is hidden then, and its supervisor removes it in the background), on --timeout (exit 124) or on SIGTERM (exit "
      "143).  Options come before COMMAND.  SIGINT and SIGHUP go to the command.  splq exits "
      "with the command's exit code, as run does.  When DVM keeps preloaded disposables (the "
      "feature preload-dispvm-max), one of them runs COMMAND, unless --netvm or --timeout is "
@@ -125,6 +126,14 @@ const struct cli_command cli_commands[] = {
      "Preloaded disposables carry the features internal and preload-dispvm-completed "
      "(preload-dispvm-in-progress while they start), and DVM lists them in its feature "
      "preload-dispvm; 'ls' shows them only with --all."},
+    {"discard", NULL, cmd_discard, "remove a halted disposable",
+     "discard NAME", OPTS(JSON_OPT HELP_OPT),
+     "Removes the disposable NAME, which must have halted, with everything it wrote, and "
+     "says so in the audit log.  A disposable's supervisor runs it once the disposable's "
+     "command has ended and the qube has halted: dispvm returns the command's result first "
+     "(the disposable is hidden from then on, as ls --all shows), and the clean-up happens "
+     "in the background.  It is not meant to be run by hand; a qube of another class, or "
+     "one that runs, stays (exit 69, 68)."},
     {"logs", NULL, cmd_logs, "print a qube's log",
      "logs [-f] [--[no-]filter-escape-chars] QUBE",
      OPTS("-f, --follow", "keep printing what the log gets until the qube is halted",

@@ -5,6 +5,7 @@
 #define SPLQ_BACKEND_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "error.h"
 #include "model.h"
@@ -26,6 +27,9 @@ struct splq_vm_config {
 				  * starts from (NULL: an empty one) */
 	bool dvm;		 /* disposables start from its private volume
 				  * (an AppVM with template_for_dispvms) */
+	bool discard;		 /* a disposable that goes once it has halted:
+				  * its supervisor then runs `splq discard`, and
+				  * wait returns with the command's status */
 	long memory_mib;	 /* memory it is given: the cgroup's soft limit */
 	long maxmem_mib;	 /* memory it may grow to: the hard limit (0:
 				  * memory_mib is the hard limit too) */
@@ -62,6 +66,9 @@ struct splq_exec_info {
 				 * "memory" where maxmem is 0 */
 	char memory_of[SPLQ_NAME_MAX + 1]; /* the qube whose property that is
 					    * (a disposable's dvm) */
+	pid_t remover; /* the backend's: the process that removes a
+			* disposable that goes once halted (discard) when wait
+			* has not waited for it, or 0 */
 };
 
 /* A command to run in a qube.  fds[0..2] are the caller's stdin, stdout

@@ -214,6 +214,66 @@ interrupt_dispvm() {
 	assert_no_disposable_leftovers "$output"
 }
 
+@test "dispvm: the result comes before the clean-up, which the supervisor does; the disposable is hidden meanwhile" {
+	make_host_template t
+	net_ns_snapshot
+	"$SPLQ" dispvm --template t -- sh -c 'sleep 1; exit 5' >/dev/null 2>"$BATS_TEST_TMPDIR/bg.err" 3>&- &
+	local pid=$! name sup
+	BG_PIDS+=("$pid")
+	name=$(wait_for_running_disposable)
+	sup=$(cat "$SPLQ_RUN/qubes/$name/supervisor.pid")
+	# a supervisor that cannot clean up (stopped) holds up no result
+	kill -STOP "$sup"
+	wait_bounded "$pid" || {
+		kill -CONT "$sup"
+		false
+	}
+	[ "$WAIT_STATUS" -eq 5 ] || {
+		kill -CONT "$sup"
+		cat "$BATS_TEST_TMPDIR/bg.err" >&2
+		false
+	}
+	# meanwhile: not in ls, in ls --all, marked used and owned by its
+	# remover; another splq's clean-up of ended ones leaves it to that
+	local ls_out all_out feats
+	ls_out=$("$SPLQ" ls)
+	all_out=$("$SPLQ" ls --all)
+	feats=$("$SPLQ" features "$name")
+	kill -CONT "$sup"
+	[[ $ls_out != *"$name"* ]]
+	[[ $all_out == *"$name"* ]]
+	[[ $feats == *"internal"*1* && $feats == *"splq.discard"*1* ]]
+	[[ $feats == *"splq.owner"*"$sup "* ]]
+	assert_no_disposable_leftovers "$name"
+	run "$SPLQ" audit log --qube "$name"
+	assert_status 0
+	[[ ${lines[-2]} == *"dispvm $name \"exit 5\""* ]]
+	[[ ${lines[-1]} == *"remove $name ok disposable, used"* ]]
+}
+
+@test "discard: only a halted disposable goes; a running one (68) and another class (69) stay; a gone one is no error" {
+	make_host_template t
+	start_background_dispvm
+	local name
+	name=$(wait_for_running_disposable)
+	run --separate-stderr "$SPLQ" discard "$name"
+	assert_status 68
+	[[ $stderr == *"disposable '$name' is running"* ]]
+	[ -d "$SPLQ_RUN/qubes/$name" ]
+	run --separate-stderr "$SPLQ" discard t
+	assert_status 69
+	[[ $stderr == *"'t' is a TemplateVM, not a disposable"* ]]
+	run "$SPLQ" discard disp0
+	assert_status 0
+	[[ $output == "disp0 was removed already" ]]
+	run "$SPLQ" discard --json disp0
+	assert_status 0
+	[ "$(json_get qube)" = disp0 ] && [ "$(json_get removed)" = false ]
+	kill -TERM "$BG_PID"
+	wait_bounded "$BG_PID"
+	assert_no_disposable_leftovers "$name"
+}
+
 @test "dispvm: a command killed by SIGKILL gives 137 and leaves nothing behind" {
 	make_host_template t
 	net_ns_snapshot

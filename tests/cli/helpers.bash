@@ -267,7 +267,7 @@ splq_env_pids() {
 		comm=
 		{ read -r comm <"$p/comm"; } 2>/dev/null || continue
 		[ "$comm" = splq ] || continue
-		if tr '\0' '\n' <"$p/environ" 2>/dev/null | grep -qxF "SPLQ_RUN=$run"; then
+		if tr '\0' '\n' 2>/dev/null <"$p/environ" | grep -qxF "SPLQ_RUN=$run"; then
 			printf '%s\n' "${p#/proc/}"
 		fi
 	done

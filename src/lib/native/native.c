@@ -131,6 +131,17 @@ static int native_wait(struct splq_backend *b, const char *name, long timeout_ms
 	struct splq_session_end end = {
 	    .supervisor = sup, .deadline = timeout_ms >= 0 ? splq_now_ms() + timeout_ms : -1};
 	int r = splq_session_run(n->first, &end, status, signo, err);
+	/* A disposable that goes by itself: its clean-up and its removal
+	 * are not its caller's to wait for, unless the command was killed:
+	 * the supervisor's OOM report then says whether for want of memory
+	 * (and the wait is the whole of it). */
+	if (n->first_discard && r == 0 && !*signo && *status != 128 + SIGKILL) {
+		if (n->first_info)
+			n->first_info->remover = sup;
+		splq_close_fd(&n->first_oom);
+		n->first_info = NULL;
+		return 0;
+	}
 	/* the session is over: the qube ends with its command, or was told to */
 	if (r < 0 && !*signo && err->code != SPLQ_E_TIMEOUT)
 		kill(sup, SIGUSR2);

@@ -29,6 +29,7 @@ struct splq_native {
 	struct splq_backend base;
 	char first_name[SPLQ_NAME_MAX + 1];
 	pid_t first_sup;
+	bool first_discard; /* its supervisor removes it (discard) */
 	struct splq_session *first; /* session.h */
 	int first_oom; /* its supervisor's OOM report (supervise.h), or -1 */
 	struct splq_exec_info *first_info; /* where to tell it, or NULL */

@@ -176,6 +176,22 @@ static int take_qrexec_socket(struct start_plan *p)
 }
 
 /* Pid 1 of the qube: never returns. */
+/* The qube has halted: its life lock and the lease of its uid range go
+ * with every descriptor but the splq one, and this process becomes the
+ * splq that removes the disposable (`splq discard`), off its caller's
+ * time. */
+static void discard(int splq_fd, const char *name)
+{
+	syscall(SYS_close_range, 3, splq_fd - 1, 0);
+	syscall(SYS_close_range, splq_fd + 1, ~0U, 0);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	char *argv[] = {"splq", "discard", (char *)name, NULL};
+	syscall(SYS_execveat, splq_fd, "", argv, environ, AT_EMPTY_PATH);
+}
+
 static void qube_init(struct splq_backend *b, struct start_plan *p)
 {
 	struct splq_error err = {0};
@@ -335,10 +351,11 @@ void splq_spawn_supervisor(struct splq_backend *b, struct start_plan *p, int loc
 	/* what the supervisor keeps, from lock_fd on: its life lock, the
 	 * lease of its uid range (userns.h), the logs folder, the log pipe's
 	 * read end, the qrexec socket and the splq that serves its calls
-	 * (unless pid 1 died before it made the socket), and a disposable's
-	 * OOM report pipe */
-	int keep[7] = {range_fd, p->log_dir, p->log_r}, nkeep = 3, qx_at = -1, oom_at = -1,
-	    ns_at = -1;
+	 * (unless pid 1 died before it made the socket), a disposable's
+	 * OOM report pipe, and the splq that removes a disposable that goes
+	 * once halted (discard) */
+	int keep[8] = {range_fd, p->log_dir, p->log_r}, nkeep = 3, qx_at = -1, oom_at = -1,
+	    ns_at = -1, discard_at = -1;
 	if (qrexec >= 0) {
 		qx_at = nkeep;
 		keep[nkeep++] = qrexec;
@@ -351,6 +368,10 @@ void splq_spawn_supervisor(struct splq_backend *b, struct start_plan *p, int loc
 	if (p->net.netns_fd >= 0) {
 		ns_at = nkeep;
 		keep[nkeep++] = p->net.netns_fd;
+	}
+	if (p->first && cfg->discard) {
+		discard_at = nkeep;
+		keep[nkeep++] = p->splq_fd;
 	}
 	for (int k = 0; k < nkeep; k++)
 		if ((keep[k] = fcntl(keep[k], F_DUPFD_CLOEXEC, lock_fd + 1 + nkeep)) < 0)
@@ -410,6 +431,9 @@ void splq_spawn_supervisor(struct splq_backend *b, struct start_plan *p, int loc
 	syscall(SYS_close_range, lock_fd + 1 + nkeep, ~0U, init_fd >= 0 ? CLOSE_RANGE_CLOEXEC : 0);
 	if (init_fd >= 0)
 		syscall(SYS_execveat, init_fd, "", argv, environ, AT_EMPTY_PATH);
-	_exit(splq_supervise(&s));
+	int code = splq_supervise(&s);
+	if (discard_at >= 0)
+		discard(lock_fd + 1 + discard_at, cfg->name);
+	_exit(code);
 }
 

@@ -484,6 +484,7 @@ int splq_native_start(struct splq_backend *b, const struct splq_vm_config *cfg,
 		once[0] = -1; /* the session's */
 		snprintf(n->first_name, sizeof(n->first_name), "%s", cfg->name);
 		n->first_sup = sup;
+		n->first_discard = cfg->discard;
 		if (n->first_oom >= 0)
 			close(n->first_oom);
 		n->first_oom = splq_steal_fd(&oom_r);

@@ -234,6 +234,13 @@ static void discard(struct splq_ctx *ctx, const struct splq_qube *q, const char 
 	splq_ops_audit_done(ctx, "remove", q->name, why, "ok", rc, &err);
 }
 
+static const char *used_why(bool used, bool preloaded)
+{
+	return !used ? "disposable left by an ended splq"
+	       : preloaded ? "preloaded disposable, used"
+	                   : "disposable, used";
+}
+
 int splq_ops_reap_disposables(struct splq_ctx *ctx)
 {
 	struct splq_qube *list = NULL;
@@ -244,15 +251,30 @@ int splq_ops_reap_disposables(struct splq_ctx *ctx)
 		struct splq_qube *q = &list[i];
 		if (owner_gone(ctx, q->name))
 			discard(ctx, q,
-			        has_feature(ctx, q->name, PRELOAD_DISCARD)
-			            ? "preloaded disposable, used"
-			            : "disposable left by an ended splq");
+			        used_why(has_feature(ctx, q->name, PRELOAD_DISCARD),
+			                 has_feature(ctx, q->name, PRELOAD_REV)));
 		else if (has_feature(ctx, q->name, SPLQ_PRELOAD_DONE) &&
 		         !has_feature(ctx, q->name, DISP_OWNER) &&
 		         splq_ops_power_of(ctx, q) == SPLQ_HALTED)
 			discard(ctx, q, "preloaded disposable that stopped (a reboot, a crash)");
 	}
 	splq_qube_list_free(list, n);
+	return 0;
+}
+
+int splq_op_discard(struct splq_ctx *ctx, const char *name, struct splq_error *err)
+{
+	cleanup_qube struct splq_qube q = {0};
+	ERR_GUARD(err);
+	if (splq_store_qube_get(ctx->store, name, &q, err) < 0)
+		return err->code == SPLQ_E_NOTFOUND ? 1 : -1;
+	if (q.klass != SPLQ_CLASS_DISPVM)
+		return splq_fail(err, SPLQ_E_VALUE, "qube '%s' is a %s, not a disposable", name,
+		                 splq_class_name(q.klass));
+	if (splq_ops_power_of(ctx, &q) != SPLQ_HALTED)
+		return splq_fail(err, SPLQ_E_STATE, "disposable '%s' is running", name);
+	discard(ctx, &q,
+	        used_why(has_feature(ctx, name, PRELOAD_DISCARD), has_feature(ctx, name, PRELOAD_REV)));
 	return 0;
 }
 
@@ -387,12 +409,15 @@ static int claim(struct splq_ctx *ctx, const struct splq_qube *d, struct splq_qu
 	return found;
 }
 
-void splq_ops_preload_done(struct splq_ctx *ctx, const char *name)
+void splq_ops_disp_used(struct splq_ctx *ctx, const char *name, pid_t remover)
 {
+	char owner[64];
 	if (splq_store_begin(ctx->store, NULL) < 0)
 		return;
 	if (splq_store_feature_set(ctx->store, name, PRELOAD_DISCARD, "1", NULL) < 0 ||
 	    splq_store_feature_set(ctx->store, name, SPLQ_FEATURE_INTERNAL, "1", NULL) < 0 ||
+	    (remover > 0 && splq_ops_process_id(remover, owner, sizeof(owner)) &&
+	     splq_store_feature_set(ctx->store, name, DISP_OWNER, owner, NULL) < 0) ||
 	    splq_store_commit(ctx->store, NULL) < 0)
 		splq_store_rollback(ctx->store);
 }
@@ -408,7 +433,7 @@ int splq_ops_preload_take(struct splq_ctx *ctx, const struct splq_qube *d, struc
 		if (member_fresh(ctx, p, rev, v))
 			return 1;
 		/* stale: this splq owns it now, the filler removes it */
-		splq_ops_preload_done(ctx, p->name);
+		splq_ops_disp_used(ctx, p->name, 0);
 		splq_qube_clear(p);
 	}
 }

@@ -178,9 +178,11 @@ int splq_ops_preload_value(const char *value, long *n, struct splq_error *err);
  * filler). */
 int splq_ops_preload_take(struct splq_ctx *ctx, const struct splq_qube *d, struct splq_qube *p,
                           struct splq_ops_vmcfg *v, struct splq_error *err);
-/* A taken one's command has ended: hidden again, the filler's to
- * remove (splq.discard). */
-void splq_ops_preload_done(struct splq_ctx *ctx, const char *name);
+/* A disposable's command has ended: hidden (internal) and marked used
+ * (splq.discard), for its remover: a preloaded one's filler, or a cold
+ * one's supervisor (splq_op_discard), the pid remover, which becomes its
+ * owner (splq.owner). */
+void splq_ops_disp_used(struct splq_ctx *ctx, const char *name, pid_t remover);
 /* The filler, one per dvm at a time: remove what hand-outs used and the
  * members that are stale or too many, then, with start, start members
  * until the pool is full. */

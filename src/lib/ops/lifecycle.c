@@ -311,7 +311,7 @@ static int handout(struct splq_ctx *ctx, const struct splq_qube *d, const struct
 	if (rc == 0)
 		result = splq_ops_exit_result(st, &info);
 out:
-	splq_ops_preload_done(ctx, p->name);
+	splq_ops_disp_used(ctx, p->name, 0);
 	return splq_ops_audit_done(ctx, "dispvm", p->name, with, result, rc, err);
 }
 
@@ -389,6 +389,7 @@ int splq_op_dispvm(struct splq_ctx *ctx, const char *dvm, const char *netvm,
 		snprintf(name, SPLQ_NAME_MAX + 1, "%s", q.name);
 	if (splq_ops_vmcfg_build(ctx, &q, &v, err) < 0)
 		goto out;
+	v.c.discard = true;
 	if (v.c.allow_io_uring) { /* the audit entry says what the filter lets through */
 		char *a = splq_strdup_printf("%s=1 %s", SPLQ_FEATURE_ALLOW_IO_URING, args);
 		free(args);
@@ -446,8 +447,13 @@ int splq_op_dispvm(struct splq_ctx *ctx, const char *dvm, const char *netvm,
 		          timeout_s);
 	}
 out:
-	if (made) {
-		/* always: whatever happened, the disposable goes */
+	if (made && rc == 0 && !signo) {
+		/* its command has ended: the disposable is hidden now, and its
+		 * supervisor removes it once it has halted (splq_op_discard),
+		 * the owner from now on */
+		splq_ops_disp_used(ctx, q.name, info.remover);
+	} else if (made) {
+		/* whatever else happened, the disposable goes now */
 		if (ctx->backend->ops->state(ctx->backend, q.name) != SPLQ_HALTED)
 			ctx->backend->ops->kill(ctx->backend, q.name, NULL);
 		if (built)

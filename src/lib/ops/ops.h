@@ -86,6 +86,13 @@ int splq_op_preload(struct splq_ctx *ctx, const char *dvm, struct splq_preload_r
                     struct splq_error *err);
 void splq_preload_report_clear(struct splq_preload_report *rep);
 
+/* Remove the halted disposable name, as its supervisor does once a cold
+ * disposable's command has ended and the qube has halted (so that the
+ * caller has its result without waiting for that): 0, or 1 when it is
+ * gone already; a qube of another class (SPLQ_E_VALUE) or one that runs
+ * (SPLQ_E_STATE) stays. */
+int splq_op_discard(struct splq_ctx *ctx, const char *name, struct splq_error *err);
+
 /* The log of qube name (what its --no-wait commands wrote, and its pid
  * 1's messages), oldest first, to fd; with follow, then what it gets until
  * the qube is halted.  filter as splq_exec's.  A qube that never ran has
