@@ -67,8 +67,9 @@ struct splq_exec_info {
 	char memory_of[SPLQ_NAME_MAX + 1]; /* the qube whose property that is
 					    * (a disposable's dvm) */
 	pid_t remover; /* the backend's: the process that removes a
-			* disposable that goes once halted (discard) when wait
-			* has not waited for it, or 0 */
+			* disposable that goes once halted (discard), when wait
+			* returned before it; 0: wait waited for all there was,
+			* and what is left is the caller's to remove */
 };
 
 /* A command to run in a qube.  fds[0..2] are the caller's stdin, stdout

@@ -250,15 +250,17 @@ assert es[1]["args"] == "disposable left by an ended splq", es[1]' "$name"
 	assert_leftovers_none
 }
 
-@test "dispvm: one that ends has its start and its end in the audit log" {
+@test "dispvm: one that ends has its start, its end and its removal in the audit log" {
 	make_host_template t
 	run --separate-stderr "$SPLQ" dispvm --template t -- sh -c 'hostname; exit 4'
 	assert_status 4
 	local name=$output
+	splq_wait_background # its supervisor removes it
 	run "$SPLQ" audit log --qube "$name"
-	[ "${#lines[@]}" = 2 ]
+	[ "${#lines[@]}" = 3 ]
 	[[ ${lines[0]} == *" dispvm $name started --template t sh -c hostname; exit 4" ]]
 	[[ ${lines[1]} == *" dispvm $name \"exit 4\" --template t sh -c hostname; exit 4" ]]
+	[[ ${lines[2]} == *" remove $name ok disposable, used" ]]
 }
 
 # A command that takes 200 MiB (python3 from the host's /usr).

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ops/internal.h"
 #include "ops/ops.h"
 #include "tree.h"
 #include "util.h"
@@ -50,6 +51,9 @@ struct fake {
 	enum wait_mode wait_mode;
 	int wait_status;
 	int wait_signo;
+	bool remover;			  /* a discard disposable's wait leaves its */
+	struct splq_exec_info *first_info; /* removal to this process */
+	bool first_discard;
 	int run_status;
 	char run_user[64];
 	char first_user[64];
@@ -169,6 +173,8 @@ static int fk_start(struct splq_backend *b, const struct splq_vm_config *cfg,
 		snprintf(f->first_user, sizeof(f->first_user), "%s",
 		         first->user ? first->user : "(null)");
 		snprintf(f->first_argv0, sizeof(f->first_argv0), "%s", first->argv[0]);
+		f->first_info = first->info;
+		f->first_discard = cfg->discard;
 	}
 	set_add(f->running, &f->nrunning, cfg->name);
 	return 0;
@@ -205,6 +211,8 @@ static int fk_wait(struct splq_backend *b, const char *name, long timeout_ms, in
 		break;
 	}
 	*status = f->wait_status;
+	if (f->remover && f->first_discard && f->first_info)
+		f->first_info->remover = getpid();
 	return 0;
 }
 
@@ -1276,6 +1284,52 @@ static void test_dispvm(void **state)
 	assert_audit_verifies(t);
 }
 
+/* A backend whose wait leaves the removal to a process of its own (the
+ * native supervisor's splq discard): the disposable is hidden, marked
+ * used and owned by that process, and splq_op_discard removes it once it
+ * has halted. */
+static void test_dispvm_remover(void **state)
+{
+	struct T *t = *state;
+	char *argv[] = {"true", NULL};
+	struct splq_exec x = {.argv = argv, .fds = {0, 1, 2}};
+	char name[SPLQ_NAME_MAX + 1], me[64];
+	cleanup_free char *owner = NULL, *used = NULL, *internal = NULL;
+	int status = -1, nq;
+
+	mk_dvm(t);
+	nq = count_qubes(t);
+	t->fake.remover = true;
+	t->fake.wait_status = 2;
+	OK(splq_op_dispvm(&t->ctx, "dvm", NULL, &x, 0, &status, name, &t->err));
+	assert_int_equal(status, 2);
+	assert_true(t->fake.first_discard);
+	assert_true(exists(t, name));
+	assert_true(has_volumes(t, name));
+	assert_last_audit(t, "dispvm", name, "exit 2", "--template dvm true");
+	OK(splq_store_feature_get(t->ctx.store, name, "internal", &internal, &t->err));
+	OK(splq_store_feature_get(t->ctx.store, name, "splq.discard", &used, &t->err));
+	OK(splq_store_feature_get(t->ctx.store, name, "splq.owner", &owner, &t->err));
+	assert_true(splq_ops_process_id(getpid(), me, sizeof(me)));
+	assert_string_equal(owner, me);
+	/* its owner lives: another splq's clean-up leaves it alone */
+	splq_ops_reap_disposables(&t->ctx);
+	assert_true(exists(t, name));
+
+	/* a qube of another class, or one that runs, stays */
+	FAILS(splq_op_discard(&t->ctx, "dvm", &t->err), SPLQ_E_VALUE, "not a disposable");
+	set_add(t->fake.running, &t->fake.nrunning, name);
+	FAILS(splq_op_discard(&t->ctx, name, &t->err), SPLQ_E_STATE, "is running");
+	set_del(t->fake.running, &t->fake.nrunning, name);
+	assert_int_equal(splq_op_discard(&t->ctx, name, &t->err), 0);
+	assert_false(exists(t, name));
+	assert_false(has_volumes(t, name));
+	assert_int_equal(count_qubes(t), nq);
+	assert_last_audit(t, "remove", name, "ok", "disposable, used");
+	assert_int_equal(splq_op_discard(&t->ctx, name, &t->err), 1); /* gone already */
+	assert_audit_verifies(t);
+}
+
 static void test_dispvm_refusals(void **state)
 {
 	struct T *t = *state;
@@ -1487,6 +1541,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_read_tags_features_audit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_list, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dispvm, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_dispvm_remover, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dispvm_refusals, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dispvm_timeout, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dispvm_signal, setup, teardown),

@@ -447,10 +447,10 @@ int splq_op_dispvm(struct splq_ctx *ctx, const char *dvm, const char *netvm,
 		          timeout_s);
 	}
 out:
-	if (made && rc == 0 && !signo) {
-		/* its command has ended: the disposable is hidden now, and its
-		 * supervisor removes it once it has halted (splq_op_discard),
-		 * the owner from now on */
+	if (made && rc == 0 && !signo && info.remover > 0) {
+		/* its command has ended: the disposable is hidden now, and the
+		 * backend's remover (its supervisor), the owner from now on,
+		 * removes it once it has halted (splq_op_discard) */
 		splq_ops_disp_used(ctx, q.name, info.remover);
 	} else if (made) {
 		/* whatever else happened, the disposable goes now */
