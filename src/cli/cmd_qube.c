@@ -154,7 +154,7 @@ int cmd_clone(struct cli *cli, int argc, char **argv)
 	return rc;
 }
 
-enum each_op { EACH_REMOVE, EACH_START, EACH_SHUTDOWN, EACH_KILL };
+enum each_op { EACH_REMOVE, EACH_START, EACH_SHUTDOWN, EACH_KILL, EACH_PAUSE, EACH_UNPAUSE };
 
 struct each_opts {
 	bool force, wait; /* shutdown */
@@ -191,6 +191,10 @@ static int each_qube(struct cli *cli, enum each_op op, const struct each_opts *o
 			break;
 		case EACH_KILL:
 			r = splq_op_kill(&ctx, names[i], &err);
+			break;
+		case EACH_PAUSE:
+		case EACH_UNPAUSE:
+			r = splq_op_pause(&ctx, names[i], op == EACH_PAUSE, &err);
 			break;
 		}
 		if (r < 0) {
@@ -293,6 +297,115 @@ int cmd_start(struct cli *cli, int argc, char **argv)
 int cmd_kill(struct cli *cli, int argc, char **argv)
 {
 	return names_command(cli, EACH_KILL, argc, argv);
+}
+
+int cmd_pause(struct cli *cli, int argc, char **argv)
+{
+	return names_command(cli, EACH_PAUSE, argc, argv);
+}
+
+int cmd_unpause(struct cli *cli, int argc, char **argv)
+{
+	return names_command(cli, EACH_UNPAUSE, argc, argv);
+}
+
+/* check (qvm-check): do the qubes NAME... exist, and are they all what
+ * the options ask?  Exit 0: all are, 3: some, 1: none (or one does not
+ * exist).  Each that is goes to stdout, each that does not exist to
+ * stderr, unless --quiet. */
+enum { CHECK_RUNNING, CHECK_PAUSED, CHECK_TEMPLATE, CHECK_NETWORKED, CHECK_N };
+
+static bool check_one(const struct splq_qube_info *q, int what)
+{
+	switch (what) {
+	case CHECK_RUNNING:
+		return q->klass == SPLQ_CLASS_ADMINVM || q->power != SPLQ_HALTED;
+	case CHECK_PAUSED:
+		return q->power == SPLQ_PAUSED;
+	case CHECK_TEMPLATE:
+		return q->klass == SPLQ_CLASS_TEMPLATEVM;
+	default:
+		return q->provides_network || *q->netvm;
+	}
+}
+
+int cmd_check(struct cli *cli, int argc, char **argv)
+{
+	static const char *const words[CHECK_N] = {"running", "paused", "template", "networked"};
+	static const struct option opts[] = {
+	    {"running", no_argument, NULL, 0x200 + CHECK_RUNNING},
+	    {"paused", no_argument, NULL, 0x200 + CHECK_PAUSED},
+	    {"template", no_argument, NULL, 0x200 + CHECK_TEMPLATE},
+	    {"networked", no_argument, NULL, 0x200 + CHECK_NETWORKED},
+	    {"quiet", no_argument, NULL, 'q'},
+	    CLI_COMMON_OPTIONS,
+	    {0},
+	};
+	struct splq_qube_info *v = NULL;
+	struct splq_ctx ctx;
+	struct splq_error err = {0};
+	bool want[CHECK_N] = {0}, quiet = false;
+	char status[64] = "";
+	int n = 0, c, rc, matched = 0, missing = 0;
+
+	while ((c = cli_getopt(cli, argc, argv, ":hq", opts)) != -1) {
+		if (c == 'q')
+			quiet = true;
+		else if (c >= 0x200 && c < 0x200 + CHECK_N)
+			want[c - 0x200] = true;
+	}
+	if ((rc = cli_parse_end(cli)) >= 0)
+		return rc;
+	if (optind >= argc)
+		return cli_usage(cli, "check needs at least one qube NAME");
+	for (int k = 0; k < CHECK_N; k++)
+		if (want[k])
+			snprintf(status + strlen(status), sizeof(status) - strlen(status), "%s%s",
+			         *status ? ", " : "", words[k]);
+	if ((rc = cli_open(cli, &ctx)))
+		return rc;
+	rc = splq_op_list(&ctx, &v, &n, &err);
+	splq_ctx_close(&ctx);
+	if (rc < 0)
+		return cli_fail(cli, &err, NULL);
+	json_t *yes = json_array(), *gone = json_array();
+	for (int i = optind; i < argc; i++) {
+		const struct splq_qube_info *q = NULL;
+		for (int j = 0; j < n && !q; j++)
+			if (strcmp(v[j].name, argv[i]) == 0)
+				q = &v[j];
+		if (!q) {
+			missing++;
+			json_array_append_new(gone, cli_jstr(argv[i]));
+			if (!quiet && !cli->json)
+				fprintf(stderr, "%s: non-existent!\n", argv[i]);
+			continue;
+		}
+		bool all = true;
+		for (int k = 0; k < CHECK_N; k++)
+			all = all && (!want[k] || check_one(q, k));
+		if (!all)
+			continue;
+		matched++;
+		json_array_append_new(yes, cli_jstr(q->name));
+		if (!quiet && !cli->json)
+			printf("%s: %s\n", q->name, *status ? status : "exists");
+	}
+	splq_qube_info_free(v, n);
+	int checked = argc - optind - missing;
+	int code = missing || !matched ? 1 : matched < checked ? 3 : 0;
+	if (!matched && *status && !quiet && !cli->json)
+		printf("None of qubes: %s\n", status);
+	if (cli->json)
+		cli_print_result(code == 0, SPLQ_OK,
+		                 json_pack("{s:o,s:o,s:i}", "qubes", yes, "missing", gone, "exitCode",
+		                           code));
+	else {
+		json_decref(yes);
+		json_decref(gone);
+		fflush(stdout);
+	}
+	return code;
 }
 
 int cmd_shutdown(struct cli *cli, int argc, char **argv)

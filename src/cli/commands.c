@@ -69,6 +69,26 @@ const struct cli_command cli_commands[] = {
      "at the first that cannot be shut down."},
     {"kill", NULL, cmd_kill, "stop qubes at once", "kill NAME...", OPTS(JSON_OPT HELP_OPT),
      "Kills every process in each qube NAME at once (SIGKILL) and cleans up after it."},
+    {"pause", NULL, cmd_pause, "freeze running qubes", "pause NAME...", OPTS(JSON_OPT HELP_OPT),
+     "Freezes every process in each running qube NAME (the cgroup freezer), as qvm-pause does: "
+     "its state is Paused until unpause, it keeps its memory and gets no CPU time, run into it "
+     "is refused (exit 68), and shutdown or kill thaw it first.  Pausing a paused qube is no "
+     "error; a halted one, or dom0, is exit 68."},
+    {"unpause", NULL, cmd_unpause, "thaw paused qubes", "unpause NAME...",
+     OPTS(JSON_OPT HELP_OPT),
+     "Lets the processes of each paused qube NAME run again, as qvm-unpause does.  A qube that "
+     "is not paused is exit 68."},
+    {"check", NULL, cmd_check, "say whether qubes exist and are running, paused, ...",
+     "check [--running] [--paused] [--template] [--networked] [-q] NAME...",
+     OPTS("    --running", "are they running (Paused counts, as in Qubes; dom0 always is)",
+          "    --paused", "are they paused", "    --template", "are they TemplateVMs",
+          "    --networked", "can they reach a network: a netvm, or they provide network",
+          "-q, --quiet", "print nothing: the exit code says it", JSON_OPT HELP_OPT),
+     "Answers as qvm-check does, with its exit code: 0 when every NAME exists and is all the "
+     "options ask (without options: exists), 3 when only some are, 1 when none is or a NAME "
+     "does not exist.  Prints 'NAME: running, paused' for each that is, 'None of qubes: ...' "
+     "when none is, and 'NAME: non-existent!' on stderr.  JSON: qubes (those that are), "
+     "missing, exitCode."},
     {"run", NULL, cmd_run, "run a command in a qube",
      "run [-t] [--user USER] [--no-wait] [--max-output SIZE] [--[no-]filter-escape-chars] "
      "NAME [--] COMMAND [ARG...]",

@@ -10,7 +10,14 @@
 #include "error.h"
 #include "model.h"
 
-enum splq_power { SPLQ_HALTED, SPLQ_RUNNING, SPLQ_TRANSIENT, SPLQ_HALTING, SPLQ_POWER_NA };
+enum splq_power {
+	SPLQ_HALTED,
+	SPLQ_RUNNING,
+	SPLQ_TRANSIENT,
+	SPLQ_HALTING,
+	SPLQ_PAUSED, /* frozen (the cgroup freezer): by pause, or a preloaded disposable */
+	SPLQ_POWER_NA
+};
 const char *splq_power_name(enum splq_power p); /* "Halted", "Running", ... */
 
 /* Everything a backend needs to know of one qube, resolved by ops from the

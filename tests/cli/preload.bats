@@ -62,7 +62,7 @@ disposables() {
 		[ "$status" -ne 0 ]
 		frozen "$q"
 		! splq ls | grep -q "^$q "
-		splq ls --all | grep -q "^$q .*Running"
+		splq ls --all | grep -q "^$q .*Paused"
 	done
 	# preload-dispvm* features are the dvm's alone
 	run splq features "${names[0]}" preload-dispvm-max
@@ -240,7 +240,7 @@ disposables() {
 		[ -f "$d/freezer.state" ] && echo THAWED >"$d/freezer.state"
 	done
 	kill -KILL "${pids[@]}"
-	wait_for 50 sh -c "! \"\$SPLQ\" ls --all | grep -q '^$name .*Running'"
+	wait_for 50 sh -c "! \"\$SPLQ\" ls --all | grep -q '^$name .*Paused'"
 	splq ls >/dev/null
 	! disposables | grep -qx "$name"
 	splq audit log | grep -q "remove $name ok preloaded disposable that stopped"

@@ -50,16 +50,21 @@
 
 /* How long a freeze or a thaw may take before it counts as failed */
 #define PAUSE_TIMEOUT_MS 5000
+/* the mark of a frozen qube, in its runtime folder */
+#define PAUSED_FILE "paused"
 
 /* A qube whose life lock is held: Running once its pid 1 is made (its
  * pid file is written whole, by a rename: a look is enough), Transient
- * before. */
+ * before, Paused while frozen. */
 static enum splq_power locked_state(struct splq_backend *b, const char *name)
 {
-	char initpid[SPLQ_NAME_MAX + 16];
-	snprintf(initpid, sizeof(initpid), "%s/init.pid", name);
-	return faccessat(splq_rt_dirfd(b, SPLQ_RT_QUBES), initpid, F_OK, 0) == 0 ? SPLQ_RUNNING
-	                                                                            : SPLQ_TRANSIENT;
+	char file[SPLQ_NAME_MAX + 16];
+	int dir = splq_rt_dirfd(b, SPLQ_RT_QUBES);
+	snprintf(file, sizeof(file), "%s/init.pid", name);
+	if (faccessat(dir, file, F_OK, 0) < 0)
+		return SPLQ_TRANSIENT;
+	snprintf(file, sizeof(file), "%s/" PAUSED_FILE, name);
+	return faccessat(dir, file, F_OK, 0) == 0 ? SPLQ_PAUSED : SPLQ_RUNNING;
 }
 
 static enum splq_power native_state(struct splq_backend *b, const char *name)
@@ -184,14 +189,30 @@ static bool native_fresh(struct splq_backend *b, const struct splq_vm_config *cf
 }
 
 /* Freeze or thaw a running qube's processes (cgroup.h), under its op
- * lock: a start, shutdown or kill of it waits meanwhile. */
+ * lock: a start, shutdown or kill of it waits meanwhile.  Its runtime
+ * folder's PAUSED_FILE says so to state (and goes with the folder when
+ * the qube halts); a freeze that does not complete is undone. */
 static int pause_locked(struct splq_backend *b, const char *name, bool paused,
                         struct splq_error *err)
 {
 	if (!splq_rt_locked(b, name))
 		return splq_fail(err, SPLQ_E_STATE, "qube '%s' is not running", name);
 	cleanup_free char *cgroup = splq_rt_cgroup(b, name);
-	return splq_cgroup_freeze(cgroup, paused, PAUSE_TIMEOUT_MS, err);
+	cleanup_free char *mark = splq_rt_file(b, name, PAUSED_FILE);
+	if (splq_cgroup_freeze(cgroup, paused, PAUSE_TIMEOUT_MS, err) < 0) {
+		if (paused)
+			splq_cgroup_freeze(cgroup, false, PAUSE_TIMEOUT_MS, NULL);
+		return -1;
+	}
+	if (!paused) {
+		unlink(mark);
+		return 0;
+	}
+	if (splq_rt_write(mark, "", 0, err) < 0) {
+		splq_cgroup_freeze(cgroup, false, PAUSE_TIMEOUT_MS, NULL);
+		return -1;
+	}
+	return 0;
 }
 
 static int native_pause(struct splq_backend *b, const char *name, bool paused,
@@ -563,6 +584,7 @@ int splq_backend_native_new(const char *home, const char *run, struct splq_backe
 
 const char *splq_power_name(enum splq_power p)
 {
-	static const char *const names[] = {"Halted", "Running", "Transient", "Halting", "NA"};
+	static const char *const names[] = {"Halted", "Running", "Transient", "Halting", "Paused",
+	                                    "NA"};
 	return p <= SPLQ_POWER_NA ? names[p] : "NA";
 }

@@ -372,7 +372,7 @@ static bool member_fresh(struct splq_ctx *ctx, const struct splq_qube *p, const 
 	cleanup_free char *have = NULL;
 	if (splq_store_feature_get(ctx->store, p->name, PRELOAD_REV, &have, NULL) < 0 || !rev ||
 	    strcmp(have, rev) != 0 ||
-	    ctx->backend->ops->state(ctx->backend, p->name) != SPLQ_RUNNING ||
+	    ctx->backend->ops->state(ctx->backend, p->name) != SPLQ_PAUSED ||
 	    splq_ops_vmcfg_build(ctx, p, v, NULL) < 0)
 		return false;
 	return ctx->backend->ops->fresh(ctx->backend, &v->c);

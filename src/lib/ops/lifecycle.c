@@ -152,6 +152,30 @@ out:
 	return splq_ops_audit_done(ctx, op, q.name, args, NULL, rc, err);
 }
 
+int splq_op_pause(struct splq_ctx *ctx, const char *name, bool paused, struct splq_error *err)
+{
+	cleanup_qube struct splq_qube q = {0};
+	const char *op = paused ? "pause" : "unpause";
+	int rc = -1;
+
+	ERR_GUARD(err);
+	if (splq_ops_qube_get(ctx, name, &q, err) < 0)
+		return -1;
+	enum splq_power p = splq_ops_power_of(ctx, &q);
+	if (q.klass == SPLQ_CLASS_ADMINVM)
+		splq_fail(err, SPLQ_E_STATE, "dom0 cannot be %s: it is the host",
+		          paused ? "paused" : "unpaused");
+	else if (p != SPLQ_RUNNING && p != SPLQ_PAUSED)
+		splq_fail(err, SPLQ_E_STATE, "qube '%s' is not running", q.name);
+	else if (!paused && p != SPLQ_PAUSED)
+		splq_fail(err, SPLQ_E_STATE, "qube '%s' is not paused", q.name);
+	else
+		rc = (paused && p == SPLQ_PAUSED) ? 0
+		                                  : ctx->backend->ops->pause(ctx->backend, q.name,
+		                                                             paused, err);
+	return splq_ops_audit_done(ctx, op, q.name, NULL, NULL, rc, err);
+}
+
 int splq_op_shutdown(struct splq_ctx *ctx, const char *name, bool force, bool wait, long timeout_s,
                      struct splq_error *err)
 {
@@ -220,6 +244,11 @@ int splq_op_run(struct splq_ctx *ctx, const char *name, struct splq_exec *x, int
 	if (p == SPLQ_HALTING) {
 		splq_fail(err, SPLQ_E_STATE, "qube '%s' is shutting down; try again once it halted",
 		          q.name);
+		goto out;
+	}
+	if (p == SPLQ_PAUSED) {
+		splq_fail(err, SPLQ_E_STATE, "qube '%s' is paused; 'splq unpause %s' resumes it",
+		          q.name, q.name);
 		goto out;
 	}
 	if (p == SPLQ_HALTED && x->no_autostart) {

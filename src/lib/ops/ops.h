@@ -56,6 +56,12 @@ int splq_op_autostart_list(struct splq_ctx *ctx, char ***names, int *n, struct s
 int splq_op_shutdown(struct splq_ctx *ctx, const char *name, bool force, bool wait, long timeout_s,
                      struct splq_error *err);
 int splq_op_kill(struct splq_ctx *ctx, const char *name, struct splq_error *err);
+/* Freeze a running qube's processes (paused), or thaw a paused one, as
+ * qvm-pause and qvm-unpause do: its state is Paused meanwhile, run is
+ * refused and shutdown or kill thaw it first.  Pausing a paused qube is
+ * no error; dom0, a halted qube or (unpause) one not paused is
+ * SPLQ_E_STATE. */
+int splq_op_pause(struct splq_ctx *ctx, const char *name, bool paused, struct splq_error *err);
 /* Starts the qube if halted (unless x->no_autostart).  x->user NULL
  * means its default_user.  x->service: a qrexec service (backend.h). */
 int splq_op_run(struct splq_ctx *ctx, const char *name, struct splq_exec *x, int *status,
@@ -110,6 +116,7 @@ struct splq_qube_info {
 	char *netvm;    /* "" when none */
 	long memory;
 	bool internal; /* the feature internal (a preloaded disposable) */
+	bool provides_network;
 };
 int splq_op_list(struct splq_ctx *ctx, struct splq_qube_info **out, int *n, struct splq_error *err);
 void splq_qube_info_free(struct splq_qube_info *v, int n);

@@ -86,6 +86,8 @@ int splq_op_list(struct splq_ctx *ctx, struct splq_qube_info **out, int *n, stru
 			    splq_ops_prop_long(ctx, q, "memory", 0, &mem, err) < 0)
 				goto fail;
 			o->memory = mem;
+			o->provides_network =
+			    q->klass != SPLQ_CLASS_ADMINVM && splq_ops_prop_true(ctx, q, "provides_network");
 			o->internal = bsearch(&(const char *){q->name}, internal, ninternal,
 			                      sizeof(char *), cmp_name) != NULL;
 		}

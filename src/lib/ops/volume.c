@@ -78,7 +78,7 @@ static int describe(struct splq_ctx *ctx, const struct splq_qube *q, int vol,
 		out->bounded = true;
 		break;
 	}
-	out->running = splq_ops_power_of(ctx, q) == SPLQ_RUNNING;
+	out->running = splq_ops_power_of(ctx, q) != SPLQ_HALTED;
 	const struct splq_backend_ops *ops = ctx->backend->ops;
 	if (ops->volume_usage)
 		out->usage = ops->volume_usage(ctx->backend, &v.c, vol);

@@ -1,0 +1,115 @@
+#!/usr/bin/env bats
+# shellcheck disable=SC2154,SC2016
+# (status, output, stderr, lines: set by bats' run; a $ in single quotes is
+# for the qube's shell)
+# splq: pause and unpause (the cgroup freezer) as qvm-pause and qvm-unpause
+# do, the Paused state wherever a state shows, and check as qvm-check
+# answers.
+
+bats_require_minimum_version 1.5.0
+
+load helpers
+
+setup() {
+	require_root
+	setup_splq
+	make_qube q
+}
+
+teardown() {
+	teardown_splq
+}
+
+# The last number the counter in q wrote to its log.
+counter() {
+	"$SPLQ" logs q | tail -n 1
+}
+
+@test "pause: a counter in the qube stops while it is paused and goes on after unpause; state Paused" {
+	"$SPLQ" start q
+	"$SPLQ" run --no-wait q -- sh -c 'i=0; while :; do echo $i; i=$((i+1)); sleep 0.05; done'
+	wait_for 50 sh -c '[ "$("$SPLQ" logs q | tail -n 1)" -ge 3 ] 2>/dev/null'
+	run "$SPLQ" pause q
+	assert_status 0
+	[ "$(qube_state q)" = Paused ]
+	run "$SPLQ" ls
+	[[ $output == *$'\n'"q     AppVM       Paused "* ]]
+	local before after
+	before=$(counter)
+	sleep 1
+	after=$(counter)
+	[ "$before" = "$after" ]
+	run "$SPLQ" unpause q
+	assert_status 0
+	[ "$(qube_state q)" = Running ]
+	wait_for 50 sh -c '[ "$("$SPLQ" logs q | tail -n 1)" -gt '"$after"' ]'
+	run "$SPLQ" audit log --qube q
+	[[ ${lines[-2]} == *" pause q ok" ]]
+	[[ ${lines[-1]} == *" unpause q ok" ]]
+}
+
+@test "pause: a halted qube or dom0 (68), unpause of one not paused (68), run into a paused one (68); pause twice and shutdown are fine" {
+	run --separate-stderr "$SPLQ" pause q
+	assert_status 68
+	[ "$stderr" = "splq: qube 'q' is not running" ]
+	run --separate-stderr "$SPLQ" pause dom0
+	assert_status 68
+	[ "$stderr" = "splq: dom0 cannot be paused: it is the host" ]
+	run --separate-stderr "$SPLQ" pause nope
+	assert_status 66
+	"$SPLQ" start q
+	run --separate-stderr "$SPLQ" unpause q
+	assert_status 68
+	[ "$stderr" = "splq: qube 'q' is not paused" ]
+	"$SPLQ" pause q
+	run "$SPLQ" pause q
+	assert_status 0
+	run --separate-stderr "$SPLQ" run q -- true
+	assert_status 68
+	[ "$stderr" = "splq: qube 'q' is paused; 'splq unpause q' resumes it" ]
+	run --separate-stderr "$SPLQ" --json unpause q nope
+	assert_status 66
+	[ "$(json_get qubes 0)" = q ]
+	[ "$(qube_state q)" = Running ]
+	"$SPLQ" pause q
+	run "$SPLQ" shutdown --wait q
+	assert_status 0
+	[ "$(qube_state q)" = Halted ]
+	[ ! -e "$SPLQ_RUN/qubes/q/paused" ]
+}
+
+@test "check: exit 0 when all are, 3 when some are, 1 when none is or one does not exist, as qvm-check" {
+	make_qube net t --prop provides_network=True
+	run --separate-stderr "$SPLQ" check q t
+	assert_status 0
+	[ "$output" = $'q: exists\nt: exists' ]
+	run --separate-stderr "$SPLQ" check --template q t
+	assert_status 3
+	[ "$output" = "t: template" ]
+	run --separate-stderr "$SPLQ" check --running q
+	assert_status 1
+	[ "$output" = "None of qubes: running" ]
+	run --separate-stderr "$SPLQ" check q nope
+	assert_status 1
+	[ "$output" = "q: exists" ]
+	[ "$stderr" = "nope: non-existent!" ]
+	run --separate-stderr "$SPLQ" check --networked q net
+	assert_status 3
+	[ "$output" = "net: networked" ]
+	"$SPLQ" start q
+	"$SPLQ" pause q
+	run --separate-stderr "$SPLQ" check --running --paused q dom0
+	assert_status 3
+	[ "$output" = "q: running, paused" ]
+	run --separate-stderr "$SPLQ" check -q --running q dom0
+	assert_status 0
+	[ -z "$output" ] && [ -z "$stderr" ]
+	run --separate-stderr "$SPLQ" --json check --paused q nope
+	assert_status 1
+	[ "$(json_get success)" = false ]
+	[ "$(json_get exitCode)" = 1 ]
+	[ "$(json_get qubes 0)" = q ]
+	[ "$(json_get missing 0)" = nope ]
+	run --separate-stderr "$SPLQ" check
+	assert_status 64
+}
