@@ -76,6 +76,9 @@ enum {
 	CLI_OPT_SIZE,
 	CLI_OPT_AUTOSTART,
 	CLI_OPT_MAXMEM,
+	CLI_OPT_SKIP_IF_RUNNING,
+	CLI_OPT_ALL,
+	CLI_OPT_EXCLUDE,
 };
 #define CLI_COMMON_OPTIONS                                                                         \
 	{"json", no_argument, NULL, CLI_OPT_JSON},                                                 \

@@ -157,61 +157,85 @@ int cmd_clone(struct cli *cli, int argc, char **argv)
 enum each_op { EACH_REMOVE, EACH_START, EACH_SHUTDOWN, EACH_KILL, EACH_PAUSE, EACH_UNPAUSE };
 
 struct each_opts {
-	bool force, wait; /* shutdown */
-	long timeout_s;	  /* shutdown --timeout (0: the qube's) */
+	bool force, wait;     /* shutdown; remove --force */
+	long timeout_s;	      /* shutdown --timeout (0: the qube's) */
+	bool skip_if_running; /* start */
+	const bool *waits;    /* shutdown --all: wait for names[i] */
 };
 
-/* The same operation on each NAME in order, stopping at the first failure.
- * JSON: {"qube":NAME} for one, {"qubes":[...]} for several (on failure,
- * the ones already done). */
+static const char *const each_verb[] = {
+    [EACH_REMOVE] = "removed", [EACH_START] = "started", [EACH_SHUTDOWN] = "shut down",
+    [EACH_KILL] = "killed",    [EACH_PAUSE] = "paused",  [EACH_UNPAUSE] = "unpaused"};
+
+static int each_one(struct splq_ctx *ctx, enum each_op op, const struct each_opts *o,
+                    const char *name, bool wait, struct splq_error *err)
+{
+	switch (op) {
+	case EACH_REMOVE:
+		return splq_op_remove_forced(ctx, name, o->force, err);
+	case EACH_START:
+		return o->skip_if_running ? splq_op_start_if_halted(ctx, name, err)
+		                          : splq_op_start(ctx, name, err);
+	case EACH_SHUTDOWN:
+		return splq_op_shutdown(ctx, name, o->force, wait, o->timeout_s, err);
+	case EACH_KILL:
+		return splq_op_kill(ctx, name, err);
+	case EACH_PAUSE:
+	case EACH_UNPAUSE:
+		return splq_op_pause(ctx, name, op == EACH_PAUSE, err);
+	}
+	return splq_fail(err, SPLQ_E_INTERNAL, "no such operation");
+}
+
+/* The same operation on each of names in order, on ctx (closed here),
+ * going on past a failure (each told on stderr), as Qubes' tools do; the
+ * exit code is the first failure's, the message "N of M <what>".  JSON:
+ * {"qubes":[done...],"failed":[{"qube","code","error"}...]}. */
+static int each_list(struct cli *cli, struct splq_ctx *ctx, enum each_op op,
+                     const struct each_opts *o, int n, char **names, const char *what)
+{
+	struct splq_error err = {0};
+	json_t *done = json_array(), *failed = json_array();
+	int code = 0, nfailed = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (each_one(ctx, op, o, names[i], o->wait || (o->waits && o->waits[i]), &err) >= 0) {
+			json_array_append_new(done, cli_jstr(names[i]));
+			continue;
+		}
+		json_array_append_new(failed, cli_warn(cli, names[i], &err));
+		if (nfailed++ == 0)
+			code = err.code;
+	}
+	splq_ctx_close(ctx);
+	json_t *data = json_pack("{s:o,s:o}", "qubes", done, "failed", failed);
+	if (nfailed == 0)
+		return cli_ok(cli, data);
+	splq_fail(&err, code, "%d of %d %s", nfailed, n, what);
+	return cli_fail(cli, &err, data);
+}
+
+/* The same operation on each NAME: JSON {"qube":NAME} for one, as
+ * each_list for several. */
 static int each_qube(struct cli *cli, enum each_op op, const struct each_opts *o, int n,
                      char **names)
 {
 	struct splq_ctx ctx;
 	struct splq_error err = {0};
-	json_t *done = json_array();
+	char what[64];
 	int rc;
 
-	if ((rc = cli_open(cli, &ctx))) {
-		json_decref(done);
+	if ((rc = cli_open(cli, &ctx)))
 		return rc;
+	if (n != 1) {
+		snprintf(what, sizeof(what), "qubes could not be %s", each_verb[op]);
+		return each_list(cli, &ctx, op, o, n, names, what);
 	}
-	for (int i = 0; i < n; i++) {
-		int r = -1;
-
-		switch (op) {
-		case EACH_REMOVE:
-			r = splq_op_remove(&ctx, names[i], &err);
-			break;
-		case EACH_START:
-			r = splq_op_start(&ctx, names[i], &err);
-			break;
-		case EACH_SHUTDOWN:
-			r = splq_op_shutdown(&ctx, names[i], o->force, o->wait, o->timeout_s, &err);
-			break;
-		case EACH_KILL:
-			r = splq_op_kill(&ctx, names[i], &err);
-			break;
-		case EACH_PAUSE:
-		case EACH_UNPAUSE:
-			r = splq_op_pause(&ctx, names[i], op == EACH_PAUSE, &err);
-			break;
-		}
-		if (r < 0) {
-			rc = cli_fail(cli, &err, n > 1 ? json_pack("{s:o}", "qubes", done) : NULL);
-			if (n == 1)
-				json_decref(done);
-			splq_ctx_close(&ctx);
-			return rc;
-		}
-		json_array_append_new(done, cli_jstr(names[i]));
-	}
+	rc = each_one(&ctx, op, o, names[0], o->wait, &err);
 	splq_ctx_close(&ctx);
-	if (n == 1) {
-		json_decref(done);
-		return cli_ok(cli, json_pack("{s:o}", "qube", cli_jstr(names[0])));
-	}
-	return cli_ok(cli, json_pack("{s:o}", "qubes", done));
+	if (rc < 0)
+		return cli_fail(cli, &err, NULL);
+	return cli_ok(cli, json_pack("{s:o}", "qube", cli_jstr(names[0])));
 }
 
 /* remove, kill: NAME... and no options of their own. */
@@ -229,19 +253,33 @@ static int names_command(struct cli *cli, enum each_op op, int argc, char **argv
 
 int cmd_remove(struct cli *cli, int argc, char **argv)
 {
-	return names_command(cli, EACH_REMOVE, argc, argv);
+	static const struct option opts[] = {
+	    {"force", no_argument, NULL, 'f'},
+	    CLI_COMMON_OPTIONS,
+	    {0},
+	};
+	struct each_opts o = {0};
+	int c, rc;
+
+	while ((c = cli_getopt(cli, argc, argv, ":hf", opts)) != -1)
+		if (c == 'f')
+			o.force = true;
+	if ((rc = cli_parse_end(cli)) >= 0)
+		return rc;
+	if (optind >= argc)
+		return cli_usage(cli, "remove needs at least one qube NAME");
+	return each_qube(cli, EACH_REMOVE, &o, argc - optind, argv + optind);
 }
 
 /* start --autostart: every halted qube with autostart=True, going on past
- * a failure (one broken qube must not keep the others down at boot).
- * JSON: {"qubes":[started...],"failed":[{"qube","code","error"}...]}. */
+ * a failure (one broken qube must not keep the others down at boot). */
 static int start_autostart(struct cli *cli)
 {
+	static const struct each_opts none = {0};
 	struct splq_ctx ctx;
 	struct splq_error err = {0};
 	char **names = NULL;
-	json_t *done, *failed;
-	int n = 0, rc, nfailed = 0;
+	int n = 0, rc;
 
 	if ((rc = cli_open(cli, &ctx)))
 		return rc;
@@ -249,40 +287,29 @@ static int start_autostart(struct cli *cli)
 		splq_ctx_close(&ctx);
 		return cli_fail(cli, &err, NULL);
 	}
-	done = json_array();
-	failed = json_array();
-	for (int i = 0; i < n; i++) {
-		if (splq_op_start(&ctx, names[i], &err) == 0) {
-			json_array_append_new(done, cli_jstr(names[i]));
-			continue;
-		}
-		json_array_append_new(failed, cli_warn(cli, names[i], &err));
-		if (nfailed++ == 0)
-			rc = err.code;
-	}
-	splq_ctx_close(&ctx);
+	rc = each_list(cli, &ctx, EACH_START, &none, n, names, "qubes with autostart did not start");
 	splq_strv_free(names, n);
-	json_t *data = json_pack("{s:o,s:o}", "qubes", done, "failed", failed);
-	if (nfailed == 0)
-		return cli_ok(cli, data);
-	splq_fail(&err, rc, "%d of %d qubes with autostart did not start", nfailed, n);
-	return cli_fail(cli, &err, data);
+	return rc;
 }
 
 int cmd_start(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    {"autostart", no_argument, NULL, CLI_OPT_AUTOSTART},
+	    {"skip-if-running", no_argument, NULL, CLI_OPT_SKIP_IF_RUNNING},
 	    CLI_COMMON_OPTIONS,
 	    {0},
 	};
-	static const struct each_opts none = {0};
+	struct each_opts o = {0};
 	bool autostart = false;
 	int c, rc;
 
-	while ((c = cli_getopt(cli, argc, argv, ":h", opts)) != -1)
+	while ((c = cli_getopt(cli, argc, argv, ":h", opts)) != -1) {
 		if (c == CLI_OPT_AUTOSTART)
 			autostart = true;
+		else if (c == CLI_OPT_SKIP_IF_RUNNING)
+			o.skip_if_running = true;
+	}
 	if ((rc = cli_parse_end(cli)) >= 0)
 		return rc;
 	if (autostart && optind < argc)
@@ -291,7 +318,7 @@ int cmd_start(struct cli *cli, int argc, char **argv)
 		return start_autostart(cli);
 	if (optind >= argc)
 		return cli_usage(cli, "start needs at least one qube NAME, or --autostart");
-	return each_qube(cli, EACH_START, &none, argc - optind, argv + optind);
+	return each_qube(cli, EACH_START, &o, argc - optind, argv + optind);
 }
 
 int cmd_kill(struct cli *cli, int argc, char **argv)
@@ -414,27 +441,56 @@ int cmd_shutdown(struct cli *cli, int argc, char **argv)
 	    {"wait", no_argument, NULL, CLI_OPT_WAIT},
 	    {"force", no_argument, NULL, CLI_OPT_FORCE},
 	    {"timeout", required_argument, NULL, CLI_OPT_TIMEOUT},
+	    {"all", no_argument, NULL, CLI_OPT_ALL},
+	    {"exclude", required_argument, NULL, CLI_OPT_EXCLUDE},
 	    CLI_COMMON_OPTIONS,
 	    {0},
 	};
 	struct each_opts o = {0};
 	struct splq_error err = {0};
-	int c, rc;
+	cleanup_free char **exclude = splq_xcalloc(argc, sizeof(*exclude));
+	bool all = false;
+	int c, rc, nexclude = 0;
 
 	while ((c = cli_getopt(cli, argc, argv, ":h", opts)) != -1) {
 		if (c == CLI_OPT_WAIT)
 			o.wait = true;
 		else if (c == CLI_OPT_FORCE)
 			o.force = true;
+		else if (c == CLI_OPT_ALL)
+			all = true;
+		else if (c == CLI_OPT_EXCLUDE)
+			exclude[nexclude++] = optarg;
 		else if (c == CLI_OPT_TIMEOUT &&
 		         cli_parse_seconds("--timeout", optarg, &o.timeout_s, &err) < 0)
 			return cli_fail(cli, &err, NULL);
 	}
 	if ((rc = cli_parse_end(cli)) >= 0)
 		return rc;
-	if (optind >= argc)
-		return cli_usage(cli, "shutdown needs at least one qube NAME");
-	return each_qube(cli, EACH_SHUTDOWN, &o, argc - optind, argv + optind);
+	if (all && optind < argc)
+		return cli_usage(cli, "shutdown --all takes no qube NAME");
+	if (nexclude && !all)
+		return cli_usage(cli, "--exclude goes with --all");
+	if (!all && optind >= argc)
+		return cli_usage(cli, "shutdown needs at least one qube NAME, or --all");
+	if (!all)
+		return each_qube(cli, EACH_SHUTDOWN, &o, argc - optind, argv + optind);
+
+	/* --all: in the order they can go, the clients of a netvm first */
+	struct splq_ctx ctx;
+	char **names = NULL;
+	cleanup_free bool *waits = NULL;
+	int n = 0;
+	if ((rc = cli_open(cli, &ctx)))
+		return rc;
+	if (splq_op_shutdown_order(&ctx, exclude, nexclude, &names, &waits, &n, &err) < 0) {
+		splq_ctx_close(&ctx);
+		return cli_fail(cli, &err, NULL);
+	}
+	o.waits = waits;
+	rc = each_list(cli, &ctx, EACH_SHUTDOWN, &o, n, names, "qubes could not be shut down");
+	splq_strv_free(names, n);
+	return rc;
 }
 
 /* ls: the columns, header first. */

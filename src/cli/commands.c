@@ -46,29 +46,38 @@ const struct cli_command cli_commands[] = {
      OPTS(JSON_OPT HELP_OPT),
      "Copies the qube SRC (its volumes, properties, tags and features) to the new qube DST, "
      "which gets a user id range of its own."},
-    {"remove", "rm", cmd_remove, "remove halted qubes and all their files", "remove NAME...",
-     OPTS(JSON_OPT HELP_OPT),
-     "Removes each qube NAME with its volumes, in order, stopping at the first that cannot be "
-     "removed (a running qube, or a template other qubes still use).  'rm' is the same "
-     "command."},
-    {"start", NULL, cmd_start, "start qubes", "start NAME...\n       start --autostart",
-     OPTS("    --autostart",
+    {"remove", "rm", cmd_remove, "remove halted qubes and all their files",
+     "remove [--force] NAME...",
+     OPTS("-f, --force", "kill a qube that runs first", JSON_OPT HELP_OPT),
+     "Removes each qube NAME with its volumes, in order; one that cannot be removed (a running "
+     "qube without --force, or a template other qubes still use) is told and the rest go on "
+     "(the exit code is the first failure's).  'rm' is the same command."},
+    {"start", NULL, cmd_start, "start qubes",
+     "start [--skip-if-running] NAME...\n       start --autostart",
+     OPTS("    --skip-if-running", "a qube that runs (or is paused) already is no error",
+          "    --autostart",
           "start every halted qube whose autostart is True, going on past failures (what "
           "splq-autostart.service runs at boot)",
           JSON_OPT HELP_OPT),
-     "Starts each qube NAME, in order, stopping at the first that cannot be started."},
+     "Starts each qube NAME, in order, going on past one that cannot be started (the exit "
+     "code is the first failure's)."},
     {"shutdown", NULL, cmd_shutdown, "stop qubes gracefully",
-     "shutdown [--wait] [--force] [--timeout S] NAME...",
+     "shutdown [--wait] [--force] [--timeout S] NAME...\n"
+     "       shutdown --all [--exclude NAME]... [--wait] [--force] [--timeout S]",
      OPTS("    --wait", "return only when each qube has halted", "    --force",
           "shut it down even when other running qubes depend on it", "    --timeout S",
           "kill what is left after S seconds, this once (default: the qube's "
           "shutdown_timeout)",
+          "    --all", "every qube that runs but dom0, the clients of a netvm before it",
+          "    --exclude NAME", "with --all: leave NAME running; may be given more than once",
           JSON_OPT HELP_OPT),
      "Asks every process in each qube NAME to end (SIGTERM) and kills what is left after the "
-     "qube's shutdown_timeout (seconds, as it is when the shutdown begins), in order, stopping "
-     "at the first that cannot be shut down."},
+     "qube's shutdown_timeout (seconds, as it is when the shutdown begins), in order, going on "
+     "past one that cannot be shut down (the exit code is the first failure's).  With --all, "
+     "a netvm's clients are waited for before it goes."},
     {"kill", NULL, cmd_kill, "stop qubes at once", "kill NAME...", OPTS(JSON_OPT HELP_OPT),
-     "Kills every process in each qube NAME at once (SIGKILL) and cleans up after it."},
+     "Kills every process in each qube NAME at once (SIGKILL) and cleans up after it, going on "
+     "past one that cannot be killed."},
     {"pause", NULL, cmd_pause, "freeze running qubes", "pause NAME...", OPTS(JSON_OPT HELP_OPT),
      "Freezes every process in each running qube NAME (the cgroup freezer), as qvm-pause does: "
      "its state is Paused until unpause, it keeps its memory and gets no CPU time, run into it "

@@ -473,6 +473,12 @@ static int users_of(struct splq_ctx *ctx, const char *name, char **list, struct 
 
 int splq_op_remove(struct splq_ctx *ctx, const char *name, struct splq_error *err)
 {
+	return splq_op_remove_forced(ctx, name, false, err);
+}
+
+int splq_op_remove_forced(struct splq_ctx *ctx, const char *name, bool force,
+                          struct splq_error *err)
+{
 	cleanup_qube struct splq_qube q = {0};
 	cleanup_vmcfg struct splq_ops_vmcfg v = {0};
 	cleanup_free char *users = NULL;
@@ -484,6 +490,14 @@ int splq_op_remove(struct splq_ctx *ctx, const char *name, struct splq_error *er
 	if (q.klass == SPLQ_CLASS_ADMINVM) {
 		splq_fail(err, SPLQ_E_STATE, "dom0 cannot be removed");
 		goto out;
+	}
+	if (force && splq_ops_power_of(ctx, &q) != SPLQ_HALTED) {
+		cleanup_qube struct splq_qube still = {0};
+		if (splq_op_kill(ctx, q.name, err) < 0)
+			return -1;
+		/* a disposable with auto_cleanup went with its kill */
+		if (splq_store_qube_get(ctx->store, q.name, &still, NULL) < 0)
+			return 0;
 	}
 	if (splq_ops_power_of(ctx, &q) != SPLQ_HALTED) {
 		splq_fail(err, SPLQ_E_STATE, "qube '%s' is running; shut it down first", q.name);

@@ -36,6 +36,19 @@ int splq_op_start(struct splq_ctx *ctx, const char *name, struct splq_error *err
 	return splq_ops_start_qube(ctx, &q, NULL, err);
 }
 
+int splq_op_start_if_halted(struct splq_ctx *ctx, const char *name, struct splq_error *err)
+{
+	cleanup_qube struct splq_qube q = {0};
+
+	ERR_GUARD(err);
+	if (splq_ops_qube_get(ctx, name, &q, err) < 0)
+		return -1;
+	enum splq_power p = splq_ops_power_of(ctx, &q);
+	if (q.klass != SPLQ_CLASS_ADMINVM && p != SPLQ_HALTED && p != SPLQ_HALTING)
+		return 1;
+	return splq_ops_start_qube(ctx, &q, NULL, err);
+}
+
 /* After a DispVM with auto_cleanup stopped: its row and volumes go. */
 static int auto_cleanup(struct splq_ctx *ctx, const struct splq_qube *q,
                         const struct splq_ops_vmcfg *v, struct splq_error *err)
@@ -174,6 +187,69 @@ int splq_op_pause(struct splq_ctx *ctx, const char *name, bool paused, struct sp
 		                                  : ctx->backend->ops->pause(ctx->backend, q.name,
 		                                                             paused, err);
 	return splq_ops_audit_done(ctx, op, q.name, NULL, NULL, rc, err);
+}
+
+int splq_op_shutdown_order(struct splq_ctx *ctx, char *const *exclude, int nexclude,
+                           char ***names, bool **wait, int *n, struct splq_error *err)
+{
+	struct splq_qube *list = NULL;
+	int nq = 0, k = 0, rc = -1;
+
+	ERR_GUARD(err);
+	*names = NULL;
+	*wait = NULL;
+	*n = 0;
+	if (splq_store_qube_list(ctx->store, &list, &nq, err) < 0)
+		return -1;
+	char **netvm = splq_xcalloc(nq ? nq : 1, sizeof(*netvm));
+	bool *left = splq_xcalloc(nq ? nq : 1, sizeof(*left));
+	bool *going = splq_xcalloc(nq ? nq : 1, sizeof(*going));
+	int nleft = 0;
+	for (int i = 0; i < nq; i++) {
+		bool excluded = list[i].klass == SPLQ_CLASS_ADMINVM;
+		for (int j = 0; j < nexclude && !excluded; j++)
+			excluded = strcmp(exclude[j], list[i].name) == 0;
+		if (excluded || splq_ops_power_of(ctx, &list[i]) == SPLQ_HALTED)
+			continue;
+		if (splq_ops_prop_get(ctx, &list[i], "netvm", &netvm[i], err) < 0)
+			goto out;
+		left[i] = going[i] = true;
+		nleft++;
+	}
+	*names = splq_xcalloc(nleft ? nleft : 1, sizeof(**names));
+	*wait = splq_xcalloc(nleft ? nleft : 1, sizeof(**wait));
+	/* rounds: those that are no other one's netvm go first, and are
+	 * waited for where their netvm goes in a later round */
+	while (k < nleft) {
+		int first = k;
+		for (int i = 0; i < nq; i++) {
+			bool serves = false;
+			for (int j = 0; j < nq && !serves && left[i]; j++)
+				serves = j != i && left[j] && splq_ops_streq(netvm[j], list[i].name);
+			if (left[i] && !serves)
+				(*names)[k++] = splq_xstrdup(list[i].name);
+		}
+		if (k == first) /* a loop of netvms: the rest in name order */
+			for (int i = 0; i < nq; i++)
+				if (left[i])
+					(*names)[k++] = splq_xstrdup(list[i].name);
+		for (int m = first; m < k; m++)
+			for (int i = 0; i < nq; i++)
+				if (left[i] && strcmp(list[i].name, (*names)[m]) == 0) {
+					left[i] = false;
+					for (int j = 0; j < nq; j++)
+						(*wait)[m] = (*wait)[m] || (going[j] && j != i &&
+						                            splq_ops_streq(netvm[i], list[j].name));
+				}
+	}
+	*n = k;
+	rc = 0;
+out:
+	splq_strv_free(netvm, nq);
+	free(left);
+	free(going);
+	splq_qube_list_free(list, nq);
+	return rc;
 }
 
 int splq_op_shutdown(struct splq_ctx *ctx, const char *name, bool force, bool wait, long timeout_s,

@@ -46,8 +46,14 @@ int splq_op_create(struct splq_ctx *ctx, const char *name, enum splq_class klass
                    struct splq_error *err);
 int splq_op_clone(struct splq_ctx *ctx, const char *src, const char *dst, struct splq_error *err);
 int splq_op_remove(struct splq_ctx *ctx, const char *name, struct splq_error *err);
+/* With force, a qube that runs is killed first (qvm-remove --force). */
+int splq_op_remove_forced(struct splq_ctx *ctx, const char *name, bool force,
+                          struct splq_error *err);
 
 int splq_op_start(struct splq_ctx *ctx, const char *name, struct splq_error *err);
+/* start --skip-if-running: 1 (and nothing done or audited) for a qube that
+ * runs, is paused or is starting. */
+int splq_op_start_if_halted(struct splq_ctx *ctx, const char *name, struct splq_error *err);
 /* The halted qubes with autostart=True, in name order, for `start
  * --autostart` (free with splq_strv_free). */
 int splq_op_autostart_list(struct splq_ctx *ctx, char ***names, int *n, struct splq_error *err);
@@ -56,6 +62,12 @@ int splq_op_autostart_list(struct splq_ctx *ctx, char ***names, int *n, struct s
 int splq_op_shutdown(struct splq_ctx *ctx, const char *name, bool force, bool wait, long timeout_s,
                      struct splq_error *err);
 int splq_op_kill(struct splq_ctx *ctx, const char *name, struct splq_error *err);
+/* shutdown --all: every qube that runs but dom0 and those in exclude, in
+ * the order they can go (the clients of a netvm before it); wait[i]
+ * says that a later one is names[i]'s netvm, so names[i] must have halted
+ * before that one goes. */
+int splq_op_shutdown_order(struct splq_ctx *ctx, char *const *exclude, int nexclude,
+                           char ***names, bool **wait, int *n, struct splq_error *err);
 /* Freeze a running qube's processes (paused), or thaw a paused one, as
  * qvm-pause and qvm-unpause do: its state is Paused meanwhile, run is
  * refused and shutdown or kill thaw it first.  Pausing a paused qube is

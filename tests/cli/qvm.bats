@@ -2,9 +2,11 @@
 # shellcheck disable=SC2154,SC2016
 # (status, output, stderr, lines: set by bats' run; a $ in single quotes is
 # for the qube's shell)
-# splq: pause and unpause (the cgroup freezer) as qvm-pause and qvm-unpause
-# do, the Paused state wherever a state shows, and check as qvm-check
-# answers.
+# splq: the commands and options a Qubes user reaches for, as the qvm-*
+# tools behave: pause and unpause (the cgroup freezer) and the Paused state
+# wherever a state shows, check as qvm-check answers, start
+# --skip-if-running, shutdown --all [--exclude], remove --force, and
+# several qubes at once, each reported.
 
 bats_require_minimum_version 1.5.0
 
@@ -112,4 +114,74 @@ counter() {
 	[ "$(json_get missing 0)" = nope ]
 	run --separate-stderr "$SPLQ" check
 	assert_status 64
+}
+
+@test "start --skip-if-running: a running or paused qube is no error; without it, exit 68" {
+	"$SPLQ" start q
+	run --separate-stderr "$SPLQ" start q
+	assert_status 68
+	[ "$stderr" = "splq: qube 'q' is already running" ]
+	run "$SPLQ" start --skip-if-running q
+	assert_status 0
+	"$SPLQ" pause q
+	run --separate-stderr "$SPLQ" --json start --skip-if-running q t
+	assert_status 0
+	[ "$(json_get qubes)" = '["q", "t"]' ]
+	[ "$(qube_state q)" = Paused ]
+	[ "$(qube_state t)" = Running ]
+	run --separate-stderr "$SPLQ" start --skip-if-running nope
+	assert_status 66
+}
+
+@test "shutdown --all: every running qube but dom0 and --exclude, a netvm's clients before it" {
+	make_qube net t --prop provides_network=True
+	make_qube c1 t --prop netvm=net
+	make_qube c2 t --prop netvm=net
+	"$SPLQ" start c1 c2 q
+	[ "$(qube_state net)" = Running ]
+	run --separate-stderr "$SPLQ" --json shutdown --all --exclude q --wait
+	assert_status 0
+	[ "$(json_get qubes)" = '["c1", "c2", "net"]' ]
+	[ "$(json_get failed)" = '[]' ]
+	for x in c1 c2 net; do
+		[ "$(qube_state "$x")" = Halted ]
+	done
+	[ "$(qube_state q)" = Running ]
+	run --separate-stderr "$SPLQ" shutdown --all q
+	assert_status 64
+	run --separate-stderr "$SPLQ" shutdown --exclude q q
+	assert_status 64
+	[[ $stderr == *"--exclude goes with --all"* ]]
+	run "$SPLQ" shutdown --all --wait
+	assert_status 0
+	[ "$(qube_state q)" = Halted ]
+	# nothing runs: nothing to do
+	run "$SPLQ" --json shutdown --all
+	assert_status 0
+	[ "$(json_get qubes)" = '[]' ]
+}
+
+@test "remove --force kills a running qube first; several at once go on past a failure, each reported" {
+	make_qube r
+	"$SPLQ" start q
+	run --separate-stderr "$SPLQ" remove q
+	assert_status 68
+	[ "$stderr" = "splq: qube 'q' is running; shut it down first" ]
+	run --separate-stderr "$SPLQ" remove --force q nope r
+	assert_status 66
+	[ "$stderr" = $'splq: no such qube \'nope\'\nsplq: 1 of 3 qubes could not be removed' ]
+	[ "$(qube_state q)" = absent ]
+	[ "$(qube_state r)" = absent ]
+	run "$SPLQ" audit log --qube q
+	[[ ${lines[-2]} == *" kill q ok" ]]
+	[[ ${lines[-1]} == *" remove q ok" ]]
+	# kill of several: the same
+	make_qube a
+	"$SPLQ" start a
+	run --separate-stderr "$SPLQ" --json kill nope a
+	assert_status 66
+	[ "$(json_get qubes)" = '["a"]' ]
+	[ "$(json_get failed 0 qube)" = nope ]
+	[ "$(json_get error)" = "1 of 2 qubes could not be killed" ]
+	[ "$(qube_state a)" = Halted ]
 }
