@@ -1,8 +1,11 @@
 /* splq command line: making, removing, starting and stopping qubes, and ls. */
 #include "cli.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -493,52 +496,187 @@ int cmd_shutdown(struct cli *cli, int argc, char **argv)
 	return rc;
 }
 
-/* ls: the columns, header first. */
-enum { LS_NAME, LS_CLASS, LS_STATE, LS_LABEL, LS_TEMPLATE, LS_NETVM, LS_MEMORY, LS_COLS };
+/* ---------- ls ---------- */
 
-static void ls_print(const struct splq_qube_info *v, const int *order, int n)
+/* A column: one of qvm-ls's own, or a property (prop). */
+enum ls_kind { LS_NAME, LS_STATE, LS_CLASS, LS_LABEL, LS_TEMPLATE, LS_NETVM, LS_MEMORY, LS_FLAGS,
+               LS_PROP };
+struct ls_col {
+	enum ls_kind kind;
+	const char *prop;
+	char head[40];
+};
+
+static const char *const ls_kinds[] = {"NAME",  "STATE", "CLASS",  "LABEL",
+                                       "TEMPLATE", "NETVM", "MEMORY", "FLAGS"};
+
+/* qvm-ls's presets, and splq's own table (the default) */
+static const struct {
+	const char *name, *fields;
+} ls_formats[] = {
+    {"splq", "name,class,state,label,template,netvm,memory"},
+    {"simple", "name,state,class,label,template,netvm"},
+    {"network", "name,state,netvm,ip,ip6,gateway"},
+    {"full", "name,state,class,label,uuid"},
+    {"prefs", "name,label,template,netvm,vcpus,memory,maxmem"},
+};
+
+/* FIELDS ("name,STATE,ip", '-' or '_' alike, any case) into cols. */
+static int ls_columns(struct cli *cli, const char *fields, struct ls_col **cols, int *n)
 {
-	static const char *const head[LS_COLS] = {"NAME",     "CLASS", "STATE", "LABEL",
-	                                          "TEMPLATE", "NETVM", "MEMORY"};
-	char mem[32];
-	const char *cell[LS_COLS];
-	size_t width[LS_COLS];
+	cleanup_free char *list = splq_xstrdup(fields);
+	*n = 0;
+	*cols = splq_xcalloc(strlen(fields) / 2 + 2, sizeof(**cols));
+	for (char *save = NULL, *w = strtok_r(list, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+		struct ls_col *c = &(*cols)[(*n)++];
+		char low[40];
+		size_t k;
+		for (k = 0; w[k] && k < sizeof(low) - 1; k++)
+			low[k] = w[k] == '-' ? '_' : (char)tolower((unsigned char)w[k]);
+		low[k] = '\0';
+		for (k = 0; k < sizeof(c->head) - 1 && low[k]; k++)
+			c->head[k] = low[k] == '_' ? '-' : (char)toupper((unsigned char)low[k]);
+		c->kind = LS_PROP;
+		for (int j = 0; j < LS_PROP; j++)
+			if (strcmp(c->head, ls_kinds[j]) == 0)
+				c->kind = (enum ls_kind)j;
+		if (c->kind != LS_PROP)
+			continue;
+		const struct splq_prop_def *def = splq_prop_find(low);
+		if (!def)
+			return cli_usage(cli, "unknown column '%s': a column of ls (%s) or a property",
+			                 w, "name, state, class, label, template, netvm, memory, flags");
+		c->prop = def->name;
+	}
+	if (*n == 0)
+		return cli_usage(cli, "--fields needs at least one column");
+	return -1;
+}
 
-	for (int k = 0; k < LS_COLS; k++)
-		width[k] = strlen(head[k]);
-	/* Two passes: widths, then the lines. */
-	for (int pass = 0; pass < 2; pass++) {
-		if (pass == 1) {
-			for (int k = 0; k < LS_COLS - 1; k++)
-				printf("%-*s  ", (int)width[k], head[k]);
-			printf("%s\n", head[LS_MEMORY]);
+/* qvm-ls's FLAGS: type, power, updateable, provides network, installed by
+ * a package (never), internal, debug (never), autostart. */
+static void ls_flags(struct splq_ctx *ctx, const struct splq_qube_info *q, char out[9])
+{
+	static const char type[] = {[SPLQ_CLASS_ADMINVM] = '0', [SPLQ_CLASS_TEMPLATEVM] = 't',
+	                            [SPLQ_CLASS_APPVM] = 'a', [SPLQ_CLASS_STANDALONEVM] = 's',
+	                            [SPLQ_CLASS_DISPVM] = 'd'};
+	struct splq_pref p = {0};
+	struct splq_error e = {0};
+	bool autostart = false;
+	if (q->klass != SPLQ_CLASS_ADMINVM &&
+	    splq_op_prefs_get(ctx, q->name, "autostart", &p, &e) == 0) {
+		autostart = strcmp(p.value, "True") == 0;
+		free(p.value);
+	}
+	enum splq_power pw = q->klass == SPLQ_CLASS_ADMINVM ? SPLQ_RUNNING : q->power;
+	snprintf(out, 9, "%c%c%c%c-%c-%c", type[q->klass] ? type[q->klass] : '-',
+	         pw == SPLQ_HALTED ? '-' : (char)tolower((unsigned char)splq_power_name(pw)[0]),
+	         q->klass == SPLQ_CLASS_TEMPLATEVM || q->klass == SPLQ_CLASS_STANDALONEVM ? 'U' : '-',
+	         q->provides_network ? 'N' : '-', q->internal ? 'i' : '-', autostart ? 'A' : '-');
+}
+
+/* One cell, malloc'ed; "-" when empty. */
+static char *ls_cell(struct splq_ctx *ctx, const struct splq_qube_info *q, const struct ls_col *c)
+{
+	const char *s = NULL;
+	char buf[32];
+	switch (c->kind) {
+	case LS_NAME:
+		s = q->name;
+		break;
+	case LS_STATE: /* dom0 is where splq runs: it is always running */
+		s = q->klass == SPLQ_CLASS_ADMINVM ? "Running" : splq_power_name(q->power);
+		break;
+	case LS_CLASS:
+		s = splq_class_name(q->klass);
+		break;
+	case LS_LABEL:
+		s = q->label;
+		break;
+	case LS_TEMPLATE:
+		s = q->template;
+		break;
+	case LS_NETVM:
+		s = q->netvm;
+		break;
+	case LS_MEMORY:
+		snprintf(buf, sizeof(buf), q->memory > 0 ? "%ld" : "", q->memory);
+		s = buf;
+		break;
+	case LS_FLAGS:
+		ls_flags(ctx, q, buf);
+		s = buf;
+		break;
+	case LS_PROP: {
+		struct splq_pref p = {0};
+		struct splq_error e = {0};
+		if (splq_op_prefs_get(ctx, q->name, c->prop, &p, &e) < 0)
+			return splq_xstrdup("-");
+		if (!*p.value) {
+			free(p.value);
+			return splq_xstrdup("-");
 		}
-		for (int j = 0; j < n; j++) {
-			const struct splq_qube_info *q = &v[order[j]];
+		return p.value;
+	}
+	}
+	return splq_xstrdup(s && *s ? s : "-");
+}
 
-			snprintf(mem, sizeof(mem), q->memory > 0 ? "%ld" : "-", q->memory);
-			cell[LS_NAME] = q->name;
-			cell[LS_CLASS] = splq_class_name(q->klass);
-			/* dom0 is where splq runs: it is always running. */
-			cell[LS_STATE] =
-			    q->klass == SPLQ_CLASS_ADMINVM ? "Running" : splq_power_name(q->power);
-			cell[LS_LABEL] = q->label && *q->label ? q->label : "-";
-			cell[LS_TEMPLATE] = q->template && *q->template ? q->template : "-";
-			cell[LS_NETVM] = q->netvm && *q->netvm ? q->netvm : "-";
-			cell[LS_MEMORY] = mem;
-			for (int k = 0; k < LS_COLS; k++) {
-				if (!cell[k])
-					cell[k] = "-";
-				if (pass == 0 && strlen(cell[k]) > width[k])
-					width[k] = strlen(cell[k]);
-			}
-			if (pass == 0)
-				continue;
-			for (int k = 0; k < LS_COLS - 1; k++)
-				printf("%-*s  ", (int)width[k], cell[k]);
-			printf("%s\n", cell[LS_MEMORY]);
+/* A terminal's colour for a label ("" for none: black, or no colour). */
+static void ls_colour(const char *label, char out[32])
+{
+	const struct splq_label *l = label ? splq_label_find(label) : NULL;
+	out[0] = '\0';
+	if (l && l->colour)
+		snprintf(out, 32, "\033[38;2;%u;%u;%um", l->colour >> 16, (l->colour >> 8) & 0xff,
+		         l->colour & 0xff);
+}
+
+/* The table (aligned under a header, a qube's name in its label's colour
+ * when colour), --raw-data (no header, cells joined by '|') or
+ * --raw-list (names alone). */
+static void ls_print(struct splq_ctx *ctx, const struct splq_qube_info *v, const int *order, int n,
+                     const struct ls_col *cols, int ncols, bool raw, bool colour)
+{
+	char ***cell = splq_xcalloc(n ? n : 1, sizeof(*cell));
+	size_t *width = splq_xcalloc(ncols, sizeof(*width));
+	for (int k = 0; k < ncols; k++)
+		width[k] = strlen(cols[k].head);
+	for (int j = 0; j < n; j++) {
+		cell[j] = splq_xcalloc(ncols, sizeof(**cell));
+		for (int k = 0; k < ncols; k++) {
+			cell[j][k] = ls_cell(ctx, &v[order[j]], &cols[k]);
+			if (strlen(cell[j][k]) > width[k])
+				width[k] = strlen(cell[j][k]);
 		}
 	}
+	for (int k = 0; !raw && k < ncols; k++) {
+		if (k + 1 < ncols)
+			printf("%-*s  ", (int)width[k], cols[k].head);
+		else
+			printf("%s\n", cols[k].head);
+	}
+	for (int j = 0; j < n; j++) {
+		char on[32] = "";
+		if (colour)
+			ls_colour(v[order[j]].label, on);
+		for (int k = 0; k < ncols; k++) {
+			const char *c = cell[j][k];
+			bool paint = *on && cols[k].kind == LS_NAME;
+			if (raw)
+				printf("%s%s", k ? "|" : "", c);
+			else if (k + 1 < ncols)
+				printf("%s%s%s%*s  ", paint ? on : "", c, paint ? "\033[0m" : "",
+				       (int)(width[k] - strlen(c)), "");
+			else
+				printf("%s%s%s", paint ? on : "", c, paint ? "\033[0m" : "");
+			free(cell[j][k]);
+		}
+		printf("\n");
+		free(cell[j]);
+	}
+	free(cell);
+	free(width);
 }
 
 static json_t *ls_json(const struct splq_qube_info *v, const int *order, int n)
@@ -559,51 +697,187 @@ static json_t *ls_json(const struct splq_qube_info *v, const int *order, int n)
 	return json_pack("{s:o}", "qubes", a);
 }
 
+/* ls's filters: each given one must hold (a list: any of its values). */
+struct ls_filter {
+	bool running, paused, halted; /* any of the states given */
+	char **classes, **tags, **labels;
+	int nclasses, ntags, nlabels;
+};
+
+static bool in_list(char **list, int n, const char *s, bool nocase)
+{
+	for (int i = 0; i < n; i++)
+		if (nocase ? strcasecmp(list[i], s) == 0 : strcmp(list[i], s) == 0)
+			return true;
+	return false;
+}
+
+static bool ls_keep(struct splq_ctx *ctx, const struct splq_qube_info *q, const struct ls_filter *f)
+{
+	enum splq_power p = q->klass == SPLQ_CLASS_ADMINVM ? SPLQ_RUNNING : q->power;
+	if ((f->running || f->paused || f->halted) &&
+	    !((f->running && p != SPLQ_HALTED && p != SPLQ_PAUSED) ||
+	      (f->paused && p == SPLQ_PAUSED) || (f->halted && p == SPLQ_HALTED)))
+		return false;
+	if (f->nclasses && !in_list(f->classes, f->nclasses, splq_class_name(q->klass), true))
+		return false;
+	if (f->nlabels && !in_list(f->labels, f->nlabels, q->label, true))
+		return false;
+	if (!f->ntags)
+		return true;
+	char **tags = NULL;
+	int nt = 0;
+	struct splq_error e = {0};
+	bool any = false;
+	if (splq_op_tag_list(ctx, q->name, &tags, &nt, &e) == 0)
+		for (int i = 0; i < nt && !any; i++)
+			any = in_list(f->tags, f->ntags, tags[i], false);
+	splq_strv_free(tags, nt);
+	return any;
+}
+
+/* A repeated option's values, each of which may be a comma list. */
+static void ls_add(char ***list, int *n, const char *arg)
+{
+	cleanup_free char *copy = splq_xstrdup(arg);
+	for (char *save = NULL, *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+		char **grown = splq_xcalloc(*n + 1, sizeof(*grown));
+		if (*n)
+			memcpy(grown, *list, *n * sizeof(*grown));
+		free(*list);
+		*list = grown;
+		(*list)[(*n)++] = splq_xstrdup(w);
+	}
+}
+
 int cmd_ls(struct cli *cli, int argc, char **argv)
 {
-	struct splq_qube_info *v = NULL;
-	cleanup_free int *order = NULL;
+	enum { O_RUNNING = 0x300, O_PAUSED, O_HALTED, O_CLASS, O_TAGS, O_LABEL, O_RAW_DATA,
+	       O_RAW_LIST };
 	static const struct option opts[] = {
 	    {"all", no_argument, NULL, 'a'},
+	    {"running", no_argument, NULL, O_RUNNING},
+	    {"paused", no_argument, NULL, O_PAUSED},
+	    {"halted", no_argument, NULL, O_HALTED},
+	    {"class", required_argument, NULL, O_CLASS},
+	    {"tags", required_argument, NULL, O_TAGS},
+	    {"label", required_argument, NULL, O_LABEL},
+	    {"format", required_argument, NULL, 'o'},
+	    {"fields", required_argument, NULL, 'O'},
+	    {"raw-data", no_argument, NULL, O_RAW_DATA},
+	    {"raw-list", no_argument, NULL, O_RAW_LIST},
 	    CLI_COMMON_OPTIONS,
 	    {0},
 	};
+	struct splq_qube_info *v = NULL;
+	cleanup_free int *order = NULL;
+	cleanup_free struct ls_col *cols = NULL;
+	struct ls_filter f = {0};
 	struct splq_ctx ctx;
 	struct splq_error err = {0};
-	bool all = false;
-	int n = 0, k = 0, rc, c;
+	const char *fields = NULL, *format = NULL;
+	bool all = false, raw_data = false, raw_list = false;
+	int n = 0, k = 0, rc, c, ncols = 0;
 
-	while ((c = cli_getopt(cli, argc, argv, ":ha", opts)) != -1)
-		if (c == 'a')
-			all = true;
-	if ((rc = cli_parse_end(cli)) >= 0 || (rc = cli_no_operands(cli, argc, argv)) >= 0)
-		return rc;
+	while ((c = cli_getopt(cli, argc, argv, ":hao:O:", opts)) != -1) {
+		switch (c) {
+		case 'a': all = true; break;
+		case O_RUNNING: f.running = true; break;
+		case O_PAUSED: f.paused = true; break;
+		case O_HALTED: f.halted = true; break;
+		case O_CLASS: ls_add(&f.classes, &f.nclasses, optarg); break;
+		case O_TAGS: ls_add(&f.tags, &f.ntags, optarg); break;
+		case O_LABEL: ls_add(&f.labels, &f.nlabels, optarg); break;
+		case 'o': format = optarg; break;
+		case 'O': fields = optarg; break;
+		case O_RAW_DATA: raw_data = true; break;
+		case O_RAW_LIST: raw_list = true; break;
+		}
+	}
+	if ((rc = cli_parse_end(cli)) >= 0)
+		goto done;
+	rc = SPLQ_E_USAGE;
+	if (format && fields) {
+		rc = cli_usage(cli, "--format and --fields do not go together");
+		goto done;
+	}
+	if (raw_list && (format || fields || raw_data)) {
+		rc = cli_usage(cli, "--raw-list is the names alone: no --format, --fields or --raw-data");
+		goto done;
+	}
+	if (format) {
+		for (size_t i = 0; i < sizeof(ls_formats) / sizeof(ls_formats[0]) && !fields; i++)
+			if (strcmp(ls_formats[i].name, format) == 0)
+				fields = ls_formats[i].fields;
+		if (!fields) {
+			rc = cli_usage(cli, "unknown format '%s': splq, simple, network, full or prefs",
+			               format);
+			goto done;
+		}
+	}
+	if ((rc = ls_columns(cli, raw_list ? "name" : fields ? fields : ls_formats[0].fields,
+	                     &cols, &ncols)) >= 0)
+		goto done;
+	for (int i = 0; i < f.nclasses; i++) {
+		int kc = 0;
+		while (kc < SPLQ_CLASS_COUNT && strcasecmp(splq_class_name(kc), f.classes[i]) != 0)
+			kc++;
+		if (kc == SPLQ_CLASS_COUNT) {
+			rc = cli_usage(cli, "unknown class '%s': AdminVM, TemplateVM, AppVM, DispVM or "
+			                    "StandaloneVM",
+			               f.classes[i]);
+			goto done;
+		}
+	}
+	for (int i = 0; i < f.nlabels; i++)
+		if (!splq_label_find(f.labels[i])) {
+			rc = cli_usage(cli, "unknown label '%s'", f.labels[i]);
+			goto done;
+		}
 
 	if ((rc = cli_open(cli, &ctx)))
-		return rc;
+		goto done;
 	if (splq_op_list(&ctx, &v, &n, &err) < 0) {
 		rc = cli_fail(cli, &err, NULL);
 		splq_ctx_close(&ctx);
-		return rc;
+		goto done;
 	}
-	splq_ctx_close(&ctx);
-
-	/* dom0 (the AdminVM) first, the rest in the order given (by name);
-	 * internal qubes (preloaded disposables) only with --all */
-	order = splq_xcalloc(n + 1, sizeof(*order));
-	for (int j = 0; j < n; j++)
-		if (v[j].klass == SPLQ_CLASS_ADMINVM)
+	/* the qubes named, in that order, or: dom0 (the AdminVM) first, the
+	 * rest by name; internal qubes (preloaded disposables) only with
+	 * --all or by name */
+	order = splq_xcalloc(n + argc + 1, sizeof(*order));
+	for (int i = optind; i < argc; i++) {
+		int j = 0;
+		while (j < n && strcmp(v[j].name, argv[i]) != 0)
+			j++;
+		if (j == n) {
+			splq_fail(&err, SPLQ_E_NOTFOUND, "no such qube '%s'", argv[i]);
+			rc = cli_fail(cli, &err, json_pack("{s:o}", "qube", cli_jstr(argv[i])));
+			goto close;
+		}
+		if (ls_keep(&ctx, &v[j], &f))
 			order[k++] = j;
-	for (int j = 0; j < n; j++)
-		if (v[j].klass != SPLQ_CLASS_ADMINVM && (all || !v[j].internal))
-			order[k++] = j;
+	}
+	for (int pass = 0; optind == argc && pass < 2; pass++)
+		for (int j = 0; j < n; j++)
+			if ((pass == 0) == (v[j].klass == SPLQ_CLASS_ADMINVM) && (all || !v[j].internal) &&
+			    ls_keep(&ctx, &v[j], &f))
+				order[k++] = j;
 
 	if (cli->json) {
 		rc = cli_ok(cli, ls_json(v, order, k));
 	} else {
-		ls_print(v, order, k);
+		const char *nc = getenv("NO_COLOR");
+		ls_print(&ctx, v, order, k, cols, ncols, raw_data || raw_list,
+		         !raw_data && !raw_list && isatty(STDOUT_FILENO) && !(nc && *nc));
 		rc = cli_ok(cli, NULL);
 	}
+close:
+	splq_ctx_close(&ctx);
 	splq_qube_info_free(v, n);
+done:
+	splq_strv_free(f.classes, f.nclasses);
+	splq_strv_free(f.tags, f.ntags);
+	splq_strv_free(f.labels, f.nlabels);
 	return rc;
 }

@@ -176,11 +176,29 @@ const struct cli_command cli_commands[] = {
      "MiB, and the 1 MiB before in QUBE.log.1, printed first; removing the qube removes it.  "
      "Bytes that are not printable ASCII become '_' on a terminal, as run filters them.  A "
      "qube that never ran has an empty log."},
-    {"ls", NULL, cmd_ls, "list qubes", "ls [--all]",
-     OPTS("-a, --all", "internal qubes too (preloaded disposables)", JSON_OPT HELP_OPT),
-     "Lists every qube, dom0 first, with its class, power state, label, template and memory "
-     "(MiB), in aligned columns under a header line.  Qubes with the feature internal "
-     "(preloaded disposables) are left out unless --all is given."},
+    {"ls", NULL, cmd_ls, "list qubes",
+     "ls [--all] [--running] [--paused] [--halted] [--class CLASS] [--tags TAG] [--label LABEL]\n"
+     "       [-o FORMAT | -O FIELD,...] [--raw-data | --raw-list] [NAME...]",
+     OPTS("-a, --all", "internal qubes too (preloaded disposables)", "    --running",
+          "only qubes that run (Running, Transient, Halting)", "    --paused",
+          "only paused qubes", "    --halted", "only halted qubes (with the two above: any of them)",
+          "    --class CLASS", "only qubes of CLASS; a comma list, or given again: any of them",
+          "    --tags TAG", "only qubes with TAG; a comma list, or given again: any of them",
+          "    --label LABEL", "only qubes with LABEL; a comma list, or given again",
+          "-o, --format FORMAT",
+          "splq (the default: name, class, state, label, template, netvm, memory), simple, "
+          "network, full or prefs, as qvm-ls names them",
+          "-O, --fields FIELD,...",
+          "the columns: name, state, class, label, template, netvm, memory, flags, or any "
+          "property (prefs lists them)",
+          "    --raw-data", "no header, the cells of a line joined by '|' (for scripts)",
+          "    --raw-list", "the names alone, one a line", JSON_OPT HELP_OPT),
+     "Lists the qubes NAME..., or every qube, dom0 first, in aligned columns under a header "
+     "line, as qvm-ls does; an empty cell is '-'.  On a terminal (and without NO_COLOR) each "
+     "name is in its label's colour.  Qubes with the feature internal (preloaded disposables) "
+     "are left out unless --all is given or they are named.  FLAGS is qvm-ls's: the class "
+     "(0 t a d s), the power state (r t p h, - halted), U updateable, N provides network, "
+     "i internal, A autostart."},
     {"prefs", NULL, cmd_prefs, "show or change a qube's properties",
      "prefs QUBE [PROPERTY [VALUE]]\n"
      "       splq prefs --default QUBE PROPERTY",

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util.h"
 
@@ -145,7 +146,7 @@ const struct splq_label *splq_label_find(const char *name_or_index)
 	if (name_or_index[0] >= '1' && name_or_index[0] <= '8' && name_or_index[1] == '\0')
 		return splq_label_by_index(name_or_index[0] - '0');
 	for (int i = 0; i < 8; i++)
-		if (strcmp(name_or_index, splq_labels[i].name) == 0)
+		if (strcasecmp(name_or_index, splq_labels[i].name) == 0)
 			return &splq_labels[i];
 	return NULL;
 }

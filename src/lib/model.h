@@ -28,7 +28,8 @@ bool splq_class_has_template(enum splq_class c);
 #define SPLQ_NAME_MAX 31
 int splq_name_check(const char *name, struct splq_error *err);
 
-/* Labels: index 1..8, name, colour. */
+/* Labels: index 1..8, name, colour.  splq_label_find takes a name in any
+ * case, or an index. */
 struct splq_label {
 	int index;
 	const char *name;

@@ -185,3 +185,70 @@ counter() {
 	[ "$(json_get error)" = "1 of 2 qubes could not be killed" ]
 	[ "$(qube_state a)" = Halted ]
 }
+
+@test "ls: names, the state, class, tag and label filters, -O and -o, --raw-data and --raw-list, as written" {
+	make_qube w t --label blue --prop vcpus=1
+	"$SPLQ" tags w add web
+	run "$SPLQ" ls --raw-list
+	assert_status 0
+	[ "$output" = $'dom0\nq\nt\nw' ]
+	run "$SPLQ" ls -o simple q w
+	assert_status 0
+	[ "$output" = "NAME  STATE   CLASS  LABEL  TEMPLATE  NETVM
+q     Halted  AppVM  red    t         -
+w     Halted  AppVM  blue   t         -" ]
+	run "$SPLQ" ls --raw-data -O name,CLASS,label,Memory,vcpus,default-user,netvm w t
+	[ "$output" = $'w|AppVM|blue|400|1|user|-\nt|TemplateVM|black|400|'"$("$SPLQ" prefs t vcpus)"'|user|-' ]
+	run "$SPLQ" ls --raw-data -O name,flags dom0 q t
+	[ "$output" = $'dom0|0r------\nq|a-------\nt|t-U-----' ]
+	run "$SPLQ" ls --raw-list --class TemplateVM
+	[ "$output" = t ]
+	run "$SPLQ" ls --raw-list --class templatevm,AdminVM
+	[ "$output" = $'dom0\nt' ]
+	run "$SPLQ" ls --raw-list --tags web
+	[ "$output" = w ]
+	run "$SPLQ" ls --raw-list --label BLUE --label black
+	[ "$output" = $'dom0\nt\nw' ]
+	"$SPLQ" start q
+	run "$SPLQ" ls --raw-list --running
+	[ "$output" = $'dom0\nq' ]
+	"$SPLQ" pause q
+	run "$SPLQ" ls --raw-list --paused
+	[ "$output" = q ]
+	run "$SPLQ" ls --raw-list --running --halted
+	[ "$output" = $'dom0\nt\nw' ]
+	run "$SPLQ" ls --raw-data -O name,state,flags q
+	[ "$output" = "q|Paused|ap------" ]
+}
+
+@test "ls: a bad column, format, class or label is exit 64, a missing qube 66" {
+	run --separate-stderr "$SPLQ" ls -O name,bogus
+	assert_status 64
+	[[ $stderr == "splq: unknown column 'bogus'"* ]]
+	run --separate-stderr "$SPLQ" ls -o wide
+	assert_status 64
+	[[ $stderr == "splq: unknown format 'wide'"* ]]
+	run --separate-stderr "$SPLQ" ls -o simple -O name
+	assert_status 64
+	run --separate-stderr "$SPLQ" ls --raw-list -O name
+	assert_status 64
+	run --separate-stderr "$SPLQ" ls --class VM
+	assert_status 64
+	[[ $stderr == "splq: unknown class 'VM'"* ]]
+	run --separate-stderr "$SPLQ" ls --label pink
+	assert_status 64
+	run --separate-stderr "$SPLQ" ls q nope
+	assert_status 66
+	[ "$stderr" = "splq: no such qube 'nope'" ]
+}
+
+@test "ls: each name in its label's colour on a terminal, none through a pipe or with NO_COLOR" {
+	local red=$'\e[38;2;204;0;0m' off=$'\e[0m'
+	run script -qec "\"$SPLQ\" ls -o simple q" /dev/null
+	assert_status 0
+	[[ $output == *"${red}q${off}     Halted"* ]]
+	run script -qec "NO_COLOR=1 \"$SPLQ\" ls -o simple q" /dev/null
+	[[ $output != *$'\e['* ]]
+	run "$SPLQ" ls -o simple q
+	[[ $output != *$'\e['* ]]
+}

@@ -173,7 +173,9 @@ static void test_labels(void **state)
 		assert_string_equal(splq_labels[i].name, want[i].name);
 	}
 	assert_null(splq_label_find("pink"));
-	assert_null(splq_label_find("Red"));
+	/* any case on input: the name in lower case is what is kept */
+	assert_ptr_equal(splq_label_find("Red"), &splq_labels[0]);
+	assert_ptr_equal(splq_label_find("BLUE"), &splq_labels[5]);
 	assert_null(splq_label_find(""));
 	assert_null(splq_label_find("0"));
 	assert_null(splq_label_find("9"));
@@ -409,7 +411,7 @@ static void test_parse_label(void **state)
 	parses("label", "8", "black");
 	refused("label", "pink", "property 'label' takes a label");
 	refused("label", "9", "not '9'");
-	refused("label", "Blue", "not 'Blue'");
+	parses("label", "Blue", "blue"); /* any case on input, kept in lower case */
 	refused("label", "", "not ''");
 }
 
