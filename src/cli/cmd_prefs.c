@@ -104,6 +104,74 @@ static int key_value_args(struct cli *cli, int argc, char **argv, const char *fl
 	return -1;
 }
 
+/* prefs --help-properties [QUBE]: every property (of QUBE's class), with
+ * its type, its default ("-" where it is the qube's own: name, uuid, ip,
+ * ...) and its help, as qvm-prefs --help-properties. */
+static int prefs_help(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"help-properties", no_argument, NULL, 'P'},
+	    CLI_COMMON_OPTIONS,
+	    {0},
+	};
+	struct splq_error err = {0};
+	unsigned classes = ~0u;
+	int c, rc, width = 0, dwidth = 0;
+
+	while ((c = cli_getopt(cli, argc, argv, ":h", opts)) != -1)
+		;
+	if ((rc = cli_parse_end(cli)) >= 0)
+		return rc;
+	if (argc - optind > 1)
+		return cli_usage(cli, "prefs --help-properties takes at most one QUBE, not also '%s'",
+		                 argv[optind + 1]);
+	if (optind < argc) {
+		struct splq_ctx ctx;
+		struct splq_pref k = {0};
+		if ((rc = cli_open(cli, &ctx)))
+			return rc;
+		rc = splq_op_prefs_get(&ctx, argv[optind], "klass", &k, &err);
+		splq_ctx_close(&ctx);
+		if (rc < 0)
+			return cli_fail(cli, &err, json_pack("{s:o}", "qube", cli_jstr(argv[optind])));
+		classes = 1u << splq_class_parse(k.value);
+		free(k.value);
+	}
+	json_t *a = json_array();
+	for (const struct splq_prop_def *d = splq_props; d->name; d++) {
+		if (!(d->classes & classes))
+			continue;
+		if ((int)strlen(d->name) > width)
+			width = (int)strlen(d->name);
+		if (d->dflt && (int)strlen(d->dflt) > dwidth)
+			dwidth = (int)strlen(d->dflt);
+		json_t *cl = json_array();
+		for (int k = 0; k < SPLQ_CLASS_COUNT; k++)
+			if (d->classes & (1u << k))
+				json_array_append_new(cl, json_string(splq_class_name(k)));
+		json_t *o = json_pack("{s:s,s:s,s:o,s:b,s:b,s:o,s:s}", "name", d->name, "type",
+		                      splq_prop_type_name(d->type), "default",
+		                      d->dflt ? json_string(d->dflt) : json_null(), "readonly",
+		                      d->readonly, "needsHalted", d->needs_halted, "classes", cl,
+		                      "help", d->help);
+		if (d->type == SPLQ_PT_INT)
+			json_object_set_new(o, "range", json_pack("[I,I]", (json_int_t)d->min,
+			                                          (json_int_t)d->max));
+		json_array_append_new(a, o);
+	}
+	if (cli->json)
+		return cli_ok(cli, json_pack("{s:o}", "properties", a));
+	json_decref(a);
+	if (dwidth < 7)
+		dwidth = 7;
+	printf("%-*s  %-5s  %-*s  %s\n", width, "NAME", "TYPE", dwidth, "DEFAULT", "HELP");
+	for (const struct splq_prop_def *d = splq_props; d->name; d++)
+		if (d->classes & classes)
+			printf("%-*s  %-5s  %-*s  %s\n", width, d->name, splq_prop_type_name(d->type),
+			       dwidth, d->dflt ? (*d->dflt ? d->dflt : "''") : "-", d->help);
+	return cli_ok(cli, NULL);
+}
+
 int cmd_prefs(struct cli *cli, int argc, char **argv)
 {
 	bool reset;
@@ -112,6 +180,9 @@ int cmd_prefs(struct cli *cli, int argc, char **argv)
 	int rc, n;
 	char **args;
 
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--help-properties") == 0)
+			return prefs_help(cli, argc, argv);
 	if ((rc = key_value_args(cli, argc, argv, "default", "PROPERTY", &reset, &args, &n)) >= 0)
 		return rc;
 

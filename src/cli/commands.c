@@ -201,11 +201,15 @@ const struct cli_command cli_commands[] = {
      "i internal, A autostart."},
     {"prefs", NULL, cmd_prefs, "show or change a qube's properties",
      "prefs QUBE [PROPERTY [VALUE]]\n"
-     "       splq prefs --default QUBE PROPERTY",
-     OPTS("-D, --default", "reset PROPERTY to its default", JSON_OPT HELP_OPT),
+     "       splq prefs --default QUBE PROPERTY\n"
+     "       splq prefs --help-properties [QUBE]",
+     OPTS("-D, --default", "reset PROPERTY to its default", "    --help-properties",
+          "list every property (of QUBE's class) with its type, default and help",
+          JSON_OPT HELP_OPT),
      "With QUBE alone, lists every property as NAME, then D (the default is in use) or - (set), "
      "then VALUE.  With PROPERTY, prints its value; with VALUE too, sets it (an empty VALUE "
-     "clears a vm property such as netvm).  Booleans take True/False, yes/no or 1/0."},
+     "clears a vm property such as netvm).  Booleans take True/False, yes/no or 1/0.  dom0's "
+     "properties are the global ones (default_template, default_netvm, default_dispvm, ...)."},
     {"tags", NULL, cmd_tags, "list, add or remove a qube's tags",
      "tags QUBE [list]\n"
      "       splq tags QUBE add TAG...\n"

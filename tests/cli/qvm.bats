@@ -252,3 +252,32 @@ w     Halted  AppVM  blue   t         -" ]
 	run "$SPLQ" ls -o simple q
 	[[ $output != *$'\e['* ]]
 }
+
+@test "prefs --help-properties: every property with its type, default and help; with a QUBE, those of its class" {
+	run --separate-stderr "$SPLQ" prefs --help-properties
+	assert_status 0
+	[[ ${lines[0]} == "NAME "*"TYPE "*"DEFAULT "*"HELP" ]]
+	[[ $output == *$'\n'"autostart "*" bool "*" False "*"splq start --autostart"* ]]
+	[[ $output == *$'\n'"default_template "*" vm "*" '' "*"when given no --template"* ]]
+	# each property prefs shows for q has its line
+	local p
+	while read -r p _; do
+		[[ $output == *$'\n'"$p "* ]] || {
+			echo "no line for $p" >&2
+			false
+		}
+	done < <("$SPLQ" prefs q)
+	run --separate-stderr "$SPLQ" prefs --help-properties dom0
+	assert_status 0
+	[[ $output == *$'\n'"default_template "* ]]
+	[[ $output != *$'\n'"vcpus "* ]]
+	run --separate-stderr "$SPLQ" --json prefs --help-properties q
+	assert_status 0
+	[ "$(json_get properties 0 name)" = name ]
+	[[ $(json_get properties) == *'"name": "vcpus", "type": "int"'*'"range": [1, 256]'* ]]
+	[[ $(json_get properties) != *default_template* ]]
+	run --separate-stderr "$SPLQ" prefs --help-properties nope
+	assert_status 66
+	run --separate-stderr "$SPLQ" prefs --help-properties q t
+	assert_status 64
+}
