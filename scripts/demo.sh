@@ -134,6 +134,15 @@ for _ in $(seq 100); do
 done
 step splq logs spl-dev-core
 
+echo "# Inside a running qube, as podman's ps and stats show a container, read on the"
+echo "# host; and frozen and thawed (the cgroup freezer), as qvm-pause and qvm-check do."
+step splq ps spl-dev-core
+step splq stats --no-stream spl-dev-core
+step splq pause spl-dev-core
+step splq check --running --paused spl-dev-core
+step splq ls --raw-data -O name,state,flags,memory,vcpus spl-dev-core
+step splq unpause spl-dev-core
+
 echo "# Into the qube's private volume (/home, kept across restarts) and back."
 step_in README.md splq run spl-dev-core -- sh -c 'cat > /home/user/notes.txt'
 show splq run spl-dev-core -- sha256sum /home/user/notes.txt
@@ -184,8 +193,9 @@ echo
 echo "# Qubes with autostart=True start with 'splq start --autostart' (the boot unit runs it)."
 step splq start --autostart
 
-echo "# Every qube, dom0 first."
+echo "# Every qube, dom0 first; then the running ones in qvm-ls's simple format."
 step splq ls
+step splq ls --running -o simple
 step splq shutdown --timeout 5 --wait spl-tools
 step splq remove spl-tools
 

@@ -79,6 +79,9 @@ enum {
 	CLI_OPT_SKIP_IF_RUNNING,
 	CLI_OPT_ALL,
 	CLI_OPT_EXCLUDE,
+	CLI_OPT_NO_AUTOSTART,
+	CLI_OPT_DISPVM,
+	CLI_OPT_WORKDIR,
 };
 #define CLI_COMMON_OPTIONS                                                                         \
 	{"json", no_argument, NULL, CLI_OPT_JSON},                                                 \
@@ -162,6 +165,8 @@ int cmd_discard(struct cli *cli, int argc, char **argv);
 int cmd_pause(struct cli *cli, int argc, char **argv);
 int cmd_unpause(struct cli *cli, int argc, char **argv);
 int cmd_check(struct cli *cli, int argc, char **argv);
+int cmd_stats(struct cli *cli, int argc, char **argv);
+int cmd_ps(struct cli *cli, int argc, char **argv);
 int cmd_logs(struct cli *cli, int argc, char **argv);
 int cmd_prefs(struct cli *cli, int argc, char **argv);
 int cmd_tags(struct cli *cli, int argc, char **argv);

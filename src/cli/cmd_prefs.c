@@ -2,6 +2,7 @@
  * the manner of qvm-prefs, qvm-tags and qvm-features. */
 #include "cli.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,6 +87,22 @@ static int key_value_args(struct cli *cli, int argc, char **argv, const char *fl
 	};
 	int c, rc;
 
+	/* a value may start with '-' (memory -5 gets the range message): the
+	 * first word that looks like a negative number, and all after it,
+	 * are operands */
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (argv[i][0] == '-' && isdigit((unsigned char)argv[i][1])) {
+			/* (kept for the process's life: the operands point into it) */
+			static char **with;
+			with = splq_xcalloc(argc + 2, sizeof(*with));
+			memcpy(with, argv, i * sizeof(*with));
+			with[i] = "--";
+			memcpy(with + i + 1, argv + i, (argc - i) * sizeof(*with));
+			argv = with;
+			argc++;
+			break;
+		}
+	}
 	*flagged = false;
 	while ((c = cli_getopt(cli, argc, argv, ":hD", opts)) != -1)
 		if (c == 'D')

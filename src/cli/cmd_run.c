@@ -7,6 +7,7 @@
  * command has ended and returned as strings with exitCode and duration. */
 #include "cli.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -145,12 +146,45 @@ static int run_command(struct cli *cli, const char *qube, const char *dvm, const
 	return report(cli, &cap, qube, status, t1 - t0, &info);
 }
 
+/* -e NAME=VALUE: NAME is a shell variable's name. */
+static void exec_env(struct cli *cli, const char *arg, struct splq_exec *x)
+{
+	static char *env[SPLQ_EXEC_ENV_MAX + 1];
+	static int n;
+	const char *eq = strchr(arg, '=');
+	size_t len = eq ? (size_t)(eq - arg) : 0;
+	bool ok = len > 0 && !isdigit((unsigned char)arg[0]);
+	for (size_t i = 0; i < len && ok; i++)
+		ok = isalnum((unsigned char)arg[i]) || arg[i] == '_';
+	if (!ok) {
+		cli_arg_error(cli, "-e takes NAME=VALUE (NAME: letters, digits and _), not '%s'", arg);
+		return;
+	}
+	if (n == SPLQ_EXEC_ENV_MAX) {
+		cli_arg_error(cli, "at most %d variables with -e", SPLQ_EXEC_ENV_MAX);
+		return;
+	}
+	env[n++] = (char *)arg;
+	x->env = env;
+}
+
 /* The options run and dispvm share; 0 when c was one of them. */
 static int exec_option(struct cli *cli, int c, struct splq_exec *x)
 {
 	struct splq_error err = {0};
 
 	switch (c) {
+	case 'e':
+		exec_env(cli, optarg, x);
+		break;
+	case CLI_OPT_WORKDIR:
+		if (optarg[0] != '/')
+			cli_arg_error(cli, "--workdir takes an absolute path in the qube, not '%s'",
+			              optarg);
+		x->workdir = optarg;
+		break;
+	case 'p': /* the command's stdio always passes: qvm-run's --pass-io */
+		break;
 	case 'u':
 		x->user = optarg;
 		break;
@@ -177,7 +211,9 @@ static int exec_option(struct cli *cli, int c, struct splq_exec *x)
 
 #define EXEC_OPTIONS                                                                               \
 	{"user", required_argument, NULL, 'u'}, {"tty", no_argument, NULL, 't'},                  \
-	    {"interactive", no_argument, NULL, 'i'},                                               \
+	    {"interactive", no_argument, NULL, 'i'}, {"env", required_argument, NULL, 'e'},       \
+	    {"workdir", required_argument, NULL, CLI_OPT_WORKDIR},                                 \
+	    {"pass-io", no_argument, NULL, 'p'},                                                   \
 	    {"filter-escape-chars", no_argument, NULL, CLI_OPT_FILTER},                            \
 	    {"no-filter-escape-chars", no_argument, NULL, CLI_OPT_NO_FILTER},                      \
 	{                                                                                          \
@@ -198,26 +234,50 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 	    EXEC_OPTIONS,
 	    {"no-wait", no_argument, NULL, CLI_OPT_NO_WAIT},
+	    {"no-autostart", no_argument, NULL, CLI_OPT_NO_AUTOSTART},
+	    {"autostart", no_argument, NULL, CLI_OPT_AUTOSTART},
+	    {"dispvm", optional_argument, NULL, CLI_OPT_DISPVM},
 	    CLI_COMMON_OPTIONS,
 	    {0},
 	};
 	struct splq_exec x = {.filter = -1};
-	const char *name;
+	const char *name, *dvm = NULL;
+	bool dispvm = false;
 	int c, rc, i;
 
 	/* "+": options end at the qube's name; the rest is the command. */
-	while ((c = cli_getopt(cli, argc, argv, "+:hu:ti", opts)) != -1) {
+	while ((c = cli_getopt(cli, argc, argv, "+:hu:tie:p", opts)) != -1) {
 		if (c == CLI_OPT_NO_WAIT)
 			x.no_wait = true;
+		else if (c == CLI_OPT_NO_AUTOSTART)
+			x.no_autostart = true;
+		else if (c == CLI_OPT_AUTOSTART)
+			x.no_autostart = false;
+		else if (c == CLI_OPT_DISPVM)
+			dispvm = true, dvm = optarg;
 		else
 			exec_option(cli, c, &x);
 	}
 	if ((rc = cli_parse_end(cli)) >= 0)
 		return rc;
-	if (optind >= argc)
-		return cli_usage(cli, "run needs a qube NAME and a COMMAND");
 	if ((rc = exec_check(cli, &x)) >= 0)
 		return rc;
+	if (dispvm) {
+		/* as qvm-run --dispvm[=DVM]: no NAME, the rest is the command */
+		if (dvm && !*dvm)
+			return cli_usage(cli, "--dispvm= needs a qube name, not ''");
+		if (x.no_wait)
+			return cli_usage(cli, "--dispvm and --no-wait cannot be used together");
+		i = optind;
+		if (i < argc && strcmp(argv[i], "--") == 0)
+			i++;
+		if (i >= argc && !x.tty)
+			return cli_usage(cli, "run --dispvm needs a COMMAND (or -t for a shell)");
+		x.argv = argv + i;
+		return run_command(cli, NULL, dvm, NULL, 0, &x);
+	}
+	if (optind >= argc)
+		return cli_usage(cli, "run needs a qube NAME and a COMMAND");
 	name = argv[optind];
 	i = optind + 1;
 	if (i < argc && strcmp(argv[i], "--") == 0)
@@ -246,7 +306,7 @@ int cmd_dispvm(struct cli *cli, int argc, char **argv)
 	int c, rc;
 
 	/* "+": options end where the command begins. */
-	while ((c = cli_getopt(cli, argc, argv, "+:hu:ti", opts)) != -1) {
+	while ((c = cli_getopt(cli, argc, argv, "+:hu:tie:p", opts)) != -1) {
 		if (c == CLI_OPT_TEMPLATE) {
 			dvm = optarg;
 		} else if (c == CLI_OPT_NETVM) {

@@ -99,14 +99,23 @@ const struct cli_command cli_commands[] = {
      "when none is, and 'NAME: non-existent!' on stderr.  JSON: qubes (those that are), "
      "missing, exitCode."},
     {"run", NULL, cmd_run, "run a command in a qube",
-     "run [-t] [--user USER] [--no-wait] [--max-output SIZE] [--[no-]filter-escape-chars] "
-     "NAME [--] COMMAND [ARG...]",
+     "run [-t] [--user USER] [--no-wait] [--no-autostart] [-e NAME=VALUE]... [--workdir DIR]\n"
+     "           [--max-output SIZE] [--[no-]filter-escape-chars] NAME [--] COMMAND [ARG...]\n"
+     "       splq run --dispvm[=DVM] [options] [--] COMMAND [ARG...]",
      OPTS("-u, --user USER", "run it as USER (default: the qube's default_user)",
           "-t, --tty", "a pseudo-terminal of the qube's own; without COMMAND, a login shell",
           "-i, --interactive", "accepted for podman's -it (stdin always passes)",
+          "-p, --pass-io", "accepted for qvm-run's --pass-io (stdio always passes)",
+          "-e, --env NAME=VALUE", "set NAME in the command's environment (at most 12)",
+          "    --workdir DIR", "start the command in DIR, an absolute path in the qube "
+          "(default: the user's home)",
           "    --no-wait",
           "start the command and return at once (exit code 0); its output goes to the "
           "qube's log (splq logs)",
+          "    --no-autostart", "a halted qube is not started for it: exit 68",
+          "    --autostart", "start a halted qube for it (the default)",
+          "    --dispvm[=DVM]", "run it in a new disposable of DVM instead, as dispvm does "
+          "(no NAME)",
           "    --max-output SIZE",
           "kill the command past SIZE bytes (512K, 16M, ...) of stdout or stderr (exit 77; "
           "16M with --json)",
@@ -124,7 +133,8 @@ const struct cli_command cli_commands[] = {
      "captured and returned as strings."},
     {"dispvm", NULL, cmd_dispvm, "run a command in a new disposable qube",
      "dispvm [-t] [--template DVM] [--netvm NETVM] [--timeout SECONDS] [--user USER] "
-     "[--max-output SIZE] [--] COMMAND [ARG...]",
+     "[-e NAME=VALUE]...\n"
+     "              [--workdir DIR] [--max-output SIZE] [--] COMMAND [ARG...]",
      OPTS("    --template DVM",
           "make the disposable from DVM (a TemplateVM, or an AppVM with "
           "template_for_dispvms=True); default: dom0's default_dispvm",
@@ -133,6 +143,7 @@ const struct cli_command cli_commands[] = {
           "-u, --user USER", "run it as USER (default: the qube's default_user)",
           "-t, --tty", "a pseudo-terminal of the disposable's own; without COMMAND, a shell",
           "-i, --interactive", "accepted for podman's -it",
+          "-e, --env NAME=VALUE", "as for run", "    --workdir DIR", "as for run",
           "    --max-output SIZE", "as for run",
           "    --[no-]filter-escape-chars", "as for run",
           "    --json", "capture the command's stdout and stderr into one JSON object",
@@ -155,6 +166,23 @@ const struct cli_command cli_commands[] = {
      "Preloaded disposables carry the features internal and preload-dispvm-completed "
      "(preload-dispvm-in-progress while they start), and DVM lists them in its feature "
      "preload-dispvm; 'ls' shows them only with --all."},
+    {"ps", NULL, cmd_ps, "list the processes in a running qube", "ps NAME",
+     OPTS(JSON_OPT HELP_OPT),
+     "As podman top: each process of the running qube NAME, by pid, as the qube sees it: "
+     "PID and PPID in its pid namespace, UID in its user namespace, state, CPU time and "
+     "command line (read on the host from /proc, not by a program in the qube; bytes that "
+     "are not printable ASCII shown as '_').  JSON: processes, each with pid, ppid, uid, "
+     "state, cpuMs and command."},
+    {"stats", NULL, cmd_stats, "show what running qubes use: CPU, memory, processes",
+     "stats [--no-stream] [QUBE...]",
+     OPTS("    --no-stream", "print the figures once (the default when not on a terminal)",
+          JSON_OPT HELP_OPT),
+     "As podman stats: for each QUBE, or every running qube, its CPU use (per cent of one "
+     "CPU, over the last interval), memory in use and its hard limit, processes and the CPU "
+     "time since it started, read from its cgroups.  On a terminal the table is drawn again "
+     "every 2 s until Ctrl-C; otherwise it is printed once, over half a second.  A QUBE that "
+     "does not run is exit 68.  JSON (once): qubes, each with name, cpuPercent, cpuTimeUsec, "
+     "memory and memoryLimit (bytes) and pids."},
     {"discard", NULL, cmd_discard, "remove a halted disposable",
      "discard NAME", OPTS(JSON_OPT HELP_OPT),
      "Removes the disposable NAME, which must have halted, with everything it wrote, and "

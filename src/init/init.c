@@ -177,7 +177,8 @@ struct job {
 	char **argv; /* NULL: the user's login shell; a service: its one name */
 	char **env;
 	int nenv;
-	int stdio[3]; /* the command's stdin, stdout, stderr */
+	const char *workdir; /* NULL: the user's home */
+	int stdio[3];        /* the command's stdin, stdout, stderr */
 	bool tty;     /* stdio[0] is the slave of a pty: make it the ctty */
 	bool service; /* argv[0] is a qrexec service, SERVICE+ARG */
 };
@@ -275,7 +276,14 @@ static void child(const struct job *j, int report)
 	           setresuid(u.uid, u.uid, u.uid) < 0) {
 		what = "cannot switch user", e = errno, rc = 126;
 	} else {
-		if (chdir(u.home) < 0 && chdir("/") < 0)
+		if (j->workdir && chdir(j->workdir) < 0) {
+			char buf[320];
+			int n = snprintf(buf, sizeof(buf), "%ccannot change to directory '%s': %s",
+			                 126, j->workdir, strerror(errno));
+			(void)!write(report, buf, n > 0 ? (size_t)n : 0);
+			_exit(126);
+		}
+		if (!j->workdir && chdir(u.home) < 0 && chdir("/") < 0)
 			_exit(1);
 		environ = command_env(&u, j->user, j->env, j->nenv);
 		char *login[2] = {NULL, NULL}, dash[260];
@@ -448,14 +456,15 @@ static void serve(struct init *in, struct client *c)
 		goto fail;
 	memcpy(&req, buf, sizeof(req));
 	bool tty = req.flags & SPLQ_CTL_TTY, no_wait = req.flags & SPLQ_CTL_NO_WAIT,
-	     login = req.flags & SPLQ_CTL_LOGIN, service = req.flags & SPLQ_CTL_SERVICE;
+	     login = req.flags & SPLQ_CTL_LOGIN, service = req.flags & SPLQ_CTL_SERVICE,
+	     workdir = req.flags & SPLQ_CTL_WORKDIR;
 	if (req.magic != SPLQ_CTL_MAGIC || req.argc > 64 || req.envc > 16 ||
 	    (req.argc == 0) != login || (tty && no_wait) || nfds != (tty || no_wait ? 0 : 3) ||
-	    (service && (req.argc != 1 || tty || no_wait)))
+	    (service && (req.argc != 1 || tty || no_wait || workdir)))
 		goto fail;
 	for (char *p = buf + sizeof(req); p < buf + n && nstr < 1 + 64 + 16; p += strlen(p) + 1)
 		strs[nstr++] = p;
-	if ((uint32_t)nstr != 1 + req.argc + req.envc)
+	if ((uint32_t)nstr != 1 + req.argc + req.envc + (workdir ? 1 : 0))
 		goto fail;
 	char *argv[65];
 	memcpy(argv, strs + 1, req.argc * sizeof(char *));
@@ -464,6 +473,7 @@ static void serve(struct init *in, struct client *c)
 	                .argv = login ? NULL : argv,
 	                .env = strs + 1 + req.argc,
 	                .nenv = (int)req.envc,
+	                .workdir = workdir ? strs[nstr - 1] : NULL,
 	                .tty = tty,
 	                .service = service};
 	int master = -1;

@@ -79,6 +79,8 @@ struct splq_exec_info {
 			* and what is left is the caller's to remove */
 };
 
+#define SPLQ_EXEC_ENV_MAX 12
+
 /* A command to run in a qube.  fds[0..2] are the caller's stdin, stdout
  * and stderr: they never enter the qube; the backend relays bytes between
  * them and pipes (or a pseudo-terminal) of the qube's own.  user is a name
@@ -103,7 +105,10 @@ struct splq_exec {
 	 * NAME=VALUE strings, the QREXEC_* variables, at most 12) and no
 	 * tty. */
 	const char *service;
+	/* For a command: NAME=VALUE strings (at most 12) beside TERM and LANG
+	 * (run -e), and the directory it starts in (NULL: the user's home). */
 	char *const *env;
+	const char *workdir;
 	bool direct;	/* fds[0..2] are pipes made for one qrexec call: they
 			 * go into the qube as they are, with no relay (never
 			 * the caller's own stdio); and hangup_fd is the
@@ -123,6 +128,26 @@ struct splq_host_resources {
 	long cpus;	 /* CPUs splq may run on */
 	long memory_mib; /* the host's memory */
 };
+
+/* What a running qube uses now (podman stats); -1: not known. */
+struct splq_usage {
+	long long memory;     /* bytes */
+	long long memory_max; /* its hard limit, bytes (LLONG_MAX: none) */
+	long long cpu_usec;   /* CPU time since it started */
+	long long pids;	      /* processes and threads */
+};
+
+/* A process in a running qube (podman top), as the qube sees it. */
+struct splq_process {
+	int pid, ppid;	  /* in the qube's pid namespace (0: its parent is
+			   * outside it) */
+	long uid;	  /* in the qube's user namespace, -1: not known */
+	long long cpu_ms; /* CPU time it has had */
+	char state;	  /* R, S, D, Z, T, ... */
+	char *cmd;	  /* its command line, as the qube made it (hostile: print
+			   * it escaped) */
+};
+void splq_processes_free(struct splq_process *v, int n);
 
 struct splq_backend;
 
@@ -146,6 +171,14 @@ struct splq_backend_ops {
 	 * splq_volume_names) takes, or -1 when that is not known (a tmpfs, a
 	 * directory). */
 	long long (*volume_usage)(struct splq_backend *b, const struct splq_vm_config *cfg, int v);
+	/* What the running qube name uses now; SPLQ_E_STATE when it is not
+	 * running.  May be NULL. */
+	int (*usage)(struct splq_backend *b, const char *name, struct splq_usage *out,
+	             struct splq_error *err);
+	/* The processes of the running qube name, by pid; SPLQ_E_STATE when
+	 * it is not running.  May be NULL. */
+	int (*processes)(struct splq_backend *b, const char *name, struct splq_process **out,
+	                 int *n, struct splq_error *err);
 	/* Grow volume v of a qube that keeps it to size bytes (never
 	 * smaller).  A running qube's private volume grows at once (*live);
 	 * the others at the qube's next start. */

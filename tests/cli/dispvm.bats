@@ -326,11 +326,19 @@ interrupt_dispvm() {
 	# its command is hung up (SIGHUP) at once, as a terminal's would be,
 	# and its supervisor cleans up; the next ls finds the disposable's
 	# splq gone and removes the rest
-	for ((i = 0; i < 100; i++)); do
+	for ((i = 0; i < 300; i++)); do
 		[ -e "$SPLQ_RUN/qubes/$name" ] || break
 		sleep 0.05
 	done
-	[ ! -e "$SPLQ_RUN/qubes/$name" ]
+	if [ -e "$SPLQ_RUN/qubes/$name" ]; then
+		echo "after 15 s, $SPLQ_RUN/qubes/$name is still there:" >&2
+		ls -la "$SPLQ_RUN/qubes/$name" >&2
+		local p
+		for p in $(splq_env_pids "$SPLQ_RUN"); do
+			echo "splq process $p: $(tr '\0' ' ' </proc/"$p"/cmdline 2>/dev/null)" >&2
+		done
+		false
+	fi
 	# its supervisor's cgroup, which no one waited to remove, goes too
 	"$SPLQ" ls >/dev/null
 	assert_no_disposable_leftovers "$name"

@@ -416,7 +416,7 @@ assert qs[1] == {"name": "q", "class": "AppVM", "state": "Running", "label": "bl
 assert qs[2]["class"] == "StandaloneVM" and qs[2]["state"] == "Halted", qs[2]
 assert qs[3] == {"name": "t", "class": "TemplateVM", "state": "Halted", "label": "black", "template": "", "netvm": "", "memory": 400}, qs[3]
 '
-	json_err 64 ls extra-argument
+	json_err 66 ls no-such-qube
 }
 
 @test "--json: every command prints one object, on success and on error" {

@@ -281,3 +281,41 @@ w     Halted  AppVM  blue   t         -" ]
 	run --separate-stderr "$SPLQ" prefs --help-properties q t
 	assert_status 64
 }
+
+@test "run: -e sets variables, --workdir the directory, --no-autostart leaves a halted qube, --dispvm, --pass-io" {
+	run --separate-stderr "$SPLQ" run -e FOO=bar --env X_1='a b' -p q -- sh -c 'echo "$FOO|$X_1|$PWD|$HOME"'
+	assert_status 0
+	[ "$output" = "bar|a b|/home/user|/home/user" ]
+	run --separate-stderr "$SPLQ" run --workdir /tmp -u root q -- pwd
+	assert_status 0
+	[ "$output" = /tmp ]
+	run --separate-stderr "$SPLQ" run --workdir /nonexistent q -- pwd
+	assert_status 126
+	[[ $stderr == *"cannot change to directory '/nonexistent': No such file or directory"* ]]
+	run --separate-stderr "$SPLQ" run --workdir tmp q -- pwd
+	assert_status 64
+	run --separate-stderr "$SPLQ" run -e 1X=2 q -- true
+	assert_status 64
+	[[ $stderr == *"-e takes NAME=VALUE"* ]]
+	run --separate-stderr "$SPLQ" run -e NOVALUE q -- true
+	assert_status 64
+	"$SPLQ" shutdown --wait q
+	run --separate-stderr "$SPLQ" run --no-autostart q -- true
+	assert_status 68
+	[ "$stderr" = "splq: qube 'q' is not running, and may not be started for it" ]
+	[ "$(qube_state q)" = Halted ]
+	run --separate-stderr "$SPLQ" run --dispvm=t -- sh -c 'hostname; exit 3'
+	assert_status 3
+	[[ $output =~ ^disp[0-9]+$ ]]
+	run --separate-stderr "$SPLQ" run --dispvm= -- true
+	assert_status 64
+}
+
+@test "prefs: a value that starts with '-' is a value (the range message), not an option" {
+	run --separate-stderr "$SPLQ" prefs q memory -5
+	assert_status 69
+	[ "$stderr" = "splq: property 'memory' takes an integer from 32 to 1048576, not '-5'" ]
+	run "$SPLQ" features q answer -42
+	assert_status 0
+	[ "$("$SPLQ" features q answer)" = -42 ]
+}

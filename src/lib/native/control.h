@@ -34,6 +34,10 @@
  *     SERVICE+ARG (or SERVICE), which pid 1 looks up in the qube's root
  *     (services.h); the environment strings are the QREXEC_* variables.
  *
+ * A command's environment is a fresh one (HOME, USER, LOGNAME, SHELL,
+ * PATH) plus the request's env strings (TERM, LANG and what the caller
+ * set with -e); with SPLQ_CTL_WORKDIR it starts in that directory.
+ *
  * The qube's log (qubelog.h): pid 1 is born with the write end of the log
  * pipe as its stdout and stderr, its alone (no command inherits it).  It
  * moves into it, without ever blocking, what its --no-wait commands write
@@ -58,6 +62,8 @@
 #define SPLQ_CTL_NO_WAIT 1u /* no stdio, no EXITED: STARTED ends the request */
 #define SPLQ_CTL_TTY     2u /* a pseudo-terminal instead of pipes */
 #define SPLQ_CTL_LOGIN   4u /* argc is 0: run the user's login shell */
+#define SPLQ_CTL_WORKDIR 16u /* one more string after env: the directory the
+                              * command starts in (else the user's home) */
 #define SPLQ_CTL_SERVICE 8u /* argv[0] is a qrexec service; stdin and stdout only */
 
 /* A request: this header, then 1 + argc + envc NUL-terminated strings:

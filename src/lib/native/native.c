@@ -45,6 +45,7 @@
 #include "runtime.h"
 #include "seccomp.h"
 #include "session.h"
+#include "usage.h"
 #include "userns.h"
 #include "volume.h"
 
@@ -212,6 +213,24 @@ static int pause_locked(struct splq_backend *b, const char *name, bool paused,
 		splq_cgroup_freeze(cgroup, false, PAUSE_TIMEOUT_MS, NULL);
 		return -1;
 	}
+	return 0;
+}
+
+static int native_usage(struct splq_backend *b, const char *name, struct splq_usage *out,
+                        struct splq_error *err)
+{
+	cleanup_free char *cgroup = splq_rt_cgroup(b, name);
+	if (!splq_rt_locked(b, name) || splq_cgroup_usage(cgroup, out) < 0)
+		return splq_fail(err, SPLQ_E_STATE, "qube '%s' is not running", name);
+	return 0;
+}
+
+static int native_processes(struct splq_backend *b, const char *name, struct splq_process **out,
+                            int *n, struct splq_error *err)
+{
+	cleanup_free char *cgroup = splq_rt_cgroup(b, name);
+	if (!splq_rt_locked(b, name) || splq_cgroup_processes(cgroup, out, n) < 0)
+		return splq_fail(err, SPLQ_E_STATE, "qube '%s' is not running", name);
 	return 0;
 }
 
@@ -562,6 +581,8 @@ static const struct splq_backend_ops native_ops = {
     .kill = native_kill,
     .fresh = native_fresh,
     .pause = native_pause,
+    .usage = native_usage,
+    .processes = native_processes,
     .net_relink = splq_native_net_relink,
     .firewall_apply = splq_native_net_firewall,
     .logs = native_logs,

@@ -44,7 +44,7 @@ static int caller_tty(const struct splq_exec *x)
 static int send_request(struct splq_session *s, const struct splq_exec *x, const int *fds, int nfds,
                         struct splq_error *err)
 {
-	char *passed[4];
+	char *passed[4 + SPLQ_EXEC_ENV_MAX];
 	char *const *env = passed;
 	struct splq_ctl_request req = {.magic = SPLQ_CTL_MAGIC,
 	                               .flags = (x->no_wait ? SPLQ_CTL_NO_WAIT : 0) |
@@ -70,9 +70,19 @@ static int send_request(struct splq_session *s, const struct splq_exec *x, const
 		if (req.argc == 0)
 			req.flags |= SPLQ_CTL_LOGIN;
 		req.envc = (uint32_t)splq_rt_passed_env(passed, 4);
+		for (int i = 0; x->env && x->env[i]; i++) {
+			if (i >= SPLQ_EXEC_ENV_MAX)
+				return splq_fail(err, SPLQ_E_USAGE,
+				                 "too many variables (at most %d)", SPLQ_EXEC_ENV_MAX);
+			passed[req.envc++] = x->env[i];
+		}
 	}
 	for (uint32_t i = 0; i < req.envc; i++)
 		strs[n++] = env[i];
+	if (!x->service && x->workdir) {
+		req.flags |= SPLQ_CTL_WORKDIR;
+		strs[n++] = x->workdir;
+	}
 	struct winsize ws = {0};
 	int tty = caller_tty(x);
 	if (x->tty && tty >= 0 && ioctl(tty, TIOCGWINSZ, &ws) == 0)

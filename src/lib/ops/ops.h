@@ -131,6 +131,13 @@ struct splq_qube_info {
 	bool provides_network;
 };
 int splq_op_list(struct splq_ctx *ctx, struct splq_qube_info **out, int *n, struct splq_error *err);
+/* What the running qube name uses now (stats); dom0 is SPLQ_E_VALUE, a
+ * qube that is not running SPLQ_E_STATE. */
+int splq_op_usage(struct splq_ctx *ctx, const char *name, struct splq_usage *out,
+                  struct splq_error *err);
+/* The processes in the running qube name (ps), as splq_usage's errors. */
+int splq_op_processes(struct splq_ctx *ctx, const char *name, struct splq_process **out, int *n,
+                      struct splq_error *err);
 void splq_qube_info_free(struct splq_qube_info *v, int n);
 
 /* volumes (qvm-volume): a qube's root, private and volatile volumes. */

@@ -106,6 +106,45 @@ fail:
 	return -1;
 }
 
+/* A qube whose figures the backend can tell: not dom0, and a backend
+ * that keeps them (has). */
+static int figures_of(struct splq_ctx *ctx, const char *name, bool has, struct splq_qube *q,
+                      struct splq_error *err)
+{
+	if (splq_ops_qube_get(ctx, name, q, err) < 0)
+		return -1;
+	if (q->klass == SPLQ_CLASS_ADMINVM)
+		return splq_fail(err, SPLQ_E_VALUE, "dom0 is the host: splq keeps no figures of it");
+	if (!has)
+		return splq_fail(err, SPLQ_E_UNSUPPORTED, "the %s backend keeps no figures of qubes",
+		                 ctx->backend->ops->name);
+	return 0;
+}
+
+int splq_op_usage(struct splq_ctx *ctx, const char *name, struct splq_usage *out,
+                  struct splq_error *err)
+{
+	cleanup_qube struct splq_qube q = {0};
+
+	ERR_GUARD(err);
+	if (figures_of(ctx, name, ctx->backend->ops->usage, &q, err) < 0)
+		return -1;
+	return ctx->backend->ops->usage(ctx->backend, q.name, out, err);
+}
+
+int splq_op_processes(struct splq_ctx *ctx, const char *name, struct splq_process **out, int *n,
+                      struct splq_error *err)
+{
+	cleanup_qube struct splq_qube q = {0};
+
+	ERR_GUARD(err);
+	*out = NULL;
+	*n = 0;
+	if (figures_of(ctx, name, ctx->backend->ops->processes, &q, err) < 0)
+		return -1;
+	return ctx->backend->ops->processes(ctx->backend, q.name, out, n, err);
+}
+
 /* ---------- prefs ---------- */
 
 void splq_prefs_free(struct splq_pref *v, int n)
