@@ -204,6 +204,25 @@ static void test_oom_parse(void **state)
 	assert_int_equal(splq_oom_parse("oom_kill 45", 10), 4);
 }
 
+/* ---- a keyed cgroup file: cpu.stat for stats ---- */
+
+static void test_cgroup_key(void **state)
+{
+	static const char cpu[] = "usage_usec 1523004\nuser_usec 1000\nsystem_usec 523004\n"
+	                          "nr_periods 0\n";
+
+	assert_int_equal(splq_cgroup_key(cpu, strlen(cpu), "usage_usec"), 1523004);
+	assert_int_equal(splq_cgroup_key(cpu, strlen(cpu), "system_usec"), 523004);
+	assert_int_equal(splq_cgroup_key(cpu, strlen(cpu), "nr_periods"), 0);
+	/* a key is a whole word: no prefix, no suffix */
+	assert_int_equal(splq_cgroup_key(cpu, strlen(cpu), "usage"), -1);
+	assert_int_equal(splq_cgroup_key(cpu, strlen(cpu), "sage_usec"), -1);
+	assert_int_equal(splq_cgroup_key(cpu, strlen(cpu), "throttled_usec"), -1);
+	/* a number too long for any counter is none */
+	assert_int_equal(splq_cgroup_key("k 123456789012345678901234567890123456789012\n", 46, "k"),
+	                 -1);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -213,6 +232,7 @@ int main(void)
 	    T(test_write_rotates_within_bound), T(test_write_larger_than_bound),
 	    T(test_write_refuses_a_link),       T(test_remove),
 	    cmocka_unit_test(test_oom_parse),
+	    cmocka_unit_test(test_cgroup_key),
 	};
 
 	return cmocka_run_group_tests_name("qubelog", tests, NULL, NULL);

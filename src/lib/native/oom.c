@@ -12,19 +12,19 @@
 #include "../util.h"
 #include "cgroup.h"
 
-long long splq_oom_parse(const char *text, size_t len)
+long long splq_cgroup_key(const char *text, size_t len, const char *key)
 {
-	static const char key[] = "oom_kill ";
+	size_t klen = strlen(key);
 	const char *p = text, *end = text + len;
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *eol = nl ? nl : end;
 		size_t n = (size_t)(eol - p);
-		if (n > sizeof(key) - 1 && n < 40 && memcmp(p, key, sizeof(key) - 1) == 0) {
+		if (n > klen + 1 && n < klen + 40 && memcmp(p, key, klen) == 0 && p[klen] == ' ') {
 			char num[40];
 			char *stop;
-			memcpy(num, p + sizeof(key) - 1, n - (sizeof(key) - 1));
-			num[n - (sizeof(key) - 1)] = '\0';
+			memcpy(num, p + klen + 1, n - klen - 1);
+			num[n - klen - 1] = '\0';
 			errno = 0;
 			long long v = strtoll(num, &stop, 10);
 			if (!errno && stop != num && *stop == '\0' && v >= 0)
@@ -33,6 +33,11 @@ long long splq_oom_parse(const char *text, size_t len)
 		p = eol + 1;
 	}
 	return -1;
+}
+
+long long splq_oom_parse(const char *text, size_t len)
+{
+	return splq_cgroup_key(text, len, "oom_kill");
 }
 
 /* A small cgroup file's count, or -1. */

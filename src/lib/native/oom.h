@@ -16,4 +16,8 @@ long long splq_oom_kills(const char *cgroup);
  * memory.oom_control text, or -1 when there is none. */
 long long splq_oom_parse(const char *text, size_t len);
 
+/* Pure: the value of KEY's line ("KEY N") in a flat keyed cgroup file's
+ * text (memory.events, cpu.stat), or -1 when there is none. */
+long long splq_cgroup_key(const char *text, size_t len, const char *key);
+
 #endif

@@ -11,29 +11,7 @@
 
 #include "../util.h"
 #include "cgroup.h"
-
-long long splq_usage_key(const char *text, size_t len, const char *key)
-{
-	size_t klen = strlen(key);
-	const char *p = text, *end = text + len;
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *eol = nl ? nl : end;
-		size_t n = (size_t)(eol - p);
-		if (n > klen + 1 && n < klen + 40 && memcmp(p, key, klen) == 0 && p[klen] == ' ') {
-			char num[40];
-			char *stop;
-			memcpy(num, p + klen + 1, n - klen - 1);
-			num[n - klen - 1] = '\0';
-			errno = 0;
-			long long v = strtoll(num, &stop, 10);
-			if (!errno && stop != num && *stop == '\0' && v >= 0)
-				return v;
-		}
-		p = eol + 1;
-	}
-	return -1;
-}
+#include "oom.h"
 
 /* A cgroup file's text, or -1 (no such file). */
 static ssize_t read_small(const char *dir, const char *file, char *buf, size_t max)
@@ -213,7 +191,7 @@ int splq_cgroup_usage(const char *cgroup, struct splq_usage *out)
 			out->memory_max = v;
 		ssize_t n;
 		if (out->cpu_usec < 0 && (n = read_small(dir, "cpu.stat", text, sizeof(text))) > 0)
-			out->cpu_usec = splq_usage_key(text, (size_t)n, "usage_usec");
+			out->cpu_usec = splq_cgroup_key(text, (size_t)n, "usage_usec");
 		if (out->cpu_usec < 0 && (v = read_number(dir, "cpuacct.usage")) >= 0)
 			out->cpu_usec = v / 1000;
 		if (out->pids < 0)

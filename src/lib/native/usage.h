@@ -22,8 +22,4 @@ int splq_cgroup_usage(const char *cgroup, struct splq_usage *out);
  * qube has no cgroup. */
 int splq_cgroup_processes(const char *cgroup, struct splq_process **out, int *n);
 
-/* The value of KEY in a flat keyed file's text ("usage_usec 123\n..."),
- * or -1. */
-long long splq_usage_key(const char *text, size_t len, const char *key);
-
 #endif
