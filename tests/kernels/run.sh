@@ -31,7 +31,7 @@ export PATH="/usr/sbin:/usr/bin:/sbin:/bin:$PATH"
 
 BUILD=${BUILD:-build}
 out=$BUILD/kernels
-bats_list=${SPLQ_KERNEL_BATS:-lifecycle,dispvm,preload,security,terminal,hostile-trees,volumes,limits,basics,props,inside,supervisor,logs,calls,copy,tcp,network}
+bats_list=${SPLQ_KERNEL_BATS:-lifecycle,dispvm,preload,qvm,stats,security,terminal,hostile-trees,volumes,limits,basics,props,inside,supervisor,logs,calls,copy,tcp,network}
 boot_timeout=${SPLQ_KERNEL_TIMEOUT:-3600}
 memory=${SPLQ_KERNEL_MEMORY:-3072}
 if [ "$#" -eq 0 ]; then
