@@ -97,21 +97,17 @@ int cli_getopt(struct cli *cli, int argc, char **argv, const char *shortopts,
 
 int cli_parse_seconds(const char *opt, const char *s, long *out, struct splq_error *err)
 {
-	char *end;
-	long v;
+	long long v;
 
-	if (!s || !*s || *s < '0' || *s > '9')
-		return splq_fail(err, SPLQ_E_USAGE, "%s needs a whole number of seconds, not '%s'",
-		                 opt, s ? s : "");
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (*end)
-		return splq_fail(err, SPLQ_E_USAGE, "%s needs a whole number of seconds, not '%s'",
-		                 opt, s);
-	if (errno == ERANGE || v < 1 || v > 31536000)
+	if (splq_duration_parse(s, 31536000, &v, err) < 0) {
+		char why[sizeof(err->msg)];
+		snprintf(why, sizeof(why), "%s", err->msg);
+		return splq_fail(err, SPLQ_E_USAGE, "%s: %s", opt, why);
+	}
+	if (v < 1)
 		return splq_fail(err, SPLQ_E_USAGE,
-		                 "%s must be between 1 and 31536000 seconds, not '%s'", opt, s);
-	*out = v;
+		                 "%s must be between 1 s and 365 days (31536000 s), not '%s'", opt, s);
+	*out = (long)v;
 	return 0;
 }
 

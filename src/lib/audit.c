@@ -711,8 +711,8 @@ static int since_usage(const char *s, struct splq_error *err)
 {
 	return splq_fail(err, SPLQ_E_USAGE,
 	                 "--since '%.100s' is not a date (2026-11-28), a UTC date-time "
-	                 "(2026-11-28T10:00:00Z), unix seconds (@1764324000) or an age (30s, 15m, "
-	                 "2h, 7d)",
+	                 "(2026-11-28T10:00:00Z, the Z may go), unix seconds (@1764324000) or an "
+	                 "age (30, 30s, 15m, 2h, 7d)",
 	                 s);
 }
 
@@ -752,15 +752,9 @@ int splq_audit_parse_since(const char *s, long long now_ms, long long *out_ms,
 		return 0;
 	}
 
-	/* an age: digits and one unit */
-	if (len >= 2 && strchr("smhd", s[len - 1]) && parse_count(s, len - 1, &v)) {
-		long long unit = s[len - 1] == 's'   ? 1000LL
-		                 : s[len - 1] == 'm' ? 60000LL
-		                 : s[len - 1] == 'h' ? 3600000LL
-		                                     : 86400000LL;
-		if (v > LLONG_MAX / unit || (now_ms < 0 && v * unit > now_ms - LLONG_MIN))
-			return since_usage(s, err);
-		*out_ms = now_ms - v * unit;
+	/* an age: a duration (model.h), shorter than a date's ten characters */
+	if (len < 10 && splq_duration_parse(s, 100LL * 366 * 86400, &v, NULL) == 0) {
+		*out_ms = now_ms - v * 1000;
 		return 0;
 	}
 
@@ -771,7 +765,7 @@ int splq_audit_parse_since(const char *s, long long now_ms, long long *out_ms,
 		*out_ms = days * 86400000LL;
 		return 0;
 	}
-	if ((s[10] != 'T' && s[10] != 't') || len < 20 || !parse_clock(s + 11, &secs))
+	if ((s[10] != 'T' && s[10] != 't') || len < 19 || !parse_clock(s + 11, &secs))
 		return since_usage(s, err);
 	{
 		const char *p = s + 19;
@@ -791,8 +785,8 @@ int splq_audit_parse_since(const char *s, long long now_ms, long long *out_ms,
 			for (; nd < 3; nd++)
 				ms *= 10;
 		}
-		if ((*p == 'Z' || *p == 'z') && p[1] == '\0') {
-			offset = 0;
+		if (*p == '\0' || ((*p == 'Z' || *p == 'z') && p[1] == '\0')) {
+			offset = 0; /* without a zone, as with Z: UTC, as the log writes it */
 		} else if ((*p == '+' || *p == '-') && strlen(p) == 6 && p[3] == ':') {
 			int oh = digits(p + 1, 2), om = digits(p + 4, 2);
 			if (oh < 0 || oh > 23 || om < 0 || om > 59)

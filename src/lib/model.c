@@ -553,6 +553,35 @@ int splq_bytes_parse(const char *text, unsigned long long *out, struct splq_erro
 	                 text, p);
 }
 
+int splq_duration_parse(const char *text, long long max_s, long long *out_s,
+                        struct splq_error *err)
+{
+	const char *p = text ? text : "";
+	long long n = 0, unit = 1;
+
+	if (*p < '0' || *p > '9')
+		return splq_fail(err, SPLQ_E_VALUE,
+		                 "'%s' is not a duration: a whole number of seconds, or with a unit "
+		                 "s, m, h or d (30, 30s, 5m, 1h, 2d)",
+		                 p);
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (n > (LLONG_MAX - 9) / 10 / 86400)
+			return splq_fail(err, SPLQ_E_VALUE, "duration '%s' is too long (at most %lld s)",
+			                 text, max_s);
+		n = n * 10 + (*p - '0');
+	}
+	if (*p && !p[1] && strchr("smhd", *p))
+		unit = *p == 's' ? 1 : *p == 'm' ? 60 : *p == 'h' ? 3600 : 86400;
+	else if (*p)
+		return splq_fail(err, SPLQ_E_VALUE,
+		                 "duration '%s' has an unknown unit '%s' (s, m, h or d)", text, p);
+	if (n * unit > max_s)
+		return splq_fail(err, SPLQ_E_VALUE, "duration '%s' is too long (at most %lld s)",
+		                 text, max_s);
+	*out_s = n * unit;
+	return 0;
+}
+
 int splq_size_parse(const char *text, unsigned long long *out, struct splq_error *err)
 {
 	unsigned long long n;

@@ -123,6 +123,12 @@ unsigned long long splq_volume_default_size(int index);
 int splq_size_parse(const char *text, unsigned long long *out, struct splq_error *err);
 /* The same units, exactly, unrounded, at most SPLQ_SIZE_MAX. */
 int splq_bytes_parse(const char *text, unsigned long long *out, struct splq_error *err);
+/* A duration as the command line takes it everywhere (--timeout, the age
+ * of --since): digits, then nothing or s (seconds), m, h or d: "30",
+ * "30s", "5m", "1h", "2d".  In seconds, at most max_s; SPLQ_E_VALUE on bad
+ * input, naming it. */
+int splq_duration_parse(const char *text, long long max_s, long long *out_s,
+                        struct splq_error *err);
 /* "2 GiB", "512 MiB", "17 B": the largest binary unit that divides it. */
 void splq_size_format(unsigned long long bytes, char *buf, unsigned long len);
 

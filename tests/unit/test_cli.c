@@ -150,8 +150,18 @@ static void test_parse_seconds(void **state)
 	assert_int_equal(v, 30);
 	assert_int_equal(cli_parse_seconds("--timeout", "31536000", &v, &err), 0);
 	assert_int_equal(v, 31536000);
-	const char *bad[] = {
-	    "0", "-5", "abc", "5s", "", " 5", "+5", "31536001", "99999999999999999999999", "1.5"};
+	/* the one duration parser: s, m, h, d */
+	static const struct {
+		const char *in;
+		long s;
+	} good[] = {{"5s", 5}, {"5m", 300}, {"1h", 3600}, {"2d", 172800}, {"365d", 31536000}};
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		assert_int_equal(cli_parse_seconds("--timeout", good[i].in, &v, &err), 0);
+		assert_int_equal(v, good[i].s);
+	}
+	const char *bad[] = {"0",    "0m",   "-5",     "abc", "",   " 5",
+	                     "+5",   "31536001", "366d",  "99999999999999999999999",
+	                     "1.5",  "5y",   "5 s",    "5ss", "m",  "99999999999999d"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		memset(&err, 0, sizeof(err));
 		v = -1;
