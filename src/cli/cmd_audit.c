@@ -1,8 +1,10 @@
 /* splq command line: audit log and audit verify. */
 #include "cli.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "audit.h"
@@ -46,11 +48,69 @@ static json_t *entry_json(const struct splq_audit_entry *e)
 	                 cli_jstr(e->result), "prev", cli_jstr(e->prev));
 }
 
+/* One entry as -f prints it: a line, or with --json a JSON object a line. */
+static void follow_print(struct cli *cli, struct splq_audit_entry *e)
+{
+	if (!cli->json) {
+		print_entry(e);
+		return;
+	}
+	json_t *o = entry_json(e);
+	json_dumpf(o, stdout, JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+	json_decref(o);
+	fputc('\n', stdout);
+}
+
+static volatile sig_atomic_t follow_stop;
+
+static void on_follow_stop(int sig)
+{
+	(void)sig;
+	follow_stop = 1;
+}
+
+/* audit log -f: the entries after seq last as they are appended (each a
+ * line, or with --json a JSON object a line), until SIGINT or SIGTERM. */
+static int audit_follow(struct cli *cli, struct splq_ctx *ctx, const char *qube, long long last)
+{
+	struct splq_error err = {0};
+	cleanup_free char *path = splq_strdup_printf("%s/audit.log", ctx->home);
+	struct stat before = {0};
+	signal(SIGINT, on_follow_stop);
+	signal(SIGTERM, on_follow_stop);
+	while (!follow_stop) {
+		struct stat now;
+		/* read again only once the log has changed */
+		if (stat(path, &now) == 0 &&
+		    (now.st_size != before.st_size || now.st_mtim.tv_nsec != before.st_mtim.tv_nsec ||
+		     now.st_mtim.tv_sec != before.st_mtim.tv_sec)) {
+			struct splq_audit_entry *v = NULL;
+			int n = 0;
+			before = now;
+			if (splq_op_audit_log(ctx, qube, 0, &v, &n, &err) < 0)
+				return cli_fail(cli, &err, NULL);
+			for (int i = 0; i < n; i++) {
+				if (v[i].seq > last) {
+					follow_print(cli, &v[i]);
+					last = v[i].seq;
+				}
+				splq_audit_entry_clear(&v[i]);
+			}
+			free(v);
+			fflush(stdout);
+		}
+		struct timespec t = {0, 200000000};
+		nanosleep(&t, NULL);
+	}
+	return SPLQ_OK;
+}
+
 int cmd_audit_log(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    {"qube", required_argument, NULL, 'q'},
 	    {"since", required_argument, NULL, 's'},
+	    {"follow", no_argument, NULL, 'f'},
 	    CLI_COMMON_OPTIONS,
 	    {0},
 	};
@@ -59,10 +119,13 @@ int cmd_audit_log(struct cli *cli, int argc, char **argv)
 	struct splq_audit_entry *v = NULL;
 	struct splq_ctx ctx;
 	struct splq_error err = {0};
+	bool follow = false;
 	int c, rc, n = 0;
 
-	while ((c = cli_getopt(cli, argc, argv, ":hq:s:", opts)) != -1) {
-		if (c == 'q') {
+	while ((c = cli_getopt(cli, argc, argv, ":hq:s:f", opts)) != -1) {
+		if (c == 'f') {
+			follow = true;
+		} else if (c == 'q') {
 			qube = optarg;
 		} else if (c == 's') {
 			if (splq_audit_parse_since(optarg, splq_wall_ms(), &since, &err) < 0)
@@ -78,6 +141,24 @@ int cmd_audit_log(struct cli *cli, int argc, char **argv)
 		return rc;
 	if (splq_op_audit_log(&ctx, qube, since, &v, &n, &err) < 0) {
 		rc = cli_fail(cli, &err, NULL);
+	} else if (follow) {
+		/* what is there first, then what comes */
+		long long last = 0;
+		for (int i = 0; i < n; i++) {
+			follow_print(cli, &v[i]);
+			last = v[i].seq;
+		}
+		fflush(stdout);
+		if (n == 0) { /* none matched: from the log's end on */
+			struct splq_audit_entry *all = NULL;
+			int na = 0;
+			if (splq_op_audit_log(&ctx, NULL, 0, &all, &na, &err) == 0 && na > 0)
+				last = all[na - 1].seq;
+			for (int i = 0; i < na; i++)
+				splq_audit_entry_clear(&all[i]);
+			free(all);
+		}
+		rc = audit_follow(cli, &ctx, qube, last);
 	} else if (cli->json) {
 		json_t *a = json_array();
 

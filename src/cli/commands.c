@@ -288,10 +288,13 @@ const struct cli_command cli_commands[] = {
      "qube's private volume grows at once; a volatile volume takes its size at the qube's "
      "next start.  A smaller size is refused (exit 77)."},
     {"audit log", NULL, cmd_audit_log, "print the audit log",
-     "audit log [--qube QUBE] [--since TIME]",
+     "audit log [-f] [--qube QUBE] [--since TIME]",
      OPTS("-q, --qube QUBE", "only entries about QUBE", "-s, --since TIME",
-          "only entries from TIME on: 2026-11-28, 2026-11-28T10:00:00Z, @UNIXSECONDS, or an "
-          "age such as 30s, 15m, 2h, 7d",
+          "only entries from TIME on: 2026-11-28, 2026-11-28T10:00:00Z (the Z may go), "
+          "@UNIXSECONDS, or an age such as 30, 30s, 15m, 2h, 7d",
+          "-f, --follow",
+          "then print each entry as it is appended, until Ctrl-C (with --json: a JSON "
+          "object a line)",
           JSON_OPT HELP_OPT),
      "Prints one line per audit entry, oldest first: SEQ TIME ACTOR OP TARGET RESULT ARGS.  "
      "TARGET is - when there is none; RESULT is quoted when it holds spaces (\"exit 3\", "

@@ -307,3 +307,31 @@ for i in range(1, 7):
 	assert_status 0
 	[[ ${lines[0]} == "$((EXPECTED_ENTRIES + 1)) "*" uid:0 create c ok"* ]]
 }
+
+@test "audit log -f: what is there, then each entry as it is appended (filtered), until SIGTERM; --json a line each" {
+	make_host_template t
+	"$SPLQ" create a --template t
+	"$SPLQ" audit log -f --qube a >"$BATS_TEST_TMPDIR/follow.out" 2>&1 &
+	local pid=$!
+	"$SPLQ" --json audit log -f >"$BATS_TEST_TMPDIR/follow.json" 2>&1 &
+	local jpid=$!
+	wait_for 50 grep -q ' create a ok' "$BATS_TEST_TMPDIR/follow.out"
+	"$SPLQ" create b --template t
+	"$SPLQ" prefs a memory 500
+	wait_for 50 grep -q ' prefs a ok' "$BATS_TEST_TMPDIR/follow.out"
+	wait_for 50 grep -q '"op": "prefs"' "$BATS_TEST_TMPDIR/follow.json"
+	kill -TERM "$pid" "$jpid"
+	local st=0
+	wait "$pid" || st=$?
+	[ "$st" = 0 ]
+	run cat "$BATS_TEST_TMPDIR/follow.out"
+	[ "${#lines[@]}" = 2 ]
+	[[ ${lines[0]} == *" create a ok"* ]]
+	[[ ${lines[1]} == *" prefs a ok"* ]]
+	# every entry, each a JSON object of its own line, in order
+	python3 - "$BATS_TEST_TMPDIR/follow.json" <<'PY'
+import json, sys
+ops = [json.loads(l)["op"] for l in open(sys.argv[1])]
+assert ops == ["template-create", "create", "create", "prefs"], ops
+PY
+}

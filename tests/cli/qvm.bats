@@ -319,3 +319,26 @@ w     Halted  AppVM  blue   t         -" ]
 	assert_status 0
 	[ "$("$SPLQ" features q answer)" = -42 ]
 }
+
+@test "durations: --timeout takes 1s and 5m, --since bare seconds and a date-time without Z; a bad unit is 64" {
+	run --separate-stderr "$SPLQ" dispvm --timeout 1s --template t -- sleep 20
+	assert_status 124
+	"$SPLQ" start q
+	run --separate-stderr "$SPLQ" shutdown --timeout 5m --wait q
+	assert_status 0
+	run "$SPLQ" audit log --qube q
+	[[ ${lines[-1]} == *" shutdown q ok --wait --timeout 300" ]]
+	run --separate-stderr "$SPLQ" dispvm --timeout 5y --template t -- true
+	assert_status 64
+	[[ $stderr == *"--timeout: duration '5y' has an unknown unit 'y'"* ]]
+	run --separate-stderr "$SPLQ" dispvm --timeout 366d --template t -- true
+	assert_status 64
+	run --separate-stderr "$SPLQ" audit log --since 3600 --qube q
+	assert_status 0
+	[[ $output == *" shutdown q ok"* ]]
+	run --separate-stderr "$SPLQ" audit log --since "$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%S)"
+	assert_status 0
+	[ -z "$output" ]
+	run --separate-stderr "$SPLQ" audit log --since "$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%S)" --qube q
+	[[ $output == *" shutdown q ok"* ]]
+}
