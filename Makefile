@@ -189,6 +189,10 @@ install: all
 	for p in $(QUBE_RPC); do \
 	  ln -sfn ../bin/splq-qube $(DESTDIR)$(PREFIX)/libexec/splq/qube/rpc/$$p || exit 1; \
 	done
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+	  $(DESTDIR)$(PREFIX)/share/zsh/site-functions
+	$(BUILD)/splq help --completion bash >$(DESTDIR)$(PREFIX)/share/bash-completion/completions/splq
+	$(BUILD)/splq help --completion zsh >$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_splq
 	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
 	sed 's|@BINDIR@|$(PREFIX)/bin|' contrib/systemd/splq-autostart.service \
 	  >$(DESTDIR)$(PREFIX)/lib/systemd/system/splq-autostart.service

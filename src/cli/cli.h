@@ -49,6 +49,8 @@ bool cli_command_is_group(const char *word);
 void cli_print_usage(FILE *f, const struct cli_command *c);
 void cli_print_group_usage(FILE *f, const char *group);
 void cli_print_main_usage(FILE *f);
+/* A bash completion script for every command and option of the table. */
+void cli_print_completion(FILE *f);
 
 /* args.c (and cli_parse_end, cli_parse_common and cli_no_operands in
  * output.c): option parsing.  Every command's option table ends with

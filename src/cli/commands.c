@@ -610,3 +610,157 @@ void cli_print_main_usage(FILE *f)
 	           "Run 'splq COMMAND --help' for a command's options.\n");
 	fflush(f);
 }
+
+/* The option words of an option's text: "-u, --user USER" gives -u and
+ * --user; "--[no-]filter-escape-chars" both forms. */
+static void completion_options(FILE *f, const struct cli_command *c)
+{
+	for (const char *const *o = c->options; o && o[0]; o += 2) {
+		for (const char *p = o[0]; *p;) {
+			p += strspn(p, " ,");
+			size_t n = strcspn(p, " ,=[");
+			if (p[n] == '[' && strncmp(p + n, "[no-]", 5) == 0)
+				n += strcspn(p + n, " ,=");
+			if (n == 0) /* '=' or '[' before a word: the rest is a value's */
+				break;
+			if (n > 1 && p[0] == '-') {
+				const char *no = strstr(p, "[no-]");
+				if (no && no < p + n) {
+					size_t pre = (size_t)(no - p);
+					fprintf(f, " %.*s%.*s %.*sno-%.*s", (int)pre, p,
+					        (int)(n - pre - 5), no + 5, (int)pre, p,
+					        (int)(n - pre - 5), no + 5);
+				} else {
+					fprintf(f, " %.*s", (int)n, p);
+				}
+			}
+			p += n;
+			if (*p == '=' || (*p == ' ' && p[1] != '-'))
+				break; /* the value's name */
+		}
+	}
+}
+
+/* Is the first word of c's name (first: its alias's) one of an earlier
+ * command's first words or aliases? */
+static bool first_word_seen(const struct cli_command *c, const char *word, size_t n)
+{
+	for (const struct cli_command *d = cli_commands; d < c; d++) {
+		if (strncmp(d->name, word, n) == 0 && (d->name[n] == ' ' || !d->name[n]))
+			return true;
+		if (d->alias && strncmp(d->alias, word, n) == 0 &&
+		    (d->alias[n] == ' ' || !d->alias[n]))
+			return true;
+	}
+	return false;
+}
+
+void cli_print_completion(FILE *f)
+{
+	fprintf(f, "# bash completion for splq: made by 'splq help --completion' from its\n"
+	           "# command table (the same one --help and docs/commands.md come from).\n"
+	           "_splq() {\n"
+	           "\tlocal cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}\n"
+	           "\tlocal i w cmd= n=0\n"
+	           "\t# the command: its first word, and a group's second\n"
+	           "\tfor ((i = 1; i < COMP_CWORD; i++)); do\n"
+	           "\t\tw=${COMP_WORDS[i]}\n"
+	           "\t\t[[ $w == -* ]] && continue\n"
+	           "\t\tif [ -z \"$cmd\" ]; then\n"
+	           "\t\t\tcmd=$w\n"
+	           "\t\t\tcase $w in");
+	/* the groups: words that begin two-word commands */
+	bool any = false;
+	for (const struct cli_command *c = cli_commands; c->name; c++) {
+		const char *sp = strchr(c->name, ' ');
+		size_t g = sp ? (size_t)(sp - c->name) : 0;
+		bool earlier = false;
+		for (const struct cli_command *d = cli_commands; sp && d < c && !earlier; d++)
+			earlier = strncmp(d->name, c->name, g) == 0 && d->name[g] == ' ';
+		if (sp && !earlier) {
+			fprintf(f, "%s%.*s", any ? "|" : " ", (int)g, c->name);
+			any = true;
+		}
+	}
+	fprintf(f, ") n=1 ;; esac\n"
+	           "\t\telif [ \"$n\" = 1 ]; then\n"
+	           "\t\t\tcmd=\"$cmd $w\"\n"
+	           "\t\t\tn=2\n"
+	           "\t\telse\n"
+	           "\t\t\tn=$((n + 1))\n"
+	           "\t\tfi\n"
+	           "\tdone\n"
+	           "\tif [ -z \"$cmd\" ]; then\n"
+	           "\t\tCOMPREPLY=($(compgen -W \"help");
+	for (const struct cli_command *c = cli_commands; c->name; c++) {
+		size_t n = strcspn(c->name, " ");
+		if (!first_word_seen(c, c->name, n))
+			fprintf(f, " %.*s", (int)n, c->name);
+		if (c->alias && !strchr(c->alias, ' ') && !first_word_seen(c, c->alias, strlen(c->alias)))
+			fprintf(f, " %s", c->alias);
+	}
+	fprintf(f, " --json --help --version\" -- \"$cur\"))\n"
+	           "\t\treturn\n"
+	           "\tfi\n"
+	           "\tlocal opts=\n"
+	           "\tcase $cmd in\n");
+	for (const struct cli_command *c = cli_commands; c->name; c++) {
+		const char *sp = strchr(c->name, ' ');
+		size_t g = sp ? (size_t)(sp - c->name) : 0;
+		bool earlier = false;
+		for (const struct cli_command *d = cli_commands; sp && d < c && !earlier; d++)
+			earlier = strncmp(d->name, c->name, g) == 0 && d->name[g] == ' ';
+		if (!sp || earlier)
+			continue;
+		/* the group word alone: its second words (a word that is a
+		 * command too, policy, offers them first) */
+		fprintf(f, "\t%.*s)\n\t\tif [[ $cur != -* ]]; then\n\t\t\tCOMPREPLY=($(compgen -W \"",
+		        (int)g, c->name);
+		for (const struct cli_command *d = c; d->name; d++)
+			if (strncmp(d->name, c->name, g) == 0 && d->name[g] == ' ')
+				fprintf(f, " %s", d->name + g + 1);
+		fprintf(f, "\" -- \"$cur\"))\n\t\t\treturn\n\t\tfi ;;\n");
+	}
+	for (const struct cli_command *c = cli_commands; c->name; c++) {
+		const char *sp = strchr(c->name, ' ');
+		if (sp) /* a group's second words, when only the first is there */
+			continue;
+		fprintf(f, "\t%s%s%s) opts=\"", c->name, c->alias ? "|" : "", c->alias ? c->alias : "");
+		completion_options(f, c);
+		fprintf(f, "\" ;;\n");
+	}
+	/* the groups' commands: their options */
+	for (const struct cli_command *c = cli_commands; c->name; c++) {
+		if (!strchr(c->name, ' '))
+			continue;
+		fprintf(f, "\t'%s'%s%s%s) opts=\"", c->name, c->alias ? " | '" : "",
+		        c->alias ? c->alias : "", c->alias ? "'" : "");
+		completion_options(f, c);
+		fprintf(f, "\" ;;\n");
+	}
+	fprintf(f, "\tesac\n"
+	           "\tif [[ $cur == -* ]]; then\n"
+	           "\t\tCOMPREPLY=($(compgen -W \"$opts\" -- \"$cur\"))\n"
+	           "\t\treturn\n"
+	           "\tfi\n"
+	           "\tcase $prev in\n"
+	           "\t-l | --label)\n"
+	           "\t\tCOMPREPLY=($(compgen -W \"red orange yellow green gray blue purple black\" "
+	           "-- \"$cur\"))\n"
+	           "\t\treturn ;;\n"
+	           "\t-t | --template | --netvm | --dispvm | --exclude | -q | --qube | --from | --to)\n"
+	           "\t\tCOMPREPLY=($(compgen -W \"$(splq ls --all --raw-list 2>/dev/null)\" -- "
+	           "\"$cur\"))\n"
+	           "\t\treturn ;;\n"
+	           "\tesac\n"
+	           "\t# prefs QUBE PROPERTY: the properties\n"
+	           "\tif [ \"$cmd\" = prefs ] && [ \"$n\" = 1 ]; then\n"
+	           "\t\tCOMPREPLY=($(compgen -W \"$(splq prefs --help-properties 2>/dev/null | "
+	           "awk 'NR > 1 { print $1 }')\" -- \"$cur\"))\n"
+	           "\t\treturn\n"
+	           "\tfi\n"
+	           "\tCOMPREPLY=($(compgen -W \"$(splq ls --all --raw-list 2>/dev/null)\" -- "
+	           "\"$cur\"))\n"
+	           "}\n"
+	           "complete -F _splq splq\n");
+}

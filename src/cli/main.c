@@ -23,16 +23,55 @@ static int unknown_command(struct cli *cli, const char *w1, const char *w2)
 }
 
 /* `splq help [COMMAND [SUBCOMMAND]]`: help on stdout, or a mistake (64). */
+/* A command as help --json tells it. */
+static json_t *command_json(const struct cli_command *c)
+{
+	json_t *opts = json_array();
+	for (const char *const *o = c->options; o && o[0]; o += 2)
+		json_array_append_new(opts, json_pack("{s:s,s:s}", "option", o[0] + strspn(o[0], " "),
+		                                      "help", o[1]));
+	return json_pack("{s:s,s:o,s:s,s:s,s:o,s:s}", "name", c->name, "alias",
+	                 c->alias ? json_string(c->alias) : json_null(), "summary", c->summary,
+	                 "synopsis", c->synopsis, "options", opts, "description", c->description);
+}
+
 static int help(struct cli *cli, int argc, char **argv)
 {
 	const struct cli_command *c;
 	int used;
 
+	/* help's own --json, anywhere */
+	int k = 0;
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			cli->json = true;
+		else
+			argv[k++] = argv[i];
+	}
+	argc = k;
+	/* --completion [bash|zsh]: the script (zsh runs the bash one) */
+	if (argc >= 1 && strcmp(argv[0], "--completion") == 0) {
+		const char *shell = argc > 1 ? argv[1] : "bash";
+		if (argc > 2 || (strcmp(shell, "bash") != 0 && strcmp(shell, "zsh") != 0))
+			return cli_usage(cli, "help --completion takes bash or zsh, not '%s'", shell);
+		if (strcmp(shell, "zsh") == 0)
+			printf("#compdef splq\nautoload -U +X bashcompinit && bashcompinit\n");
+		cli_print_completion(stdout);
+		return 0;
+	}
+	if (argc == 0 && cli->json) {
+		json_t *a = json_array();
+		for (const struct cli_command *x = cli_commands; x->name; x++)
+			json_array_append_new(a, command_json(x));
+		return cli_ok(cli, json_pack("{s:s,s:o}", "version", SPLQ_VERSION, "commands", a));
+	}
 	if (argc == 0) {
 		cli_print_main_usage(stdout);
 		return 0;
 	}
 	c = cli_command_find(argv[0], argc > 1 ? argv[1] : NULL, &used);
+	if (c && argc == used && cli->json)
+		return cli_ok(cli, json_pack("{s:o}", "command", command_json(c)));
 	if (c && argc == used) {
 		cli_print_usage(stdout, c);
 		return 0;
@@ -86,6 +125,7 @@ int main(int argc, char **argv)
 	struct cli cli = {0};
 	const struct cli_command *c;
 	int i, used, rc;
+	bool version = false;
 
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "--json") == 0) {
@@ -94,8 +134,7 @@ int main(int argc, char **argv)
 			cli_print_main_usage(stdout);
 			return check_stdout(0);
 		} else if (strcmp(argv[i], "--version") == 0) {
-			printf("splq %s\n", SPLQ_VERSION);
-			return check_stdout(0);
+			version = true;
 		} else if (strcmp(argv[i], "--") == 0) {
 			i++;
 			break;
@@ -103,6 +142,12 @@ int main(int argc, char **argv)
 			return cli_usage(&cli, "unknown option '%.*s'", (int)strcspn(argv[i], "="),
 			                 argv[i]);
 		}
+	}
+	if (version && cli.json)
+		return check_stdout(cli_ok(&cli, json_pack("{s:s}", "version", SPLQ_VERSION)));
+	if (version) {
+		printf("splq %s\n", SPLQ_VERSION);
+		return check_stdout(0);
 	}
 	if (i >= argc)
 		return cli_usage(&cli, "no command given");

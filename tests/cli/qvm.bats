@@ -342,3 +342,27 @@ w     Halted  AppVM  blue   t         -" ]
 	run --separate-stderr "$SPLQ" audit log --since "$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%S)" --qube q
 	[[ $output == *" shutdown q ok"* ]]
 }
+
+@test "completion: splq ru<TAB> gives run, splq run <TAB> the qubes, options and properties; make install puts it in place" {
+	"$SPLQ" help --completion bash >"$BATS_TEST_TMPDIR/splq.bash"
+	bash -n "$BATS_TEST_TMPDIR/splq.bash"
+	run env PATH="$(dirname "$SPLQ"):$PATH" bash -c '
+		. "$1"
+		comp() { COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); COMPREPLY=(); _splq; echo "${COMPREPLY[*]}"; }
+		comp splq ru
+		comp splq run ""
+		comp splq run --wo
+		comp splq prefs q me
+		comp splq create x --label bl
+		comp splq audit l' _ "$BATS_TEST_TMPDIR/splq.bash"
+	assert_status 0
+	[ "${lines[0]}" = run ]
+	[ "${lines[1]}" = "dom0 q t" ]
+	[ "${lines[2]}" = --workdir ]
+	[ "${lines[3]}" = memory ]
+	[ "${lines[4]}" = "blue black" ]
+	[ "${lines[5]}" = log ]
+	run --separate-stderr "$SPLQ" help --completion fish
+	assert_status 64
+	"$SPLQ" help --completion zsh | head -n 1 | grep -qx '#compdef splq'
+}
