@@ -175,7 +175,6 @@ static int take_qrexec_socket(struct start_plan *p)
 	return r == 1 && n == 1 ? fd : -1; /* a failed recv closed what came */
 }
 
-/* Pid 1 of the qube: never returns. */
 /* The qube has halted: its life lock and the lease of its uid range go
  * with every descriptor but the splq one, and this process becomes the
  * splq that removes the disposable (`splq discard`), off its caller's
@@ -192,6 +191,7 @@ static void discard(int splq_fd, const char *name)
 	syscall(SYS_execveat, splq_fd, "", argv, environ, AT_EMPTY_PATH);
 }
 
+/* Pid 1 of the qube: never returns. */
 static void qube_init(struct splq_backend *b, struct start_plan *p)
 {
 	struct splq_error err = {0};
