@@ -138,18 +138,33 @@ int cmd_create(struct cli *cli, int argc, char **argv)
 
 int cmd_clone(struct cli *cli, int argc, char **argv)
 {
+	static const struct option opts[] = {
+	    {"label", required_argument, NULL, 'l'},
+	    CLI_COMMON_OPTIONS,
+	    {0},
+	};
 	struct splq_ctx ctx;
 	struct splq_error err = {0};
-	int rc;
+	const char *label = NULL;
+	int c, rc;
 
-	if ((rc = cli_parse_common(cli, argc, argv)) >= 0)
+	while ((c = cli_getopt(cli, argc, argv, ":hl:", opts)) != -1)
+		if (c == 'l')
+			label = optarg;
+	if ((rc = cli_parse_end(cli)) >= 0)
 		return rc;
 	if (argc - optind != 2)
 		return cli_usage(cli, "clone needs SRC and DST");
+	/* checked before anything is copied */
+	if (label && !splq_label_find(label))
+		return cli_usage(cli, "unknown label '%s' (red, orange, yellow, green, gray, blue, "
+		                      "purple, black, or 1-8)",
+		                 label);
 
 	if ((rc = cli_open(cli, &ctx)))
 		return rc;
-	if (splq_op_clone(&ctx, argv[optind], argv[optind + 1], &err) < 0)
+	if (splq_op_clone(&ctx, argv[optind], argv[optind + 1], &err) < 0 ||
+	    (label && splq_op_prefs_set(&ctx, argv[optind + 1], "label", label, &err) < 0))
 		rc = cli_fail(cli, &err, NULL);
 	else
 		rc = cli_ok(cli, json_pack("{s:o}", "qube", cli_jstr(argv[optind + 1])));

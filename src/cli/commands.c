@@ -42,8 +42,8 @@ const struct cli_command cli_commands[] = {
      "at every start) and keeps only its own private volume (/home); a StandaloneVM starts "
      "with a copy of the template's root and keeps all of it.  Nothing is left behind when "
      "creation fails."},
-    {"clone", NULL, cmd_clone, "copy a qube under a new name", "clone SRC DST",
-     OPTS(JSON_OPT HELP_OPT),
+    {"clone", NULL, cmd_clone, "copy a qube under a new name", "clone [--label LABEL] SRC DST",
+     OPTS("-l, --label LABEL", "DST's label instead of SRC's", JSON_OPT HELP_OPT),
      "Copies the qube SRC (its volumes, properties, tags and features) to the new qube DST, "
      "which gets a user id range of its own."},
     {"remove", "rm", cmd_remove, "remove halted qubes and all their files",

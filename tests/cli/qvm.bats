@@ -366,3 +366,14 @@ w     Halted  AppVM  blue   t         -" ]
 	assert_status 64
 	"$SPLQ" help --completion zsh | head -n 1 | grep -qx '#compdef splq'
 }
+
+@test "clone --label: the copy gets the label; an unknown one is 64 and copies nothing" {
+	run --separate-stderr "$SPLQ" clone --label Green q q2
+	assert_status 0
+	[ "$("$SPLQ" prefs q2 label)" = green ]
+	[ "$("$SPLQ" prefs q label)" = red ]
+	run --separate-stderr "$SPLQ" clone --label pink q q3
+	assert_status 64
+	[[ $stderr == *"unknown label 'pink'"* ]]
+	[ "$(qube_state q3)" = absent ]
+}
