@@ -244,11 +244,14 @@ w     Halted  AppVM  blue   t         -" ]
 
 @test "ls: each name in its label's colour on a terminal, none through a pipe or with NO_COLOR" {
 	local red=$'\e[38;2;204;0;0m' off=$'\e[0m'
-	run script -qec "\"$SPLQ\" ls -o simple q" /dev/null
+	# a real pseudo-terminal (ptyrun.py, as terminal.bats has it)
+	run python3 "$BATS_TEST_DIRNAME/ptyrun.py" -- "$SPLQ" ls -o simple q
 	assert_status 0
-	[[ $output == *"${red}q${off}     Halted"* ]]
-	run script -qec "NO_COLOR=1 \"$SPLQ\" ls -o simple q" /dev/null
-	[[ $output != *$'\e['* ]]
+	[[ $(json_get output) == *"${red}q${off}     Halted"* ]]
+	run python3 "$BATS_TEST_DIRNAME/ptyrun.py" -- env NO_COLOR=1 "$SPLQ" ls -o simple q
+	assert_status 0
+	[[ $(json_get output) == *"q     Halted"* ]]
+	[[ $(json_get output) != *$'\e['* ]]
 	run "$SPLQ" ls -o simple q
 	[[ $output != *$'\e['* ]]
 }
