@@ -134,6 +134,12 @@ static int run_command(struct cli *cli, const char *qube, const char *dvm, const
 	}
 	t1 = splq_now_ms();
 	splq_ctx_close(&ctx);
+	if (x->no_wait) {
+		/* it runs on: no exit code to tell, only that it started */
+		capture_close(&cap);
+		return cli_ok(cli, json_pack("{s:o,s:b,s:i}", "qube", cli_jstr(qube), "started", 1,
+		                             "pid", (int)info.pid));
+	}
 	/* the exit code stays the command's (137): this says why */
 	if (info.oom && !cli->json) {
 		fflush(stdout);

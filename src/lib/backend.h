@@ -73,6 +73,8 @@ struct splq_exec_info {
 				 * "memory" where maxmem is 0 */
 	char memory_of[SPLQ_NAME_MAX + 1]; /* the qube whose property that is
 					    * (a disposable's dvm) */
+	pid_t pid;     /* the backend's: the command's pid in the qube's pid
+			* namespace, once it started (0: not known) */
 	pid_t remover; /* the backend's: the process that removes a
 			* disposable that goes once halted (discard), when wait
 			* returned before it; 0: wait waited for all there was,

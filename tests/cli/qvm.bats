@@ -380,3 +380,15 @@ w     Halted  AppVM  blue   t         -" ]
 	[[ $stderr == *"unknown label 'pink'"* ]]
 	[ "$(qube_state q3)" = absent ]
 }
+
+@test "run --no-wait --json: started, with the command's pid in the qube, and no made-up exit code" {
+	run --separate-stderr "$SPLQ" --json run --no-wait q -- sleep 300
+	assert_status 0
+	[ "$(json_get started)" = true ]
+	local pid
+	pid=$(json_get pid)
+	[ "$pid" -gt 1 ]
+	[[ $output != *exitCode* ]]
+	run "$SPLQ" ps q
+	[[ $output =~ (^|$'\n')\ +$pid\ +1\ +1000\ +S\ .*sleep\ 300 ]]
+}

@@ -118,6 +118,8 @@ static int native_run(struct splq_backend *b, const struct splq_vm_config *cfg,
 		return -1;
 	}
 	int r = splq_session_run(&s, NULL, status, &signo, err);
+	if (r == 0 && x->info)
+		x->info->pid = s.pid;
 	if (r == 0 && oom >= 0 && *status == 128 + SIGKILL)
 		x->info->oom = splq_oom_kills(cgroup) > oom;
 	return r;
