@@ -221,7 +221,8 @@ int cmd_audit_verify(struct cli *cli, int argc, char **argv)
 			       seals == 1 ? "" : "s");
 		else if (!cli->json)
 			printf("audit log OK: %lld entries\n", entries);
-		rc = cli_ok(cli, json_pack("{s:I,s:i}", "entries", (json_int_t)entries, "seals",
+		/* a number of entries is a count (audit log's entries are the entries) */
+		rc = cli_ok(cli, json_pack("{s:I,s:i}", "count", (json_int_t)entries, "seals",
 		                           seals));
 	}
 	splq_ctx_close(&ctx);

@@ -236,7 +236,7 @@ for i in range(1, 7):
 	assert_status 0
 	assert_json
 	[ "$(json_get success)" = true ]
-	[ "$(json_get entries)" = "$EXPECTED_ENTRIES" ]
+	[ "$(json_get count)" = "$EXPECTED_ENTRIES" ]
 }
 
 @test "audit verify: one byte changed in entry 2's target names entry 2" {

@@ -504,7 +504,7 @@ assert [e["seq"] for e in es] == sorted(e["seq"] for e in es)'
 	json_check 'assert d["entries"] and all(e["target"] == "q" for e in d["entries"]), d'
 	json_err 64 audit log --since not-a-time
 	json_ok audit verify
-	json_check 'assert isinstance(d["entries"], int) and d["entries"] > 0, d'
+	json_check 'assert isinstance(d["count"], int) and d["count"] > 0 and "entries" not in d, d'
 
 	# usage errors
 	json_err 64 frobnicate
