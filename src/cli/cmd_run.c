@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "crypto.h"
 #include "util.h"
 
 #define DEFAULT_MAX_OUTPUT (16LL << 20) /* --json: per stream */
@@ -57,14 +58,25 @@ static int capture_open(struct capture *cap, bool json, struct splq_error *err)
 }
 
 /* The whole of a memory file, as a JSON string (valid UTF-8). */
-static json_t *capture_read(int fd, struct splq_error *err)
+/* What the command wrote to fd, into o as key: a string when it is UTF-8,
+ * else base64 as keyBase64 (nothing replaced, nothing lost).  -1 when it
+ * cannot be read. */
+static int capture_read(int fd, json_t *o, const char *key, struct splq_error *err)
 {
 	cleanup_free char *buf = NULL;
-	size_t len = 0;
+	size_t len = 0, n = 0;
 
 	if (splq_read_fd(fd, &buf, &len, err, "the command's output") < 0)
-		return NULL;
-	return cli_jstrn(buf, len);
+		return -1;
+	cleanup_free char *clean = cli_utf8_sanitize(buf ? buf : "", len, &n);
+	if (n == len && memcmp(clean, buf ? buf : "", len) == 0) {
+		json_object_set_new(o, key, json_stringn(clean, n));
+		return 0;
+	}
+	cleanup_free char *b64 = splq_base64_encode(buf, len);
+	cleanup_free char *k = splq_strdup_printf("%sBase64", key);
+	json_object_set_new(o, k, json_string(b64));
+	return 0;
 }
 
 /* Report a finished command: in JSON mode the object, else nothing; the
@@ -73,21 +85,21 @@ static int report(struct cli *cli, struct capture *cap, const char *qube, int st
                   long long duration, const struct splq_exec_info *info)
 {
 	struct splq_error err = {0};
-	json_t *out, *errout;
 
 	if (!cap->on)
 		return status;
-	out = capture_read(cap->fds[1], &err);
-	errout = out ? capture_read(cap->fds[2], &err) : NULL;
+	json_t *o = json_pack("{s:o,s:i}", "qube", cli_jstr(qube), "exitCode", status);
+	int r = capture_read(cap->fds[1], o, "stdout", &err);
+	if (r == 0)
+		r = capture_read(cap->fds[2], o, "stderr", &err);
 	capture_close(cap);
-	if (!out || !errout) {
-		json_decref(out);
+	if (r < 0) {
+		json_decref(o);
 		return cli_fail(cli, &err, json_pack("{s:o}", "qube", cli_jstr(qube)));
 	}
-	cli_print_result(status == 0, SPLQ_OK,
-	                 json_pack("{s:o,s:i,s:o,s:o,s:I,s:b}", "qube", cli_jstr(qube), "exitCode",
-	                           status, "stdout", out, "stderr", errout, "duration",
-	                           (json_int_t)duration, "outOfMemory", info->oom));
+	json_object_set_new(o, "duration", json_integer(duration));
+	json_object_set_new(o, "outOfMemory", json_boolean(info->oom));
+	cli_print_result(status == 0, SPLQ_OK, o);
 	return status;
 }
 

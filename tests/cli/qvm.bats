@@ -392,3 +392,12 @@ w     Halted  AppVM  blue   t         -" ]
 	run "$SPLQ" ps q
 	[[ $output =~ (^|$'\n')\ +$pid\ +1\ +1000\ +S\ .*sleep\ 300 ]]
 }
+
+@test "run --json: output that is not UTF-8 comes whole as stdoutBase64 / stderrBase64; UTF-8 as a string" {
+	run --separate-stderr "$SPLQ" --json run q -- sh -c 'printf "\377\376ok"; printf "caf\303\251" >&2'
+	assert_status 0
+	[ "$(json_get stdoutBase64)" = "//5vaw==" ]
+	[[ $output != *'"stdout"'* ]]
+	[ "$(json_get stderr)" = "café" ]
+	[[ $output != *stderrBase64* ]]
+}
