@@ -655,6 +655,18 @@ static bool first_word_seen(const struct cli_command *c, const char *word, size_
 	return false;
 }
 
+/* For the first command of a group ("audit log" of audit's): the length
+ * of the group's word; else 0. */
+static size_t group_first(const struct cli_command *c)
+{
+	const char *sp = strchr(c->name, ' ');
+	size_t g = sp ? (size_t)(sp - c->name) : 0;
+	for (const struct cli_command *d = cli_commands; g && d < c; d++)
+		if (strncmp(d->name, c->name, g) == 0 && d->name[g] == ' ')
+			return 0;
+	return g;
+}
+
 void cli_print_completion(FILE *f)
 {
 	fprintf(f, "# bash completion for splq: made by 'splq help --completion' from its\n"
@@ -672,12 +684,8 @@ void cli_print_completion(FILE *f)
 	/* the groups: words that begin two-word commands */
 	bool any = false;
 	for (const struct cli_command *c = cli_commands; c->name; c++) {
-		const char *sp = strchr(c->name, ' ');
-		size_t g = sp ? (size_t)(sp - c->name) : 0;
-		bool earlier = false;
-		for (const struct cli_command *d = cli_commands; sp && d < c && !earlier; d++)
-			earlier = strncmp(d->name, c->name, g) == 0 && d->name[g] == ' ';
-		if (sp && !earlier) {
+		size_t g = group_first(c);
+		if (g) {
 			fprintf(f, "%s%.*s", any ? "|" : " ", (int)g, c->name);
 			any = true;
 		}
@@ -705,12 +713,8 @@ void cli_print_completion(FILE *f)
 	           "\tlocal opts=\n"
 	           "\tcase $cmd in\n");
 	for (const struct cli_command *c = cli_commands; c->name; c++) {
-		const char *sp = strchr(c->name, ' ');
-		size_t g = sp ? (size_t)(sp - c->name) : 0;
-		bool earlier = false;
-		for (const struct cli_command *d = cli_commands; sp && d < c && !earlier; d++)
-			earlier = strncmp(d->name, c->name, g) == 0 && d->name[g] == ' ';
-		if (!sp || earlier)
+		size_t g = group_first(c);
+		if (!g)
 			continue;
 		/* the group word alone: its second words (a word that is a
 		 * command too, policy, offers them first) */
