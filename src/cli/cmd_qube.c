@@ -364,7 +364,7 @@ static bool check_one(const struct splq_qube_info *q, int what)
 {
 	switch (what) {
 	case CHECK_RUNNING:
-		return q->klass == SPLQ_CLASS_ADMINVM || q->power != SPLQ_HALTED;
+		return q->power != SPLQ_HALTED;
 	case CHECK_PAUSED:
 		return q->power == SPLQ_PAUSED;
 	case CHECK_TEMPLATE:
@@ -583,9 +583,8 @@ static void ls_flags(struct splq_ctx *ctx, const struct splq_qube_info *q, char 
 		autostart = strcmp(p.value, "True") == 0;
 		free(p.value);
 	}
-	enum splq_power pw = q->klass == SPLQ_CLASS_ADMINVM ? SPLQ_RUNNING : q->power;
 	snprintf(out, 9, "%c%c%c%c-%c-%c", type[q->klass] ? type[q->klass] : '-',
-	         pw == SPLQ_HALTED ? '-' : (char)tolower((unsigned char)splq_power_name(pw)[0]),
+	         q->power == SPLQ_HALTED ? '-' : (char)tolower((unsigned char)splq_power_name(q->power)[0]),
 	         q->klass == SPLQ_CLASS_TEMPLATEVM || q->klass == SPLQ_CLASS_STANDALONEVM ? 'U' : '-',
 	         q->provides_network ? 'N' : '-', q->internal ? 'i' : '-', autostart ? 'A' : '-');
 }
@@ -599,8 +598,8 @@ static char *ls_cell(struct splq_ctx *ctx, const struct splq_qube_info *q, const
 	case LS_NAME:
 		s = q->name;
 		break;
-	case LS_STATE: /* dom0 is where splq runs: it is always running */
-		s = q->klass == SPLQ_CLASS_ADMINVM ? "Running" : splq_power_name(q->power);
+	case LS_STATE:
+		s = splq_power_name(q->power);
 		break;
 	case LS_CLASS:
 		s = splq_class_name(q->klass);
@@ -700,8 +699,7 @@ static json_t *ls_json(const struct splq_qube_info *v, const int *order, int n)
 
 	for (int j = 0; j < n; j++) {
 		const struct splq_qube_info *q = &v[order[j]];
-		const char *state =
-		    q->klass == SPLQ_CLASS_ADMINVM ? "Running" : splq_power_name(q->power);
+		const char *state = splq_power_name(q->power);
 
 		json_array_append_new(
 		    a, json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:I}", "name", cli_jstr(q->name), "class",
@@ -729,7 +727,7 @@ static bool in_list(char **list, int n, const char *s, bool nocase)
 
 static bool ls_keep(struct splq_ctx *ctx, const struct splq_qube_info *q, const struct ls_filter *f)
 {
-	enum splq_power p = q->klass == SPLQ_CLASS_ADMINVM ? SPLQ_RUNNING : q->power;
+	enum splq_power p = q->power;
 	if ((f->running || f->paused || f->halted) &&
 	    !((f->running && p != SPLQ_HALTED && p != SPLQ_PAUSED) ||
 	      (f->paused && p == SPLQ_PAUSED) || (f->halted && p == SPLQ_HALTED)))

@@ -122,7 +122,7 @@ int splq_op_logs(struct splq_ctx *ctx, const char *name, int fd, int filter, boo
 struct splq_qube_info {
 	char name[SPLQ_NAME_MAX + 1];
 	enum splq_class klass;
-	enum splq_power power;
+	enum splq_power power; /* dom0: Running, always (it is the host) */
 	char *label;
 	char *template; /* "" when none */
 	char *netvm;    /* "" when none */
