@@ -103,6 +103,8 @@ assert_no_disposable_leftovers() {
 			problems+=("supervisor of $name still running: ${pids[*]}")
 	done
 
+	# without a snapshot the host's own namespace would count as new
+	[ "${#NET_NS_BEFORE[@]}" -gt 0 ] || problems+=("no net_ns_snapshot before the scenario")
 	for ns in "${NET_NS_BEFORE[@]}"; do
 		before[$ns]=1
 	done
@@ -253,6 +255,7 @@ interrupt_dispvm() {
 
 @test "discard: only a halted disposable goes; a running one (68) and another class (69) stay; a gone one is no error" {
 	make_host_template t
+	net_ns_snapshot
 	start_background_dispvm
 	local name
 	name=$(wait_for_running_disposable)
