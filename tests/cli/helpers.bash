@@ -273,15 +273,26 @@ splq_env_pids() {
 	done
 }
 
+# The splq processes of splq_env_pids but the warm qrexec-in servers
+# (`splq qrexec-in --warm`: a running qube's supervisor keeps one ready for
+# its next call, 30 s, and it goes with the qube).
+splq_background_pids() {
+	local p cmd
+	for p in $(splq_env_pids "$1"); do
+		cmd=$(tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline") || continue
+		[[ $cmd == "splq qrexec-in --warm "* ]] || printf '%s\n' "$p"
+	done
+}
+
 # Wait (at most 10 s) until the background work of this test's splq
 # environment (a disposable's clean-up, a preload filler) has ended.
 splq_wait_background() {
 	local i
 	for ((i = 0; i < 200; i++)); do
-		[ -z "$(splq_env_pids "$SPLQ_RUN")" ] && return 0
+		[ -z "$(splq_background_pids "$SPLQ_RUN")" ] && return 0
 		sleep 0.05
 	done
-	echo "splq background work still running: $(splq_env_pids "$SPLQ_RUN")" >&2
+	echo "splq background work still running: $(splq_background_pids "$SPLQ_RUN")" >&2
 	return 1
 }
 
