@@ -9,8 +9,8 @@
 #   make bench      splq beside bwrap, unshare, cp+sha256sum (hyperfine)
 #   make bench-scale  commands with 1 and with 1,000 qubes running
 #   make fuzz       libFuzzer targets for the parsers (clang)
-#   make install    splq, splq-init, the in-qube helpers and
-#                   splq-autostart.service under PREFIX
+#   make install    splq, splq-init, the in-qube helpers, the man pages,
+#                   completion and splq-autostart.service under PREFIX
 #   make check-kernels  command-line tests inside Debian 12's kernel under
 #                   qemu, per cgroup layout (slow: not part of make check)
 
@@ -60,7 +60,16 @@ QUBE_RPC = qubes.Filecopy qubes.ConnectTCP $(VAULT_RPC)
 QUBE_BIN = $(BUILD)/qube/bin
 QUBE = $(QUBE_BIN)/splq-qube $(QUBE_PROGS:%=$(QUBE_BIN)/%) $(QUBE_RPC:%=$(BUILD)/qube/rpc/%)
 
-all: $(BUILD)/splq $(BUILD)/splq-init $(BUILD)/splq-nft $(QUBE)
+all: $(BUILD)/splq $(BUILD)/splq-init $(BUILD)/splq-nft $(QUBE) $(BUILD)/man/splq.1
+
+# The man pages: splq(1) and one per command or group, written by splq
+# from its command table (splq help --man).
+$(BUILD)/man/splq.1: $(BUILD)/splq
+	@mkdir -p $(dir $@)
+	rm -f $(BUILD)/man/*.1
+	for p in $$($(BUILD)/splq help --man-pages); do \
+	  $(BUILD)/splq help --man $$p >$(BUILD)/man/$$p.1 || exit 1; \
+	done
 
 # Applies nftables batches in a network qube's namespace: libnftables is
 # a shared library only (src/nft/main.c).
@@ -193,6 +202,8 @@ install: all
 	  $(DESTDIR)$(PREFIX)/share/zsh/site-functions
 	$(BUILD)/splq help --completion bash >$(DESTDIR)$(PREFIX)/share/bash-completion/completions/splq
 	$(BUILD)/splq help --completion zsh >$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_splq
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0644 $(BUILD)/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1
 	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
 	sed 's|@BINDIR@|$(PREFIX)/bin|' contrib/systemd/splq-autostart.service \
 	  >$(DESTDIR)$(PREFIX)/lib/systemd/system/splq-autostart.service

@@ -16,6 +16,7 @@ packages=(
 	e2fsprogs
 	libnftables-dev nftables passt iperf3 dnsmasq-base
 	minisign openssl
+	man-db
 )
 
 for group in "$@"; do

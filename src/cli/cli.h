@@ -51,6 +51,11 @@ void cli_print_group_usage(FILE *f, const char *group);
 void cli_print_main_usage(FILE *f);
 /* A bash completion script for every command and option of the table. */
 void cli_print_completion(FILE *f);
+/* manpage.c: the man page PAGE ("splq", "splq-run", "splq-vault"; the
+ * "splq-" may be left off) in roff; -1 when there is no such page.  The
+ * page names, one per line. */
+int cli_print_man(FILE *f, const char *page);
+void cli_print_man_pages(FILE *f);
 
 /* args.c (and cli_parse_end, cli_parse_common and cli_no_operands in
  * output.c): option parsing.  Every command's option table ends with

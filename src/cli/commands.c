@@ -53,7 +53,7 @@ const struct cli_command cli_commands[] = {
      "qube without --force, or a template other qubes still use) is told and the rest go on "
      "(the exit code is the first failure's).  'rm' is the same command."},
     {"start", NULL, cmd_start, "start qubes",
-     "start [--skip-if-running] NAME...\n       start --autostart",
+     "start [--skip-if-running] NAME...\n       splq start --autostart",
      OPTS("    --skip-if-running", "a qube that runs (or is paused) already is no error",
           "    --autostart",
           "start every halted qube whose autostart is True, going on past failures (what "
@@ -63,7 +63,7 @@ const struct cli_command cli_commands[] = {
      "code is the first failure's)."},
     {"shutdown", NULL, cmd_shutdown, "stop qubes gracefully",
      "shutdown [--wait] [--force] [--timeout S] NAME...\n"
-     "       shutdown --all [--exclude NAME]... [--wait] [--force] [--timeout S]",
+     "       splq shutdown --all [--exclude NAME]... [--wait] [--force] [--timeout S]",
      OPTS("    --wait", "return only when each qube has halted", "    --force",
           "shut it down even when other running qubes depend on it", "    --timeout S",
           "kill what is left after S seconds, this once (default: the qube's "
@@ -134,7 +134,8 @@ const struct cli_command cli_commands[] = {
     {"dispvm", NULL, cmd_dispvm, "run a command in a new disposable qube",
      "dispvm [-t] [--template DVM] [--netvm NETVM] [--timeout SECONDS] [--user USER] "
      "[-e NAME=VALUE]...\n"
-     "              [--workdir DIR] [--max-output SIZE] [--] COMMAND [ARG...]",
+     "              [--workdir DIR] [--max-output SIZE] [--[no-]filter-escape-chars]\n"
+     "              [--] COMMAND [ARG...]",
      OPTS("    --template DVM",
           "make the disposable from DVM (a TemplateVM, or an AppVM with "
           "template_for_dispvms=True); default: dom0's default_dispvm",
@@ -367,7 +368,7 @@ const struct cli_command cli_commands[] = {
     {"vault status", NULL, cmd_vault_status, "say whether a vault is locked",
      "vault status VAULT", OPTS(JSON_OPT HELP_OPT), "Prints 'locked' or 'unlocked'."},
     {"vault passwd", NULL, cmd_vault_passwd, "change a vault's passphrase or key file",
-     "vault passwd VAULT [--old-key-file F] [--key-file F] [--passphrase-fd N]",
+     "vault passwd VAULT [--old-key-file FILE] [--key-file FILE] [--passphrase-fd N]",
      OPTS("    --old-key-file FILE", "the key file that seals the master key now",
           "    --key-file FILE", "seal it by this key file from now on",
           "    --passphrase-fd N", "read the old and the new passphrase, a line each, from N",
@@ -441,7 +442,7 @@ const struct cli_command cli_commands[] = {
      "terminal.  Exits with the service's code; a refused call is 81.  Inside a qube, "
      "qrexec-client-vm makes the same calls."},
     {"copy", NULL, cmd_copy, "copy files between qubes, or between a qube and the host",
-     "copy --from SOURCE --to TARGET [--verify] [--dest DIR] PATH...",
+     "copy --from SOURCE --to TARGET [--verify] [--dest DIR] [--ignore-symlinks] PATH...",
      OPTS("-f, --from SOURCE", "the qube the files are in, or dom0 (the host)",
           "-t, --to TARGET",
           "where they go: a qube, @default, @dispvm[:DVM], or dom0 (with --dest)",
@@ -456,7 +457,7 @@ const struct cli_command cli_commands[] = {
      "already is never overwritten: the copy fails and nothing of it stays.  Progress "
      "(bytes, files, rate) is shown on a terminal.  A copy takes at most 60 PATHs."},
     {"move", NULL, cmd_move, "move files between qubes, or between a qube and the host",
-     "move --from SOURCE --to TARGET [--secure] [--dest DIR] PATH...",
+     "move --from SOURCE --to TARGET [--secure] [--dest DIR] [--ignore-symlinks] PATH...",
      OPTS("-f, --from SOURCE", "the qube the files are in, or dom0 (the host)",
           "-t, --to TARGET", "where they go, as for copy",
           "-S, --secure",
@@ -589,7 +590,7 @@ void cli_print_group_usage(FILE *f, const char *group)
 void cli_print_main_usage(FILE *f)
 {
 	fprintf(f, "Usage: splq [--json] COMMAND [ARGS]\n"
-	           "       splq help [COMMAND]\n"
+	           "       splq help [COMMAND]        splq help --man [PAGE]\n"
 	           "       splq --version\n\n"
 	           "Qubes OS compartments (qubes) built from Linux kernel isolation.\n\n"
 	           "Commands:\n");

@@ -59,6 +59,24 @@ static int help(struct cli *cli, int argc, char **argv)
 		cli_print_completion(stdout);
 		return 0;
 	}
+	/* --man [PAGE]: a man page in roff (splq(1) without PAGE); --man-pages
+	 * their names, for make */
+	if (argc >= 1 && strcmp(argv[0], "--man-pages") == 0) {
+		if (argc > 1)
+			return cli_usage(cli, "help --man-pages takes no argument");
+		cli_print_man_pages(stdout);
+		return 0;
+	}
+	if (argc >= 1 && strcmp(argv[0], "--man") == 0) {
+		if (argc > 2)
+			return cli_usage(cli, "help --man takes one page, not '%s'", argv[2]);
+		if (cli_print_man(stdout, argc > 1 ? argv[1] : "splq") == 0)
+			return 0;
+		struct splq_error err;
+		splq_fail(&err, SPLQ_E_NOTFOUND, "no man page '%s' (see 'splq help --man-pages')",
+		          argv[1]);
+		return cli_fail(cli, &err, json_pack("{s:s}", "page", argv[1]));
+	}
 	if (argc == 0 && cli->json) {
 		json_t *a = json_array();
 		for (const struct cli_command *x = cli_commands; x->name; x++)

@@ -346,7 +346,7 @@ w     Halted  AppVM  blue   t         -" ]
 	[[ $output == *" shutdown q ok"* ]]
 }
 
-@test "completion: splq ru<TAB> gives run, splq run <TAB> the qubes, options and properties; make install puts it in place" {
+@test "completion: splq ru<TAB> gives run, splq run <TAB> the qubes, options, properties and labels" {
 	"$SPLQ" help --completion bash >"$BATS_TEST_TMPDIR/splq.bash"
 	bash -n "$BATS_TEST_TMPDIR/splq.bash"
 	run env PATH="$(dirname "$SPLQ"):$PATH" bash -c '
@@ -368,6 +368,61 @@ w     Halted  AppVM  blue   t         -" ]
 	run --separate-stderr "$SPLQ" help --completion fish
 	assert_status 64
 	"$SPLQ" help --completion zsh | head -n 1 | grep -qx '#compdef splq'
+}
+
+@test "man pages: splq(1) and one per command or group; every command has its page; each renders without warnings" {
+	local dir=$BATS_TEST_TMPDIR/man page name out n=0
+	mkdir "$dir"
+	run --separate-stderr "$SPLQ" help --man-pages
+	assert_status 0
+	[ "${lines[0]}" = splq ]
+	for page in "${lines[@]}"; do
+		"$SPLQ" help --man "$page" >"$dir/$page.1"
+		out=$(MANWIDTH=80 man --warnings -l "$dir/$page.1" 2>&1 >/dev/null)
+		[ -z "$out" ] || { echo "$page: $out" >&2; return 1; }
+	done
+	# every command of --help: on its page's synopsis, and in splq(1)
+	for name in $("$SPLQ" help --json | python3 -c '
+import json, sys
+for c in json.load(sys.stdin)["commands"]: print(c["name"].replace(" ", "_"))'); do
+		name=${name//_/ }
+		MANWIDTH=200 man -l "$dir/splq-${name%% *}.1" | grep -q "^ *splq $name\b" ||
+			{ echo "no synopsis of '$name' on splq-${name%% *}(1)" >&2; return 1; }
+		MANWIDTH=200 man -l "$dir/splq.1" | grep -q "^ *splq $name\b" ||
+			{ echo "splq(1) does not list '$name'" >&2; return 1; }
+		n=$((n + 1))
+	done
+	[ "$n" -ge 40 ]
+	# a group's page has each of its commands: vault's twelve
+	[ "$(MANWIDTH=200 man -l "$dir/splq-vault.1" | grep -c '^VAULT ')" = 12 ]
+	run --separate-stderr "$SPLQ" help --man nosuch
+	assert_status 66
+	[ "$stderr" = "splq: no man page 'nosuch' (see 'splq help --man-pages')" ]
+}
+
+@test "docs/commands.md: each command's synopsis is the table's, which --help and the man pages print" {
+	run "$BATS_TEST_DIRNAME/../../scripts/commands-md.py" --check "$SPLQ" "$BATS_TEST_DIRNAME/../../docs/commands.md"
+	assert_status 0
+	# and the check fails where they differ
+	sed 's/^splq kill NAME\.\.\./splq kill [--all] NAME.../' "$BATS_TEST_DIRNAME/../../docs/commands.md" >"$BATS_TEST_TMPDIR/c.md"
+	run "$BATS_TEST_DIRNAME/../../scripts/commands-md.py" --check "$SPLQ" "$BATS_TEST_TMPDIR/c.md"
+	assert_status 1
+	[[ $output == *"-splq kill [--all] NAME..."* ]]
+}
+
+@test "make install: binaries, man pages, completion and the systemd unit under DESTDIR and PREFIX" {
+	local root=$BATS_TEST_TMPDIR/root repo=$BATS_TEST_DIRNAME/../..
+	run make -C "$repo" -s BUILD="$(dirname "$SPLQ")" DESTDIR="$root" PREFIX=/usr install
+	assert_status 0
+	[ -x "$root/usr/bin/splq" ] && [ -x "$root/usr/libexec/splq/splq-init" ]
+	[ -x "$root/usr/libexec/splq/qube/bin/splq-qube" ]
+	[ "$(readlink "$root/usr/libexec/splq/qube/bin/qvm-copy")" = splq-qube ]
+	[ -f "$root/usr/share/man/man1/splq.1" ] && [ -f "$root/usr/share/man/man1/splq-run.1" ]
+	[ "$(ls "$root/usr/share/man/man1" | wc -l)" = "$("$SPLQ" help --man-pages | wc -l)" ]
+	grep -q '^complete -F _splq splq$' "$root/usr/share/bash-completion/completions/splq"
+	head -n 1 "$root/usr/share/zsh/site-functions/_splq" | grep -qx '#compdef splq'
+	grep -qx 'ExecStart=/usr/bin/splq start --autostart' "$root/usr/lib/systemd/system/splq-autostart.service"
+	"$root/usr/bin/splq" --version | grep -q '^splq '
 }
 
 @test "clone --label: the copy gets the label; an unknown one is 64 and copies nothing" {
