@@ -156,6 +156,17 @@ int cli_usage(struct cli *cli, const char *fmt, ...) __attribute__((format(print
  * return its exit code, else 0. */
 int cli_open(struct cli *cli, struct splq_ctx *ctx);
 
+/* qube_json.c: a qube as JSON, the one shape of ls, check and prefs. */
+/* "str", "int", "bool", "vm" or "label". */
+const char *cli_pref_type(const struct splq_pref *p);
+/* The property's name in JSON: "class" for Qubes' "klass". */
+const char *cli_pref_key(const struct splq_pref *p);
+/* Its value typed: a number, true or false, a string, null for no qube. */
+json_t *cli_pref_value(const struct splq_pref *p);
+/* {"name", "class", "state", every property by cli_pref_key, "tags"};
+ * NULL on failure (err says why). */
+json_t *cli_qube_json(struct splq_ctx *ctx, const struct splq_qube_info *q, struct splq_error *err);
+
 /* The commands. */
 int cmd_template_create(struct cli *cli, int argc, char **argv);
 int cmd_create(struct cli *cli, int argc, char **argv);

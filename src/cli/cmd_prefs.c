@@ -8,11 +8,6 @@
 
 #include "util.h"
 
-static const char *pref_type(const struct splq_pref *p)
-{
-	return p->def ? splq_prop_type_name(p->def->type) : "str";
-}
-
 static void prefs_print_list(struct splq_pref *v, int n)
 {
 	int width = 0;
@@ -40,10 +35,10 @@ static json_t *prefs_json_list(const char *qube, const struct splq_pref *v, int 
 	for (int i = 0; i < n; i++) {
 		if (!v[i].def)
 			continue;
-		json_object_set_new(props, v[i].def->name,
-		                    json_pack("{s:o,s:b,s:s}", "value", cli_jstr(v[i].value),
+		json_object_set_new(props, cli_pref_key(&v[i]),
+		                    json_pack("{s:o,s:b,s:s}", "value", cli_pref_value(&v[i]),
 		                              "default", v[i].is_default, "type",
-		                              pref_type(&v[i])));
+		                              cli_pref_type(&v[i])));
 	}
 	return json_pack("{s:o,s:o}", "qube", cli_jstr(qube), "properties", props);
 }
@@ -66,10 +61,10 @@ static int prefs_show(struct cli *cli, struct splq_ctx *ctx, const char *qube, c
 		return cli_ok(cli, NULL);
 	}
 	o = json_pack("{s:o,s:s,s:o,s:b}", "qube", cli_jstr(qube), "property",
-	              p.def ? p.def->name : prop, "value", cli_jstr(p.value), "default",
+	              p.def ? cli_pref_key(&p) : prop, "value", cli_pref_value(&p), "default",
 	              p.is_default);
 	if (with_type)
-		json_object_set_new(o, "type", json_string(pref_type(&p)));
+		json_object_set_new(o, "type", json_string(cli_pref_type(&p)));
 	free(p.value);
 	return cli_ok(cli, o);
 }

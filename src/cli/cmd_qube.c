@@ -409,10 +409,10 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 			         *status ? ", " : "", words[k]);
 	if ((rc = cli_open(cli, &ctx)))
 		return rc;
-	rc = splq_op_list(&ctx, &v, &n, &err);
-	splq_ctx_close(&ctx);
-	if (rc < 0)
+	if (splq_op_list(&ctx, &v, &n, &err) < 0) {
+		splq_ctx_close(&ctx);
 		return cli_fail(cli, &err, NULL);
+	}
 	json_t *yes = json_array(), *gone = json_array();
 	for (int i = optind; i < argc; i++) {
 		const struct splq_qube_info *q = NULL;
@@ -432,11 +432,22 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 		if (!all)
 			continue;
 		matched++;
-		json_array_append_new(yes, cli_jstr(q->name));
+		if (cli->json) {
+			json_t *o = cli_qube_json(&ctx, q, &err);
+			if (!o) {
+				json_decref(yes);
+				json_decref(gone);
+				splq_qube_info_free(v, n);
+				splq_ctx_close(&ctx);
+				return cli_fail(cli, &err, json_pack("{s:o}", "qube", cli_jstr(q->name)));
+			}
+			json_array_append_new(yes, o);
+		}
 		if (!quiet && !cli->json)
 			printf("%s: %s\n", q->name, *status ? status : "exists");
 	}
 	splq_qube_info_free(v, n);
+	splq_ctx_close(&ctx);
 	int checked = argc - optind - missing;
 	int code = missing || !matched ? 1 : matched < checked ? 3 : 0;
 	if (!matched && *status && !quiet && !cli->json)
@@ -693,19 +704,45 @@ static void ls_print(struct splq_ctx *ctx, const struct splq_qube_info *v, const
 	free(width);
 }
 
-static json_t *ls_json(const struct splq_qube_info *v, const int *order, int n)
+/* The qubes as cli_qube_json has them; with --fields or --format, only
+ * the chosen columns (their names as in the qube's object; FLAGS as text),
+ * name first.  NULL on failure. */
+static json_t *ls_json(struct splq_ctx *ctx, const struct splq_qube_info *v, const int *order,
+                       int n, const struct ls_col *cols, int ncols, struct splq_error *err)
 {
 	json_t *a = json_array();
 
 	for (int j = 0; j < n; j++) {
 		const struct splq_qube_info *q = &v[order[j]];
-		const char *state = splq_power_name(q->power);
-
-		json_array_append_new(
-		    a, json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:I}", "name", cli_jstr(q->name), "class",
-		                 cli_jstr(splq_class_name(q->klass)), "state", cli_jstr(state),
-		                 "label", cli_jstr(q->label), "template", cli_jstr(q->template),
-		                 "netvm", cli_jstr(q->netvm), "memory", (json_int_t)q->memory));
+		json_t *all = cli_qube_json(ctx, q, err), *o;
+		if (!all) {
+			json_decref(a);
+			return NULL;
+		}
+		if (!cols) {
+			json_array_append_new(a, all);
+			continue;
+		}
+		o = json_pack("{s:O}", "name", json_object_get(all, "name"));
+		for (int k = 0; k < ncols; k++) {
+			char flags[9], key[40];
+			if (cols[k].kind == LS_FLAGS) {
+				ls_flags(ctx, q, flags);
+				json_object_set_new(o, "flags", json_string(flags));
+				continue;
+			}
+			if (cols[k].kind == LS_PROP)
+				snprintf(key, sizeof(key), "%s",
+				         strcmp(cols[k].prop, "klass") == 0 ? "class" : cols[k].prop);
+			else
+				for (size_t i = 0; i < sizeof(key); i++)
+					if (!(key[i] = (char)tolower((unsigned char)ls_kinds[cols[k].kind][i])))
+						break;
+			json_t *x = json_object_get(all, key);
+			json_object_set(o, key, x ? x : json_null());
+		}
+		json_decref(all);
+		json_array_append_new(a, o);
 	}
 	return json_pack("{s:o}", "qubes", a);
 }
@@ -878,7 +915,8 @@ int cmd_ls(struct cli *cli, int argc, char **argv)
 				order[k++] = j;
 
 	if (cli->json) {
-		rc = cli_ok(cli, ls_json(v, order, k));
+		json_t *data = ls_json(&ctx, v, order, k, fields ? cols : NULL, ncols, &err);
+		rc = data ? cli_ok(cli, data) : cli_fail(cli, &err, NULL);
 	} else {
 		const char *nc = getenv("NO_COLOR");
 		ls_print(&ctx, v, order, k, cols, ncols, raw_data || raw_list,

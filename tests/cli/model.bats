@@ -237,19 +237,23 @@ PROPS=(name label template netvm provides_network memory maxmem vcpus default_us
 assert d["qube"] == "q"
 props = d["properties"]
 assert isinstance(props, dict) and props
+kinds = {"str": str, "label": str, "int": int, "bool": bool, "vm": (str, type(None))}
 for name, p in props.items():
     assert set(p) == {"value", "default", "type"}, (name, p)
-    assert isinstance(p["value"], str), (name, p)
+    assert p["type"] in kinds, (name, p)
+    assert isinstance(p["value"], kinds[p["type"]]), (name, p)
+    assert p["type"] == "bool" or not isinstance(p["value"], bool), (name, p)
     assert isinstance(p["default"], bool), (name, p)
-    assert p["type"] in ("str", "int", "bool", "vm", "label"), (name, p)
 for name in "'"${PROPS[*]}"'".split():
-    assert name in props, name
-assert props["memory"] == {"value": "1024", "default": False, "type": "int"}
-assert props["vcpus"] == {"value": "2", "default": True, "type": "int"}
+    assert (name if name != "klass" else "class") in props, name
+assert "klass" not in props
+assert props["class"] == {"value": "AppVM", "default": False, "type": "str"}
+assert props["memory"] == {"value": 1024, "default": False, "type": "int"}
+assert props["vcpus"] == {"value": 2, "default": True, "type": "int"}
 assert props["label"]["type"] == "label"
 assert props["template"] == {"value": "t", "default": False, "type": "vm"}
-assert props["netvm"]["value"] == "" and props["netvm"]["type"] == "vm"
-assert props["template_for_dispvms"] == {"value": "False", "default": True, "type": "bool"}
+assert props["netvm"] == {"value": None, "default": True, "type": "vm"}
+assert props["template_for_dispvms"] == {"value": False, "default": True, "type": "bool"}
 assert props["default_user"]["type"] == "str"
 '
 	# the text list has the same properties
@@ -260,18 +264,18 @@ assert props["default_user"]["type"] == "str"
 
 	json_ok prefs q memory
 	json_check 'assert d["qube"] == "q" and d["property"] == "memory"
-assert d["value"] == "1024" and d["default"] is False and d["type"] == "int"'
+assert d["value"] == 1024 and d["default"] is False and d["type"] == "int"'
 
 	json_ok prefs q memory 800
 	json_check 'assert d["qube"] == "q" and d["property"] == "memory"
-assert d["value"] == "800" and d["default"] is False'
+assert d["value"] == 800 and d["default"] is False'
 
 	json_ok prefs --default q memory
 	json_check 'assert d["qube"] == "q" and d["property"] == "memory"
-assert d["value"] == "400" and d["default"] is True'
+assert d["value"] == 400 and d["default"] is True'
 
 	json_ok prefs q template_for_dispvms yes
-	json_check 'assert d["value"] == "True" and d["default"] is False'
+	json_check 'assert d["value"] is True and d["default"] is False'
 
 	json_err 69 prefs q memory abc
 	json_err 66 prefs q no_such_prop
@@ -398,24 +402,49 @@ project-x" ]
 
 # --- 10. JSON everywhere ----------------------------------------------------
 
-@test "ls --json: the shape" {
+@test "ls --json: the shape; one qube object alike in ls, check and prefs" {
 	make_host_template t
 	splq create q -t t --memory 800 --label blue
 	splq create s -t t --class StandaloneVM
+	splq tags q add work
 	splq start q
 
 	json_ok ls
+	local ls=$output
 	json_check '
 qs = d["qubes"]
 assert [q["name"] for q in qs] == ["dom0", "q", "s", "t"], qs
 for q in qs:
-    assert set(q) == {"name", "class", "state", "label", "template", "netvm", "memory"}, q
-    assert isinstance(q["memory"], int) and not isinstance(q["memory"], bool), q
-assert qs[0] == {"name": "dom0", "class": "AdminVM", "state": "Running", "label": "black", "template": "", "netvm": "", "memory": 0}, qs[0]
-assert qs[1] == {"name": "q", "class": "AppVM", "state": "Running", "label": "blue", "template": "t", "netvm": "", "memory": 800}, qs[1]
+    assert {"name", "class", "state", "label", "tags"} <= set(q), q
+    assert "klass" not in q, q
+assert qs[0]["class"] == "AdminVM" and qs[0]["state"] == "Running" and qs[0]["label"] == "black", qs[0]
+assert qs[0]["default_template"] is None, qs[0]
+q = qs[1]
+assert (q["class"], q["state"], q["label"], q["template"], q["netvm"]) == ("AppVM", "Running", "blue", "t", None), q
+assert q["memory"] == 800 and q["vcpus"] == 2 and q["autostart"] is False, q
+assert q["tags"] == ["created-by-dom0", "work"], q
 assert qs[2]["class"] == "StandaloneVM" and qs[2]["state"] == "Halted", qs[2]
-assert qs[3] == {"name": "t", "class": "TemplateVM", "state": "Halted", "label": "black", "template": "", "netvm": "", "memory": 400}, qs[3]
+assert qs[3]["class"] == "TemplateVM" and qs[3]["memory"] == 400, qs[3]
 '
+	# prefs: the same keys and values, with their defaults and types
+	json_ok prefs q
+	printf '%s\n%s\n' "$ls" "$output" | python3 -c '
+import json, sys
+ls, prefs = (json.loads(l) for l in sys.stdin)
+q = ls["qubes"][1]
+props = {k: v["value"] for k, v in prefs["properties"].items()}
+assert {k: v for k, v in q.items() if k not in ("state", "tags")} == props, (q, props)'
+	# check: the same object, for those that are
+	run --separate-stderr splq --json check --running q s
+	assert_status 3
+	printf '%s\n%s\n' "$ls" "$output" | python3 -c '
+import json, sys
+ls, check = (json.loads(l) for l in sys.stdin)
+assert check["qubes"] == [ls["qubes"][1]], check
+assert check["exitCode"] == 3 and check["missing"] == [], check'
+	# --fields: those keys alone, name first, in the object's names
+	json_ok ls -O label,KLASS,memory,flags,ip q
+	json_check 'assert d["qubes"] == [{"name": "q", "label": "blue", "class": "AppVM", "memory": 800, "flags": "ar------", "ip": ""}], d'
 	json_err 66 ls no-such-qube
 }
 
@@ -523,7 +552,7 @@ assert [e["seq"] for e in es] == sorted(e["seq"] for e in es)'
 	run --separate-stderr splq prefs q memory --json
 	assert_status 0
 	assert_json
-	json_check 'assert d["value"] == "400"'
+	json_check 'assert d["value"] == 400'
 	run --separate-stderr splq run --json q -- echo hi
 	assert_status 0
 	assert_json

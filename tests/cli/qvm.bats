@@ -110,7 +110,7 @@ counter() {
 	assert_status 1
 	[ "$(json_get success)" = false ]
 	[ "$(json_get exitCode)" = 1 ]
-	[ "$(json_get qubes 0)" = q ]
+	[ "$(json_get qubes 0 name)" = q ] && [ "$(json_get qubes 0 state)" = Paused ]
 	[ "$(json_get missing 0)" = nope ]
 	run --separate-stderr "$SPLQ" check
 	assert_status 64
