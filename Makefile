@@ -13,6 +13,8 @@
 #                   completion and splq-autostart.service under PREFIX
 #   make check-kernels  command-line tests inside Debian 12's kernel under
 #                   qemu, per cgroup layout (slow: not part of make check)
+#   make check-package  the Debian package (debian/): built in a clone,
+#                   linted, unpacked into a scratch root and checked
 
 CC ?= cc
 CFLAGS ?= -O2 -g
@@ -156,6 +158,13 @@ check-kernels: deps
 	$(MAKE) all
 	BUILD=$(BUILD) tests/kernels/run.sh
 
+# Not part of check: a whole package build, in a temporary clone of the
+# committed tree (tests/package.sh); the work tree and build/ stay as
+# they are.
+check-package:
+	scripts/deps.sh package
+	tests/package.sh
+
 demo: deps
 	$(MAKE) all
 	BUILD=$(BUILD) scripts/demo.sh
@@ -214,4 +223,4 @@ format:
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all deps unit check check-kernels demo bench bench-scale fuzz install format clean
+.PHONY: all deps unit check check-kernels check-package demo bench bench-scale fuzz install format clean

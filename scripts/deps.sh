@@ -4,6 +4,7 @@
 #   scripts/deps.sh           what `make check` and the others need
 #   scripts/deps.sh kernels   that, and what `make check-kernels` needs
 #                             besides (too big to install for everyone)
+#   scripts/deps.sh package   that, and what `make check-package` needs
 set -euo pipefail
 
 packages=(
@@ -28,8 +29,14 @@ for group in "$@"; do
 		# tests/kernels/run.sh, not installed.
 		packages+=(qemu-system-x86 busybox-static kmod)
 		;;
+	package)
+		# dpkg-buildpackage, dh and lintian for tests/package.sh; the
+		# build dependencies in debian/control are all in the list
+		# above.  No fakeroot: debian/control says Rules-Requires-Root: no.
+		packages+=(dpkg-dev debhelper lintian)
+		;;
 	*)
-		echo "deps: unknown group '$group' (known: kernels)" >&2
+		echo "deps: unknown group '$group' (known: kernels, package)" >&2
 		exit 64
 		;;
 	esac
